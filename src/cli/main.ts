@@ -1,0 +1,279 @@
+import { Command, CommanderError, Option } from 'commander';
+import { configFromEnv, loadConfig, type Config, type ConfigInput } from '../core/config.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
+import type { Client, Tenant } from '../core/types.js';
+import { isSigningAlgorithm } from '../core/types.js';
+import { openGatehouse, type Gatehouse } from '../server/context.js';
+import { startServer } from '../server/serve.js';
+
+/** Output sink, so tests (and embedding) can capture what a command prints. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function configFor(options: { db?: string }, overrides: ConfigInput = {}): Config {
+  return loadConfig({ ...configFromEnv(process.env), ...(options.db ? { databaseUrl: options.db } : {}), ...overrides });
+}
+
+async function withGatehouse<T>(options: { db?: string }, action: (gatehouse: Gatehouse) => Promise<T>): Promise<T> {
+  const gatehouse = await openGatehouse(configFor(options));
+  try {
+    return await action(gatehouse);
+  } finally {
+    await gatehouse.close();
+  }
+}
+
+function tenantJson(tenant: Tenant) {
+  return { slug: tenant.slug, name: tenant.name, access_token_ttl: tenant.accessTokenTtl, created_at: new Date(tenant.createdAt).toISOString() };
+}
+
+function clientJson(client: Client) {
+  return {
+    client_id: client.id,
+    tenant: client.tenantSlug,
+    name: client.name,
+    public: client.isPublic,
+    grant_types: client.grantTypes,
+    scope: client.scopes.join(' '),
+    default_scope: client.defaultScopes.join(' '),
+    redirect_uris: client.redirectUris,
+    access_token_ttl: client.accessTokenTtl,
+    disabled: client.disabled,
+    created_at: new Date(client.createdAt).toISOString(),
+  };
+}
+
+const dbOption = () => new Option('--db <url>', 'database URL (sqlite:<path> or postgres://…); env GATEHOUSE_DATABASE_URL');
+
+function durationOption(flag: string, description: string) {
+  return new Option(flag, description).argParser((value: string) => parseDuration(value));
+}
+
+export function buildCli(io: Io = processIo): Command {
+  const program = new Command('gatehouse')
+    .description('Gatehouse: OAuth 2.0 authorization server for document APIs')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
+
+  program
+    .command('serve')
+    .description('start the authorization server (creates and migrates the database on first start)')
+    .option('--port <n>', 'TCP port; env GATEHOUSE_PORT (default 8080)')
+    .option('--host <host>', 'listen address; env GATEHOUSE_HOST (default 127.0.0.1)')
+    .option('--issuer <url>', 'issuer URL; env GATEHOUSE_ISSUER (default http://<host>:<port>)')
+    .addOption(dbOption())
+    .action(async (options: { port?: string; host?: string; issuer?: string; db?: string }) => {
+      if (options.port !== undefined && !/^\d+$/.test(options.port)) throw new ValidationError(`invalid --port "${options.port}"`);
+      const config = configFor(options, {
+        ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+      });
+      const server = await startServer(config);
+      const stop = () => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise<void>(() => {});
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .addOption(dbOption())
+    .action(async (options: { db?: string }) => {
+      const config = configFor(options);
+      const gatehouse = await openGatehouse(config, { migrate: false });
+      try {
+        const applied = await gatehouse.storage.migrate();
+        io.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
+      } finally {
+        await gatehouse.close();
+      }
+    });
+
+  const tenant = program.command('tenant').description('manage tenants');
+  tenant
+    .command('create <slug>')
+    .description('create a tenant (a workspace whose clients, users and documents are kept apart)')
+    .option('--name <text>', 'display name (default: the slug)')
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime for its clients, e.g. 12h (default 1h)'))
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (slug: string, options: { name?: string; accessTokenTtl?: number; json?: boolean; db?: string }) => {
+      const created = await withGatehouse(options, (g) => g.admin.createTenant({ slug, name: options.name, accessTokenTtl: options.accessTokenTtl ?? null }));
+      io.out(options.json ? JSON.stringify(tenantJson(created)) : `created tenant ${created.slug} (${created.name})`);
+    });
+  tenant
+    .command('list')
+    .description('list tenants')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { json?: boolean; db?: string }) => {
+      const tenants = await withGatehouse(options, (g) => g.admin.listTenants());
+      if (options.json) io.out(JSON.stringify({ tenants: tenants.map(tenantJson) }));
+      else io.out(tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}`).join('\n'));
+    });
+
+  const client = program.command('client').description('manage API clients');
+  client
+    .command('create')
+    .description('register a client; the secret is shown once')
+    .requiredOption('--tenant <slug>', 'tenant the client belongs to')
+    .requiredOption('--name <text>', 'display name')
+    .option('--grant-type <type>', 'allowed grant type, repeatable (default client_credentials)', collect)
+    .option('--scope <scopes>', 'space-delimited scopes the client may request')
+    .option('--default-scope <scopes>', 'scopes granted when a request names none')
+    .option('--redirect-uri <url>', 'registered redirect URI, repeatable', collect)
+    .option('--public', 'a public client (no secret)')
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s (default: the tenant\'s, else 1h)'))
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(
+      async (options: {
+        tenant: string;
+        name: string;
+        grantType?: string[];
+        scope?: string;
+        defaultScope?: string;
+        redirectUri?: string[];
+        public?: boolean;
+        accessTokenTtl?: number;
+        json?: boolean;
+        db?: string;
+      }) => {
+        const { client: created, secret } = await withGatehouse(options, (g) =>
+          g.admin.createClient({
+            tenant: options.tenant,
+            name: options.name,
+            grantTypes: options.grantType,
+            scope: options.scope,
+            defaultScope: options.defaultScope,
+            redirectUris: options.redirectUri,
+            isPublic: options.public ?? false,
+            accessTokenTtl: options.accessTokenTtl ?? null,
+          }),
+        );
+        if (options.json) {
+          io.out(JSON.stringify({ ...clientJson(created), ...(secret !== undefined ? { client_secret: secret } : {}) }));
+          return;
+        }
+        io.out(`created client "${created.name}" in tenant ${created.tenantSlug}`);
+        io.out(`  client_id:     ${created.id}`);
+        if (secret !== undefined) {
+          io.out(`  client_secret: ${secret}`);
+          io.out('store the secret now: it is shown only once (only a digest is kept)');
+        }
+      },
+    );
+  client
+    .command('list')
+    .description("list a tenant's clients")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { tenant: string; json?: boolean; db?: string }) => {
+      const clients = await withGatehouse(options, (g) => g.admin.listClients(options.tenant));
+      if (options.json) io.out(JSON.stringify({ clients: clients.map(clientJson) }));
+      else io.out(clients.length === 0 ? 'no clients' : clients.map((c) => `${c.id}\t${c.name}${c.disabled ? '\t(disabled)' : ''}`).join('\n'));
+    });
+  client
+    .command('rotate-secret <client_id>')
+    .description('issue a new secret; without --grace the old one stops at once and its tokens are revoked')
+    .addOption(durationOption('--grace <duration>', 'keep the old secret working this long (e.g. 24h); tokens stay valid'))
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (clientId: string, options: { grace?: number; json?: boolean; db?: string }) => {
+      const rotated = await withGatehouse(options, (g) => g.admin.rotateClientSecret(clientId, { graceSeconds: options.grace ?? 0 }));
+      const until = rotated.previousSecretExpiresAt === null ? null : new Date(rotated.previousSecretExpiresAt).toISOString();
+      if (options.json) {
+        io.out(JSON.stringify({ client_id: rotated.client.id, client_secret: rotated.secret, tenant: rotated.client.tenantSlug, previous_secret_expires_at: until }));
+        return;
+      }
+      io.out(`new secret for client ${rotated.client.id}:`);
+      io.out(`  client_secret: ${rotated.secret}`);
+      io.out(until === null ? 'the old secret no longer works and every token issued with it is revoked' : `the old secret keeps working until ${until} (${formatDuration(options.grace ?? 0)})`);
+    });
+  client
+    .command('disable <client_id>')
+    .description('disable a client: it can no longer get tokens and its tokens are revoked')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (clientId: string, options: { json?: boolean; db?: string }) => {
+      const disabled = await withGatehouse(options, (g) => g.admin.disableClient(clientId));
+      io.out(options.json ? JSON.stringify(clientJson(disabled)) : `client ${disabled.id} disabled; its tokens are revoked`);
+    });
+  client
+    .command('enable <client_id>')
+    .description('re-enable a disabled client (tokens revoked by disabling stay revoked)')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (clientId: string, options: { json?: boolean; db?: string }) => {
+      const enabled = await withGatehouse(options, (g) => g.admin.enableClient(clientId));
+      io.out(options.json ? JSON.stringify(clientJson(enabled)) : `client ${enabled.id} enabled`);
+    });
+
+  const keys = program.command('keys').description('manage token signing keys');
+  keys
+    .command('rotate')
+    .description('make a new signing key active at once; old keys stay published until their tokens expire')
+    .option('--alg <alg>', 'ES256 or RS256', 'ES256')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { alg: string; json?: boolean; db?: string }) => {
+      const alg = options.alg.toUpperCase();
+      if (!isSigningAlgorithm(alg)) throw new ValidationError(`unsupported algorithm "${options.alg}": use ES256 or RS256`);
+      const key = await withGatehouse(options, (g) => g.admin.rotateSigningKey(alg));
+      io.out(options.json ? JSON.stringify({ kid: key.kid, alg: key.alg }) : `new active signing key ${key.kid} (${key.alg}); running servers switch to it within a second`);
+    });
+  keys
+    .command('list')
+    .description('list published signing keys')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { json?: boolean; db?: string }) => {
+      const list = await withGatehouse(options, (g) => g.admin.listPublishedKeys());
+      const rows = list.map((k) => ({ kid: k.kid, alg: k.alg, active: k.active, expires_at: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString() }));
+      if (options.json) io.out(JSON.stringify({ keys: rows }));
+      else io.out(rows.map((r) => `${r.kid}\t${r.alg}\t${r.active ? 'active' : `published until ${r.expires_at}`}`).join('\n'));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. Operator errors print one line on stderr. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildCli(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof ConflictError) {
+      io.err(`error: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof StorageUnavailableError) {
+      const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+      io.err(`error: the database is unavailable (${cause})`);
+      return 1;
+    }
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

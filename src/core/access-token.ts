@@ -1,0 +1,121 @@
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import type { Config } from './config.js';
+import type { KeyRing } from './keys.js';
+import { randomToken } from './secrets.js';
+import type { ClientStore, RevocationStore } from './storage.js';
+import type { Client } from './types.js';
+
+/** The claims of a Gatehouse access token (RFC 9068 §2.2). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  /** Space-delimited; absent when no scope was granted. */
+  scope?: string;
+  /** The tenant slug the token may act for; absent for tenant-free tokens. */
+  tenant?: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export interface MintDeps {
+  keys: Pick<KeyRing, 'signingKey'>;
+  config: Pick<Config, 'issuer' | 'audience'>;
+}
+
+export interface MintInput {
+  client: Pick<Client, 'id' | 'tokensNotBefore'>;
+  subject: string;
+  scope: readonly string[];
+  tenant: string | undefined;
+  ttl: number;
+}
+
+export interface MintedAccessToken {
+  token: string;
+  claims: AccessTokenClaims;
+}
+
+/** The access token lifetime of a client: its own, else its tenant's, else the server's. */
+export function accessTokenTtlOf(client: Pick<Client, 'accessTokenTtl' | 'tenantAccessTokenTtl'>, config: Pick<Config, 'accessTokenTtl'>): number {
+  return client.accessTokenTtl ?? client.tenantAccessTokenTtl ?? config.accessTokenTtl;
+}
+
+/**
+ * Mints an RFC 9068 JWT access token (`typ: at+jwt`, `kid` in the header).
+ *
+ * `iat` is never earlier than the client's revocation epoch: the epoch has one-second
+ * granularity, and a token minted in the same second as a secret rotation, with the
+ * new secret, must not count as issued before it.
+ */
+export async function mintAccessToken(input: MintInput, deps: MintDeps, now: number): Promise<MintedAccessToken> {
+  const key = await deps.keys.signingKey();
+  const iat = Math.max(Math.floor(now / 1000), input.client.tokensNotBefore);
+  const claims: AccessTokenClaims = {
+    iss: deps.config.issuer,
+    sub: input.subject,
+    aud: deps.config.audience,
+    client_id: input.client.id,
+    ...(input.scope.length > 0 ? { scope: input.scope.join(' ') } : {}),
+    ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
+    jti: randomToken(16),
+    iat,
+    exp: iat + input.ttl,
+  };
+  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
+  return { token, claims };
+}
+
+export interface VerifyDeps {
+  keys: Pick<KeyRing, 'verificationKey'>;
+  config: Pick<Config, 'issuer'>;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Checks that `token` is an unexpired access token this server signed. Returns its
+ * claims, or undefined for anything else (malformed, unknown key, bad signature,
+ * wrong issuer or type, expired). Revocation is checked separately (isTokenActive).
+ */
+export async function verifyAccessToken(token: string, deps: VerifyDeps, now: number): Promise<AccessTokenClaims | undefined> {
+  if (token.length > 8192 || !JWT_SHAPE.test(token)) return undefined;
+  try {
+    const header = decodeProtectedHeader(token);
+    if (typeof header.kid !== 'string') return undefined;
+    const key = await deps.keys.verificationKey(header.kid);
+    if (!key) return undefined;
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.alg],
+      issuer: deps.config.issuer,
+      typ: 'at+jwt',
+      currentDate: new Date(now),
+      requiredClaims: ['sub', 'client_id', 'jti', 'iat', 'exp'],
+    });
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string') return undefined;
+    return payload as unknown as AccessTokenClaims;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ActiveCheckDeps {
+  clients: Pick<ClientStore, 'findClient'>;
+  revocations: Pick<RevocationStore, 'isAccessTokenRevoked'>;
+}
+
+/**
+ * Whether a verified access token is still active: its client exists and is enabled,
+ * it was issued at or after the client's revocation epoch, and its `jti` is not on the
+ * deny-list. Returns the client for callers that need it.
+ */
+export async function findActiveTokenClient(claims: AccessTokenClaims, deps: ActiveCheckDeps): Promise<Client | undefined> {
+  const [client, revoked] = await Promise.all([
+    deps.clients.findClient(claims.client_id),
+    deps.revocations.isAccessTokenRevoked(claims.jti),
+  ]);
+  if (!client || client.disabled || revoked || claims.iat < client.tokensNotBefore) return undefined;
+  return client;
+}

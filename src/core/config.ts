@@ -1,0 +1,174 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ValidationError } from './errors.js';
+import { parseDuration } from './duration.js';
+
+/**
+ * Every setting of the server, with its default, its environment variable and its
+ * documentation, in one schema. The configuration is validated against it at boot and
+ * frozen; docs/configuration.md is generated from it (`npm run docs:config`).
+ */
+const setting = <T extends TSchema>(schema: T, env: string | null, description: string): T =>
+  ({ ...schema, description, ...(env ? { env } : {}) }) as T;
+
+export const configSchema = Type.Object({
+  host: setting(Type.String({ minLength: 1, default: '127.0.0.1' }), 'GATEHOUSE_HOST', 'Address the HTTP server listens on.'),
+  port: setting(Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }), 'GATEHOUSE_PORT', 'TCP port the HTTP server listens on (0 picks a free port).'),
+  issuer: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_ISSUER',
+    'Issuer identifier (RFC 8414 §2): the https URL clients reach the server at, without query or fragment. Defaults to `http://<host>:<port>`.',
+  ),
+  databaseUrl: setting(
+    Type.String({ minLength: 1, default: 'sqlite:./data/gatehouse.db' }),
+    'GATEHOUSE_DATABASE_URL',
+    'Storage: `sqlite:<path>` (embedded, the default) or `postgres://user@host:port/db` (several servers may share it).',
+  ),
+  dataDir: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_DATA_DIR',
+    'Directory for the master key file (and the SQLite database by default). Defaults to the SQLite file\'s directory, else `./data`.',
+  ),
+  masterKeyFile: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_MASTER_KEY_FILE',
+    'File holding the 256-bit master key that seals signing keys and keys client-secret digests; created with mode 0600 on first start. Defaults to `<dataDir>/master.key`. Every server and CLI sharing a database must use the same key.',
+  ),
+  audience: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_AUDIENCE',
+    'The `aud` claim of access tokens: the identifier of the protected API. Defaults to `<issuer>/api`.',
+  ),
+  accessTokenTtl: setting(
+    Type.Integer({ minimum: 1, default: 3600 }),
+    'GATEHOUSE_ACCESS_TOKEN_TTL',
+    'Access token lifetime in seconds when neither the client nor its tenant sets one. Accepts durations such as `1h`.',
+  ),
+  signingAlgorithm: setting(
+    Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { default: 'ES256' }),
+    'GATEHOUSE_SIGNING_ALG',
+    'Algorithm of the signing key generated on first start (`gatehouse keys rotate --alg` changes it later).',
+  ),
+  keyRefreshInterval: setting(
+    Type.Integer({ minimum: 50, maximum: 1000, default: 1000 }),
+    null,
+    'Milliseconds between checks for a rotated signing key; a rotation reaches every server process within this time.',
+  ),
+  discoveryMaxAge: setting(
+    Type.Integer({ minimum: 0, default: 300 }),
+    'GATEHOUSE_DISCOVERY_MAX_AGE',
+    'Seconds that clients and resource servers may cache the JWKS and the server metadata.',
+  ),
+  tokenBodyLimit: setting(
+    Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 16_384 }),
+    null,
+    'Largest accepted request body at the OAuth endpoints, in bytes; larger requests get 413 `invalid_request`.',
+  ),
+  throttleWindow: setting(
+    Type.Integer({ minimum: 1, default: 60 }),
+    'GATEHOUSE_THROTTLE_WINDOW',
+    'Seconds over which failed client authentications are counted.',
+  ),
+  throttleMaxFailuresPerClient: setting(
+    Type.Integer({ minimum: 1, default: 10 }),
+    'GATEHOUSE_THROTTLE_MAX_FAILURES_PER_CLIENT',
+    'Failed authentications for one client_id within the window before further failures for it are answered with 429 (a request with the right secret still succeeds).',
+  ),
+  throttleMaxFailuresPerAddress: setting(
+    Type.Integer({ minimum: 1, default: 20 }),
+    'GATEHOUSE_THROTTLE_MAX_FAILURES_PER_ADDRESS',
+    'Failed authentications from one source address within the window before every authentication attempt from it is answered with 429 until the window ends.',
+  ),
+  trustProxy: setting(
+    Type.Boolean({ default: false }),
+    'GATEHOUSE_TRUST_PROXY',
+    'Trust `X-Forwarded-For` and `X-Forwarded-Proto` from a reverse proxy (needed for per-address throttling behind one).',
+  ),
+  logLevel: setting(
+    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
+    'GATEHOUSE_LOG_LEVEL',
+    'Log level (JSON lines on stdout). Logs never contain secrets, tokens or query strings.',
+  ),
+});
+
+export type ConfigInput = Partial<Static<typeof configSchema>>;
+
+/** The validated, frozen configuration with every derived default filled in. */
+export type Config = Readonly<Static<typeof configSchema>>;
+
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'throttleWindow', 'discoveryMaxAge']);
+
+/** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  const input: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.properties) as [string, TSchema & { env?: string }][]) {
+    const raw = schema.env ? env[schema.env] : undefined;
+    if (raw === undefined || raw === '') continue;
+    input[key] = coerce(key, raw, schema);
+  }
+  return input as ConfigInput;
+}
+
+function coerce(key: string, raw: string, schema: TSchema): unknown {
+  if (schema.type === 'integer') {
+    if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) return parseDuration(raw);
+    return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  }
+  if (schema.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+/**
+ * Validates the input, fills defaults (including derived ones: issuer, audience, data
+ * directory, master key file) and freezes the result. Throws ValidationError naming
+ * every invalid setting.
+ */
+export function loadConfig(input: ConfigInput = {}): Config {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+  const candidate = Value.Default(configSchema, structuredClone(defined)) as Record<string, unknown>;
+  const problems = [...Value.Errors(configSchema, candidate)].map((error) => `${error.path.slice(1) || 'config'}: ${error.message}`);
+  const unknown = Object.keys(defined).filter((key) => !(key in configSchema.properties));
+  problems.push(...unknown.map((key) => `${key}: unknown setting`));
+  if (problems.length > 0) throw new ValidationError(`invalid configuration: ${problems.join('; ')}`);
+
+  const config = candidate as Static<typeof configSchema>;
+  if (!config.issuer) {
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    config.issuer = `http://${host}:${config.port}`;
+  }
+  config.issuer = normaliseIssuer(config.issuer);
+  if (!config.audience) config.audience = `${config.issuer}/api`;
+  if (!config.dataDir) config.dataDir = sqliteDirectory(config.databaseUrl) ?? './data';
+  if (!config.masterKeyFile) config.masterKeyFile = `${config.dataDir.replace(/\/+$/, '')}/master.key`;
+  return Object.freeze(config);
+}
+
+function normaliseIssuer(issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ValidationError(`invalid configuration: issuer "${issuer}" is not an absolute URL`);
+  }
+  // RFC 8414 §2: the issuer is a URL using the https scheme with no query or fragment
+  // (http is accepted for loopback and development).
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ValidationError(`invalid configuration: issuer "${issuer}" must use https (or http for development)`);
+  }
+  if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
+    throw new ValidationError(`invalid configuration: issuer "${issuer}" must not contain a query or fragment`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function sqliteDirectory(databaseUrl: string): string | undefined {
+  if (!databaseUrl.startsWith('sqlite:')) return undefined;
+  const path = databaseUrl.slice('sqlite:'.length);
+  if (path === ':memory:' || path === '') return undefined;
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+}

@@ -1,0 +1,105 @@
+/**
+ * The one protocol error class. Every failure the OAuth endpoints report is an
+ * OAuthError whose `code` is one of the registered error codes of RFC 6749 §5.2,
+ * RFC 7009 §2.2.1, RFC 6750 §3.1 or RFC 8707 §2; the server's error serializer turns
+ * anything else into `server_error` (or `temporarily_unavailable` for storage outages)
+ * without leaking internals.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'invalid_target'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'server_error'
+  | 'temporarily_unavailable';
+
+const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  access_denied: 403,
+  unsupported_response_type: 400,
+  unsupported_token_type: 400,
+  invalid_target: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  server_error: 500,
+  temporarily_unavailable: 503,
+};
+
+export interface OAuthErrorOptions {
+  /** HTTP status; defaults to the usual status of the code. */
+  status?: number;
+  /** Extra response headers (WWW-Authenticate, Retry-After). */
+  headers?: Record<string, string>;
+  /** Internal detail for logs; never sent to the client. */
+  cause?: unknown;
+}
+
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode;
+  readonly status: number;
+  /** Human-readable text sent as `error_description`. Must never contain a secret. */
+  readonly description: string;
+  readonly headers: Record<string, string>;
+
+  constructor(code: OAuthErrorCode, description: string, options: OAuthErrorOptions = {}) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OAuthError';
+    this.code = code;
+    this.description = description;
+    this.status = options.status ?? DEFAULT_STATUS[code];
+    this.headers = options.headers ?? {};
+  }
+
+  /**
+   * The RFC 6749 §5.2 body. `message` repeats the description for clients written
+   * against league/oauth2-server-style APIs.
+   */
+  toJSON(): { error: OAuthErrorCode; error_description: string; message: string } {
+    return { error: this.code, error_description: this.description, message: this.description };
+  }
+}
+
+/** The storage backend failed or could not be reached; reported as 503 `temporarily_unavailable`. */
+export class StorageUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the storage backend is unavailable', { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** A create or update would break a uniqueness rule (e.g. a duplicate tenant slug). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The named tenant, client or key does not exist. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** Operator input (CLI, admin API, configuration) is invalid. */
+export class ValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}

@@ -1,0 +1,33 @@
+import type { AuthenticatedClient } from '../client-auth.js';
+import type { Config } from '../config.js';
+import type { KeyRing } from '../keys.js';
+import type { Params } from '../params.js';
+import type { GrantType } from '../types.js';
+
+/** The RFC 6749 §5.1 successful response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+/** What every grant handler may use; a grant takes only the members it needs. */
+export interface GrantDeps {
+  keys: Pick<KeyRing, 'signingKey'>;
+  config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl'>;
+}
+
+export interface GrantContext {
+  authenticated: AuthenticatedClient;
+  params: Params;
+  now: number;
+}
+
+export interface Grant {
+  type: GrantType;
+  /** Whether a public client (no secret) may use the grant. */
+  allowsPublicClients: boolean;
+  handle(context: GrantContext, deps: GrantDeps): Promise<TokenResponse>;
+}

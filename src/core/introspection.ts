@@ -1,0 +1,52 @@
+import { findActiveTokenClient, verifyAccessToken, type ActiveCheckDeps, type VerifyDeps } from './access-token.js';
+import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import { readFormRequest, requireParam, type OAuthRequest } from './params.js';
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      token_type: 'Bearer';
+      client_id: string;
+      sub: string;
+      aud: string;
+      iss: string;
+      jti: string;
+      iat: number;
+      exp: number;
+      scope?: string;
+      tenant?: string;
+    };
+
+export type IntrospectionDeps = ClientAuthDeps & VerifyDeps & ActiveCheckDeps;
+
+const INACTIVE = Object.freeze({ active: false as const });
+
+/**
+ * POST /oauth/introspect (RFC 7662). The caller must authenticate (§2.1). A token that
+ * is malformed, unknown, expired, revoked, or belongs to another tenant than the
+ * caller's is exactly `{"active":false}` (§2.2: no further detail about why).
+ */
+export async function handleIntrospectionRequest(request: OAuthRequest, deps: IntrospectionDeps, now: number): Promise<IntrospectionResponse> {
+  const params = readFormRequest(request);
+  const { client: caller } = await authenticateClient(request, params, deps, now);
+  const token = requireParam(params, 'token');
+  // token_type_hint is only a hint (§2.1); access tokens are the only kind so far.
+  const claims = await verifyAccessToken(token, deps, now);
+  if (!claims) return INACTIVE;
+  const owner = await findActiveTokenClient(claims, deps);
+  if (!owner || owner.tenantId !== caller.tenantId) return INACTIVE;
+  return {
+    active: true,
+    token_type: 'Bearer',
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    jti: claims.jti,
+    iat: claims.iat,
+    exp: claims.exp,
+    ...(claims.scope !== undefined ? { scope: claims.scope } : {}),
+    ...(claims.tenant !== undefined ? { tenant: claims.tenant } : {}),
+  };
+}

@@ -1,0 +1,75 @@
+import { OAuthError } from './errors.js';
+
+/** The most parameters an OAuth request may carry; more is abuse, not a client. */
+const MAX_PARAMETERS = 64;
+
+/** Parameters of an OAuth request: each name at most once; empty values are absent. */
+export type Params = ReadonlyMap<string, string>;
+
+/**
+ * Parses an application/x-www-form-urlencoded body. RFC 6749 §3.1: parameters sent
+ * without a value are treated as omitted; request parameters must not be included more
+ * than once (a repeated parameter is `invalid_request`).
+ */
+export function parseFormParameters(body: string): Params {
+  const params = new Map<string, string>();
+  const seen = new Set<string>();
+  let count = 0;
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (++count > MAX_PARAMETERS) throw new OAuthError('invalid_request', 'the request has too many parameters');
+    if (seen.has(name)) throw new OAuthError('invalid_request', `the "${printable(name)}" parameter is repeated`);
+    seen.add(name);
+    if (value !== '') params.set(name, value);
+  }
+  return params;
+}
+
+/** A parameter name made safe to echo in an error description. */
+export function printable(name: string): string {
+  const cleaned = name.replace(/[^\x20-\x7E]/g, '?');
+  return cleaned.length > 40 ? `${cleaned.slice(0, 40)}…` : cleaned;
+}
+
+/** A required parameter; `invalid_request` naming it when absent. */
+export function requireParam(params: Params, name: string): string {
+  const value = params.get(name);
+  if (value === undefined) throw new OAuthError('invalid_request', `the "${name}" parameter is required`);
+  return value;
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/** The request as the protocol engine sees it: no framework types. */
+export interface OAuthRequest {
+  contentType: string | undefined;
+  /** The raw request body (undefined when there was none). */
+  body: string | undefined;
+  /** The raw query string, without the leading `?`. */
+  query: string;
+  authorization: string | undefined;
+  /** Source address, for throttling. */
+  ip: string;
+}
+
+/**
+ * Parses the form body of an OAuth POST endpoint, refusing other media types and client
+ * credentials in the query string (RFC 6749 §2.3.1: credentials only in the body or
+ * the Authorization header; URLs end up in logs).
+ */
+export function readFormRequest(request: OAuthRequest): Params {
+  if (request.query !== '') {
+    const query = new URLSearchParams(request.query);
+    if (query.has('client_secret') || query.has('client_assertion')) {
+      throw new OAuthError('invalid_request', 'client credentials must not be sent in the URL query string');
+    }
+  }
+  if (mediaType(request.contentType) !== FORM_MEDIA_TYPE) {
+    throw new OAuthError('invalid_request', `the request body must be ${FORM_MEDIA_TYPE}`);
+  }
+  return parseFormParameters(request.body ?? '');
+}

@@ -1,0 +1,126 @@
+/**
+ * Storage role interfaces (the ports the protocol engine depends on). Implementations
+ * live in src/store/ and all pass one contract suite (test/store/contract.test.ts).
+ *
+ * Every implementation reports a backend failure (connection lost, disk full, lock
+ * timeout) as StorageUnavailableError, a broken uniqueness rule as ConflictError, and
+ * writes nothing when it throws.
+ */
+import type { Client, GrantType, ScopeDefinition, SigningKey, Tenant } from './types.js';
+
+export interface NewTenant {
+  slug: string;
+  name: string;
+  accessTokenTtl: number | null;
+}
+
+export interface TenantStore {
+  /** Fails with ConflictError when the slug is taken. */
+  createTenant(input: NewTenant): Promise<Tenant>;
+  findTenantBySlug(slug: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+}
+
+export interface NewClient {
+  id: string;
+  tenantId: string;
+  name: string;
+  isPublic: boolean;
+  secretDigest: string | null;
+  grantTypes: GrantType[];
+  scopes: string[];
+  defaultScopes: string[];
+  redirectUris: string[];
+  accessTokenTtl: number | null;
+}
+
+export interface SecretChange {
+  secretDigest: string;
+  previousSecretDigest: string | null;
+  previousSecretExpiresAt: number | null;
+  /** When set, raises the client's revocation epoch (epoch seconds); never lowers it. */
+  tokensNotBefore?: number;
+}
+
+export interface ClientStore {
+  /**
+   * Creates the client and registers its scope names in the tenant's scope catalogue
+   * (leaving existing descriptions alone), in one transaction. ConflictError when the
+   * id is taken.
+   */
+  createClient(input: NewClient): Promise<Client>;
+  /** Looks a client up by `client_id`, whatever its tenant (ids are globally unique). */
+  findClient(clientId: string): Promise<Client | undefined>;
+  /** The clients of one tenant only. */
+  listClients(tenantId: string): Promise<Client[]>;
+  /** Replaces the secret digests; undefined when the client does not exist. */
+  updateClientSecret(clientId: string, change: SecretChange): Promise<Client | undefined>;
+  /**
+   * Enables or disables a client. Disabling also raises the revocation epoch to
+   * `tokensNotBefore`, so every token issued so far stops being active.
+   */
+  setClientDisabled(clientId: string, disabled: boolean, tokensNotBefore: number): Promise<Client | undefined>;
+  /** The longest access token lifetime configured on any client or tenant (seconds), or null. */
+  longestAccessTokenTtl(): Promise<number | null>;
+}
+
+export interface ScopeStore {
+  /** Every scope of one tenant, sorted by name. */
+  listScopes(tenantId: string): Promise<ScopeDefinition[]>;
+  /** The distinct scope names of all tenants, sorted (for RFC 8414 `scopes_supported`). */
+  listScopeNames(): Promise<string[]>;
+}
+
+export interface KeyStore {
+  /** Keys still published: the active one plus retired keys whose expiry is after `now`. */
+  listPublishedKeys(now: number): Promise<SigningKey[]>;
+  /**
+   * Atomically makes `key` the only active key; every previously active key is retired
+   * at `now` and stays published until `retiredKeysExpireAt`.
+   */
+  activateKey(key: SigningKey, now: number, retiredKeysExpireAt: number): Promise<void>;
+}
+
+export interface RevokedAccessToken {
+  jti: string;
+  clientId: string;
+  /** The token's own `exp` (epoch seconds): the entry is useless after it. */
+  expiresAt: number;
+}
+
+export interface RevocationStore {
+  /** Idempotent: revoking a revoked token again is not an error. */
+  revokeAccessToken(entry: RevokedAccessToken): Promise<void>;
+  isAccessTokenRevoked(jti: string): Promise<boolean>;
+  /** Deletes deny-list entries whose token has expired anyway; returns how many. */
+  pruneRevokedAccessTokens(nowSeconds: number): Promise<number>;
+}
+
+/**
+ * Short-lived counters for throttling failed authentication. Fixed windows: the first
+ * hit of a key opens a window of `windowMs`; hits after it closes start a new one.
+ */
+export interface ThrottleStore {
+  /** Counts one failure for `key`; returns the count and when the window closes. */
+  hit(key: string, windowMs: number, now: number): Promise<ThrottleState>;
+  /** The current count for `key` without counting (0 when no window is open). */
+  peek(key: string, now: number): Promise<ThrottleState>;
+}
+
+export interface ThrottleState {
+  count: number;
+  resetAt: number;
+}
+
+export interface Storage {
+  readonly tenants: TenantStore;
+  readonly clients: ClientStore;
+  readonly scopes: ScopeStore;
+  readonly keys: KeyStore;
+  readonly revocations: RevocationStore;
+  /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import { OAuthError } from './errors.js';
+import { GRANTS, type GrantDeps, type TokenResponse } from './grants/index.js';
+import { printable, readFormRequest, requireParam, type OAuthRequest } from './params.js';
+
+export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
+
+/**
+ * POST /oauth/token (RFC 6749 §3.2), as an ordered list of checks:
+ * form body → grant_type known → client authenticated → grant allowed for the client →
+ * the grant's own handler.
+ */
+export async function handleTokenRequest(request: OAuthRequest, deps: TokenEndpointDeps, now: number): Promise<TokenResponse> {
+  const params = readFormRequest(request);
+  const grantType = requireParam(params, 'grant_type');
+  const grant = GRANTS.get(grantType);
+  if (!grant) throw new OAuthError('unsupported_grant_type', `the grant type "${printable(grantType)}" is not supported`);
+
+  const authenticated = await authenticateClient(request, params, deps, now);
+  const { client } = authenticated;
+  if (client.isPublic && !grant.allowsPublicClients) {
+    throw new OAuthError('unauthorized_client', `public clients cannot use the ${grant.type} grant`);
+  }
+  if (!client.grantTypes.includes(grant.type)) {
+    throw new OAuthError('unauthorized_client', `the client is not allowed to use the ${grant.type} grant`);
+  }
+  return grant.handle({ authenticated, params, now }, deps);
+}

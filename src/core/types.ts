@@ -1,0 +1,79 @@
+import type { JWK } from 'jose';
+
+/** Grant types a client may be allowed to use (RFC 6749 §4, §6). */
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'implicit'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export function isGrantType(value: string): value is GrantType {
+  return (GRANT_TYPES as readonly string[]).includes(value);
+}
+
+export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export function isSigningAlgorithm(value: string): value is SigningAlgorithm {
+  return (SIGNING_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** Times are epoch milliseconds unless a name says otherwise. */
+export interface Tenant {
+  id: string;
+  slug: string;
+  name: string;
+  /** Access token lifetime in seconds for this tenant's clients, unless a client overrides it. */
+  accessTokenTtl: number | null;
+  createdAt: number;
+}
+
+export interface Client {
+  /** The public `client_id`. */
+  id: string;
+  tenantId: string;
+  tenantSlug: string;
+  name: string;
+  /** Public clients (no secret) cannot use client_credentials (RFC 6749 §4.4). */
+  isPublic: boolean;
+  /** Keyed digest of the current secret; null for public clients. */
+  secretDigest: string | null;
+  /** Digest of the secret replaced by a rotation with a grace period, while the grace lasts. */
+  previousSecretDigest: string | null;
+  previousSecretExpiresAt: number | null;
+  grantTypes: GrantType[];
+  /** Scopes the client may request. */
+  scopes: string[];
+  /** Scopes granted when a request names none. */
+  defaultScopes: string[];
+  redirectUris: string[];
+  /** Seconds; null means the tenant's lifetime, else the server default. */
+  accessTokenTtl: number | null;
+  /** The tenant's lifetime, joined in so the token endpoint needs one read. */
+  tenantAccessTokenTtl: number | null;
+  disabled: boolean;
+  /**
+   * Epoch seconds: access tokens of this client with `iat` before this instant are
+   * revoked (set by secret rotation without grace and by disabling the client).
+   */
+  tokensNotBefore: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlgorithm;
+  publicJwk: JWK;
+  /** The private JWK, sealed with the key-encryption key derived from the master key. */
+  sealedPrivateJwk: string;
+  createdAt: number;
+  active: boolean;
+  /** When the key stopped signing; null while active. */
+  retiredAt: number | null;
+  /** When the key leaves the JWKS: after every token it signed has expired. */
+  expiresAt: number | null;
+}
+
+export interface ScopeDefinition {
+  tenantId: string;
+  name: string;
+  description: string;
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+
+export interface MasterKey {
+  key: Buffer;
+  file: string;
+  /** True when this call generated the key (first start). */
+  created: boolean;
+  /** True when the file is readable by group or others (it should be 0600). */
+  looseMode: boolean;
+}
+
+/**
+ * Loads the 256-bit master key from `file`, creating it (mode 0600, base64 text) when
+ * it does not exist. Creation uses O_EXCL, so two processes starting at once end up
+ * with the same key.
+ */
+export function loadOrCreateMasterKey(file: string): MasterKey {
+  let created = false;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new ValidationError(`the master key file ${file} does not hold a base64-encoded 32-byte key`);
+  const looseMode = (statSync(file).mode & 0o077) !== 0;
+  return { key, file, created, looseMode };
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { SUPPORTED_AUTH_METHODS } from '../../core/client-auth.js';
+import { GRANTS } from '../../core/grants/index.js';
+import type { Gatehouse } from '../context.js';
+
+/** RFC 8414 metadata and the JWKS (RFC 7517), cacheable for `discoveryMaxAge` seconds. */
+export async function wellKnownRoutes(app: FastifyInstance, { gatehouse }: { gatehouse: Gatehouse }): Promise<void> {
+  const { config, keys, storage } = gatehouse;
+  const cacheControl = `public, max-age=${config.discoveryMaxAge}`;
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const jwks = await keys.jwks();
+    return reply.header('cache-control', cacheControl).type('application/jwk-set+json; charset=utf-8').send(JSON.stringify(jwks));
+  });
+
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+    const scopes = await storage.scopes.listScopeNames();
+    const issuer = config.issuer;
+    return reply.header('cache-control', cacheControl).send({
+      issuer,
+      token_endpoint: `${issuer}/oauth/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      scopes_supported: scopes,
+      // No authorization endpoint yet: no response types (RFC 8414 §2 requires the member).
+      response_types_supported: [],
+      grant_types_supported: [...GRANTS.keys()],
+      token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+      // RFC 9068 access tokens are signed with the active key's algorithm.
+      access_token_signing_alg_values_supported: ['ES256', 'RS256'],
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from '../core/config.js';
+import { redactUrl } from '../store/sql/index.js';
+import { buildApp } from './app.js';
+import { openGatehouse, type Gatehouse } from './context.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  gatehouse: Gatehouse;
+  /** The address actually bound (useful with port 0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * `gatehouse serve`: open (and on first start create) the database, master key and
+ * signing key, then listen. Logs where everything lives; never a secret.
+ */
+export async function startServer(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<RunningServer> {
+  const gatehouse = await openGatehouse(config);
+  try {
+    const app = await buildApp(gatehouse, options);
+    const { masterKey } = gatehouse;
+    app.log.info({ database: redactUrl(config.databaseUrl), migrationsApplied: gatehouse.migrationsApplied }, 'storage ready');
+    if (masterKey.created) app.log.info({ masterKeyFile: masterKey.file }, 'generated a new master key (mode 0600); back it up: without it client secrets and signing keys cannot be used');
+    else app.log.info({ masterKeyFile: masterKey.file }, 'master key loaded');
+    if (masterKey.looseMode) app.log.warn({ masterKeyFile: masterKey.file }, 'the master key file is readable by other users; run chmod 600 on it');
+    const generated = await gatehouse.admin.ensureSigningKey(config.signingAlgorithm);
+    if (generated) app.log.info({ kid: generated.kid, alg: generated.alg }, 'generated the first signing key (stored in the database, sealed with the master key)');
+
+    const url = await app.listen({ host: config.host, port: config.port });
+    app.log.info({ issuer: config.issuer, listening: url }, 'gatehouse is ready');
+
+    const prune = setInterval(() => {
+      gatehouse.storage.revocations.pruneRevokedAccessTokens(Math.floor(Date.now() / 1000)).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not prune expired revocations');
+      });
+    }, PRUNE_INTERVAL_MS);
+    prune.unref();
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      gatehouse,
+      url,
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(prune);
+          await app.close();
+          await gatehouse.close();
+        })()),
+    };
+  } catch (error) {
+    await gatehouse.close();
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../../core/errors.js';
+import type { Storage } from '../../core/storage.js';
+import { migrationProvider } from './migrations/index.js';
+import * as clients from './repositories/clients.js';
+import * as keys from './repositories/keys.js';
+import * as revocations from './repositories/revocations.js';
+import * as scopes from './repositories/scopes.js';
+import * as tenants from './repositories/tenants.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlStorageOptions {
+  clock?: () => number;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** Parses a storage URL: `sqlite:<path>` or `postgres://…` / `postgresql://…`. */
+export function parseDatabaseUrl(url: string): { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string } {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ValidationError('invalid database URL "sqlite:": give a file path, e.g. sqlite:./data/gatehouse.db');
+    return { dialect: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  throw new ValidationError(`unsupported database URL "${redactUrl(url)}": use sqlite:<path> or postgres://user@host:port/database`);
+}
+
+/** A database URL fit for a log line: the password is replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Database>; dialect: Dialect } {
+  const parsed = parseDatabaseUrl(url);
+  if (parsed.dialect === 'sqlite') {
+    if (parsed.path !== ':memory:') mkdirSync(dirname(parsed.path), { recursive: true });
+    const database = new BetterSqlite3(parsed.path);
+    // WAL lets the CLI write while the server reads; busy_timeout waits out a writer.
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+}
+
+/**
+ * Wraps each async method so that a driver failure surfaces as StorageUnavailableError
+ * (503 for clients) while the domain errors (conflict, not found, validation) pass through.
+ */
+function guarded<T extends object>(target: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(target)) {
+    wrapped[name] =
+      typeof value === 'function'
+        ? async (...args: unknown[]) => {
+            try {
+              return await (value as (...a: unknown[]) => Promise<unknown>)(...args);
+            } catch (error) {
+              if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof ValidationError) throw error;
+              throw new StorageUnavailableError(error);
+            }
+          }
+        : value;
+  }
+  return wrapped as T;
+}
+
+export interface SqlStorage extends Storage {
+  readonly dialect: Dialect;
+  /** The Kysely handle, for tests and migrations tooling. */
+  readonly db: Kysely<Database>;
+}
+
+/** Opens the storage named by `url`. Nothing is created on disk until the first query. */
+export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
+  const { db, dialect } = createKysely(url, options);
+  const clock = options.clock ?? Date.now;
+  let closed = false;
+  return {
+    dialect,
+    db,
+    tenants: guarded({
+      createTenant: (input) => tenants.createTenant(db, input, clock()),
+      findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
+      listTenants: () => tenants.listTenants(db),
+    }),
+    clients: guarded({
+      createClient: async (input) => {
+        await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
+        return (await clients.findClient(db, input.id))!;
+      },
+      findClient: (clientId) => clients.findClient(db, clientId),
+      listClients: (tenantId) => clients.listClients(db, tenantId),
+      updateClientSecret: async (clientId, change) => {
+        const found = await db.transaction().execute((trx) => clients.updateClientSecret(trx, clientId, change, clock()));
+        return found ? clients.findClient(db, clientId) : undefined;
+      },
+      setClientDisabled: async (clientId, disabled, tokensNotBefore) => {
+        const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, tokensNotBefore, clock()));
+        return found ? clients.findClient(db, clientId) : undefined;
+      },
+      longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
+    }),
+    scopes: guarded({
+      listScopes: (tenantId) => scopes.listScopes(db, tenantId),
+      listScopeNames: () => scopes.listScopeNames(db),
+    }),
+    keys: guarded({
+      listPublishedKeys: (now) => keys.listPublishedKeys(db, now),
+      activateKey: (key, now, expireAt) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, expireAt)),
+    }),
+    revocations: guarded({
+      revokeAccessToken: (entry) => revocations.revokeAccessToken(db, entry),
+      isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
+      pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
+    }),
+    ...guarded({
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      migrate: async () => {
+        const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+        if (error) throw error;
+        return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+      },
+    }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

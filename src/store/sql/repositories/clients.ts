@@ -1,0 +1,120 @@
+import type { Kysely } from 'kysely';
+import { ConflictError } from '../../../core/errors.js';
+import type { NewClient, SecretChange } from '../../../core/storage.js';
+import type { Client, GrantType } from '../../../core/types.js';
+import { isUniqueViolation } from '../errors.js';
+import type { Database } from '../schema.js';
+import { ensureScopes } from './scopes.js';
+
+const list = (value: string): string[] => (value === '' ? [] : value.split(' '));
+
+function selectClients(db: Kysely<Database>) {
+  return db
+    .selectFrom('clients')
+    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+    .selectAll('clients')
+    .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl']);
+}
+
+type ClientRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
+
+function toClient(row: ClientRow): Client {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    tenantSlug: row.tenant_slug,
+    name: row.name,
+    isPublic: Boolean(row.is_public),
+    secretDigest: row.secret_digest,
+    previousSecretDigest: row.previous_secret_digest,
+    previousSecretExpiresAt: row.previous_secret_expires_at === null ? null : Number(row.previous_secret_expires_at),
+    grantTypes: list(row.grant_types) as GrantType[],
+    scopes: list(row.scopes),
+    defaultScopes: list(row.default_scopes),
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    accessTokenTtl: row.access_token_ttl,
+    tenantAccessTokenTtl: row.tenant_access_token_ttl,
+    disabled: Boolean(row.disabled),
+    tokensNotBefore: Number(row.tokens_not_before_s),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Call inside a transaction: the client row and its scope names land together. */
+export async function createClient(db: Kysely<Database>, input: NewClient, now: number): Promise<void> {
+  try {
+    await db
+      .insertInto('clients')
+      .values({
+        id: input.id,
+        tenant_id: input.tenantId,
+        name: input.name,
+        is_public: input.isPublic ? 1 : 0,
+        secret_digest: input.secretDigest,
+        previous_secret_digest: null,
+        previous_secret_expires_at: null,
+        grant_types: input.grantTypes.join(' '),
+        scopes: input.scopes.join(' '),
+        default_scopes: input.defaultScopes.join(' '),
+        redirect_uris: JSON.stringify(input.redirectUris),
+        access_token_ttl: input.accessTokenTtl,
+        disabled: 0,
+        tokens_not_before_s: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`a client with id "${input.id}" already exists`);
+    throw error;
+  }
+  await ensureScopes(db, input.tenantId, input.scopes, now);
+}
+
+export async function findClient(db: Kysely<Database>, clientId: string): Promise<Client | undefined> {
+  const row = await selectClients(db).where('clients.id', '=', clientId).executeTakeFirst();
+  return row && toClient(row);
+}
+
+export async function listClients(db: Kysely<Database>, tenantId: string): Promise<Client[]> {
+  const rows = await selectClients(db).where('clients.tenant_id', '=', tenantId).orderBy('clients.created_at').orderBy('clients.id').execute();
+  return rows.map(toClient);
+}
+
+export async function updateClientSecret(db: Kysely<Database>, clientId: string, change: SecretChange, now: number): Promise<boolean> {
+  const current = await db.selectFrom('clients').select('tokens_not_before_s').where('id', '=', clientId).executeTakeFirst();
+  if (!current) return false;
+  await db
+    .updateTable('clients')
+    .set({
+      secret_digest: change.secretDigest,
+      previous_secret_digest: change.previousSecretDigest,
+      previous_secret_expires_at: change.previousSecretExpiresAt,
+      tokens_not_before_s: Math.max(Number(current.tokens_not_before_s), change.tokensNotBefore ?? 0),
+      updated_at: now,
+    })
+    .where('id', '=', clientId)
+    .execute();
+  return true;
+}
+
+export async function setClientDisabled(db: Kysely<Database>, clientId: string, disabled: boolean, tokensNotBefore: number, now: number): Promise<boolean> {
+  const current = await db.selectFrom('clients').select('tokens_not_before_s').where('id', '=', clientId).executeTakeFirst();
+  if (!current) return false;
+  await db
+    .updateTable('clients')
+    .set({ disabled: disabled ? 1 : 0, tokens_not_before_s: Math.max(Number(current.tokens_not_before_s), tokensNotBefore), updated_at: now })
+    .where('id', '=', clientId)
+    .execute();
+  return true;
+}
+
+export async function longestAccessTokenTtl(db: Kysely<Database>): Promise<number | null> {
+  const [clients, tenants] = await Promise.all([
+    db.selectFrom('clients').select((eb) => eb.fn.max('access_token_ttl').as('ttl')).executeTakeFirst(),
+    db.selectFrom('tenants').select((eb) => eb.fn.max('access_token_ttl').as('ttl')).executeTakeFirst(),
+  ]);
+  const values = [clients?.ttl, tenants?.ttl].filter((value) => value !== null && value !== undefined).map(Number);
+  return values.length === 0 ? null : Math.max(...values);
+}

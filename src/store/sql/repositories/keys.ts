@@ -1,0 +1,48 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { SigningAlgorithm, SigningKey } from '../../../core/types.js';
+import type { Database, SigningKeysTable } from '../schema.js';
+
+function toKey(row: Selectable<SigningKeysTable>): SigningKey {
+  return {
+    kid: row.kid,
+    alg: row.alg as SigningAlgorithm,
+    publicJwk: JSON.parse(row.public_jwk) as SigningKey['publicJwk'],
+    sealedPrivateJwk: row.sealed_private_jwk,
+    active: Boolean(row.active),
+    createdAt: Number(row.created_at),
+    retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+}
+
+export async function listPublishedKeys(db: Kysely<Database>, now: number): Promise<SigningKey[]> {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .selectAll()
+    .where((eb) => eb.or([eb('active', '=', 1), eb('expires_at', '>', now)]))
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map(toKey);
+}
+
+/** Call inside a transaction: retire the active key(s) and insert the new active one. */
+export async function activateKey(db: Kysely<Database>, key: SigningKey, now: number, retiredKeysExpireAt: number): Promise<void> {
+  await db
+    .updateTable('signing_keys')
+    .set({ active: 0, retired_at: now, expires_at: retiredKeysExpireAt })
+    .where('active', '=', 1)
+    .execute();
+  await db
+    .insertInto('signing_keys')
+    .values({
+      kid: key.kid,
+      alg: key.alg,
+      public_jwk: JSON.stringify(key.publicJwk),
+      sealed_private_jwk: key.sealedPrivateJwk,
+      active: 1,
+      created_at: key.createdAt,
+      retired_at: null,
+      expires_at: null,
+    })
+    .execute();
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { ScopeDefinition } from '../../../core/types.js';
+import type { Database } from '../schema.js';
+
+/** Adds missing scope names to a tenant's catalogue; existing entries keep their description. */
+export async function ensureScopes(db: Kysely<Database>, tenantId: string, names: readonly string[], now: number): Promise<void> {
+  if (names.length === 0) return;
+  await db
+    .insertInto('scopes')
+    .values(names.map((name) => ({ tenant_id: tenantId, name, description: '', created_at: now })))
+    .onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+    .execute();
+}
+
+export async function listScopes(db: Kysely<Database>, tenantId: string): Promise<ScopeDefinition[]> {
+  const rows = await db.selectFrom('scopes').select(['tenant_id', 'name', 'description']).where('tenant_id', '=', tenantId).orderBy('name').execute();
+  return rows.map((row) => ({ tenantId: row.tenant_id, name: row.name, description: row.description }));
+}
+
+export async function listScopeNames(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('scopes').select('name').distinct().orderBy('name').execute();
+  return rows.map((row) => row.name);
+}
