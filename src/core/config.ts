@@ -24,6 +24,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_DATABASE_URL',
     'Storage: `sqlite:<path>` (embedded, the default) or `postgres://user@host:port/db` (several servers may share it).',
   ),
+  redisUrl: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_REDIS_URL',
+    'Optional `redis://host:port`: shares throttling counters between the server processes of a cluster. Without it each process counts on its own.',
+  ),
   dataDir: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_DATA_DIR',

@@ -4,6 +4,7 @@ import { KeyRing } from '../core/keys.js';
 import { deriveKey } from '../core/secrets.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
+import { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
 import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 
@@ -35,7 +36,13 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const clock = options.clock ?? Date.now;
   const masterKey = loadOrCreateMasterKey(config.masterKeyFile);
   const storage = openSqlStorage(config.databaseUrl, { clock });
+  const redis = config.redisUrl ? new RedisThrottleStore(config.redisUrl) : undefined;
+  const closeAll = async () => {
+    await redis?.close();
+    await storage.close();
+  };
   try {
+    await redis?.ready();
     const migrationsApplied = options.migrate === false ? [] : await storage.migrate();
     const digestKey = deriveKey(masterKey.key, 'client-secret digest');
     const keyEncryptionKey = deriveKey(masterKey.key, 'signing-key encryption');
@@ -44,14 +51,14 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       storage,
       keys: new KeyRing(storage.keys, keyEncryptionKey, config.keyRefreshInterval, clock),
       admin: new AdminService({ storage, digestKey, keyEncryptionKey, config, clock }),
-      throttle: new MemoryThrottleStore(),
+      throttle: redis ?? new MemoryThrottleStore(),
       digestKey,
       masterKey,
       migrationsApplied,
-      close: () => storage.close(),
+      close: closeAll,
     };
   } catch (error) {
-    await storage.close();
+    await closeAll();
     throw error;
   }
 }

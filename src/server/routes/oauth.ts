@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { OAuthError } from '../../core/errors.js';
 import type { OAuthRequest } from '../../core/params.js';
 import { handleIntrospectionRequest } from '../../core/introspection.js';
 import { handleRevocationRequest } from '../../core/revocation.js';
@@ -46,4 +47,15 @@ export async function oauthRoutes(app: FastifyInstance, { gatehouse }: { gatehou
     await handleRevocationRequest(toOAuthRequest(request), lookupDeps, Date.now());
     return reply.headers(NO_STORE).code(200).send();
   });
+
+  // RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1: these endpoints take POST only.
+  for (const url of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
+    app.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      handler: async () => {
+        throw new OAuthError('invalid_request', `${url} accepts POST only`, { status: 405, headers: { allow: 'POST' } });
+      },
+    });
+  }
 }

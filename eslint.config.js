@@ -1,0 +1,47 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Layering (ARCHITECTURE.md): server → core ← store; resource/ and client/ stand alone. */
+const layer = (files, patterns) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns }] },
+});
+
+const frameworks = (message) => [
+  { group: ['fastify', 'fastify/*', '@fastify/*'], message },
+  { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis'], message },
+  { group: ['node:http', 'node:https', 'http', 'https'], message },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', AbortController: 'readonly', structuredClone: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  layer(['src/core/**'], [
+    ...frameworks('core/ is the protocol engine: no HTTP framework, no SQL, no node:http (ARCHITECTURE.md)'),
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'core/ depends on nothing but itself' },
+  ]),
+  layer(['src/store/**'], [
+    { group: ['fastify', 'fastify/*', '@fastify/*', 'node:http', 'http'], message: 'store/ knows nothing of HTTP' },
+    { group: ['**/server/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'store/ depends on core/ only' },
+  ]),
+  layer(['src/resource/**'], [
+    ...frameworks('resource/ imports jose and core error types only').filter((rule) => !rule.group.includes('fastify')),
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', '**/demo/**'], message: 'resource/ must not import the server or the store' },
+  ]),
+  layer(['src/client/**'], [
+    ...frameworks('client/ runs in browsers and edge runtimes: fetch and jose only'),
+    { group: ['node:*'], message: 'client/ runs in browsers and edge runtimes: web APIs only' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**'], message: 'client/ must not import the server, the store or core' },
+  ]),
+  layer(['src/cli/**'], [
+    { group: ['kysely', 'pg', 'better-sqlite3', 'fastify'], message: 'cli/ owns no logic: call the services in core/ through server/context' },
+  ]),
+);

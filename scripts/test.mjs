@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
+// Usage: npm test [-- <file or folder filter>...]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return find(path);
+    return name.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+const files = find(join(root, 'test'))
+  .sort()
+  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+const services = [
+  ['GATEHOUSE_TEST_POSTGRES_URL', 'PostgreSQL storage contract and cluster tests'],
+  ['GATEHOUSE_TEST_REDIS_URL', 'Redis throttle-store contract tests'],
+];
+for (const [variable, what] of services) {
+  if (!process.env[variable]) console.log(`# ${variable} is not set: the ${what} are SKIPPED (.ci/run sets it)`);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);
