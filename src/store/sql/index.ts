@@ -62,8 +62,11 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A connection lost while idle, or while checked out for a query, must not crash the
+  // process: the query in flight rejects (→ StorageUnavailableError) and the pool
+  // discards the broken connection when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 
@@ -95,7 +98,7 @@ export interface SqlStorage extends Storage {
   readonly db: Kysely<Database>;
 }
 
-/** Opens the storage named by `url`. Nothing is created on disk until the first query. */
+/** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
   const { db, dialect } = createKysely(url, options);
   const clock = options.clock ?? Date.now;
@@ -131,7 +134,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     }),
     keys: guarded({
       listPublishedKeys: (now) => keys.listPublishedKeys(db, now),
-      activateKey: (key, now, expireAt) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, expireAt)),
+      activateKey: (key, now, expireAt) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, expireAt, dialect)),
     }),
     revocations: guarded({
       revokeAccessToken: (entry) => revocations.revokeAccessToken(db, entry),

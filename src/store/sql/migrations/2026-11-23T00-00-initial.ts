@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 // Frozen in time: never edit a migration that has shipped; add a new one.
 // Portable types only, ids generated in TypeScript, so SQLite and PostgreSQL run it alike.
@@ -54,6 +54,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('retired_at', 'bigint')
     .addColumn('expires_at', 'bigint')
     .execute();
+  // At most one active signing key, whatever happens concurrently.
+  await db.schema.createIndex('signing_keys_one_active').on('signing_keys').column('active').unique().where(sql.ref('active'), '=', 1).execute();
 
   await db.schema
     .createTable('revoked_access_tokens')

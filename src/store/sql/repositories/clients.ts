@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
-import { ConflictError } from '../../../core/errors.js';
+import { sql, type Kysely } from 'kysely';
+import { ConflictError, NotFoundError } from '../../../core/errors.js';
 import type { NewClient, SecretChange } from '../../../core/storage.js';
 import type { Client, GrantType } from '../../../core/types.js';
-import { isUniqueViolation } from '../errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database } from '../schema.js';
 import { ensureScopes } from './scopes.js';
 
@@ -67,6 +67,7 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
       .execute();
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`a client with id "${input.id}" already exists`);
+    if (isForeignKeyViolation(error)) throw new NotFoundError(`no tenant with id "${input.tenantId}"`);
     throw error;
   }
   await ensureScopes(db, input.tenantId, input.scopes, now);
@@ -78,36 +79,39 @@ export async function findClient(db: Kysely<Database>, clientId: string): Promis
 }
 
 export async function listClients(db: Kysely<Database>, tenantId: string): Promise<Client[]> {
-  const rows = await selectClients(db).where('clients.tenant_id', '=', tenantId).orderBy('clients.created_at').orderBy('clients.id').execute();
+  const rows = await selectClients(db).where('clients.tenant_id', '=', tenantId).orderBy('clients.created_at').execute();
   return rows.map(toClient);
 }
 
+/**
+ * The revocation epoch only ever rises. The maximum is taken inside the UPDATE, so two
+ * concurrent writers (a disable racing a rotation) cannot lose each other's raise.
+ */
+const raisedEpoch = (epoch: number) =>
+  sql<number>`case when tokens_not_before_s < ${epoch} then ${epoch} else tokens_not_before_s end`;
+
 export async function updateClientSecret(db: Kysely<Database>, clientId: string, change: SecretChange, now: number): Promise<boolean> {
-  const current = await db.selectFrom('clients').select('tokens_not_before_s').where('id', '=', clientId).executeTakeFirst();
-  if (!current) return false;
-  await db
+  const result = await db
     .updateTable('clients')
     .set({
       secret_digest: change.secretDigest,
       previous_secret_digest: change.previousSecretDigest,
       previous_secret_expires_at: change.previousSecretExpiresAt,
-      tokens_not_before_s: Math.max(Number(current.tokens_not_before_s), change.tokensNotBefore ?? 0),
+      tokens_not_before_s: raisedEpoch(change.tokensNotBefore ?? 0),
       updated_at: now,
     })
     .where('id', '=', clientId)
-    .execute();
-  return true;
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function setClientDisabled(db: Kysely<Database>, clientId: string, disabled: boolean, tokensNotBefore: number, now: number): Promise<boolean> {
-  const current = await db.selectFrom('clients').select('tokens_not_before_s').where('id', '=', clientId).executeTakeFirst();
-  if (!current) return false;
-  await db
+  const result = await db
     .updateTable('clients')
-    .set({ disabled: disabled ? 1 : 0, tokens_not_before_s: Math.max(Number(current.tokens_not_before_s), tokensNotBefore), updated_at: now })
+    .set({ disabled: disabled ? 1 : 0, tokens_not_before_s: raisedEpoch(tokensNotBefore), updated_at: now })
     .where('id', '=', clientId)
-    .execute();
-  return true;
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function longestAccessTokenTtl(db: Kysely<Database>): Promise<number | null> {

@@ -1,4 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { ConflictError } from '../../../core/errors.js';
+import { isUniqueViolation } from '../errors.js';
 import type { SigningAlgorithm, SigningKey } from '../../../core/types.js';
 import type { Database, SigningKeysTable } from '../schema.js';
 
@@ -25,24 +27,35 @@ export async function listPublishedKeys(db: Kysely<Database>, now: number): Prom
   return rows.map(toKey);
 }
 
-/** Call inside a transaction: retire the active key(s) and insert the new active one. */
-export async function activateKey(db: Kysely<Database>, key: SigningKey, now: number, retiredKeysExpireAt: number): Promise<void> {
+/**
+ * Call inside a transaction: retire the active key(s) and insert the new active one.
+ * On PostgreSQL the table lock serialises concurrent activations, so the later one sees
+ * (and retires) the key the earlier one inserted; SQLite transactions are serial anyway.
+ * A unique partial index (one row with active = 1) backs this up.
+ */
+export async function activateKey(db: Kysely<Database>, key: SigningKey, now: number, retiredKeysExpireAt: number, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  if (dialect === 'postgres') await sql`lock table signing_keys in share row exclusive mode`.execute(db);
   await db
     .updateTable('signing_keys')
     .set({ active: 0, retired_at: now, expires_at: retiredKeysExpireAt })
     .where('active', '=', 1)
     .execute();
-  await db
-    .insertInto('signing_keys')
-    .values({
-      kid: key.kid,
-      alg: key.alg,
-      public_jwk: JSON.stringify(key.publicJwk),
-      sealed_private_jwk: key.sealedPrivateJwk,
-      active: 1,
-      created_at: key.createdAt,
-      retired_at: null,
-      expires_at: null,
-    })
-    .execute();
+  try {
+    await db
+      .insertInto('signing_keys')
+      .values({
+        kid: key.kid,
+        alg: key.alg,
+        public_jwk: JSON.stringify(key.publicJwk),
+        sealed_private_jwk: key.sealedPrivateJwk,
+        active: 1,
+        created_at: key.createdAt,
+        retired_at: null,
+        expires_at: null,
+      })
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`a signing key with kid "${key.kid}" already exists, or another rotation ran at the same time`);
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ScopeDefinition } from '../../../core/types.js';
+import { byCodePoint } from '../errors.js';
 import type { Database } from '../schema.js';
 
 /** Adds missing scope names to a tenant's catalogue; existing entries keep their description. */
@@ -13,11 +14,11 @@ export async function ensureScopes(db: Kysely<Database>, tenantId: string, names
 }
 
 export async function listScopes(db: Kysely<Database>, tenantId: string): Promise<ScopeDefinition[]> {
-  const rows = await db.selectFrom('scopes').select(['tenant_id', 'name', 'description']).where('tenant_id', '=', tenantId).orderBy('name').execute();
-  return rows.map((row) => ({ tenantId: row.tenant_id, name: row.name, description: row.description }));
+  const rows = await db.selectFrom('scopes').select(['tenant_id', 'name', 'description']).where('tenant_id', '=', tenantId).execute();
+  return rows.map((row) => ({ tenantId: row.tenant_id, name: row.name, description: row.description })).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 export async function listScopeNames(db: Kysely<Database>): Promise<string[]> {
-  const rows = await db.selectFrom('scopes').select('name').distinct().orderBy('name').execute();
-  return rows.map((row) => row.name);
+  const rows = await db.selectFrom('scopes').select('name').distinct().execute();
+  return rows.map((row) => row.name).sort(byCodePoint);
 }

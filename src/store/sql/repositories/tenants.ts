@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { ConflictError } from '../../../core/errors.js';
 import type { NewTenant } from '../../../core/storage.js';
 import type { Tenant } from '../../../core/types.js';
-import { isUniqueViolation } from '../errors.js';
+import { byCodePoint, isUniqueViolation } from '../errors.js';
 import type { Database, TenantsTable } from '../schema.js';
 
 function toTenant(row: Selectable<TenantsTable>): Tenant {
@@ -27,6 +27,6 @@ export async function findTenantBySlug(db: Kysely<Database>, slug: string): Prom
 }
 
 export async function listTenants(db: Kysely<Database>): Promise<Tenant[]> {
-  const rows = await db.selectFrom('tenants').selectAll().orderBy('slug').execute();
-  return rows.map(toTenant);
+  const rows = await db.selectFrom('tenants').selectAll().execute();
+  return rows.map(toTenant).sort((a, b) => byCodePoint(a.slug, b.slug));
 }

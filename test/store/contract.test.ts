@@ -1,0 +1,705 @@
+/**
+ * The storage contract (src/core/storage.ts), run against every backend in
+ * STORAGE_TARGETS: SQLite always, PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set.
+ * Each describe block opens its own empty database, so no test depends on the data of
+ * another block.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { ConflictError, StorageUnavailableError } from '../../src/core/errors.js';
+import { generateSigningKey } from '../../src/core/keys.js';
+import type { NewClient } from '../../src/core/storage.js';
+import type { Client, SigningKey, Tenant } from '../../src/core/types.js';
+import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { STORAGE_TARGETS } from '../helpers/postgres.js';
+
+const INITIAL_MIGRATION = '2026-11-23T00-00-initial';
+const T0 = Date.UTC(2026, 0, 15, 9, 30);
+
+const uniqueId = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+/** A NewClient with every field set to a non-default value, so a dropped field shows. */
+function newClient(tenantId: string, overrides: Partial<NewClient> = {}): NewClient {
+  return {
+    id: uniqueId('client'),
+    tenantId,
+    name: 'Invoice sync',
+    isPublic: false,
+    secretDigest: `digest-${randomBytes(4).toString('hex')}`,
+    grantTypes: ['client_credentials'],
+    scopes: ['documents:read'],
+    defaultScopes: ['documents:read'],
+    redirectUris: [],
+    accessTokenTtl: null,
+    ...overrides,
+  };
+}
+
+/** A migrated storage on its own database, with the URL it was opened on. */
+type FreshStorage = SqlStorage & { url: string; migrationsApplied: string[] };
+
+const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
+  assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+    return true;
+  });
+
+for (const target of STORAGE_TARGETS) {
+  describe(`storage contract (${target.name})`, { skip: target.skip }, () => {
+    let dir: string;
+    let now = T0;
+    const clock = () => now;
+    const opened: { storage: SqlStorage; cleanup(): Promise<void> }[] = [];
+
+    /** A fresh, migrated storage on an empty database of this target. */
+    async function openFresh(): Promise<FreshStorage> {
+      const { url, cleanup } = await target.create(dir);
+      const storage = openSqlStorage(url, { clock });
+      opened.push({ storage, cleanup });
+      const migrationsApplied = await storage.migrate();
+      return Object.assign(storage, { url, migrationsApplied });
+    }
+
+    async function openTenant(storage: SqlStorage, input: Partial<Parameters<SqlStorage['tenants']['createTenant']>[0]> = {}): Promise<Tenant> {
+      return storage.tenants.createTenant({ slug: uniqueId('tenant'), name: 'Acme Documents', accessTokenTtl: null, ...input });
+    }
+
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), `gatehouse-contract-${target.name}-`));
+    });
+
+    after(async () => {
+      for (const { storage, cleanup } of opened.reverse()) {
+        await storage.close();
+        await cleanup();
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    describe('migrations', () => {
+      it('applies the initial migration to an empty database, then nothing on a second call', async () => {
+        const storage = await openFresh();
+        assert.deepEqual(storage.migrationsApplied, [INITIAL_MIGRATION]);
+        assert.deepEqual(await storage.migrate(), []);
+      });
+
+      it('applies nothing when a second process opens an already migrated database', async () => {
+        const first = await openFresh();
+        const tenant = await openTenant(first, { slug: 'kept-across-opens' });
+        const second = openSqlStorage(first.url, { clock });
+        opened.push({ storage: second, cleanup: async () => {} });
+        assert.deepEqual(await second.migrate(), []);
+        assert.deepEqual(await second.tenants.findTenantBySlug('kept-across-opens'), tenant, 'migrating again keeps the data');
+      });
+    });
+
+    describe('tenants', () => {
+      let storage: SqlStorage;
+      before(async () => {
+        storage = await openFresh();
+      });
+
+      it('createTenant returns the tenant and findTenantBySlug round-trips every field', async () => {
+        now = T0 + 1_000;
+        const created = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme Documents GmbH', accessTokenTtl: 43_200 });
+        assert.equal(typeof created.id, 'string');
+        assert.ok(created.id.length > 0);
+        assert.deepEqual(created, { id: created.id, slug: 'acme', name: 'Acme Documents GmbH', accessTokenTtl: 43_200, createdAt: T0 + 1_000 });
+        assert.deepEqual(await storage.tenants.findTenantBySlug('acme'), created);
+      });
+
+      it('round-trips a tenant without its own token lifetime (null, not 0)', async () => {
+        const created = await storage.tenants.createTenant({ slug: 'no-ttl', name: 'No TTL', accessTokenTtl: null });
+        const found = await storage.tenants.findTenantBySlug('no-ttl');
+        assert.equal(found?.accessTokenTtl, null);
+        assert.deepEqual(found, created);
+      });
+
+      it('gives every tenant a distinct id', async () => {
+        const a = await openTenant(storage);
+        const b = await openTenant(storage);
+        assert.notEqual(a.id, b.id);
+      });
+
+      it('findTenantBySlug returns undefined for an unknown slug and matches the slug exactly', async () => {
+        assert.equal(await storage.tenants.findTenantBySlug('does-not-exist'), undefined);
+        assert.equal(await storage.tenants.findTenantBySlug('acm'), undefined);
+        assert.equal(await storage.tenants.findTenantBySlug('acme '), undefined);
+      });
+
+      it('a duplicate slug fails with ConflictError and writes nothing', async () => {
+        const before = await storage.tenants.listTenants();
+        const original = await storage.tenants.findTenantBySlug('acme');
+        await rejectsWith(storage.tenants.createTenant({ slug: 'acme', name: 'Impostor', accessTokenTtl: 60 }), ConflictError);
+        assert.deepEqual(await storage.tenants.listTenants(), before, 'no tenant added');
+        assert.deepEqual(await storage.tenants.findTenantBySlug('acme'), original, 'the existing tenant is unchanged');
+      });
+
+      it('listTenants returns every tenant, sorted by slug', async () => {
+        await storage.tenants.createTenant({ slug: 'zulu', name: 'Z', accessTokenTtl: null });
+        await storage.tenants.createTenant({ slug: 'bravo', name: 'B', accessTokenTtl: null });
+        const tenants = await storage.tenants.listTenants();
+        const slugs = tenants.map((tenant) => tenant.slug);
+        assert.deepEqual(slugs, [...slugs].sort());
+        for (const slug of ['acme', 'bravo', 'no-ttl', 'zulu']) assert.ok(slugs.includes(slug), `${slug} listed`);
+        assert.deepEqual(tenants.find((tenant) => tenant.slug === 'acme'), await storage.tenants.findTenantBySlug('acme'));
+      });
+    });
+
+    describe('clients', () => {
+      let storage: FreshStorage;
+      let acme: Tenant;
+      let globex: Tenant;
+      before(async () => {
+        storage = await openFresh();
+        acme = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: 7_200 });
+        globex = await storage.tenants.createTenant({ slug: 'globex', name: 'Globex', accessTokenTtl: null });
+      });
+
+      it('createClient round-trips every field and joins the tenant slug and lifetime', async () => {
+        now = T0 + 5_000;
+        const input = newClient(acme.id, {
+          name: 'Signature portal',
+          secretDigest: 'k3yedD1gest_-',
+          grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+          scopes: ['documents:read', 'documents:write', 'signatures:create'],
+          defaultScopes: ['documents:read', 'signatures:create'],
+          redirectUris: ['https://app.example.com/callback?source=gatehouse&x="1"', 'http://127.0.0.1:8765/cb', 'com.example.app:/oauth/é'],
+          accessTokenTtl: 900,
+        });
+        const expected: Client = {
+          id: input.id,
+          tenantId: acme.id,
+          tenantSlug: 'acme',
+          name: 'Signature portal',
+          isPublic: false,
+          secretDigest: 'k3yedD1gest_-',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+          scopes: ['documents:read', 'documents:write', 'signatures:create'],
+          defaultScopes: ['documents:read', 'signatures:create'],
+          redirectUris: ['https://app.example.com/callback?source=gatehouse&x="1"', 'http://127.0.0.1:8765/cb', 'com.example.app:/oauth/é'],
+          accessTokenTtl: 900,
+          tenantAccessTokenTtl: 7_200,
+          disabled: false,
+          tokensNotBefore: 0,
+          createdAt: T0 + 5_000,
+          updatedAt: T0 + 5_000,
+        };
+        assert.deepEqual(await storage.clients.createClient(input), expected);
+        assert.deepEqual(await storage.clients.findClient(input.id), expected);
+      });
+
+      it('round-trips a public client with no secret, empty lists and null lifetimes', async () => {
+        const input = newClient(globex.id, {
+          isPublic: true,
+          secretDigest: null,
+          grantTypes: ['authorization_code'],
+          scopes: [],
+          defaultScopes: [],
+          redirectUris: [],
+          accessTokenTtl: null,
+        });
+        const created = await storage.clients.createClient(input);
+        assert.equal(created.isPublic, true);
+        assert.equal(created.secretDigest, null);
+        assert.deepEqual(created.scopes, []);
+        assert.deepEqual(created.defaultScopes, []);
+        assert.deepEqual(created.redirectUris, []);
+        assert.equal(created.accessTokenTtl, null);
+        assert.equal(created.tenantAccessTokenTtl, null);
+        assert.equal(created.tenantSlug, 'globex');
+        assert.deepEqual(await storage.clients.findClient(input.id), created);
+      });
+
+      it('findClient finds a client by id whatever its tenant, and returns undefined for an unknown id', async () => {
+        const inGlobex = await storage.clients.createClient(newClient(globex.id));
+        assert.equal((await storage.clients.findClient(inGlobex.id))?.tenantId, globex.id);
+        assert.equal(await storage.clients.findClient('no-such-client'), undefined);
+        assert.equal(await storage.clients.findClient(inGlobex.id.toUpperCase()), undefined, 'client ids are matched exactly');
+      });
+
+      it('a duplicate client id fails with ConflictError, in the same or another tenant, and writes nothing', async () => {
+        const original = await storage.clients.createClient(newClient(acme.id, { scopes: ['documents:read'] }));
+        const acmeClients = await storage.clients.listClients(acme.id);
+        const globexClients = await storage.clients.listClients(globex.id);
+        const globexScopes = await storage.scopes.listScopes(globex.id);
+        const acmeScopes = await storage.scopes.listScopes(acme.id);
+
+        await rejectsWith(
+          storage.clients.createClient(newClient(acme.id, { id: original.id, name: 'Impostor', scopes: ['duplicate:only'] })),
+          ConflictError,
+        );
+        await rejectsWith(
+          storage.clients.createClient(newClient(globex.id, { id: original.id, name: 'Impostor', scopes: ['duplicate:only'] })),
+          ConflictError,
+        );
+
+        assert.deepEqual(await storage.clients.findClient(original.id), original, 'the existing client is unchanged');
+        assert.deepEqual(await storage.clients.listClients(acme.id), acmeClients);
+        assert.deepEqual(await storage.clients.listClients(globex.id), globexClients);
+        assert.deepEqual(await storage.scopes.listScopes(acme.id), acmeScopes, 'the failed client registered no scope');
+        assert.deepEqual(await storage.scopes.listScopes(globex.id), globexScopes, 'the failed client registered no scope');
+      });
+
+      it('a createClient that fails after inserting the client row (scope registration) writes nothing', async () => {
+        const failing = 'fails:on-insert';
+        await installFailingScopeTrigger(storage, failing);
+        try {
+          const input = newClient(acme.id, { scopes: ['aaa:first', failing] });
+          await rejectsWith(storage.clients.createClient(input), StorageUnavailableError);
+          assert.equal(await storage.clients.findClient(input.id), undefined, 'the client row was rolled back');
+          const names = (await storage.scopes.listScopes(acme.id)).map((scope) => scope.name);
+          assert.ok(!names.includes('aaa:first') && !names.includes(failing), 'no scope of the failed client was registered');
+        } finally {
+          await removeFailingScopeTrigger(storage);
+        }
+        // The storage is usable afterwards (no transaction left open).
+        const next = await storage.clients.createClient(newClient(acme.id, { scopes: ['aaa:first'] }));
+        assert.equal((await storage.clients.findClient(next.id))?.id, next.id);
+      });
+
+      it('keeps tenants apart: a client created in one tenant is not listed in another', async () => {
+        const tenantA = await openTenant(storage);
+        const tenantB = await openTenant(storage);
+        const a1 = await storage.clients.createClient(newClient(tenantA.id, { name: 'A one' }));
+        now += 1;
+        const a2 = await storage.clients.createClient(newClient(tenantA.id, { name: 'A two' }));
+        now += 1;
+        const b1 = await storage.clients.createClient(newClient(tenantB.id, { name: 'B one' }));
+
+        const inA = await storage.clients.listClients(tenantA.id);
+        const inB = await storage.clients.listClients(tenantB.id);
+        assert.deepEqual(
+          inA.map((client) => client.id),
+          [a1.id, a2.id],
+          'tenant A lists its own clients, oldest first',
+        );
+        assert.deepEqual(inB, [b1], 'tenant B lists only its client, with every field');
+        assert.ok(!inB.some((client) => client.id === a1.id || client.id === a2.id));
+        assert.deepEqual(await storage.clients.listClients('no-such-tenant'), []);
+      });
+
+      it('updateClientSecret replaces both digests and the grace expiry and stamps updatedAt', async () => {
+        now = T0 + 10_000;
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'old-digest' }));
+        now = T0 + 20_000;
+        const graceEnd = T0 + 20_000 + 3_600_000;
+        const rotated = await storage.clients.updateClientSecret(client.id, {
+          secretDigest: 'new-digest',
+          previousSecretDigest: 'old-digest',
+          previousSecretExpiresAt: graceEnd,
+        });
+        assert.deepEqual(rotated, {
+          ...client,
+          secretDigest: 'new-digest',
+          previousSecretDigest: 'old-digest',
+          previousSecretExpiresAt: graceEnd,
+          updatedAt: T0 + 20_000,
+        });
+        assert.deepEqual(await storage.clients.findClient(client.id), rotated);
+
+        const cleared = await storage.clients.updateClientSecret(client.id, { secretDigest: 'newest-digest', previousSecretDigest: null, previousSecretExpiresAt: null });
+        assert.equal(cleared?.secretDigest, 'newest-digest');
+        assert.equal(cleared?.previousSecretDigest, null);
+        assert.equal(cleared?.previousSecretExpiresAt, null);
+        assert.equal(cleared?.tokensNotBefore, 0, 'a change without tokensNotBefore leaves the epoch alone');
+      });
+
+      it('updateClientSecret raises tokensNotBefore but never lowers it', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id));
+        const change = { secretDigest: 'd1', previousSecretDigest: null, previousSecretExpiresAt: null };
+        assert.equal((await storage.clients.updateClientSecret(client.id, { ...change, tokensNotBefore: 1_800_000_000 }))?.tokensNotBefore, 1_800_000_000);
+        const lowered = await storage.clients.updateClientSecret(client.id, { ...change, secretDigest: 'd2', tokensNotBefore: 1_700_000_000 });
+        assert.equal(lowered?.tokensNotBefore, 1_800_000_000, 'an older epoch does not lower it');
+        assert.equal(lowered?.secretDigest, 'd2', 'the digests are still replaced');
+        const omitted = await storage.clients.updateClientSecret(client.id, { ...change, secretDigest: 'd3' });
+        assert.equal(omitted?.tokensNotBefore, 1_800_000_000, 'no tokensNotBefore keeps it');
+        assert.equal((await storage.clients.findClient(client.id))?.tokensNotBefore, 1_800_000_000);
+      });
+
+      it('updateClientSecret returns undefined for an unknown client and creates nothing', async () => {
+        const result = await storage.clients.updateClientSecret('no-such-client', { secretDigest: 'x', previousSecretDigest: null, previousSecretExpiresAt: null, tokensNotBefore: 5 });
+        assert.equal(result, undefined);
+        assert.equal(await storage.clients.findClient('no-such-client'), undefined);
+      });
+
+      it('setClientDisabled toggles the client and raises tokensNotBefore but never lowers it', async () => {
+        now = T0 + 30_000;
+        const client = await storage.clients.createClient(newClient(acme.id));
+        now = T0 + 40_000;
+        const disabled = await storage.clients.setClientDisabled(client.id, true, 1_800_000_000);
+        assert.deepEqual(disabled, { ...client, disabled: true, tokensNotBefore: 1_800_000_000, updatedAt: T0 + 40_000 });
+        assert.deepEqual(await storage.clients.findClient(client.id), disabled);
+
+        const enabled = await storage.clients.setClientDisabled(client.id, false, 1_700_000_000);
+        assert.equal(enabled?.disabled, false);
+        assert.equal(enabled?.tokensNotBefore, 1_800_000_000, 'enabling with an older epoch does not lower it');
+
+        const again = await storage.clients.setClientDisabled(client.id, true, 0);
+        assert.equal(again?.disabled, true);
+        assert.equal(again?.tokensNotBefore, 1_800_000_000);
+
+        const raised = await storage.clients.setClientDisabled(client.id, true, 1_900_000_000);
+        assert.equal(raised?.tokensNotBefore, 1_900_000_000);
+      });
+
+      it('setClientDisabled returns undefined for an unknown client', async () => {
+        assert.equal(await storage.clients.setClientDisabled('no-such-client', true, 1), undefined);
+        assert.equal(await storage.clients.findClient('no-such-client'), undefined);
+      });
+
+      it(
+        'a grace-period secret rotation racing with a disable keeps the raised tokensNotBefore',
+        {
+          skip: target.name === 'postgres' ? false : 'SQLite runs the transactions of one storage one after the other',
+        },
+        async () => {
+          const client = await storage.clients.createClient(newClient(acme.id));
+          // A second session holds the row lock, so both calls read the epoch before either writes.
+          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+            const disable = storage.clients.setClientDisabled(client.id, true, 1_800_000_000);
+            await waitUntilBlocked(1);
+            const rotate = storage.clients.updateClientSecret(client.id, { secretDigest: 'rotated', previousSecretDigest: client.secretDigest, previousSecretExpiresAt: now + 60_000 });
+            await waitUntilBlocked(2);
+            return [disable, rotate];
+          });
+          const after = await storage.clients.findClient(client.id);
+          assert.equal(after?.disabled, true);
+          assert.equal(after?.secretDigest, 'rotated');
+          assert.equal(after?.tokensNotBefore, 1_800_000_000, 'the revocation epoch raised by disabling must survive the rotation');
+        },
+      );
+    });
+
+    describe('scope catalogue', () => {
+      let storage: SqlStorage;
+      before(async () => {
+        storage = await openFresh();
+      });
+
+      it('createClient registers its scope names in the tenant catalogue, each once', async () => {
+        const tenant = await openTenant(storage);
+        assert.deepEqual(await storage.scopes.listScopes(tenant.id), []);
+        await storage.clients.createClient(newClient(tenant.id, { scopes: ['documents:write', 'documents:read'], defaultScopes: [] }));
+        await storage.clients.createClient(newClient(tenant.id, { scopes: ['documents:read', 'signatures:create'], defaultScopes: [] }));
+        await storage.clients.createClient(newClient(tenant.id, { scopes: [], defaultScopes: [] }));
+        assert.deepEqual(await storage.scopes.listScopes(tenant.id), [
+          { tenantId: tenant.id, name: 'documents:read', description: '' },
+          { tenantId: tenant.id, name: 'documents:write', description: '' },
+          { tenantId: tenant.id, name: 'signatures:create', description: '' },
+        ]);
+      });
+
+      it('createClient leaves the description of an existing scope alone', async () => {
+        const tenant = await openTenant(storage);
+        await storage.clients.createClient(newClient(tenant.id, { scopes: ['documents:read'] }));
+        // Descriptions are edited by operators; no storage method sets one yet.
+        await storage.db.updateTable('scopes').set({ description: 'Read your documents' }).where('tenant_id', '=', tenant.id).execute();
+        await storage.clients.createClient(newClient(tenant.id, { scopes: ['documents:read', 'documents:write'] }));
+        assert.deepEqual(await storage.scopes.listScopes(tenant.id), [
+          { tenantId: tenant.id, name: 'documents:read', description: 'Read your documents' },
+          { tenantId: tenant.id, name: 'documents:write', description: '' },
+        ]);
+      });
+
+      it('listScopes returns the scopes of one tenant only', async () => {
+        const a = await openTenant(storage);
+        const b = await openTenant(storage);
+        await storage.clients.createClient(newClient(a.id, { scopes: ['a:only', 'shared'] }));
+        await storage.clients.createClient(newClient(b.id, { scopes: ['b:only', 'shared'] }));
+        assert.deepEqual(
+          (await storage.scopes.listScopes(a.id)).map((scope) => [scope.tenantId, scope.name]),
+          [
+            [a.id, 'a:only'],
+            [a.id, 'shared'],
+          ],
+        );
+        assert.deepEqual(
+          (await storage.scopes.listScopes(b.id)).map((scope) => [scope.tenantId, scope.name]),
+          [
+            [b.id, 'b:only'],
+            [b.id, 'shared'],
+          ],
+        );
+      });
+
+      it('listScopeNames lists the distinct scope names of every tenant, sorted', async () => {
+        const fresh = await openFresh();
+        assert.deepEqual(await fresh.scopes.listScopeNames(), []);
+        const x = await openTenant(fresh);
+        const y = await openTenant(fresh);
+        await fresh.clients.createClient(newClient(x.id, { scopes: ['zeta', 'alpha', 'documents:read'] }));
+        await fresh.clients.createClient(newClient(y.id, { scopes: ['documents:read', 'Beta', 'alpha_read', 'alpha:read'] }));
+        // Scope tokens are case-sensitive (RFC 6749 §3.3): sorted by code point, as JavaScript sorts.
+        assert.deepEqual(await fresh.scopes.listScopeNames(), ['Beta', 'alpha', 'alpha:read', 'alpha_read', 'documents:read', 'zeta']);
+      });
+    });
+
+    describe('longestAccessTokenTtl', () => {
+      it('is null while no client or tenant sets a lifetime, then the longest over clients and tenants', async () => {
+        const storage = await openFresh();
+        assert.equal(await storage.clients.longestAccessTokenTtl(), null, 'empty database');
+        const plain = await openTenant(storage, { accessTokenTtl: null });
+        await storage.clients.createClient(newClient(plain.id, { accessTokenTtl: null }));
+        assert.equal(await storage.clients.longestAccessTokenTtl(), null, 'a tenant and a client without lifetimes');
+
+        const tenant = await openTenant(storage, { accessTokenTtl: 7_200 });
+        assert.equal(await storage.clients.longestAccessTokenTtl(), 7_200, 'a tenant lifetime counts');
+        await storage.clients.createClient(newClient(tenant.id, { accessTokenTtl: 600 }));
+        assert.equal(await storage.clients.longestAccessTokenTtl(), 7_200, 'a shorter client lifetime does not lower it');
+        await storage.clients.createClient(newClient(plain.id, { accessTokenTtl: 43_200 }));
+        assert.equal(await storage.clients.longestAccessTokenTtl(), 43_200, 'a client lifetime counts');
+        await openTenant(storage, { accessTokenTtl: 86_400 });
+        assert.equal(await storage.clients.longestAccessTokenTtl(), 86_400);
+      });
+    });
+
+    describe('signing keys', () => {
+      let storage: SqlStorage;
+      const encryptionKey = randomBytes(32);
+      const HOUR = 3_600_000;
+      let k1: SigningKey;
+      let k2: SigningKey;
+      let k3: SigningKey;
+      before(async () => {
+        storage = await openFresh();
+        k1 = await generateSigningKey('ES256', encryptionKey, T0);
+        k2 = await generateSigningKey('RS256', encryptionKey, T0 + HOUR);
+        k3 = await generateSigningKey('ES256', encryptionKey, T0 + 2 * HOUR);
+      });
+
+      it('listPublishedKeys is empty before any key is activated', async () => {
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), []);
+      });
+
+      it('activateKey stores the key as the active one, round-tripping every field', async () => {
+        await storage.keys.activateKey(k1, T0, T0 + 10 * HOUR);
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), [k1]);
+      });
+
+      it('activateKey makes the new key the only active one and retires the previous one at now until retiredKeysExpireAt', async () => {
+        const rotatedAt = T0 + HOUR;
+        const k1Expiry = T0 + 5 * HOUR;
+        await storage.keys.activateKey(k2, rotatedAt, k1Expiry);
+        const published = await storage.keys.listPublishedKeys(rotatedAt);
+        assert.deepEqual(published, [k2, { ...k1, active: false, retiredAt: rotatedAt, expiresAt: k1Expiry }], 'newest first');
+        assert.equal(published.filter((key) => key.active).length, 1, 'exactly one active key');
+      });
+
+      it('publishes a retired key until its expiresAt, and not at or after it', async () => {
+        const k1Expiry = T0 + 5 * HOUR;
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry - 1)).map((key) => key.kid), [k2.kid, k1.kid]);
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry)).map((key) => key.kid), [k2.kid]);
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry + 1)).map((key) => key.kid), [k2.kid]);
+        assert.deepEqual(
+          (await storage.keys.listPublishedKeys(T0 + 1_000 * HOUR)).map((key) => key.kid),
+          [k2.kid],
+          'the active key is published whatever the time',
+        );
+      });
+
+      it('activateKey leaves the expiry of keys retired earlier alone', async () => {
+        const rotatedAt = T0 + 2 * HOUR;
+        await storage.keys.activateKey(k3, rotatedAt, T0 + 20 * HOUR);
+        const published = await storage.keys.listPublishedKeys(rotatedAt);
+        assert.deepEqual(published, [
+          k3,
+          { ...k2, active: false, retiredAt: rotatedAt, expiresAt: T0 + 20 * HOUR },
+          { ...k1, active: false, retiredAt: T0 + HOUR, expiresAt: T0 + 5 * HOUR },
+        ]);
+        assert.deepEqual(
+          (await storage.keys.listPublishedKeys(T0 + 6 * HOUR)).map((key) => key.kid),
+          [k3.kid, k2.kid],
+          'k1 still leaves at its own expiry',
+        );
+      });
+
+      it('a failed activation writes nothing: the previous key stays active', async () => {
+        const before = await storage.keys.listPublishedKeys(T0 + 2 * HOUR);
+        assert.equal(before.find((key) => key.active)?.kid, k3.kid);
+        // A duplicate kid makes the insert fail after the retiring update has run.
+        await assert.rejects(storage.keys.activateKey({ ...k2, createdAt: T0 + 3 * HOUR }, T0 + 3 * HOUR, T0 + 30 * HOUR));
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0 + 2 * HOUR), before);
+      });
+
+      it(
+        'activating a key whose kid is already stored fails with ConflictError and leaves the active key in place',
+        {},
+        async () => {
+          const before = await storage.keys.listPublishedKeys(T0 + 2 * HOUR);
+          const again = { ...k1, createdAt: T0 + 3 * HOUR };
+          try {
+            await rejectsWith(storage.keys.activateKey(again, T0 + 3 * HOUR, T0 + 30 * HOUR), ConflictError);
+          } finally {
+            assert.deepEqual(await storage.keys.listPublishedKeys(T0 + 2 * HOUR), before, 'nothing was written, k3 is still the active key');
+          }
+        },
+      );
+
+      it(
+        'two concurrent activations leave exactly one active key',
+        {
+          skip: target.name === 'postgres' ? false : 'SQLite runs the transactions of one storage one after the other',
+        },
+        async () => {
+          const fresh = await openFresh();
+          await fresh.keys.activateKey(await generateSigningKey('ES256', encryptionKey, T0), T0, T0 + HOUR);
+          const a = await generateSigningKey('ES256', encryptionKey, T0 + 1);
+          const b = await generateSigningKey('ES256', encryptionKey, T0 + 2);
+          await withRowLock(fresh, 'update signing_keys set active = active where active = 1', async (waitUntilBlocked) => {
+            const first = fresh.keys.activateKey(a, T0 + 1, T0 + HOUR);
+            await waitUntilBlocked(1);
+            const second = fresh.keys.activateKey(b, T0 + 2, T0 + HOUR);
+            await waitUntilBlocked(2);
+            return [first, second];
+          });
+          const active = (await fresh.keys.listPublishedKeys(T0 + 3)).filter((key) => key.active);
+          assert.deepEqual(
+            active.map((key) => key.kid),
+            [b.kid],
+            'only the last activated key is active',
+          );
+        },
+      );
+    });
+
+    describe('access token deny-list', () => {
+      let storage: SqlStorage;
+      before(async () => {
+        storage = await openFresh();
+      });
+
+      it('isAccessTokenRevoked is false for a jti never revoked', async () => {
+        assert.equal(await storage.revocations.isAccessTokenRevoked('never-revoked'), false);
+      });
+
+      it('revokeAccessToken is idempotent and isAccessTokenRevoked reports the revocation', async () => {
+        const entry = { jti: 'jti-twice', clientId: 'client-1', expiresAt: 1_800_000_000 };
+        await storage.revocations.revokeAccessToken(entry);
+        await storage.revocations.revokeAccessToken(entry);
+        await storage.revocations.revokeAccessToken({ ...entry, expiresAt: 1_800_000_100 });
+        assert.equal(await storage.revocations.isAccessTokenRevoked('jti-twice'), true);
+        assert.equal(await storage.revocations.isAccessTokenRevoked('jti-TWICE'), false, 'jti values are matched exactly');
+        assert.equal(await storage.revocations.pruneRevokedAccessTokens(1_900_000_000), 1, 'revoking three times stored one entry');
+        assert.equal(await storage.revocations.isAccessTokenRevoked('jti-twice'), false);
+      });
+
+      it('pruneRevokedAccessTokens removes only entries whose token expired at or before now, and returns how many', async () => {
+        for (const [jti, expiresAt] of [
+          ['expired-long-ago', 1_000],
+          ['expires-at-100', 100_000],
+          ['expires-at-200', 200_000],
+          ['expires-later', 300_000],
+        ] as const) {
+          await storage.revocations.revokeAccessToken({ jti, clientId: 'client-1', expiresAt });
+        }
+        assert.equal(await storage.revocations.pruneRevokedAccessTokens(99_999), 1);
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expired-long-ago'), false);
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expires-at-100'), true, 'a token expiring after now stays denied');
+
+        assert.equal(await storage.revocations.pruneRevokedAccessTokens(200_000), 2, 'a token whose exp is now has expired');
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expires-at-100'), false);
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expires-at-200'), false);
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expires-later'), true);
+
+        assert.equal(await storage.revocations.pruneRevokedAccessTokens(200_000), 0, 'nothing left to prune');
+        assert.equal(await storage.revocations.isAccessTokenRevoked('expires-later'), true);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('ping resolves while the backend answers', async () => {
+        const storage = await openFresh();
+        await storage.ping();
+      });
+
+      it('after close(), every call rejects with StorageUnavailableError, and close() again resolves', async () => {
+        const storage = await openFresh();
+        const tenant = await openTenant(storage);
+        await storage.close();
+        await rejectsWith(storage.ping(), StorageUnavailableError);
+        await rejectsWith(storage.migrate(), StorageUnavailableError);
+        await rejectsWith(storage.tenants.findTenantBySlug(tenant.slug), StorageUnavailableError);
+        await rejectsWith(storage.tenants.createTenant({ slug: uniqueId('late'), name: 'Late', accessTokenTtl: null }), StorageUnavailableError);
+        await rejectsWith(storage.clients.findClient('any'), StorageUnavailableError);
+        await rejectsWith(storage.clients.createClient(newClient(tenant.id)), StorageUnavailableError);
+        await rejectsWith(storage.keys.listPublishedKeys(T0), StorageUnavailableError);
+        await rejectsWith(storage.revocations.isAccessTokenRevoked('any'), StorageUnavailableError);
+        await rejectsWith(storage.scopes.listScopeNames(), StorageUnavailableError);
+        await storage.close();
+      });
+    });
+  });
+}
+
+/**
+ * Fails every insert of the scope `name` inside the database (a trigger), so a
+ * createClient fails after its client row was written.
+ */
+async function installFailingScopeTrigger(storage: SqlStorage, name: string): Promise<void> {
+  if (storage.dialect === 'sqlite') {
+    await sql
+      .raw(`create trigger contract_fail_scope before insert on scopes when new.name = '${name}' begin select raise(abort, 'simulated failure'); end`)
+      .execute(storage.db);
+    return;
+  }
+  await sql
+    .raw(
+      `create function contract_fail_scope() returns trigger language plpgsql as $$ begin if new.name = '${name}' then raise exception 'simulated failure'; end if; return new; end $$`,
+    )
+    .execute(storage.db);
+  await sql.raw('create trigger contract_fail_scope before insert on scopes for each row execute function contract_fail_scope()').execute(storage.db);
+}
+
+async function removeFailingScopeTrigger(storage: SqlStorage): Promise<void> {
+  await sql.raw('drop trigger contract_fail_scope' + (storage.dialect === 'postgres' ? ' on scopes' : '')).execute(storage.db);
+  if (storage.dialect === 'postgres') await sql.raw('drop function contract_fail_scope()').execute(storage.db);
+}
+
+/**
+ * PostgreSQL only: a second session runs `lockStatement` in an open transaction, so the
+ * storage calls started by `start` block on the row lock (after their reads); then the
+ * lock is released and the calls are awaited. `waitUntilBlocked(n)` waits until n
+ * sessions of the database wait on a lock.
+ */
+async function withRowLock(
+  storage: FreshStorage,
+  lockStatement: string,
+  start: (waitUntilBlocked: (count: number) => Promise<void>) => Promise<Promise<unknown>[]>,
+): Promise<void> {
+  if (storage.dialect !== 'postgres') throw new Error('withRowLock needs a PostgreSQL storage');
+  const locker = new pg.Client({ connectionString: storage.url });
+  const monitor = new pg.Client({ connectionString: storage.url });
+  await locker.connect();
+  await monitor.connect();
+  let calls: Promise<unknown>[] = [];
+  try {
+    await locker.query('begin');
+    await locker.query(lockStatement);
+    const waitUntilBlocked = async (count: number) => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const { rows } = await monitor.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        if ((rows[0]?.n ?? 0) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`fewer than ${count} sessions blocked on the row lock after 10 s`);
+    };
+    calls = await start(waitUntilBlocked);
+  } finally {
+    await locker.query('commit').catch(() => {});
+    await locker.end();
+    await monitor.end();
+  }
+  await Promise.all(calls);
+}
