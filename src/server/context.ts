@@ -34,7 +34,7 @@ export interface OpenOptions {
  */
 export async function openGatehouse(config: Config, options: OpenOptions = {}): Promise<Gatehouse> {
   const clock = options.clock ?? Date.now;
-  const masterKey = loadOrCreateMasterKey(config.masterKeyFile);
+  // Storage first: a bad database URL must fail before anything is created on disk.
   const storage = openSqlStorage(config.databaseUrl, { clock });
   const redis = config.redisUrl ? new RedisThrottleStore(config.redisUrl) : undefined;
   const closeAll = async () => {
@@ -42,6 +42,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     await storage.close();
   };
   try {
+    const masterKey = loadOrCreateMasterKey(config.masterKeyFile);
     await redis?.ready();
     const migrationsApplied = options.migrate === false ? [] : await storage.migrate();
     const digestKey = deriveKey(masterKey.key, 'client-secret digest');

@@ -113,11 +113,11 @@ describe('POST /oauth/token — client_credentials', () => {
     }
   });
 
-  it('grants an empty scope when none is requested and the client has no default', async () => {
+  it('grants no scope (and sends no scope member) when none is requested and the client has no default', async () => {
     const bare = await createClient(t.gatehouse, { tenant: 'acme', scope: 'documents:read', defaultScope: '' });
     const response = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(bare.clientId, bare.secret) });
     assert.equal(response.statusCode, 200);
-    assert.equal(response.json().scope, '');
+    assert.equal(response.json().scope, undefined);
     assert.equal(jwtPayload(response.json().access_token).scope, undefined);
   });
 

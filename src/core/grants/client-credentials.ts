@@ -14,6 +14,7 @@ export const clientCredentialsGrant: Grant = {
     const scope = resolveRequestedScope(params.get('scope'), client);
     const ttl = accessTokenTtlOf(client, deps.config);
     const { token } = await mintAccessToken({ client, subject: client.id, scope, tenant: client.tenantSlug, ttl }, deps, now);
-    return { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: scope.join(' ') };
+    // RFC 6749 §3.3: a scope value is one or more scope tokens, so none granted means no member.
+    return { access_token: token, token_type: 'Bearer', expires_in: ttl, ...(scope.length > 0 ? { scope: scope.join(' ') } : {}) };
   },
 };

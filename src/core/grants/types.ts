@@ -9,7 +9,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  scope: string;
+  /** Absent when no scope was granted. */
+  scope?: string;
   refresh_token?: string;
 }
 

@@ -43,7 +43,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Database>; dialect: Dialect } {
+function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Database>; dialect: Dialect; sqlite?: BetterSqlite3.Database } {
   const parsed = parseDatabaseUrl(url);
   if (parsed.dialect === 'sqlite') {
     if (parsed.path !== ':memory:') mkdirSync(dirname(parsed.path), { recursive: true });
@@ -53,7 +53,7 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', sqlite: database };
   }
   const pool = new pg.Pool({
     connectionString: parsed.connectionString,
@@ -100,7 +100,7 @@ export interface SqlStorage extends Storage {
 
 /** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
-  const { db, dialect } = createKysely(url, options);
+  const { db, dialect, sqlite } = createKysely(url, options);
   const clock = options.clock ?? Date.now;
   let closed = false;
   return {
@@ -146,9 +146,21 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         await sql`select 1`.execute(db);
       },
       migrate: async () => {
-        const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
-        if (error) throw error;
-        return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+        const migrator = new Migrator({ db, provider: migrationProvider });
+        // PostgreSQL: Kysely takes an advisory lock and runs each migration in a
+        // transaction. SQLite: it does neither, so two processes starting on a fresh file
+        // would both migrate; one IMMEDIATE transaction around the run serialises them
+        // (the second waits on busy_timeout, then finds nothing to do) and makes the run
+        // all-or-nothing.
+        if (sqlite) sqlite.exec('BEGIN IMMEDIATE');
+        try {
+          const { error, results } = await migrator.migrateToLatest();
+          if (error) throw error;
+          if (sqlite) sqlite.exec('COMMIT');
+          return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+        } finally {
+          if (sqlite?.inTransaction) sqlite.exec('ROLLBACK');
+        }
       },
     }),
     close: async () => {
