@@ -49,6 +49,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_ACCESS_TOKEN_TTL',
     'Access token lifetime in seconds when neither the client nor its tenant sets one. Accepts durations such as `1h`.',
   ),
+  maxAccessTokenTtl: setting(
+    Type.Integer({ minimum: 60, default: 86_400 }),
+    'GATEHOUSE_MAX_ACCESS_TOKEN_TTL',
+    'The longest access token lifetime any client or tenant may configure (seconds or a duration; default 24h). A retired signing key stays in the JWKS this long (plus 5 minutes of clock skew), so every token it signed can still be verified.',
+  ),
   signingAlgorithm: setting(
     Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { default: 'ES256' }),
     'GATEHOUSE_SIGNING_ALG',
@@ -101,7 +106,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'throttleWindow', 'discoveryMaxAge']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'throttleWindow', 'discoveryMaxAge']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
@@ -147,6 +152,9 @@ export function loadConfig(input: ConfigInput = {}): Config {
   }
   config.issuer = normaliseIssuer(config.issuer);
   if (!config.audience) config.audience = `${config.issuer}/api`;
+  if (config.accessTokenTtl > config.maxAccessTokenTtl) {
+    throw new ValidationError(`invalid configuration: accessTokenTtl (${config.accessTokenTtl}s) exceeds maxAccessTokenTtl (${config.maxAccessTokenTtl}s)`);
+  }
   if (!config.dataDir) config.dataDir = sqliteDirectory(config.databaseUrl) ?? './data';
   if (!config.masterKeyFile) config.masterKeyFile = `${config.dataDir.replace(/\/+$/, '')}/master.key`;
   return Object.freeze(config);
