@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { configFromEnv, loadConfig, type Config, type ConfigInput } from '../core/config.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
@@ -6,6 +8,7 @@ import type { Client, Tenant } from '../core/types.js';
 import { isSigningAlgorithm } from '../core/types.js';
 import { openGatehouse, type Gatehouse } from '../server/context.js';
 import { startServer } from '../server/serve.js';
+import { parseDatabaseUrl } from '../store/sql/index.js';
 
 /** Output sink, so tests (and embedding) can capture what a command prints. */
 export interface Io {
@@ -24,8 +27,17 @@ function configFor(options: { db?: string }, overrides: ConfigInput = {}): Confi
   return loadConfig({ ...configFromEnv(process.env), ...(options.db ? { databaseUrl: options.db } : {}), ...overrides });
 }
 
-async function withGatehouse<T>(options: { db?: string }, action: (gatehouse: Gatehouse) => Promise<T>): Promise<T> {
-  const gatehouse = await openGatehouse(configFor(options));
+/**
+ * Opens the database for one command. An empty database is set up; one in use is never
+ * migrated behind the servers' back. Creating a new SQLite file is said on stderr, so
+ * an operator in the wrong directory notices at once.
+ */
+async function withGatehouse<T>(options: { db?: string }, action: (gatehouse: Gatehouse) => Promise<T>, io: Io): Promise<T> {
+  const config = configFor(options);
+  const target = parseDatabaseUrl(config.databaseUrl);
+  const fresh = target.dialect === 'sqlite' && !existsSync(target.path);
+  const gatehouse = await openGatehouse(config, { migrate: 'if-fresh' });
+  if (fresh) io.err(`note: no database existed at ${resolve(target.path)}; created a new one (master key: ${resolve(gatehouse.masterKey.file)})`);
   try {
     return await action(gatehouse);
   } finally {
@@ -60,6 +72,7 @@ function durationOption(flag: string, description: string) {
 }
 
 export function buildCli(io: Io = processIo): Command {
+  const open = <T>(options: { db?: string }, action: (gatehouse: Gatehouse) => Promise<T>) => withGatehouse(options, action, io);
   const program = new Command('gatehouse')
     .description('Gatehouse: OAuth 2.0 authorization server for document APIs')
     .exitOverride()
@@ -98,9 +111,9 @@ export function buildCli(io: Io = processIo): Command {
     .addOption(dbOption())
     .action(async (options: { db?: string }) => {
       const config = configFor(options);
-      const gatehouse = await openGatehouse(config, { migrate: false });
+      const gatehouse = await openGatehouse(config, { migrate: 'always' });
       try {
-        const applied = await gatehouse.storage.migrate();
+        const applied = gatehouse.migrationsApplied;
         io.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
       } finally {
         await gatehouse.close();
@@ -116,7 +129,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (slug: string, options: { name?: string; accessTokenTtl?: number; json?: boolean; db?: string }) => {
-      const created = await withGatehouse(options, (g) => g.admin.createTenant({ slug, name: options.name, accessTokenTtl: options.accessTokenTtl ?? null }));
+      const created = await open(options, (g) => g.admin.createTenant({ slug, name: options.name, accessTokenTtl: options.accessTokenTtl ?? null }));
       io.out(options.json ? JSON.stringify(tenantJson(created)) : `created tenant ${created.slug} (${created.name})`);
     });
   tenant
@@ -125,7 +138,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (options: { json?: boolean; db?: string }) => {
-      const tenants = await withGatehouse(options, (g) => g.admin.listTenants());
+      const tenants = await open(options, (g) => g.admin.listTenants());
       if (options.json) io.out(JSON.stringify({ tenants: tenants.map(tenantJson) }));
       else io.out(tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}`).join('\n'));
     });
@@ -157,7 +170,7 @@ export function buildCli(io: Io = processIo): Command {
         json?: boolean;
         db?: string;
       }) => {
-        const { client: created, secret } = await withGatehouse(options, (g) =>
+        const { client: created, secret } = await open(options, (g) =>
           g.admin.createClient({
             tenant: options.tenant,
             name: options.name,
@@ -188,7 +201,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (options: { tenant: string; json?: boolean; db?: string }) => {
-      const clients = await withGatehouse(options, (g) => g.admin.listClients(options.tenant));
+      const clients = await open(options, (g) => g.admin.listClients(options.tenant));
       if (options.json) io.out(JSON.stringify({ clients: clients.map(clientJson) }));
       else io.out(clients.length === 0 ? 'no clients' : clients.map((c) => `${c.id}\t${c.name}${c.disabled ? '\t(disabled)' : ''}`).join('\n'));
     });
@@ -199,7 +212,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (clientId: string, options: { grace?: number; json?: boolean; db?: string }) => {
-      const rotated = await withGatehouse(options, (g) => g.admin.rotateClientSecret(clientId, { graceSeconds: options.grace ?? 0 }));
+      const rotated = await open(options, (g) => g.admin.rotateClientSecret(clientId, { graceSeconds: options.grace ?? 0 }));
       const until = rotated.previousSecretExpiresAt === null ? null : new Date(rotated.previousSecretExpiresAt).toISOString();
       if (options.json) {
         io.out(JSON.stringify({ client_id: rotated.client.id, client_secret: rotated.secret, tenant: rotated.client.tenantSlug, previous_secret_expires_at: until }));
@@ -210,12 +223,22 @@ export function buildCli(io: Io = processIo): Command {
       io.out(until === null ? 'the old secret no longer works and every token issued with it is revoked' : `the old secret keeps working until ${until} (${formatDuration(options.grace ?? 0)})`);
     });
   client
+    .command('show <client_id>')
+    .description('show a client (never its secret)')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (clientId: string, options: { json?: boolean; db?: string }) => {
+      const found = await open(options, (g) => g.admin.showClient(clientId));
+      const json = clientJson(found);
+      io.out(options.json ? JSON.stringify(json) : Object.entries(json).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value)}`).join('\n'));
+    });
+  client
     .command('disable <client_id>')
     .description('disable a client: it can no longer get tokens and its tokens are revoked')
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (clientId: string, options: { json?: boolean; db?: string }) => {
-      const disabled = await withGatehouse(options, (g) => g.admin.disableClient(clientId));
+      const disabled = await open(options, (g) => g.admin.disableClient(clientId));
       io.out(options.json ? JSON.stringify(clientJson(disabled)) : `client ${disabled.id} disabled; its tokens are revoked`);
     });
   client
@@ -224,7 +247,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (clientId: string, options: { json?: boolean; db?: string }) => {
-      const enabled = await withGatehouse(options, (g) => g.admin.enableClient(clientId));
+      const enabled = await open(options, (g) => g.admin.enableClient(clientId));
       io.out(options.json ? JSON.stringify(clientJson(enabled)) : `client ${enabled.id} enabled`);
     });
 
@@ -232,13 +255,13 @@ export function buildCli(io: Io = processIo): Command {
   keys
     .command('rotate')
     .description('make a new signing key active at once; old keys stay published until their tokens expire')
-    .option('--alg <alg>', 'ES256 or RS256', 'ES256')
+    .option('--alg <alg>', 'ES256 or RS256 (default: the active key\'s algorithm, else GATEHOUSE_SIGNING_ALG)')
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
-    .action(async (options: { alg: string; json?: boolean; db?: string }) => {
-      const alg = options.alg.toUpperCase();
-      if (!isSigningAlgorithm(alg)) throw new ValidationError(`unsupported algorithm "${options.alg}": use ES256 or RS256`);
-      const key = await withGatehouse(options, (g) => g.admin.rotateSigningKey(alg));
+    .action(async (options: { alg?: string; json?: boolean; db?: string }) => {
+      const alg = options.alg?.toUpperCase();
+      if (alg !== undefined && !isSigningAlgorithm(alg)) throw new ValidationError(`unsupported algorithm "${options.alg}": use ES256 or RS256`);
+      const key = await open(options, (g) => g.admin.rotateSigningKey(alg));
       io.out(options.json ? JSON.stringify({ kid: key.kid, alg: key.alg }) : `new active signing key ${key.kid} (${key.alg}); running servers switch to it within a second`);
     });
   keys
@@ -247,10 +270,24 @@ export function buildCli(io: Io = processIo): Command {
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(async (options: { json?: boolean; db?: string }) => {
-      const list = await withGatehouse(options, (g) => g.admin.listPublishedKeys());
-      const rows = list.map((k) => ({ kid: k.kid, alg: k.alg, active: k.active, expires_at: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString() }));
+      const list = await open(options, (g) => g.admin.listPublishedKeys());
+      const rows = list.map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        active: k.active,
+        created_at: new Date(k.createdAt).toISOString(),
+        published_until: k.publishedUntil === null ? null : new Date(k.publishedUntil).toISOString(),
+      }));
       if (options.json) io.out(JSON.stringify({ keys: rows }));
-      else io.out(rows.map((r) => `${r.kid}\t${r.alg}\t${r.active ? 'active' : `published until ${r.expires_at}`}`).join('\n'));
+      else io.out(rows.map((r) => `${r.kid}\t${r.alg}\t${r.active ? 'active' : `retired, published until ${r.published_until}`}`).join('\n'));
+    });
+  keys
+    .command('withdraw <kid>')
+    .description('remove a retired (e.g. compromised) key from the JWKS at once; tokens it signed stop verifying')
+    .addOption(dbOption())
+    .action(async (kid: string, options: { db?: string }) => {
+      await open(options, (g) => g.admin.withdrawSigningKey(kid));
+      io.out(`key ${kid} withdrawn: running servers stop publishing and accepting it within a second`);
     });
 
   return program;

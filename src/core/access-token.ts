@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** The client's revocation epoch when the token was minted (see Client.revocationEpoch). */
+  client_epoch: number;
 }
 
 export interface MintDeps {
@@ -26,7 +28,7 @@ export interface MintDeps {
 }
 
 export interface MintInput {
-  client: Pick<Client, 'id' | 'tokensNotBefore'>;
+  client: Pick<Client, 'id' | 'revocationEpoch'>;
   subject: string;
   scope: readonly string[];
   tenant: string | undefined;
@@ -38,21 +40,22 @@ export interface MintedAccessToken {
   claims: AccessTokenClaims;
 }
 
-/** The access token lifetime of a client: its own, else its tenant's, else the server's. */
-export function accessTokenTtlOf(client: Pick<Client, 'accessTokenTtl' | 'tenantAccessTokenTtl'>, config: Pick<Config, 'accessTokenTtl'>): number {
-  return client.accessTokenTtl ?? client.tenantAccessTokenTtl ?? config.accessTokenTtl;
+/**
+ * The access token lifetime of a client: its own, else its tenant's, else the server's;
+ * never more than `maxAccessTokenTtl`, which is how long retired signing keys stay
+ * published.
+ */
+export function accessTokenTtlOf(
+  client: Pick<Client, 'accessTokenTtl' | 'tenantAccessTokenTtl'>,
+  config: Pick<Config, 'accessTokenTtl' | 'maxAccessTokenTtl'>,
+): number {
+  return Math.min(client.accessTokenTtl ?? client.tenantAccessTokenTtl ?? config.accessTokenTtl, config.maxAccessTokenTtl);
 }
 
-/**
- * Mints an RFC 9068 JWT access token (`typ: at+jwt`, `kid` in the header).
- *
- * `iat` is never earlier than the client's revocation epoch: the epoch has one-second
- * granularity, and a token minted in the same second as a secret rotation, with the
- * new secret, must not count as issued before it.
- */
+/** Mints an RFC 9068 JWT access token (`typ: at+jwt`, `kid` in the header). */
 export async function mintAccessToken(input: MintInput, deps: MintDeps, now: number): Promise<MintedAccessToken> {
   const key = await deps.keys.signingKey();
-  const iat = Math.max(Math.floor(now / 1000), input.client.tokensNotBefore);
+  const iat = Math.floor(now / 1000);
   const claims: AccessTokenClaims = {
     iss: deps.config.issuer,
     sub: input.subject,
@@ -63,6 +66,7 @@ export async function mintAccessToken(input: MintInput, deps: MintDeps, now: num
     jti: randomToken(16),
     iat,
     exp: iat + input.ttl,
+    client_epoch: input.client.revocationEpoch,
   };
   const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
   return { token, claims };
@@ -94,7 +98,7 @@ export async function verifyAccessToken(token: string, deps: VerifyDeps, now: nu
       currentDate: new Date(now),
       requiredClaims: ['sub', 'client_id', 'jti', 'iat', 'exp'],
     });
-    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string') return undefined;
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || !Number.isInteger(payload.client_epoch)) return undefined;
     return payload as unknown as AccessTokenClaims;
   } catch {
     return undefined;
@@ -108,7 +112,7 @@ export interface ActiveCheckDeps {
 
 /**
  * Whether a verified access token is still active: its client exists and is enabled,
- * it was issued at or after the client's revocation epoch, and its `jti` is not on the
+ * it carries the client's current revocation epoch, and its `jti` is not on the
  * deny-list. Returns the client for callers that need it.
  */
 export async function findActiveTokenClient(claims: AccessTokenClaims, deps: ActiveCheckDeps): Promise<Client | undefined> {
@@ -116,6 +120,6 @@ export async function findActiveTokenClient(claims: AccessTokenClaims, deps: Act
     deps.clients.findClient(claims.client_id),
     deps.revocations.isAccessTokenRevoked(claims.jti),
   ]);
-  if (!client || client.disabled || revoked || claims.iat < client.tokensNotBefore) return undefined;
+  if (!client || client.disabled || revoked || claims.client_epoch < client.revocationEpoch) return undefined;
   return client;
 }

@@ -1,6 +1,8 @@
 import type { Config } from './config.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { generateSigningKey } from './keys.js';
+import { formatDuration } from './duration.js';
+import { ConflictError } from './errors.js';
+import { generateSigningKey, keyRetentionMs } from './keys.js';
 import { parseScopeList } from './scope.js';
 import { digestSecret, generateClientSecret, randomToken } from './secrets.js';
 import type { Storage } from './storage.js';
@@ -14,7 +16,7 @@ export interface AdminDeps {
   storage: Pick<Storage, 'tenants' | 'clients' | 'keys'>;
   digestKey: Buffer;
   keyEncryptionKey: Buffer;
-  config: Pick<Config, 'accessTokenTtl'>;
+  config: Pick<Config, 'accessTokenTtl' | 'maxAccessTokenTtl' | 'signingAlgorithm'>;
   clock?: () => number;
 }
 
@@ -42,9 +44,12 @@ export interface RotatedSecret {
   previousSecretExpiresAt: number | null;
 }
 
+export interface PublishedKey extends SigningKey {
+  /** When a retired key leaves the JWKS (epoch ms); null for the active key. */
+  publishedUntil: number | null;
+}
+
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** Slack added to key retention, for verifiers whose clocks run behind. */
-const KEY_RETENTION_SKEW_SECONDS = 300;
 
 export class AdminService {
   private readonly clock: () => number;
@@ -59,6 +64,7 @@ export class AdminService {
     }
     const name = (input.name ?? input.slug).trim();
     if (name === '' || name.length > 200) throw new ValidationError('a tenant name must be 1-200 characters');
+    this.checkTtl(input.accessTokenTtl);
     return this.deps.storage.tenants.createTenant({ slug: input.slug, name, accessTokenTtl: input.accessTokenTtl ?? null });
   }
 
@@ -76,6 +82,7 @@ export class AdminService {
     const name = input.name.trim();
     if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
     const isPublic = input.isPublic ?? false;
+    this.checkTtl(input.accessTokenTtl);
     const grantTypes = parseGrantTypes(input.grantTypes, isPublic);
     const scopes = parseScopeList(input.scope ?? '');
     const defaultScopes = parseScopeList(input.defaultScope ?? '');
@@ -102,9 +109,10 @@ export class AdminService {
 
   /**
    * Issues a new secret. Without a grace period the old secret stops working at once
-   * and every access token issued to the client so far is revoked (the revocation
-   * epoch moves to the next second). With a grace period both secrets work until it
-   * ends and issued tokens stay valid.
+   * and every access token issued to the client so far is revoked (its revocation epoch
+   * rises). With a grace period both secrets work until it ends and issued tokens stay
+   * valid; a secret kept by an earlier grace is dropped (only one previous secret is
+   * kept).
    */
   async rotateClientSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
     const client = await this.requireClient(clientId);
@@ -114,10 +122,11 @@ export class AdminService {
     const grace = options.graceSeconds ?? 0;
     const previousSecretExpiresAt = grace > 0 ? now + grace * 1000 : null;
     const updated = await this.deps.storage.clients.updateClientSecret(clientId, {
+      expectedSecretDigest: client.secretDigest,
       secretDigest: digestSecret(secret, this.deps.digestKey),
       previousSecretDigest: grace > 0 ? client.secretDigest : null,
       previousSecretExpiresAt,
-      ...(grace > 0 ? {} : { tokensNotBefore: Math.floor(now / 1000) + 1 }),
+      revokeTokens: grace === 0,
     });
     if (!updated) throw new NotFoundError(`no client with id "${clientId}"`);
     return { client: updated, secret, previousSecretExpiresAt };
@@ -125,30 +134,33 @@ export class AdminService {
 
   /** Disables the client: it can no longer authenticate and its tokens stop being active. */
   async disableClient(clientId: string): Promise<Client> {
-    await this.requireClient(clientId);
-    const updated = await this.deps.storage.clients.setClientDisabled(clientId, true, Math.floor(this.clock() / 1000) + 1);
+    const updated = await this.deps.storage.clients.setClientDisabled(clientId, true);
     if (!updated) throw new NotFoundError(`no client with id "${clientId}"`);
     return updated;
   }
 
   /** Re-enables a disabled client; tokens revoked by disabling stay revoked. */
   async enableClient(clientId: string): Promise<Client> {
-    const client = await this.requireClient(clientId);
-    const updated = await this.deps.storage.clients.setClientDisabled(clientId, false, client.tokensNotBefore);
+    const updated = await this.deps.storage.clients.setClientDisabled(clientId, false);
     if (!updated) throw new NotFoundError(`no client with id "${clientId}"`);
     return updated;
   }
 
+  async showClient(clientId: string): Promise<Client> {
+    return this.requireClient(clientId);
+  }
+
   /**
-   * Makes a new signing key active at once. Retired keys stay in the JWKS until every
-   * token they signed has expired: the longest lifetime any client or tenant may give a
-   * token, plus clock-skew slack.
+   * Makes a new signing key active at once; running servers switch to it within a
+   * second. The previous key stays published for `maxAccessTokenTtl` plus clock skew,
+   * so every token it signed can still be verified. Without `alg`, the active key's
+   * algorithm is kept (else the configured one).
    */
-  async rotateSigningKey(alg: SigningAlgorithm): Promise<SigningKey> {
+  async rotateSigningKey(alg?: SigningAlgorithm): Promise<SigningKey> {
     const now = this.clock();
-    const key = await generateSigningKey(alg, this.deps.keyEncryptionKey, now);
-    const longest = Math.max((await this.deps.storage.clients.longestAccessTokenTtl()) ?? 0, this.deps.config.accessTokenTtl);
-    await this.deps.storage.keys.activateKey(key, now, now + (longest + KEY_RETENTION_SKEW_SECONDS) * 1000);
+    const current = (await this.deps.storage.keys.listPublishedKeys(now)).find((key) => key.active);
+    const key = await generateSigningKey(alg ?? current?.alg ?? this.deps.config.signingAlgorithm, this.deps.keyEncryptionKey, now);
+    await this.deps.storage.keys.activateKey(key, now);
     return key;
   }
 
@@ -159,8 +171,28 @@ export class AdminService {
     return this.rotateSigningKey(alg);
   }
 
-  listPublishedKeys(): Promise<SigningKey[]> {
-    return this.deps.storage.keys.listPublishedKeys(this.clock());
+  /**
+   * Withdraws a retired signing key at once, for a compromised key: it leaves the JWKS
+   * and every token it signed stops verifying. The active key must be rotated first.
+   */
+  async withdrawSigningKey(kid: string): Promise<void> {
+    const outcome = await this.deps.storage.keys.withdrawKey(kid, this.clock());
+    if (outcome === 'not_found') throw new NotFoundError(`no signing key with kid "${kid}"`);
+    if (outcome === 'active') throw new ConflictError(`key ${kid} is the active signing key: run \`gatehouse keys rotate\` first, then withdraw it`);
+  }
+
+  /** The keys in the JWKS, with when each retired one leaves it. */
+  async listPublishedKeys(): Promise<PublishedKey[]> {
+    const retention = keyRetentionMs(this.deps.config);
+    const keys = await this.deps.storage.keys.listPublishedKeys(this.clock() - retention);
+    return keys.map((key) => ({ ...key, publishedUntil: key.retiredAt === null ? null : key.retiredAt + retention }));
+  }
+
+  private checkTtl(ttl: number | null | undefined): void {
+    const max = this.deps.config.maxAccessTokenTtl;
+    if (ttl != null && ttl > max) {
+      throw new ValidationError(`access token lifetime ${formatDuration(ttl)} exceeds the maximum of ${formatDuration(max)} (GATEHOUSE_MAX_ACCESS_TOKEN_TTL)`);
+    }
   }
 
   private async requireTenant(slug: string): Promise<Tenant> {

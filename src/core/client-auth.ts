@@ -21,14 +21,41 @@ export interface ClientAuthDeps {
   config: Pick<Config, 'issuer' | 'throttleWindow' | 'throttleMaxFailuresPerClient' | 'throttleMaxFailuresPerAddress'>;
 }
 
-interface PresentedCredentials {
+export interface PresentedCredentials {
   clientId: string;
   secret: string | undefined;
   method: ClientAuthMethod;
 }
 
+/** The client tried HTTP Basic, but the Authorization header could not be read as Basic credentials. */
+export interface MalformedCredentials {
+  malformed: string;
+}
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The longest client_id we ever issue is far shorter; anything longer is not one of ours. */
+export const MAX_CLIENT_ID_LENGTH = 128;
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Whether a presented client_id could name a client at all. Empty, overlong ids and ids
+ * with control characters (a NUL byte makes PostgreSQL refuse the query) are treated as
+ * unknown clients without a storage lookup.
+ */
+export function isWellFormedClientId(clientId: string): boolean {
+  return clientId !== '' && clientId.length <= MAX_CLIENT_ID_LENGTH && !CONTROL_CHARACTER.test(clientId);
+}
+
+/**
+ * The challenge of every `invalid_client` answer: RFC 6749 §5.2 requires it when the
+ * client used the Authorization header, and RFC 9110 §15.5.2 requires a challenge on
+ * every 401.
+ */
+export function basicChallenge(realm: string): Record<string, string> {
+  return { 'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"` };
+}
 
 /** RFC 6749 §2.3.1: both parts are form-urlencoded before Base64 encoding. */
 function formDecode(value: string): string {
@@ -37,47 +64,46 @@ function formDecode(value: string): string {
 
 /**
  * Reads the client's credentials from the Authorization header (client_secret_basic)
- * or the body (client_secret_post, or a public client's bare client_id). Using both
- * methods at once is `invalid_request` (RFC 6749 §2.3: a client MUST NOT use more than
- * one authentication method in each request).
+ * or the body (client_secret_post, or a public client's bare client_id).
+ *
+ * - undefined: no credentials at all;
+ * - `{ malformed }`: the client attempted HTTP authentication but the header is not
+ *   readable Basic credentials (RFC 6749 §5.2: `invalid_client`, 401);
+ * - throws `invalid_request` when the request is ambiguous: both methods at once
+ *   (RFC 6749 §2.3: a client MUST NOT use more than one authentication method in each
+ *   request), or a body client_id that differs from the Basic one.
  */
-export function readClientCredentials(authorization: string | undefined, params: Params, realm: string): PresentedCredentials | undefined {
+export function readClientCredentials(authorization: string | undefined, params: Params): PresentedCredentials | MalformedCredentials | undefined {
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
   if (authorization !== undefined) {
-    const challenge = { 'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"` };
     const space = authorization.indexOf(' ');
     const scheme = space === -1 ? authorization : authorization.slice(0, space);
-    if (scheme.toLowerCase() !== 'basic') {
-      throw new OAuthError('invalid_client', 'client authentication failed: use HTTP Basic or client_secret_post', {
-        headers: challenge,
-      });
-    }
+    if (scheme.toLowerCase() !== 'basic') return { malformed: 'client authentication failed: use HTTP Basic or client_secret_post' };
     if (bodySecret !== undefined) {
       throw new OAuthError('invalid_request', 'the client used more than one authentication method (HTTP Basic and client_secret in the body)');
     }
-    const encoded = authorization.slice(space + 1).trim();
+    const encoded = space === -1 ? '' : authorization.slice(space + 1).trim();
     let decoded: string;
     try {
       if (encoded.length % 4 !== 0 || !BASE64.test(encoded)) throw new Error('bad base64');
       decoded = utf8.decode(Buffer.from(encoded, 'base64'));
     } catch {
-      throw new OAuthError('invalid_request', 'the Authorization header is not valid Basic credentials', { headers: challenge });
+      return { malformed: 'client authentication failed: the Authorization header is not valid Basic credentials' };
     }
     const colon = decoded.indexOf(':');
-    if (colon === -1) throw new OAuthError('invalid_request', 'the Basic credentials have no ":" separator', { headers: challenge });
+    if (colon === -1) return { malformed: 'client authentication failed: the Basic credentials have no ":" separator' };
     let clientId: string;
     let secret: string;
     try {
       clientId = formDecode(decoded.slice(0, colon));
       secret = formDecode(decoded.slice(colon + 1));
     } catch {
-      throw new OAuthError('invalid_request', 'the Basic credentials are not correctly form-urlencoded', { headers: challenge });
+      return { malformed: 'client authentication failed: the Basic credentials are not correctly form-urlencoded' };
     }
     if (bodyId !== undefined && bodyId !== clientId) {
       throw new OAuthError('invalid_request', 'the client_id in the body differs from the one in the Authorization header');
     }
-    if (clientId === '') throw new OAuthError('invalid_client', 'client authentication failed', { headers: challenge });
     return { clientId, secret, method: 'client_secret_basic' };
   }
   if (bodyId === undefined) {
@@ -93,11 +119,12 @@ const FAILED = 'client authentication failed';
  * Authenticates the client of a token, introspection or revocation request.
  *
  * Unknown client, wrong secret and disabled client give the same `invalid_client`
- * answer. Failures are counted per client_id and per source address: an address over
- * its limit is refused (429) before any lookup; a client_id over its limit makes
- * further *failures* for it 429, while a request with the right secret still succeeds,
- * so an attacker cannot lock a legitimate client out (secrets are 256-bit random, so
- * guessing one is hopeless anyway; the throttle bounds load and noise).
+ * answer (401, with a Basic challenge). Only failures are throttled: a request with the
+ * right credentials does no throttle work at all and is never refused or delayed (behind
+ * a load balancer every client shares one source address). A failure is counted for the
+ * source address and for the client_id; when either count is over its limit the failure
+ * is answered 429 `temporarily_unavailable` with Retry-After instead of 401. Secrets are
+ * 256-bit random, so guessing one is hopeless anyway; the throttle bounds load and noise.
  */
 export async function authenticateClient(
   request: { authorization: string | undefined; ip: string },
@@ -105,30 +132,29 @@ export async function authenticateClient(
   deps: ClientAuthDeps,
   now: number,
 ): Promise<AuthenticatedClient> {
+  const presented = readClientCredentials(request.authorization, params);
+  if (presented === undefined) return fail(deps, request.ip, undefined, `${FAILED}: no client credentials were sent`, now);
+  if ('malformed' in presented) return fail(deps, request.ip, undefined, presented.malformed, now);
+
+  const wellFormed = isWellFormedClientId(presented.clientId);
+  // A malformed id is an unknown client, found without asking the storage.
+  const client = wellFormed ? await deps.clients.findClient(presented.clientId) : undefined;
+  const authenticated = verifyCredentials(client, presented, deps.digestKey, now);
+  if (authenticated) return { client: authenticated, method: presented.method };
+  return fail(deps, request.ip, wellFormed ? presented.clientId : undefined, FAILED, now);
+}
+
+/** Counts a failed authentication and answers it: 429 when over a limit, else 401 invalid_client. */
+async function fail(deps: ClientAuthDeps, ip: string, clientId: string | undefined, description: string, now: number): Promise<never> {
   const { config, throttle } = deps;
-  const addressKey = `addr:${request.ip}`;
-  const address = await throttle.peek(addressKey, now);
-  if (address.count >= config.throttleMaxFailuresPerAddress) throw tooManyFailures(address.resetAt, now);
-
-  const basic = request.authorization !== undefined;
-  const challenge: Record<string, string> = basic ? { 'WWW-Authenticate': `Basic realm="${config.issuer}", charset="UTF-8"` } : {};
-  const credentials = readClientCredentials(request.authorization, params, config.issuer);
-  if (credentials === undefined) {
-    throw new OAuthError('invalid_client', 'client authentication failed: no client credentials were sent', { headers: challenge });
-  }
-
-  const client = await deps.clients.findClient(credentials.clientId);
-  const authenticated = verifyCredentials(client, credentials, deps.digestKey, now);
-  if (authenticated) return { client: authenticated, method: credentials.method };
-
   const windowMs = config.throttleWindow * 1000;
   const [perAddress, perClient] = await Promise.all([
-    throttle.hit(addressKey, windowMs, now),
-    throttle.hit(`client:${credentials.clientId}`, windowMs, now),
+    throttle.hit(`addr:${ip}`, windowMs, now),
+    clientId === undefined ? undefined : throttle.hit(`client:${clientId}`, windowMs, now),
   ]);
   if (perAddress.count > config.throttleMaxFailuresPerAddress) throw tooManyFailures(perAddress.resetAt, now);
-  if (perClient.count > config.throttleMaxFailuresPerClient) throw tooManyFailures(perClient.resetAt, now);
-  throw new OAuthError('invalid_client', FAILED, { headers: challenge });
+  if (perClient && perClient.count > config.throttleMaxFailuresPerClient) throw tooManyFailures(perClient.resetAt, now);
+  throw new OAuthError('invalid_client', description, { headers: basicChallenge(config.issuer) });
 }
 
 function verifyCredentials(client: Client | undefined, credentials: PresentedCredentials, digestKey: Buffer, now: number): Client | undefined {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from './errors.js';
@@ -27,7 +28,7 @@ export const configSchema = Type.Object({
   redisUrl: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_REDIS_URL',
-    'Optional `redis://host:port`: shares throttling counters between the server processes of a cluster. Without it each process counts on its own.',
+    'Optional `redis://host:port`: shares throttling counters between the server processes of a cluster. Without it each process counts on its own. While Redis is unreachable, authentication goes on un-throttled (the outage is logged at most every 10 s; `/healthz` reports it).',
   ),
   dataDir: setting(
     Type.String({ default: '' }),
@@ -87,12 +88,12 @@ export const configSchema = Type.Object({
   throttleMaxFailuresPerAddress: setting(
     Type.Integer({ minimum: 1, default: 20 }),
     'GATEHOUSE_THROTTLE_MAX_FAILURES_PER_ADDRESS',
-    'Failed authentications from one source address within the window before every authentication attempt from it is answered with 429 until the window ends.',
+    'Failed authentications from one source address within the window before further failures from it are answered with 429 (a request with correct credentials still succeeds: behind a load balancer every client shares one address).',
   ),
   trustProxy: setting(
-    Type.Boolean({ default: false }),
+    Type.String({ default: '' }),
     'GATEHOUSE_TRUST_PROXY',
-    'Trust `X-Forwarded-For` and `X-Forwarded-Proto` from a reverse proxy (needed for per-address throttling behind one).',
+    'Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (per-address throttling behind a proxy needs it): a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`; also `loopback`, `linklocal`, `uniquelocal`), or a number of hops (`1`: trust the immediate peer, whoever it is — only safe when the server is reachable solely through the proxy; prefer addresses). Empty (the default) trusts no proxy. `true` is refused: trusting every `X-Forwarded-For` lets any client forge its address.',
   ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
@@ -151,6 +152,7 @@ export function loadConfig(input: ConfigInput = {}): Config {
     config.issuer = `http://${host}:${config.port}`;
   }
   config.issuer = normaliseIssuer(config.issuer);
+  config.trustProxy = normaliseTrustProxy(config.trustProxy);
   if (!config.audience) config.audience = `${config.issuer}/api`;
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(`invalid configuration: accessTokenTtl (${config.accessTokenTtl}s) exceeds maxAccessTokenTtl (${config.maxAccessTokenTtl}s)`);
@@ -184,4 +186,45 @@ function sqliteDirectory(databaseUrl: string): string | undefined {
   if (path === ':memory:' || path === '') return undefined;
   const slash = path.lastIndexOf('/');
   return slash === -1 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+}
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One trusted-proxy entry: an IPv4/IPv6 address, optionally with a /prefix, or a named range. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * Validates `trustProxy` and returns its canonical text: '' (no proxy trusted), a hop
+ * count, or a comma-separated list of addresses, CIDR ranges and the named ranges
+ * `loopback`, `linklocal`, `uniquelocal`.
+ */
+function normaliseTrustProxy(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') return '';
+  if (/^(true|yes|on|\*)$/i.test(trimmed)) {
+    throw new ValidationError(
+      `invalid configuration: trustProxy "${trimmed}" would trust every X-Forwarded-For header, which lets any client forge its address (and escape per-address throttling); give the number of proxy hops (e.g. "1") or the proxies' addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1")`,
+    );
+  }
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops < 1 || hops > 99) throw new ValidationError(`invalid configuration: trustProxy "${trimmed}": a hop count must be between 1 and 99 (leave it empty to trust no proxy)`);
+    return String(hops);
+  }
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isProxyEntry(entry));
+  if (bad.length > 0) {
+    throw new ValidationError(
+      `invalid configuration: trustProxy "${trimmed}": ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address or CIDR range; give a number of hops (e.g. "1"), a comma-separated list of proxy addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1"), or leave it empty`,
+    );
+  }
+  return entries.join(',');
 }

@@ -1,5 +1,6 @@
 import { findActiveTokenClient, verifyAccessToken, type ActiveCheckDeps, type VerifyDeps } from './access-token.js';
-import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import { authenticateClient, basicChallenge, type ClientAuthDeps } from './client-auth.js';
+import { OAuthError } from './errors.js';
 import { readFormRequest, requireParam, type OAuthRequest } from './params.js';
 
 export type IntrospectionResponse =
@@ -23,13 +24,20 @@ export type IntrospectionDeps = ClientAuthDeps & VerifyDeps & ActiveCheckDeps;
 const INACTIVE = Object.freeze({ active: false as const });
 
 /**
- * POST /oauth/introspect (RFC 7662). The caller must authenticate (§2.1). A token that
+ * POST /oauth/introspect (RFC 7662). The caller must authenticate as a confidential
+ * client (§2.1; a public client's bare client_id proves nothing, and an open endpoint
+ * would let anyone scan for valid tokens). A token that
  * is malformed, unknown, expired, revoked, or belongs to another tenant than the
  * caller's is exactly `{"active":false}` (§2.2: no further detail about why).
  */
 export async function handleIntrospectionRequest(request: OAuthRequest, deps: IntrospectionDeps, now: number): Promise<IntrospectionResponse> {
   const params = readFormRequest(request);
-  const { client: caller } = await authenticateClient(request, params, deps, now);
+  const { client: caller, method } = await authenticateClient(request, params, deps, now);
+  if (method === 'none') {
+    throw new OAuthError('invalid_client', 'client authentication failed: introspection requires a confidential client', {
+      headers: basicChallenge(deps.config.issuer),
+    });
+  }
   const token = requireParam(params, 'token');
   // token_type_hint is only a hint (§2.1); access tokens are the only kind so far.
   const claims = await verifyAccessToken(token, deps, now);

@@ -34,8 +34,16 @@ export async function generateSigningKey(alg: SigningAlgorithm, encryptionKey: B
     createdAt: now,
     active: true,
     retiredAt: null,
-    expiresAt: null,
+    withdrawnAt: null,
   };
+}
+
+/** Slack added to key retention, for verifiers whose clocks run behind. */
+export const KEY_RETENTION_SKEW_SECONDS = 300;
+
+/** How long a retired key stays published: the longest possible token lifetime plus skew. */
+export function keyRetentionMs(config: { maxAccessTokenTtl: number }): number {
+  return (config.maxAccessTokenTtl + KEY_RETENTION_SKEW_SECONDS) * 1000;
 }
 
 export interface ActiveSigningKey {
@@ -53,22 +61,33 @@ export interface VerificationKey {
 /**
  * The server's view of its signing keys: the active private key and every published
  * public key, re-read from the KeyStore at most every `refreshMs`, so a rotation made
- * by the CLI or another server process is picked up within that time. A failed refresh
- * keeps the keys already loaded (signing and verification go on through a storage
- * blip); with nothing loaded it throws.
+ * by the CLI or another server process is picked up within that time. A retired key
+ * stays published for `retentionMs` after its retirement. A failed refresh keeps the
+ * keys already loaded (signing and verification go on through a storage blip) and is
+ * reported through `onError`; with nothing loaded it throws.
  */
+export interface KeyRingOptions {
+  refreshMs: number;
+  /** How long a retired key stays published (the longest token lifetime plus skew). */
+  retentionMs: number;
+  clock?: () => number;
+  onError?: (error: unknown) => void;
+}
+
 export class KeyRing {
   private active: ActiveSigningKey | undefined;
   private published = new Map<string, VerificationKey & { jwk: JWK }>();
   private loadedAt = -Infinity;
   private loading: Promise<void> | undefined;
+  private readonly clock: () => number;
 
   constructor(
     private readonly store: Pick<KeyStore, 'listPublishedKeys'>,
     private readonly encryptionKey: Buffer,
-    private readonly refreshMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+    private readonly options: KeyRingOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
 
   async signingKey(): Promise<ActiveSigningKey> {
     await this.fresh();
@@ -93,20 +112,21 @@ export class KeyRing {
   }
 
   private async fresh(): Promise<void> {
-    if (this.clock() - this.loadedAt < this.refreshMs) return;
+    if (this.clock() - this.loadedAt < this.options.refreshMs) return;
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
     });
     try {
       await this.loading;
     } catch (error) {
+      this.options.onError?.(error);
       if (!this.active) throw error;
     }
   }
 
   private async load(): Promise<void> {
     const now = this.clock();
-    const keys = await this.store.listPublishedKeys(now);
+    const keys = await this.store.listPublishedKeys(now - this.options.retentionMs);
     const published = new Map<string, VerificationKey & { jwk: JWK }>();
     for (const key of keys) {
       const known = this.published.get(key.kid);

@@ -8,9 +8,10 @@ export type RevocationDeps = ClientAuthDeps & VerifyDeps & { revocations: Pick<R
 
 /**
  * POST /oauth/revoke (RFC 7009). The caller must authenticate (§2.1) and may revoke
- * only tokens issued to it. An invalid, expired or already revoked token is not an
- * error: the answer is 200 either way (§2.2), so the endpoint tells nothing about
- * tokens the caller does not hold.
+ * only tokens issued to it; a public client identifies itself by its client_id alone
+ * (§2.1 allows revocation by public clients, for their own tokens). An invalid,
+ * expired or already revoked token is not an error: the answer is 200 either way
+ * (§2.2), so the endpoint tells nothing about tokens the caller does not hold.
  */
 export async function handleRevocationRequest(request: OAuthRequest, deps: RevocationDeps, now: number): Promise<void> {
   const params = readFormRequest(request);

@@ -35,11 +35,13 @@ export interface NewClient {
 }
 
 export interface SecretChange {
+  /** The digest the caller read: the change applies only if it is still current. */
+  expectedSecretDigest: string;
   secretDigest: string;
   previousSecretDigest: string | null;
   previousSecretExpiresAt: number | null;
-  /** When set, raises the client's revocation epoch (epoch seconds); never lowers it. */
-  tokensNotBefore?: number;
+  /** Raise the revocation epoch by one: every access token issued so far stops being active. */
+  revokeTokens: boolean;
 }
 
 export interface ClientStore {
@@ -53,13 +55,18 @@ export interface ClientStore {
   findClient(clientId: string): Promise<Client | undefined>;
   /** The clients of one tenant only. */
   listClients(tenantId: string): Promise<Client[]>;
-  /** Replaces the secret digests; undefined when the client does not exist. */
+  /**
+   * Replaces the secret digests, atomically and only if the current digest is still
+   * `expectedSecretDigest` (compare-and-set: two rotations racing cannot resurrect a
+   * secret). Undefined when the client does not exist; ConflictError when the secret
+   * changed since it was read.
+   */
   updateClientSecret(clientId: string, change: SecretChange): Promise<Client | undefined>;
   /**
-   * Enables or disables a client. Disabling also raises the revocation epoch to
-   * `tokensNotBefore`, so every token issued so far stops being active.
+   * Enables or disables a client. Disabling also raises the revocation epoch by one, so
+   * every token issued so far stops being active; enabling leaves the epoch alone.
    */
-  setClientDisabled(clientId: string, disabled: boolean, tokensNotBefore: number): Promise<Client | undefined>;
+  setClientDisabled(clientId: string, disabled: boolean): Promise<Client | undefined>;
   /** The longest access token lifetime configured on any client or tenant (seconds), or null. */
   longestAccessTokenTtl(): Promise<number | null>;
 }
@@ -72,13 +79,29 @@ export interface ScopeStore {
 }
 
 export interface KeyStore {
-  /** Keys still published: the active one plus retired keys whose expiry is after `now`. */
-  listPublishedKeys(now: number): Promise<SigningKey[]>;
+  /**
+   * Keys still published: the active one plus keys retired after `retiredAfter` (epoch
+   * ms) that were not withdrawn. Newest first.
+   */
+  listPublishedKeys(retiredAfter: number): Promise<SigningKey[]>;
   /**
    * Atomically makes `key` the only active key; every previously active key is retired
-   * at `now` and stays published until `retiredKeysExpireAt`.
+   * at `now`. Concurrent activations serialise: the later one retires the earlier.
+   * ConflictError when the kid exists.
    */
-  activateKey(key: SigningKey, now: number, retiredKeysExpireAt: number): Promise<void>;
+  activateKey(key: SigningKey, now: number): Promise<void>;
+  /**
+   * Withdraws a retired key at once (it leaves the JWKS; tokens it signed stop
+   * verifying). The active key cannot be withdrawn: rotate first.
+   */
+  withdrawKey(kid: string, now: number): Promise<'withdrawn' | 'active' | 'not_found'>;
+}
+
+/** Small named values the server keeps in its database (e.g. the master key check). */
+export interface SettingsStore {
+  getSetting(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the setting exists; returns the value now stored. */
+  putSettingIfAbsent(name: string, value: string): Promise<string>;
 }
 
 export interface RevokedAccessToken {
@@ -118,9 +141,12 @@ export interface Storage {
   readonly scopes: ScopeStore;
   readonly keys: KeyStore;
   readonly revocations: RevocationStore;
+  readonly settings: SettingsStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
+  /** Which migrations have run and which are pending (nothing is changed). */
+  migrationStatus(): Promise<{ applied: string[]; pending: string[] }>;
   close(): Promise<void>;
 }

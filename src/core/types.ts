@@ -50,10 +50,12 @@ export interface Client {
   tenantAccessTokenTtl: number | null;
   disabled: boolean;
   /**
-   * Epoch seconds: access tokens of this client with `iat` before this instant are
-   * revoked (set by secret rotation without grace and by disabling the client).
+   * The client's revocation epoch: a counter stamped into every access token as
+   * `client_epoch`. Secret rotation without grace and disabling raise it, which revokes
+   * every token issued before. A counter, not a time, so the clocks of the CLI, the
+   * database and the servers need not agree.
    */
-  tokensNotBefore: number;
+  revocationEpoch: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -66,10 +68,13 @@ export interface SigningKey {
   sealedPrivateJwk: string;
   createdAt: number;
   active: boolean;
-  /** When the key stopped signing; null while active. */
+  /**
+   * When the key stopped signing; null while active. A retired key stays published
+   * for `maxAccessTokenTtl` plus clock skew, so every token it signed can be verified.
+   */
   retiredAt: number | null;
-  /** When the key leaves the JWKS: after every token it signed has expired. */
-  expiresAt: number | null;
+  /** When an operator withdrew the key (compromise): it leaves the JWKS at once. */
+  withdrawnAt: number | null;
 }
 
 export interface ScopeDefinition {

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Gatehouse } from './context.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -18,14 +18,32 @@ const requestSerializer = (request: { method: string; url: string; ip?: string }
   remoteAddress: request.ip,
 });
 
+/**
+ * Fastify's `trustProxy` for the validated `trustProxy` setting: '' trusts no proxy; a
+ * list of addresses/CIDR ranges is passed through; a hop count trusts that many hops
+ * nearest the server, whoever they are (Fastify 5 turns a numeric trustProxy into "trust
+ * nothing", so the count is given as a function: hop 0 is the socket peer).
+ */
+export function fastifyTrustProxy(trustProxy: string): false | string | ((address: string, hop: number) => boolean) {
+  if (trustProxy === '') return false;
+  if (!/^\d+$/.test(trustProxy)) return trustProxy;
+  const hops = Number(trustProxy);
+  return (_address, hop) => hop < hops;
+}
+
 /** The composition root: one Fastify instance serving a Gatehouse. */
 export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = gatehouse;
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, serializers: { req: requestSerializer } },
-    trustProxy: config.trustProxy,
+    // Only the configured proxies' X-Forwarded-For decides request.ip (the throttled address).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.tokenBodyLimit,
-    // Bad input never yields a 500: these make malformed URLs and headers plain 400s.
+    // Bad input never yields a 500, nor Fastify's own error body: a URL that cannot be
+    // decoded (`/oauth/%zz`) goes through our serializer as 400 invalid_request.
+    frameworkErrors: handleFrameworkError,
+    // While closing (graceful shutdown), new requests get 503 so a load balancer retries
+    // them on another node.
     return503OnClosing: true,
   });
   registerErrorHandling(app);

@@ -1,6 +1,9 @@
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { AdminService } from '../core/admin.js';
 import type { Config } from '../core/config.js';
-import { KeyRing } from '../core/keys.js';
+import { ValidationError } from '../core/errors.js';
+import { KeyRing, keyRetentionMs } from '../core/keys.js';
 import { deriveKey } from '../core/secrets.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
@@ -15,6 +18,8 @@ export interface Gatehouse {
   keys: KeyRing;
   admin: AdminService;
   throttle: ThrottleStore;
+  /** The Redis throttle store when GATEHOUSE_REDIS_URL is set (for health checks). */
+  redis: RedisThrottleStore | undefined;
   digestKey: Buffer;
   masterKey: MasterKey;
   /** Migrations applied by this open (empty when the schema was current). */
@@ -23,36 +28,60 @@ export interface Gatehouse {
 }
 
 export interface OpenOptions {
-  /** Apply pending migrations (default true). */
-  migrate?: boolean;
+  /**
+   * `always` (serve, migrate): apply pending migrations. `if-fresh` (other CLI
+   * commands): set up an empty database, but refuse to change the schema of one in use
+   * behind the servers' back — ask for `gatehouse migrate` instead.
+   */
+  migrate?: 'always' | 'if-fresh';
   clock?: () => number;
+  /** Problems of background work (key refresh, Redis); the server logs them. */
+  onBackgroundError?: (error: unknown, context: string) => void;
+}
+
+const MASTER_KEY_CHECK = 'master_key_check';
+
+/** A value that identifies the master key without revealing it. */
+function masterKeyCheck(masterKey: Buffer): string {
+  return createHmac('sha256', deriveKey(masterKey, 'master-key check')).update('gatehouse').digest('base64url');
 }
 
 /**
- * Opens storage, loads (or creates) the master key and migrates the schema: the common
- * start of `gatehouse serve` and every CLI command.
+ * Opens storage, migrates the schema, and loads (or, for a new database, creates) the
+ * master key: the common start of `gatehouse serve` and every CLI command.
+ *
+ * The database remembers a check value of its master key, so a server or CLI pointed at
+ * the wrong key file (or none) stops with a clear error instead of minting secrets and
+ * keys that the other processes cannot use.
  */
 export async function openGatehouse(config: Config, options: OpenOptions = {}): Promise<Gatehouse> {
   const clock = options.clock ?? Date.now;
+  const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
   const storage = openSqlStorage(config.databaseUrl, { clock });
-  const redis = config.redisUrl ? new RedisThrottleStore(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? new RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') }) : undefined;
   const closeAll = async () => {
     await redis?.close();
     await storage.close();
   };
   try {
-    const masterKey = loadOrCreateMasterKey(config.masterKeyFile);
+    const migrationsApplied = await migrateAsAsked(storage, options.migrate ?? 'always');
+    const masterKey = await loadMasterKey(storage, config.masterKeyFile);
     await redis?.ready();
-    const migrationsApplied = options.migrate === false ? [] : await storage.migrate();
     const digestKey = deriveKey(masterKey.key, 'client-secret digest');
     const keyEncryptionKey = deriveKey(masterKey.key, 'signing-key encryption');
     return {
       config,
       storage,
-      keys: new KeyRing(storage.keys, keyEncryptionKey, config.keyRefreshInterval, clock),
+      keys: new KeyRing(storage.keys, keyEncryptionKey, {
+        refreshMs: config.keyRefreshInterval,
+        retentionMs: keyRetentionMs(config),
+        clock,
+        onError: (error) => report(error, 'signing key refresh'),
+      }),
       admin: new AdminService({ storage, digestKey, keyEncryptionKey, config, clock }),
       throttle: redis ?? new MemoryThrottleStore(),
+      redis,
       digestKey,
       masterKey,
       migrationsApplied,
@@ -62,4 +91,32 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     await closeAll();
     throw error;
   }
+}
+
+async function migrateAsAsked(storage: Storage, mode: 'always' | 'if-fresh'): Promise<string[]> {
+  if (mode === 'always') return storage.migrate();
+  const { applied, pending } = await storage.migrationStatus();
+  if (applied.length === 0) return storage.migrate();
+  if (pending.length > 0) {
+    throw new ValidationError(
+      `the database schema is older than this version of gatehouse (pending migrations: ${pending.join(', ')}); run \`gatehouse migrate\` first`,
+    );
+  }
+  return [];
+}
+
+async function loadMasterKey(storage: Storage, file: string): Promise<MasterKey> {
+  const recorded = await storage.settings.getSetting(MASTER_KEY_CHECK);
+  if (recorded !== undefined && !existsSync(file)) {
+    throw new ValidationError(
+      `no master key at ${file}, but this database was set up with one: point GATEHOUSE_MASTER_KEY_FILE (or GATEHOUSE_DATA_DIR) at it`,
+    );
+  }
+  const masterKey = loadOrCreateMasterKey(file);
+  const check = masterKeyCheck(masterKey.key);
+  const stored = recorded ?? (await storage.settings.putSettingIfAbsent(MASTER_KEY_CHECK, check));
+  if (stored !== check) {
+    throw new ValidationError(`the master key at ${file} is not the one this database was set up with: point GATEHOUSE_MASTER_KEY_FILE at the right file`);
+  }
+  return masterKey;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../core/config.js';
 import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
 import { openGatehouse, type Gatehouse } from './context.js';
+import { insecureIssuerWarning, pruneExpiredRevocations } from './startup.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -19,9 +20,26 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
  * signing key, then listen. Logs where everything lives; never a secret.
  */
 export async function startServer(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<RunningServer> {
-  const gatehouse = await openGatehouse(config);
+  // Background problems (key refresh, Redis) are logged once the logger exists, at most
+  // once per context every 10 s.
+  let log: FastifyInstance['log'] | undefined;
+  const lastReported = new Map<string, number>();
+  const early: { error: unknown; context: string }[] = [];
+  const gatehouse = await openGatehouse(config, {
+    migrate: 'always',
+    onBackgroundError: (error, context) => {
+      const now = Date.now();
+      if (now - (lastReported.get(context) ?? 0) < 10_000) return;
+      lastReported.set(context, now);
+      // Reported before the logger exists (e.g. Redis down at start): keep it for then.
+      if (log) log.warn({ err: error, context }, `background problem: ${context}`);
+      else early.push({ error, context });
+    },
+  });
   try {
     const app = await buildApp(gatehouse, options);
+    log = app.log;
+    for (const { error, context } of early.splice(0)) app.log.warn({ err: error, context }, `background problem: ${context}`);
     const { masterKey } = gatehouse;
     app.log.info({ database: redactUrl(config.databaseUrl), migrationsApplied: gatehouse.migrationsApplied }, 'storage ready');
     if (masterKey.created) app.log.info({ masterKeyFile: masterKey.file }, 'generated a new master key (mode 0600); back it up: without it client secrets and signing keys cannot be used');
@@ -32,9 +50,12 @@ export async function startServer(config: Config, options: { logger?: FastifySer
 
     const url = await app.listen({ host: config.host, port: config.port });
     app.log.info({ issuer: config.issuer, listening: url }, 'gatehouse is ready');
+    const issuerWarning = insecureIssuerWarning(config.issuer);
+    if (issuerWarning) app.log.warn({ issuer: config.issuer }, issuerWarning);
 
     const prune = setInterval(() => {
-      gatehouse.storage.revocations.pruneRevokedAccessTokens(Math.floor(Date.now() / 1000)).catch((error: unknown) => {
+      // Entries outlive their token by REVOCATION_SKEW_SECONDS (clock skew between nodes).
+      pruneExpiredRevocations(gatehouse.storage.revocations, Date.now()).catch((error: unknown) => {
         app.log.warn({ err: error }, 'could not prune expired revocations');
       });
     }, PRUNE_INTERVAL_MS);

@@ -22,12 +22,12 @@ describe('configuration', () => {
 
   it('reads GATEHOUSE_* variables, including durations', () => {
     const config = loadConfig(
-      configFromEnv({ GATEHOUSE_PORT: '9090', GATEHOUSE_HOST: '0.0.0.0', GATEHOUSE_ACCESS_TOKEN_TTL: '12h', GATEHOUSE_TRUST_PROXY: 'true', GATEHOUSE_DATABASE_URL: 'sqlite:/var/lib/gh/db.sqlite' }),
+      configFromEnv({ GATEHOUSE_PORT: '9090', GATEHOUSE_HOST: '0.0.0.0', GATEHOUSE_ACCESS_TOKEN_TTL: '12h', GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1', GATEHOUSE_DATABASE_URL: 'sqlite:/var/lib/gh/db.sqlite' }),
     );
     assert.equal(config.port, 9090);
     assert.equal(config.issuer, 'http://0.0.0.0:9090');
     assert.equal(config.accessTokenTtl, 43_200);
-    assert.equal(config.trustProxy, true);
+    assert.equal(config.trustProxy, '10.0.0.0/8,127.0.0.1');
     assert.equal(config.dataDir, '/var/lib/gh');
     assert.equal(config.masterKeyFile, '/var/lib/gh/master.key');
   });
@@ -38,6 +38,28 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ issuer: 'https://auth.example.com/#top' }), ValidationError);
     assert.throws(() => loadConfig({ issuer: 'not a url' }), ValidationError);
     assert.throws(() => loadConfig({ issuer: 'ftp://auth.example.com' }), ValidationError);
+  });
+
+  it('trusts no proxy by default, and accepts hop counts, addresses, CIDR ranges and named ranges', () => {
+    assert.equal(loadConfig().trustProxy, '');
+    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_TRUST_PROXY: '' })).trustProxy, '');
+    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_TRUST_PROXY: '1' })).trustProxy, '1');
+    assert.equal(loadConfig({ trustProxy: ' 2 ' }).trustProxy, '2');
+    assert.equal(loadConfig({ trustProxy: '127.0.0.1' }).trustProxy, '127.0.0.1');
+    assert.equal(loadConfig({ trustProxy: '::1,fd00::/8,loopback,192.168.0.0/16' }).trustProxy, '::1,fd00::/8,loopback,192.168.0.0/16');
+  });
+
+  it('refuses trustProxy "true" with a message about forged addresses, and anything it cannot read', () => {
+    for (const value of ['true', 'TRUE', 'yes']) {
+      assert.throws(
+        () => loadConfig(configFromEnv({ GATEHOUSE_TRUST_PROXY: value })),
+        (error: unknown) => error instanceof ValidationError && /forge/.test(error.message) && /trustProxy/.test(error.message),
+      );
+    }
+    for (const value of ['0', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1,', '1.2.3', 'false']) {
+      assert.throws(() => loadConfig({ trustProxy: value }), (error: unknown) => error instanceof ValidationError && /trustProxy/.test(error.message), value);
+    }
+    assert.throws(() => loadConfig({ trustProxy: true } as never), /trustProxy/);
   });
 
   it('names every invalid setting', () => {

@@ -18,7 +18,7 @@ export interface TestGatehouse {
 }
 
 /** A fresh Gatehouse on its own SQLite file (or `databaseUrl`), with a signing key, served through fastify.inject. */
-export async function createTestGatehouse(options: { databaseUrl?: string; config?: ConfigInput } = {}): Promise<TestGatehouse> {
+export async function createTestGatehouse(options: { databaseUrl?: string; config?: ConfigInput; clock?: () => number } = {}): Promise<TestGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
     databaseUrl: options.databaseUrl ?? `sqlite:${join(dir, 'gatehouse.db')}`,
@@ -27,7 +27,7 @@ export async function createTestGatehouse(options: { databaseUrl?: string; confi
     logLevel: 'silent',
     ...options.config,
   });
-  const gatehouse = await openGatehouse(config);
+  const gatehouse = await openGatehouse(config, options.clock ? { clock: options.clock } : {});
   await gatehouse.admin.ensureSigningKey(config.signingAlgorithm);
   const app = await buildApp(gatehouse, { logger: false });
   return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
+import { mintAccessToken } from '../../src/core/access-token.js';
 import {
   basicAuth,
   createClient,
@@ -108,6 +109,16 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     assert.equal(wrong.statusCode, 401);
   });
 
+  it('refuses a public client (RFC 7662 §2.1): its bare client_id proves nothing, so it cannot scan for tokens', async () => {
+    const { client: spa } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
+    const token = await getToken(t.app, api);
+    const response = await postForm(t.app, '/oauth/introspect', { token, client_id: spa.id });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.json().error, 'invalid_client');
+    assert.equal(response.headers['www-authenticate'], `Basic realm="${TEST_ISSUER}", charset="UTF-8"`);
+    assert.ok(!response.body.includes('active'), 'nothing about the token');
+  });
+
   it('requires the token parameter', async () => {
     const response = await postForm(t.app, '/oauth/introspect', {}, { authorization: basicAuth(caller.clientId, caller.secret) });
     assert.equal(response.statusCode, 400);
@@ -168,6 +179,23 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error, 'unauthorized_client');
     assert.equal((await introspect(t.app, other, token)).active, true);
+  });
+
+  it('lets a public client revoke its own tokens with its client_id alone (RFC 7009 §2.1), and only its own', async () => {
+    const { client: spa } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
+    // No grant issues tokens to public clients yet: mint one as the authorization code grant will.
+    const stored = (await t.gatehouse.storage.clients.findClient(spa.id))!;
+    const { token: own } = await mintAccessToken({ client: stored, subject: 'user-1', scope: [], tenant: 'acme', ttl: 600 }, { keys: t.gatehouse.keys, config: t.config }, Date.now());
+    assert.equal((await introspect(t.app, other, own)).active, true);
+    const revoked = await postForm(t.app, '/oauth/revoke', { token: own, client_id: spa.id });
+    assert.equal(revoked.statusCode, 200);
+    assert.deepEqual(await introspect(t.app, other, own), { active: false });
+
+    const foreign = await getToken(t.app, owner);
+    const refused = await postForm(t.app, '/oauth/revoke', { token: foreign, client_id: spa.id });
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json().error, 'unauthorized_client');
+    assert.equal((await introspect(t.app, other, foreign)).active, true);
   });
 
   it('requires client authentication and the token parameter', async () => {

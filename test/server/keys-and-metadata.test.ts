@@ -61,20 +61,31 @@ describe('GET /.well-known/jwks.json', () => {
     assert.equal((await introspect(t.app, client, token)).active, true);
   });
 
-  it('keeps a retired key exactly until the longest token lifetime (plus skew) has passed', async () => {
-    await createClient(t.gatehouse, { tenant: 'acme', accessTokenTtl: 43_200 });
-    const start = Date.now();
-    await t.gatehouse.admin.rotateSigningKey('ES256');
-    const keys = await t.gatehouse.admin.listPublishedKeys();
-    const retired = keys.filter((k) => !k.active);
-    assert.ok(retired.length >= 1);
-    const newest = retired.sort((a, b) => b.retiredAt! - a.retiredAt!)[0]!;
-    const retention = newest.expiresAt! - newest.retiredAt!;
-    assert.equal(retention, (43_200 + 300) * 1000);
-    assert.ok(newest.retiredAt! >= start - 5);
-    // Past that instant the key leaves the JWKS.
-    const later = await t.gatehouse.storage.keys.listPublishedKeys(newest.expiresAt! + 1);
-    assert.ok(!later.some((k) => k.kid === newest.kid));
+  it('keys rotate without --alg keeps the algorithm of the active key', async () => {
+    await t.gatehouse.admin.rotateSigningKey('RS256');
+    const next = await t.gatehouse.admin.rotateSigningKey();
+    assert.equal(next.alg, 'RS256');
+    const es = await t.gatehouse.admin.rotateSigningKey('ES256');
+    assert.equal(es.alg, 'ES256');
+  });
+
+  it('withdraws a compromised retired key at once: gone from the JWKS, its tokens inactive', async () => {
+    t.gatehouse.keys.invalidate();
+    const signedByOld = await getToken(t.app, client);
+    const oldKid = jwtHeader(signedByOld).kid as string;
+    await assert.rejects(t.gatehouse.admin.withdrawSigningKey(oldKid), /active signing key/, 'the active key cannot be withdrawn');
+    await t.gatehouse.admin.rotateSigningKey();
+    await t.gatehouse.admin.withdrawSigningKey(oldKid);
+    t.gatehouse.keys.invalidate();
+    const { body } = await jwks();
+    assert.ok(!body.keys.some((k) => k.kid === oldKid));
+    assert.deepEqual(await introspect(t.app, client, signedByOld), { active: false });
+    await assert.rejects(t.gatehouse.admin.withdrawSigningKey('no-such-kid'), /no signing key/);
+  });
+
+  it('refuses client and tenant lifetimes above maxAccessTokenTtl', async () => {
+    await assert.rejects(t.gatehouse.admin.createClient({ tenant: 'acme', name: 'x', accessTokenTtl: 86_401 }), /exceeds the maximum of 1d/);
+    await assert.rejects(t.gatehouse.admin.createTenant({ slug: 'too-long', accessTokenTtl: 100 * 365 * 86_400 }), /exceeds the maximum/);
   });
 
   it('never stores a private key in the clear', async () => {
@@ -83,6 +94,32 @@ describe('GET /.well-known/jwks.json', () => {
       assert.match(key.sealedPrivateJwk, /^v1\./);
       assert.ok(!key.sealedPrivateJwk.includes('"d"'));
     }
+  });
+});
+
+describe('retired key retention', () => {
+  let t: TestGatehouse;
+  let offset = 0;
+
+  before(async () => {
+    t = await createTestGatehouse({ clock: () => Date.now() + offset, config: { maxAccessTokenTtl: 43_200 } });
+  });
+  after(() => t.close());
+
+  const kids = async () => {
+    t.gatehouse.keys.invalidate();
+    return (await t.gatehouse.keys.jwks()).keys.map((k) => k.kid);
+  };
+
+  it('keeps a retired key published for maxAccessTokenTtl plus five minutes, decided by the server', async () => {
+    const [oldKid] = await kids();
+    const rotated = await t.gatehouse.admin.rotateSigningKey();
+    assert.deepEqual((await kids()).sort(), [oldKid, rotated.kid].sort());
+    const retention = (43_200 + 300) * 1000;
+    offset = retention - 1000;
+    assert.ok((await kids()).includes(oldKid), 'still published one second before the end');
+    offset = retention + 1000;
+    assert.deepEqual(await kids(), [rotated.kid], 'gone once every token it signed has expired');
   });
 });
 

@@ -61,4 +61,37 @@ describe('client secret rotation', () => {
     const { client } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://spa.example/cb'] });
     await assert.rejects(t.gatehouse.admin.rotateClientSecret(client.id), /public client/);
   });
+
+  it('an emergency rotation racing a grace rotation cannot bring the old secret back', async () => {
+    const client = await createClient(t.gatehouse, { tenant: 'acme' });
+    const results = await Promise.allSettled([
+      t.gatehouse.admin.rotateClientSecret(client.clientId),
+      t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 86_400 }),
+    ]);
+    const [emergency, graceful] = results;
+    assert.ok(results.some((r) => r.status === 'rejected'), 'both read the same secret: one of them must fail');
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    assert.match(String(failed.reason), /changed by another operation/);
+    if (emergency!.status === 'fulfilled') {
+      assert.equal(await tokenStatus(client.clientId, client.secret), 401, 'the compromised secret stays dead');
+      assert.equal(await tokenStatus(client.clientId, emergency.value.secret), 200);
+    } else {
+      assert.equal(graceful!.status, 'fulfilled');
+    }
+  });
+
+  it('revokes earlier tokens even when the rotating process runs on a slow clock', async () => {
+    // The CLI may run on another host whose clock lags the servers'; revocation is a
+    // counter, not a time, so it still revokes every earlier token.
+    const slow = await createTestGatehouse({ databaseUrl: t.config.databaseUrl, config: { masterKeyFile: t.config.masterKeyFile }, clock: () => Date.now() - 10_000 });
+    try {
+      const client = await createClient(t.gatehouse, { tenant: 'acme' });
+      const earlier = await getToken(t.app, client);
+      await slow.gatehouse.admin.rotateClientSecret(client.clientId);
+      assert.deepEqual(await introspect(t.app, resourceServer, earlier), { active: false });
+    } finally {
+      await slow.app.close();
+      await slow.gatehouse.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig, type Config } from '../../src/core/config.js';
 import { StorageUnavailableError } from '../../src/core/errors.js';
 import { buildApp } from '../../src/server/app.js';
-import { openGatehouse, type Gatehouse } from '../../src/server/context.js';
+import { openGatehouse, type Gatehouse, type OpenOptions } from '../../src/server/context.js';
 import type { SqlStorage } from '../../src/store/sql/index.js';
 import {
   basicAuth,
@@ -161,12 +161,16 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
   let name: string;
   let t: TestGatehouse;
   let state: OutageState;
+  /** A second server on the same database, opened while it was up, that has not loaded its keys yet. */
+  let cold: { app: FastifyInstance; gatehouse: Gatehouse } | undefined;
 
   before(async () => {
     database = await createTempPostgresDatabase();
     name = new URL(database.url).pathname.slice(1);
     t = await createTestGatehouse({ databaseUrl: database.url, config: { keyRefreshInterval: KEY_REFRESH_MS } });
     state = { app: t.app, gatehouse: t.gatehouse, ...(await prepare(t)) };
+    const coldGatehouse = await openGatehouse(t.config);
+    cold = { gatehouse: coldGatehouse, app: await buildApp(coldGatehouse, { logger: false }) };
     // The database refuses new connections and every open one is cut (a failover or a restart).
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
@@ -175,6 +179,8 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
 
   after(async () => {
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
+    await cold?.app.close();
+    await cold?.gatehouse.close();
     await t?.close();
     await database?.drop();
   });
@@ -188,6 +194,17 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
     assert.deepEqual(response.json(), state.jwks);
   });
 
+  it('a server that had not loaded its keys before the outage answers 503 on every storage-backed endpoint, JWKS included', async () => {
+    const { app } = cold!;
+    const basic = { authorization: basicAuth(state.client.clientId, state.client.secret) };
+    assertUnavailable(await app.inject({ method: 'GET', url: '/.well-known/jwks.json' }));
+    assertUnavailable(await postForm(app, '/oauth/token', { grant_type: 'client_credentials' }, basic));
+    assertUnavailable(await postForm(app, '/oauth/introspect', { token: state.token }, basic));
+    assertUnavailable(await postForm(app, '/oauth/revoke', { token: state.token }, basic));
+    assertUnavailable(await app.inject({ method: 'GET', url: '/healthz' }));
+    assertUnavailable(await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' }));
+  });
+
   it('recovers without a restart once PostgreSQL accepts connections again, with nothing written by the refused requests', async () => {
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
@@ -196,6 +213,9 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
     assert.equal(await t.gatehouse.storage.tenants.findTenantBySlug('during-outage'), undefined);
     const wrong = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(state.client.clientId, 'wrong') });
     assert.equal(wrong.statusCode, 401, 'the failures answered 503 were not counted against the client or the address');
+    const jwks = await cold!.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    assert.equal(jwks.statusCode, 200, 'the server that had no keys loads them once the database is back');
+    assert.deepEqual(jwks.json(), state.jwks);
   });
 });
 
@@ -204,42 +224,62 @@ describe('storage outage: PostgreSQL unreachable when the server starts', { skip
   let t: TestGatehouse;
   let client: TestClient;
   let token: string;
-  let unreachable: Gatehouse | undefined;
-  let app: FastifyInstance | undefined;
+  let dir: string;
   // Port 1 on the loopback interface: nothing listens there, connecting is refused at once.
   const UNREACHABLE_URL = 'postgres://postgres@127.0.0.1:1/gatehouse';
+  /** Well under the pool's connection timeout (5 s): a refused connection must not be waited out or retried. */
+  const PROMPTLY_MS = 3_000;
 
   before(async () => {
     database = await createTempPostgresDatabase();
     t = await createTestGatehouse({ databaseUrl: database.url });
     client = await createClient(t.gatehouse);
     token = await getToken(t.app, client);
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-unreachable-'));
   });
 
   after(async () => {
-    await app?.close();
-    await unreachable?.close();
     await t?.close();
     await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('openGatehouse fails with StorageUnavailableError when it has to migrate', async () => {
-    await assert.rejects(openGatehouse(loadConfig({ ...t.config, databaseUrl: UNREACHABLE_URL })), StorageUnavailableError);
-  });
+  /** Opens a Gatehouse on the unreachable database; asserts it rejects with StorageUnavailableError, promptly. */
+  async function assertOpenFails(config: Config, options?: OpenOptions): Promise<void> {
+    const started = performance.now();
+    let opened: Gatehouse | undefined;
+    await assert.rejects(
+      openGatehouse(config, options).then((gatehouse) => {
+        opened = gatehouse;
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof StorageUnavailableError, `expected StorageUnavailableError, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+        return true;
+      },
+    );
+    await opened?.close();
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < PROMPTLY_MS, `openGatehouse took ${Math.round(elapsed)} ms to fail`);
+  }
 
-  it('a server built without migrating answers 503 on every storage-backed endpoint, JWKS included', async () => {
-    // Same master key (data directory) as the working server: the credentials would be valid.
-    unreachable = await openGatehouse(loadConfig({ ...t.config, databaseUrl: UNREACHABLE_URL }), { migrate: false });
-    app = await buildApp(unreachable, { logger: false });
-    const basic = { authorization: basicAuth(client.clientId, client.secret) };
-    assertUnavailable(await postForm(app, '/oauth/token', { grant_type: 'client_credentials' }, basic));
-    assertUnavailable(await postForm(app, '/oauth/introspect', { token }, basic));
-    assertUnavailable(await postForm(app, '/oauth/revoke', { token }, basic));
-    assertUnavailable(await app.inject({ method: 'GET', url: '/healthz' }));
-    assertUnavailable(await app.inject({ method: 'GET', url: '/.well-known/jwks.json' }));
-    assertUnavailable(await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' }));
+  it('openGatehouse rejects with StorageUnavailableError promptly, whatever the migrate mode', async () => {
+    // Same master key (data directory) as the working server: only the database is missing.
+    const config = loadConfig({ ...t.config, databaseUrl: UNREACHABLE_URL });
+    await assertOpenFails(config);
+    await assertOpenFails(config, { migrate: 'always' });
+    // Even without migrating, the master key check is stored in the database: it cannot open.
+    await assertOpenFails(config, { migrate: 'if-fresh' });
     // The working server never saw any of it.
     assert.equal((await introspect(t.app, client, token)).active, true);
+  });
+
+  it('a first start on an unreachable database creates no master key', async () => {
+    const dataDir = join(dir, 'first-start');
+    const config = loadConfig({ databaseUrl: UNREACHABLE_URL, dataDir, issuer: t.config.issuer, logLevel: 'silent' });
+    for (const migrate of ['always', 'if-fresh'] as const) {
+      await assertOpenFails(config, { migrate });
+      assert.equal(existsSync(config.masterKeyFile), false, `no master key was created (migrate: ${migrate})`);
+    }
   });
 });
 
@@ -302,10 +342,13 @@ for (const target of STORAGE_TARGETS) {
 describe('a PostgreSQL connection cut while a query runs', { skip: SKIP_POSTGRES }, () => {
   let database: TempDatabase;
   let dir: string;
+  /** One data directory (master key) for every child: they share the database, which remembers its master key. */
+  let dataDir: string;
 
   before(async () => {
     database = await createTempPostgresDatabase();
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-cut-'));
+    dataDir = mkdtempSync(join(dir, 'data-'));
   });
 
   after(async () => {
@@ -317,7 +360,7 @@ describe('a PostgreSQL connection cut while a query runs', { skip: SKIP_POSTGRES
     'a connection reset during a token request answers 503, the server process survives and the next request succeeds',
     {},
     async () => {
-      const result = await runChild(dir, 'reset-during-request', { DB_URL: database.url });
+      const result = await runChild(dir, 'reset-during-request', { DB_URL: database.url, DATA_DIR: dataDir });
       assert.equal(result.status, 0, `the process died:\n${result.stderr}`);
       assert.deepEqual(result.lines, ['before 200', 'during 503', 'after 200']);
     },
@@ -327,7 +370,7 @@ describe('a PostgreSQL connection cut while a query runs', { skip: SKIP_POSTGRES
     'a connection cut in the middle of a signing-key rotation rejects with StorageUnavailableError without killing the process, and the old key stays active',
     {},
     async () => {
-      const result = await runChild(dir, 'cut-during-rotation', { DB_URL: database.url });
+      const result = await runChild(dir, 'cut-during-rotation', { DB_URL: database.url, DATA_DIR: dataDir });
       assert.equal(result.status, 0, `the process died:\n${result.stderr}`);
       const [initial, outcome, afterwards] = result.lines;
       assert.equal(outcome, 'rejected StorageUnavailableError');
@@ -414,15 +457,18 @@ const CHILD_SCRIPTS = {
   `,
 };
 
-async function runChild(dir: string, name: keyof typeof CHILD_SCRIPTS, env: Record<string, string>): Promise<{ status: number | null; lines: string[]; stderr: string }> {
+async function runChild(
+  dir: string,
+  name: keyof typeof CHILD_SCRIPTS,
+  env: { DB_URL: string; DATA_DIR: string },
+): Promise<{ status: number | null; lines: string[]; stderr: string }> {
   const file = join(dir, `${name}.mjs`);
   writeFileSync(file, CHILD_SCRIPTS[name]);
-  const dataDir = mkdtempSync(join(dir, 'data-'));
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', file],
-      { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...process.env, ...env, DATA_DIR: dataDir }, timeout: 60_000 },
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { ...process.env, ...env }, timeout: 60_000 },
       (error, out, err) => {
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ code: error ? (error.code as number) : 0, stdout: out, stderr: err });

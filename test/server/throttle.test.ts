@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basicAuth, createClient, createTestGatehouse, sleep, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { basicAuth, createClient, createTestGatehouse, getToken, postForm, sleep, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 
 describe('throttling of failed client authentication', () => {
   let t: TestGatehouse;
@@ -36,18 +36,29 @@ describe('throttling of failed client authentication', () => {
     assert.equal(legitimate.statusCode, 200, 'an attacker cannot lock the real client out');
   });
 
-  it('blocks an address that keeps failing, for every client, until the window ends', async () => {
+  it('answers further failures from an address over its limit with 429, while correct credentials from it still succeed', async () => {
     const other = await createClient(t.gatehouse, { tenant: 'acme' });
     const ip = '192.0.2.7';
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await attempt(`unknown-${i}`, 'wrong', ip)).statusCode);
-    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429]);
-    // Even correct credentials from the blocked address wait for the window.
-    assert.equal((await attempt(other.clientId, other.secret, ip)).statusCode, 429);
+    for (let i = 0; i < 8; i++) statuses.push((await attempt(`unknown-${i}`, 'wrong', ip)).statusCode);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429, 429]);
+    // Behind a load balancer every client shares one address: a correct request is never refused.
+    assert.equal((await attempt(other.clientId, other.secret, ip)).statusCode, 200);
+    assert.equal((await attempt(other.clientId, 'wrong', ip)).statusCode, 429, 'a failure from the address is still throttled');
     // Other addresses are unaffected.
-    assert.equal((await attempt(other.clientId, other.secret, '192.0.2.8')).statusCode, 200);
+    assert.equal((await attempt('unknown-x', 'wrong', '192.0.2.8')).statusCode, 401);
     await sleep(2100);
-    assert.equal((await attempt(other.clientId, other.secret, ip)).statusCode, 200, 'the block lifts when the window ends');
+    assert.equal((await attempt('unknown-y', 'wrong', ip)).statusCode, 401, 'the count starts again when the window ends');
+  });
+
+  it('counts requests without credentials and unreadable Authorization headers as failures of the address', async () => {
+    const ip = '192.0.2.99';
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await t.app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: ip, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' })).statusCode);
+      statuses.push((await t.app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: ip, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic %%%' }, payload: 'grant_type=client_credentials' })).statusCode);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401, 429, 429]);
   });
 
   it('does not count successful requests', async () => {
@@ -95,9 +106,99 @@ describe('throttling shared through Redis', { skip: process.env.GATEHOUSE_TEST_R
       for (let i = 0; i < 2; i++) assert.equal((await attempt(b)).statusCode, 401);
       assert.equal((await attempt(a)).statusCode, 429, 'the fifth failure, counted across both processes, is throttled');
       assert.equal((await attempt(b)).statusCode, 429);
+      const health = await a.app.inject({ method: 'GET', url: '/healthz' });
+      assert.deepEqual(health.json(), { status: 'ok' }, 'Redis is up: no "redis" member');
     } finally {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('the throttled address behind a reverse proxy (trustProxy)', () => {
+  const failFrom = (t: TestGatehouse, forwardedFor: string | undefined, i: number, remoteAddress = '127.0.0.1') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      remoteAddress,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth(`nobody-${i}`, 'wrong'),
+        ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+      },
+      payload: 'grant_type=client_credentials',
+    });
+  const limits = { throttleMaxFailuresPerAddress: 3, throttleMaxFailuresPerClient: 1000 };
+
+  for (const trustProxy of ['127.0.0.1', '1', 'loopback,10.0.0.0/8']) {
+    it(`with trustProxy "${trustProxy}", X-Forwarded-For from the proxy decides the address`, async () => {
+      const t = await createTestGatehouse({ config: { ...limits, trustProxy } });
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) statuses.push((await failFrom(t, '198.51.100.1', i)).statusCode);
+        assert.deepEqual(statuses, [401, 401, 401, 429]);
+        assert.equal((await failFrom(t, '198.51.100.2', 10)).statusCode, 401, 'another client behind the same proxy has its own count');
+        assert.equal((await failFrom(t, '203.0.113.9, 198.51.100.3', 11)).statusCode, 401, 'the address the proxy saw counts, not one the client prepended');
+        assert.equal((await failFrom(t, undefined, 12)).statusCode, 401, "the proxy's own address was never counted");
+      } finally {
+        await t.close();
+      }
+    });
+  }
+
+  it('with trustProxy off (the default), X-Forwarded-For is ignored: a client cannot escape the count by forging it', async () => {
+    const t = await createTestGatehouse({ config: limits });
+    try {
+      assert.equal(t.config.trustProxy, '');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await failFrom(t, `198.51.100.${i + 1}`, i)).statusCode);
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a listed proxy', async () => {
+    const t = await createTestGatehouse({ config: { ...limits, trustProxy: '10.0.0.0/8' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await failFrom(t, `198.51.100.${i + 1}`, i, '192.0.2.1')).statusCode);
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('Redis unreachable: throttling fails open', () => {
+  let t: TestGatehouse;
+  let client: TestClient;
+
+  before(async () => {
+    // Port 1 on loopback: nothing listens, connecting is refused at once.
+    t = await createTestGatehouse({ config: { redisUrl: 'redis://127.0.0.1:1', throttleMaxFailuresPerAddress: 2, throttleMaxFailuresPerClient: 2 } });
+    client = await createClient(t.gatehouse, { tenant: 'acme' });
+  });
+  after(() => t.close());
+
+  it('starts, issues tokens for correct credentials and refuses wrong ones with 401, never 503', async () => {
+    for (let i = 0; i < 5; i++) {
+      const ok = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(client.clientId, client.secret) });
+      assert.equal(ok.statusCode, 200, ok.body);
+      const wrong = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(client.clientId, 'wrong') });
+      assert.equal(wrong.statusCode, 401, `failure ${i + 1} (un-throttled while Redis is down): ${wrong.body}`);
+      assert.equal(wrong.json().error, 'invalid_client');
+    }
+    const token = await getToken(t.app, client);
+    const introspected = await postForm(t.app, '/oauth/introspect', { token }, { authorization: basicAuth(client.clientId, client.secret) });
+    assert.equal(introspected.statusCode, 200);
+    const unknown = await postForm(t.app, '/oauth/introspect', { token }, { authorization: basicAuth('nobody', 'wrong') });
+    assert.equal(unknown.statusCode, 401);
+  });
+
+  it('GET /healthz stays 200 and says Redis is unavailable', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { status: 'ok', redis: 'unavailable' });
   });
 });

@@ -159,7 +159,8 @@ describe('POST /oauth/token — errors (RFC 6749 §5.2)', () => {
     for (const response of [wrong, unknown, off]) assertOAuthError(response, 401, 'invalid_client');
     assert.equal(wrong.body, unknown.body);
     assert.equal(wrong.body, off.body);
-    assert.equal(wrong.headers['www-authenticate'], undefined, 'no Basic challenge when Basic was not used');
+    // RFC 9110 §15.5.2: every 401 carries a challenge, Basic or not.
+    for (const response of [wrong, unknown, off]) assert.equal(response.headers['www-authenticate'], 'Basic realm="http://127.0.0.1:8080", charset="UTF-8"');
   });
 
   it('adds a Basic challenge to invalid_client when Basic was used', async () => {
@@ -168,12 +169,16 @@ describe('POST /oauth/token — errors (RFC 6749 §5.2)', () => {
     assert.match(String(response.headers['www-authenticate']), /^Basic realm="http:\/\/127\.0\.0\.1:8080"/);
   });
 
-  it('refuses a request without client authentication', async () => {
-    assertOAuthError(await token({ grant_type: 'client_credentials' }), 401, 'invalid_client');
+  it('refuses a request without client authentication, with a Basic challenge', async () => {
+    const response = await token({ grant_type: 'client_credentials' });
+    assertOAuthError(response, 401, 'invalid_client');
+    assert.equal(response.headers['www-authenticate'], 'Basic realm="http://127.0.0.1:8080", charset="UTF-8"');
   });
 
-  it('refuses a confidential client that sends only its client_id', async () => {
-    assertOAuthError(await token({ grant_type: 'client_credentials', client_id: client.clientId }), 401, 'invalid_client');
+  it('refuses a confidential client that sends only its client_id, with a Basic challenge', async () => {
+    const response = await token({ grant_type: 'client_credentials', client_id: client.clientId });
+    assertOAuthError(response, 401, 'invalid_client');
+    assert.match(String(response.headers['www-authenticate']), /^Basic realm=/);
   });
 
   it('refuses a non-Basic Authorization scheme with invalid_client and a Basic challenge', async () => {
@@ -265,11 +270,14 @@ describe('POST /oauth/token — errors (RFC 6749 §5.2)', () => {
     ['a broken percent-encoding', `Basic ${Buffer.from('%E0%A4%A:secret').toString('base64')}`],
     ['an empty Basic value', 'Basic '],
     ['a bare scheme', 'Basic'],
+    ['an empty client_id', `Basic ${Buffer.from(':secret').toString('base64')}`],
+    ['an empty header', ''],
+    ['a non-Basic scheme', 'Digest username="x"'],
   ] as const) {
-    it(`answers Basic credentials with ${label} with a 4xx OAuth error`, async () => {
+    it(`answers an Authorization header with ${label} with 401 invalid_client and a Basic challenge (RFC 6749 §5.2)`, async () => {
       const response = await token({ grant_type: 'client_credentials' }, { authorization: header });
-      assert.ok([400, 401].includes(response.statusCode), `got ${response.statusCode}`);
-      assert.ok(['invalid_request', 'invalid_client'].includes(response.json().error));
+      assertOAuthError(response, 401, 'invalid_client');
+      assert.equal(response.headers['www-authenticate'], 'Basic realm="http://127.0.0.1:8080", charset="UTF-8"');
     });
   }
 

@@ -57,13 +57,26 @@ for (const target of STORAGE_TARGETS) {
     const clock = () => now;
     const opened: { storage: SqlStorage; cleanup(): Promise<void> }[] = [];
 
-    /** A fresh, migrated storage on an empty database of this target. */
-    async function openFresh(): Promise<FreshStorage> {
+    /** A storage on an empty database of this target, not migrated yet. */
+    async function openEmpty(): Promise<SqlStorage & { url: string }> {
       const { url, cleanup } = await target.create(dir);
       const storage = openSqlStorage(url, { clock });
       opened.push({ storage, cleanup });
+      return Object.assign(storage, { url });
+    }
+
+    /** A fresh, migrated storage on an empty database of this target. */
+    async function openFresh(): Promise<FreshStorage> {
+      const storage = await openEmpty();
       const migrationsApplied = await storage.migrate();
-      return Object.assign(storage, { url, migrationsApplied });
+      return Object.assign(storage, { migrationsApplied });
+    }
+
+    /** A second storage (another process, as it were) on the database of `storage`. */
+    function openAgain(storage: { url: string }): SqlStorage {
+      const again = openSqlStorage(storage.url, { clock });
+      opened.push({ storage: again, cleanup: async () => {} });
+      return again;
     }
 
     async function openTenant(storage: SqlStorage, input: Partial<Parameters<SqlStorage['tenants']['createTenant']>[0]> = {}): Promise<Tenant> {
@@ -92,10 +105,85 @@ for (const target of STORAGE_TARGETS) {
       it('applies nothing when a second process opens an already migrated database', async () => {
         const first = await openFresh();
         const tenant = await openTenant(first, { slug: 'kept-across-opens' });
-        const second = openSqlStorage(first.url, { clock });
-        opened.push({ storage: second, cleanup: async () => {} });
+        const second = openAgain(first);
         assert.deepEqual(await second.migrate(), []);
         assert.deepEqual(await second.tenants.findTenantBySlug('kept-across-opens'), tenant, 'migrating again keeps the data');
+      });
+
+      it('migrationStatus lists the initial migration as pending on an empty database, and changes nothing', async () => {
+        const storage = await openEmpty();
+        const tablesBefore = (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name);
+        assert.deepEqual(tablesBefore, [], 'the database starts empty');
+        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: [INITIAL_MIGRATION] });
+        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: [INITIAL_MIGRATION] }, 'asking twice gives the same answer');
+        assert.deepEqual(
+          (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name),
+          tablesBefore,
+          'no table was created',
+        );
+        assert.deepEqual(await storage.migrate(), [INITIAL_MIGRATION], 'the migration is still pending and applies');
+        const tablesAfter = (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name);
+        assert.ok(tablesAfter.includes('kysely_migration') && tablesAfter.includes('settings'), 'the table listing above does see tables');
+      });
+
+      it('migrationStatus lists the initial migration as applied after migrate(), also to a second process', async () => {
+        const storage = await openEmpty();
+        await storage.migrate();
+        assert.deepEqual(await storage.migrationStatus(), { applied: [INITIAL_MIGRATION], pending: [] });
+        assert.deepEqual(await openAgain(storage).migrationStatus(), { applied: [INITIAL_MIGRATION], pending: [] });
+      });
+    });
+
+    describe('settings', () => {
+      let storage: FreshStorage;
+      before(async () => {
+        storage = await openFresh();
+      });
+
+      it('getSetting returns undefined for a setting never stored', async () => {
+        assert.equal(await storage.settings.getSetting('never-stored'), undefined);
+      });
+
+      it('putSettingIfAbsent stores a new setting and returns it; getSetting reads it back exactly', async () => {
+        const value = 'c2VjcmV0LWNoZWNr_-: "quoted" é ' + 'x'.repeat(500);
+        assert.equal(await storage.settings.putSettingIfAbsent('master_key_check', value), value);
+        assert.equal(await storage.settings.getSetting('master_key_check'), value);
+        assert.equal(await storage.settings.getSetting('MASTER_KEY_CHECK'), undefined, 'names are matched exactly');
+        assert.equal(await storage.settings.getSetting('master_key_chec'), undefined);
+      });
+
+      it('the first value wins: a second put with another value returns the first one and changes nothing', async () => {
+        assert.equal(await storage.settings.putSettingIfAbsent('first-wins', 'first'), 'first');
+        assert.equal(await storage.settings.putSettingIfAbsent('first-wins', 'second'), 'first');
+        assert.equal(await storage.settings.getSetting('first-wins'), 'first');
+        assert.equal(await storage.settings.putSettingIfAbsent('first-wins', 'first'), 'first', 'putting the same value again is fine');
+      });
+
+      it('settings are independent of each other', async () => {
+        assert.equal(await storage.settings.putSettingIfAbsent('alpha', 'a'), 'a');
+        assert.equal(await storage.settings.putSettingIfAbsent('beta', 'b'), 'b');
+        assert.equal(await storage.settings.getSetting('alpha'), 'a');
+        assert.equal(await storage.settings.getSetting('beta'), 'b');
+      });
+
+      it('a setting stored by one process is seen by another, and the other cannot replace it', async () => {
+        assert.equal(await storage.settings.putSettingIfAbsent('shared', 'from-first'), 'from-first');
+        const second = openAgain(storage);
+        assert.equal(await second.settings.getSetting('shared'), 'from-first');
+        assert.equal(await second.settings.putSettingIfAbsent('shared', 'from-second'), 'from-first');
+        assert.equal(await storage.settings.getSetting('shared'), 'from-first');
+      });
+
+      it('two processes putting different values at once both get the same, stored, value', async () => {
+        const second = openAgain(storage);
+        for (let round = 0; round < 5; round += 1) {
+          const name = `race-${round}`;
+          const [a, b] = await Promise.all([storage.settings.putSettingIfAbsent(name, 'value-a'), second.settings.putSettingIfAbsent(name, 'value-b')]);
+          assert.equal(a, b, 'both callers see the one stored value');
+          assert.ok(a === 'value-a' || a === 'value-b');
+          assert.equal(await storage.settings.getSetting(name), a);
+          assert.equal(await second.settings.getSetting(name), a);
+        }
       });
     });
 
@@ -189,7 +277,7 @@ for (const target of STORAGE_TARGETS) {
           accessTokenTtl: 900,
           tenantAccessTokenTtl: 7_200,
           disabled: false,
-          tokensNotBefore: 0,
+          revocationEpoch: 0,
           createdAt: T0 + 5_000,
           updatedAt: T0 + 5_000,
         };
@@ -287,15 +375,23 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(await storage.clients.listClients('no-such-tenant'), []);
       });
 
+      it('a new client starts at revocation epoch 0', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id));
+        assert.equal(client.revocationEpoch, 0);
+        assert.equal((await storage.clients.findClient(client.id))?.revocationEpoch, 0);
+      });
+
       it('updateClientSecret replaces both digests and the grace expiry and stamps updatedAt', async () => {
         now = T0 + 10_000;
         const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'old-digest' }));
         now = T0 + 20_000;
         const graceEnd = T0 + 20_000 + 3_600_000;
         const rotated = await storage.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'old-digest',
           secretDigest: 'new-digest',
           previousSecretDigest: 'old-digest',
           previousSecretExpiresAt: graceEnd,
+          revokeTokens: false,
         });
         assert.deepEqual(rotated, {
           ...client,
@@ -304,77 +400,235 @@ for (const target of STORAGE_TARGETS) {
           previousSecretExpiresAt: graceEnd,
           updatedAt: T0 + 20_000,
         });
+        assert.equal(rotated?.revocationEpoch, 0, 'a change without revokeTokens leaves the epoch alone');
         assert.deepEqual(await storage.clients.findClient(client.id), rotated);
 
-        const cleared = await storage.clients.updateClientSecret(client.id, { secretDigest: 'newest-digest', previousSecretDigest: null, previousSecretExpiresAt: null });
+        const cleared = await storage.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'new-digest',
+          secretDigest: 'newest-digest',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: false,
+        });
         assert.equal(cleared?.secretDigest, 'newest-digest');
         assert.equal(cleared?.previousSecretDigest, null);
         assert.equal(cleared?.previousSecretExpiresAt, null);
-        assert.equal(cleared?.tokensNotBefore, 0, 'a change without tokensNotBefore leaves the epoch alone');
+        assert.equal(cleared?.revocationEpoch, 0);
       });
 
-      it('updateClientSecret raises tokensNotBefore but never lowers it', async () => {
-        const client = await storage.clients.createClient(newClient(acme.id));
-        const change = { secretDigest: 'd1', previousSecretDigest: null, previousSecretExpiresAt: null };
-        assert.equal((await storage.clients.updateClientSecret(client.id, { ...change, tokensNotBefore: 1_800_000_000 }))?.tokensNotBefore, 1_800_000_000);
-        const lowered = await storage.clients.updateClientSecret(client.id, { ...change, secretDigest: 'd2', tokensNotBefore: 1_700_000_000 });
-        assert.equal(lowered?.tokensNotBefore, 1_800_000_000, 'an older epoch does not lower it');
-        assert.equal(lowered?.secretDigest, 'd2', 'the digests are still replaced');
-        const omitted = await storage.clients.updateClientSecret(client.id, { ...change, secretDigest: 'd3' });
-        assert.equal(omitted?.tokensNotBefore, 1_800_000_000, 'no tokensNotBefore keeps it');
-        assert.equal((await storage.clients.findClient(client.id))?.tokensNotBefore, 1_800_000_000);
+      it('updateClientSecret with revokeTokens raises the revocation epoch by exactly one, in the same update', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'd0' }));
+        const change = { previousSecretDigest: null, previousSecretExpiresAt: null };
+        const first = await storage.clients.updateClientSecret(client.id, { ...change, expectedSecretDigest: 'd0', secretDigest: 'd1', revokeTokens: true });
+        assert.equal(first?.revocationEpoch, 1);
+        assert.equal(first?.secretDigest, 'd1', 'the digest is replaced by the same call');
+        const second = await storage.clients.updateClientSecret(client.id, { ...change, expectedSecretDigest: 'd1', secretDigest: 'd2', revokeTokens: true });
+        assert.equal(second?.revocationEpoch, 2, 'each revoking rotation raises it once more');
+        const kept = await storage.clients.updateClientSecret(client.id, { ...change, expectedSecretDigest: 'd2', secretDigest: 'd3', revokeTokens: false });
+        assert.equal(kept?.revocationEpoch, 2, 'a rotation without revokeTokens keeps it');
+        assert.equal(kept?.secretDigest, 'd3');
+        assert.deepEqual(await storage.clients.findClient(client.id), kept);
+      });
+
+      it('updateClientSecret is a compare-and-set: a stale expectedSecretDigest fails with ConflictError and writes nothing', async () => {
+        now = T0 + 21_000;
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'current' }));
+        now = T0 + 22_000;
+        for (const revokeTokens of [true, false]) {
+          await rejectsWith(
+            storage.clients.updateClientSecret(client.id, {
+              expectedSecretDigest: 'stale',
+              secretDigest: 'resurrected',
+              previousSecretDigest: 'stale',
+              previousSecretExpiresAt: now + 60_000,
+              revokeTokens,
+            }),
+            ConflictError,
+          );
+        }
+        assert.deepEqual(await storage.clients.findClient(client.id), client, 'digests, epoch and updatedAt are unchanged');
+      });
+
+      it('of two rotations from the same digest, the second fails with ConflictError and the first one stays', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'shared-start' }));
+        const first = await storage.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'shared-start',
+          secretDigest: 'first',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: true,
+        });
+        assert.equal(first?.secretDigest, 'first');
+        await rejectsWith(
+          storage.clients.updateClientSecret(client.id, {
+            expectedSecretDigest: 'shared-start',
+            secretDigest: 'second',
+            previousSecretDigest: 'shared-start',
+            previousSecretExpiresAt: now + 60_000,
+            revokeTokens: true,
+          }),
+          ConflictError,
+        );
+        const after = await storage.clients.findClient(client.id);
+        assert.deepEqual(after, first, 'the first rotation stands, and the epoch was raised once');
+        assert.equal(after?.revocationEpoch, 1);
       });
 
       it('updateClientSecret returns undefined for an unknown client and creates nothing', async () => {
-        const result = await storage.clients.updateClientSecret('no-such-client', { secretDigest: 'x', previousSecretDigest: null, previousSecretExpiresAt: null, tokensNotBefore: 5 });
+        const result = await storage.clients.updateClientSecret('no-such-client', {
+          expectedSecretDigest: 'x',
+          secretDigest: 'y',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: true,
+        });
         assert.equal(result, undefined);
         assert.equal(await storage.clients.findClient('no-such-client'), undefined);
       });
 
-      it('setClientDisabled toggles the client and raises tokensNotBefore but never lowers it', async () => {
+      it('setClientDisabled: disabling raises the revocation epoch by one, enabling leaves it', async () => {
         now = T0 + 30_000;
         const client = await storage.clients.createClient(newClient(acme.id));
         now = T0 + 40_000;
-        const disabled = await storage.clients.setClientDisabled(client.id, true, 1_800_000_000);
-        assert.deepEqual(disabled, { ...client, disabled: true, tokensNotBefore: 1_800_000_000, updatedAt: T0 + 40_000 });
+        const disabled = await storage.clients.setClientDisabled(client.id, true);
+        assert.deepEqual(disabled, { ...client, disabled: true, revocationEpoch: 1, updatedAt: T0 + 40_000 });
         assert.deepEqual(await storage.clients.findClient(client.id), disabled);
 
-        const enabled = await storage.clients.setClientDisabled(client.id, false, 1_700_000_000);
-        assert.equal(enabled?.disabled, false);
-        assert.equal(enabled?.tokensNotBefore, 1_800_000_000, 'enabling with an older epoch does not lower it');
+        now = T0 + 50_000;
+        const enabled = await storage.clients.setClientDisabled(client.id, false);
+        assert.deepEqual(enabled, { ...client, disabled: false, revocationEpoch: 1, updatedAt: T0 + 50_000 }, 'enabling keeps the epoch: revoked tokens stay revoked');
+        assert.deepEqual(await storage.clients.findClient(client.id), enabled);
 
-        const again = await storage.clients.setClientDisabled(client.id, true, 0);
+        const again = await storage.clients.setClientDisabled(client.id, true);
         assert.equal(again?.disabled, true);
-        assert.equal(again?.tokensNotBefore, 1_800_000_000);
+        assert.equal(again?.revocationEpoch, 2, 'disabling again raises it once more');
+      });
 
-        const raised = await storage.clients.setClientDisabled(client.id, true, 1_900_000_000);
-        assert.equal(raised?.tokensNotBefore, 1_900_000_000);
+      it('the epoch raises of disabling and of revoking rotations add up', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'a' }));
+        await storage.clients.setClientDisabled(client.id, true);
+        const rotated = await storage.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'a',
+          secretDigest: 'b',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: true,
+        });
+        assert.equal(rotated?.revocationEpoch, 2);
+        assert.equal(rotated?.disabled, true, 'a rotation leaves the client disabled');
+        const graced = await storage.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'b',
+          secretDigest: 'c',
+          previousSecretDigest: 'b',
+          previousSecretExpiresAt: now + 60_000,
+          revokeTokens: false,
+        });
+        assert.equal(graced?.revocationEpoch, 2, 'a grace-period rotation does not lower the raise of the disable');
+        assert.equal((await storage.clients.setClientDisabled(client.id, false))?.revocationEpoch, 2);
       });
 
       it('setClientDisabled returns undefined for an unknown client', async () => {
-        assert.equal(await storage.clients.setClientDisabled('no-such-client', true, 1), undefined);
+        assert.equal(await storage.clients.setClientDisabled('no-such-client', true), undefined);
+        assert.equal(await storage.clients.setClientDisabled('no-such-client', false), undefined);
         assert.equal(await storage.clients.findClient('no-such-client'), undefined);
       });
 
       it(
-        'a grace-period secret rotation racing with a disable keeps the raised tokensNotBefore',
+        'a disable racing a grace-period rotation (revokeTokens: false) keeps the raise of the disable',
         {
-          skip: target.name === 'postgres' ? false : 'SQLite runs the transactions of one storage one after the other',
+          skip: target.name === 'postgres' ? false : 'SQLite runs the writes of one storage one after the other',
         },
         async () => {
           const client = await storage.clients.createClient(newClient(acme.id));
-          // A second session holds the row lock, so both calls read the epoch before either writes.
+          // A second session holds the row lock, so both updates are under way before either writes.
           await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
-            const disable = storage.clients.setClientDisabled(client.id, true, 1_800_000_000);
+            const disable = storage.clients.setClientDisabled(client.id, true);
             await waitUntilBlocked(1);
-            const rotate = storage.clients.updateClientSecret(client.id, { secretDigest: 'rotated', previousSecretDigest: client.secretDigest, previousSecretExpiresAt: now + 60_000 });
+            const rotate = storage.clients.updateClientSecret(client.id, {
+              expectedSecretDigest: client.secretDigest!,
+              secretDigest: 'rotated',
+              previousSecretDigest: client.secretDigest,
+              previousSecretExpiresAt: now + 60_000,
+              revokeTokens: false,
+            });
             await waitUntilBlocked(2);
             return [disable, rotate];
           });
           const after = await storage.clients.findClient(client.id);
           assert.equal(after?.disabled, true);
           assert.equal(after?.secretDigest, 'rotated');
-          assert.equal(after?.tokensNotBefore, 1_800_000_000, 'the revocation epoch raised by disabling must survive the rotation');
+          assert.equal(after?.previousSecretDigest, client.secretDigest);
+          assert.equal(after?.revocationEpoch, 1, 'the epoch raised by disabling survives the rotation, raised exactly once');
+        },
+      );
+
+      it(
+        'a disable racing a revoking rotation raises the epoch twice: neither raise is lost',
+        {
+          skip: target.name === 'postgres' ? false : 'SQLite runs the writes of one storage one after the other',
+        },
+        async () => {
+          const client = await storage.clients.createClient(newClient(acme.id));
+          // The disable writes first, so the rotation must raise the epoch the disable left, not the one it saw.
+          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+            const disable = storage.clients.setClientDisabled(client.id, true);
+            await waitUntilBlocked(1);
+            const rotate = storage.clients.updateClientSecret(client.id, {
+              expectedSecretDigest: client.secretDigest!,
+              secretDigest: 'rotated',
+              previousSecretDigest: null,
+              previousSecretExpiresAt: null,
+              revokeTokens: true,
+            });
+            await waitUntilBlocked(2);
+            return [disable, rotate];
+          });
+          const after = await storage.clients.findClient(client.id);
+          assert.equal(after?.disabled, true);
+          assert.equal(after?.secretDigest, 'rotated');
+          assert.equal(after?.revocationEpoch, 2);
+        },
+      );
+
+      it(
+        'of two revoking rotations racing from the same digest, exactly one applies and the other fails with ConflictError',
+        {
+          skip: target.name === 'postgres' ? false : 'SQLite runs the writes of one storage one after the other',
+        },
+        async () => {
+          const client = await storage.clients.createClient(newClient(acme.id));
+          const rotation = (digest: string) =>
+            storage.clients.updateClientSecret(client.id, {
+              expectedSecretDigest: client.secretDigest!,
+              secretDigest: digest,
+              previousSecretDigest: null,
+              previousSecretExpiresAt: null,
+              revokeTokens: true,
+            });
+          // Settled at once, so a rejection is never left unhandled while the other call waits.
+          const outcomes: Promise<PromiseSettledResult<Client | undefined>>[] = [];
+          const start = (digest: string) => outcomes.push(Promise.allSettled([rotation(digest)]).then(([outcome]) => outcome!));
+          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+            start('digest-a');
+            await waitUntilBlocked(1);
+            start('digest-b');
+            await waitUntilBlocked(2);
+            return outcomes;
+          });
+          const settled = await Promise.all(outcomes);
+          assert.equal(settled.length, 2);
+          const fulfilled = settled.filter((outcome) => outcome.status === 'fulfilled');
+          const rejected = settled.filter((outcome) => outcome.status === 'rejected');
+          assert.equal(fulfilled.length, 1, 'exactly one rotation applied');
+          assert.equal(rejected.length, 1, 'exactly one rotation failed');
+          const reason = (rejected[0] as PromiseRejectedResult).reason as Error;
+          assert.ok(reason instanceof ConflictError, `expected ConflictError, got ${reason?.name}: ${reason?.message}`);
+          const winner = (fulfilled[0] as PromiseFulfilledResult<Client | undefined>).value;
+          assert.ok(winner?.secretDigest === 'digest-a' || winner?.secretDigest === 'digest-b');
+          const after = await storage.clients.findClient(client.id);
+          assert.equal(after?.secretDigest, winner.secretDigest, "the stored digest is the winner's");
+          assert.equal(after?.revocationEpoch, 1, 'only the winner raised the epoch');
+          assert.deepEqual(after, winner);
         },
       );
     });
@@ -469,6 +723,7 @@ for (const target of STORAGE_TARGETS) {
       let k1: SigningKey;
       let k2: SigningKey;
       let k3: SigningKey;
+      let k4: SigningKey;
       before(async () => {
         storage = await openFresh();
         k1 = await generateSigningKey('ES256', encryptionKey, T0);
@@ -481,68 +736,122 @@ for (const target of STORAGE_TARGETS) {
       });
 
       it('activateKey stores the key as the active one, round-tripping every field', async () => {
-        await storage.keys.activateKey(k1, T0, T0 + 10 * HOUR);
+        await storage.keys.activateKey(k1, T0);
         assert.deepEqual(await storage.keys.listPublishedKeys(T0), [k1]);
+        assert.equal(k1.withdrawnAt, null);
       });
 
-      it('activateKey makes the new key the only active one and retires the previous one at now until retiredKeysExpireAt', async () => {
+      it('activateKey makes the new key the only active one and retires the previous one at now', async () => {
         const rotatedAt = T0 + HOUR;
-        const k1Expiry = T0 + 5 * HOUR;
-        await storage.keys.activateKey(k2, rotatedAt, k1Expiry);
-        const published = await storage.keys.listPublishedKeys(rotatedAt);
-        assert.deepEqual(published, [k2, { ...k1, active: false, retiredAt: rotatedAt, expiresAt: k1Expiry }], 'newest first');
+        await storage.keys.activateKey(k2, rotatedAt);
+        const published = await storage.keys.listPublishedKeys(rotatedAt - 1);
+        assert.deepEqual(published, [k2, { ...k1, active: false, retiredAt: rotatedAt, withdrawnAt: null }], 'newest first');
         assert.equal(published.filter((key) => key.active).length, 1, 'exactly one active key');
       });
 
-      it('publishes a retired key until its expiresAt, and not at or after it', async () => {
-        const k1Expiry = T0 + 5 * HOUR;
-        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry - 1)).map((key) => key.kid), [k2.kid, k1.kid]);
-        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry)).map((key) => key.kid), [k2.kid]);
-        assert.deepEqual((await storage.keys.listPublishedKeys(k1Expiry + 1)).map((key) => key.kid), [k2.kid]);
+      it('listPublishedKeys publishes a retired key only while it was retired after retiredAfter, and the active key always', async () => {
+        const k1RetiredAt = T0 + HOUR;
+        assert.deepEqual((await storage.keys.listPublishedKeys(T0)).map((key) => key.kid), [k2.kid, k1.kid]);
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1RetiredAt - 1)).map((key) => key.kid), [k2.kid, k1.kid]);
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1RetiredAt)).map((key) => key.kid), [k2.kid], 'retired at retiredAfter: not after it');
+        assert.deepEqual((await storage.keys.listPublishedKeys(k1RetiredAt + 1)).map((key) => key.kid), [k2.kid]);
         assert.deepEqual(
           (await storage.keys.listPublishedKeys(T0 + 1_000 * HOUR)).map((key) => key.kid),
           [k2.kid],
-          'the active key is published whatever the time',
+          'the active key is published whatever retiredAfter',
         );
       });
 
-      it('activateKey leaves the expiry of keys retired earlier alone', async () => {
+      it('activateKey leaves the retirement time of keys retired earlier alone', async () => {
         const rotatedAt = T0 + 2 * HOUR;
-        await storage.keys.activateKey(k3, rotatedAt, T0 + 20 * HOUR);
-        const published = await storage.keys.listPublishedKeys(rotatedAt);
+        await storage.keys.activateKey(k3, rotatedAt);
+        const published = await storage.keys.listPublishedKeys(T0);
         assert.deepEqual(published, [
           k3,
-          { ...k2, active: false, retiredAt: rotatedAt, expiresAt: T0 + 20 * HOUR },
-          { ...k1, active: false, retiredAt: T0 + HOUR, expiresAt: T0 + 5 * HOUR },
+          { ...k2, active: false, retiredAt: rotatedAt, withdrawnAt: null },
+          { ...k1, active: false, retiredAt: T0 + HOUR, withdrawnAt: null },
         ]);
         assert.deepEqual(
-          (await storage.keys.listPublishedKeys(T0 + 6 * HOUR)).map((key) => key.kid),
+          (await storage.keys.listPublishedKeys(T0 + HOUR)).map((key) => key.kid),
           [k3.kid, k2.kid],
-          'k1 still leaves at its own expiry',
+          'k1 still counts from its own retirement',
         );
       });
 
       it('a failed activation writes nothing: the previous key stays active', async () => {
-        const before = await storage.keys.listPublishedKeys(T0 + 2 * HOUR);
+        const before = await storage.keys.listPublishedKeys(T0);
         assert.equal(before.find((key) => key.active)?.kid, k3.kid);
         // A duplicate kid makes the insert fail after the retiring update has run.
-        await assert.rejects(storage.keys.activateKey({ ...k2, createdAt: T0 + 3 * HOUR }, T0 + 3 * HOUR, T0 + 30 * HOUR));
-        assert.deepEqual(await storage.keys.listPublishedKeys(T0 + 2 * HOUR), before);
+        await assert.rejects(storage.keys.activateKey({ ...k2, createdAt: T0 + 3 * HOUR }, T0 + 3 * HOUR));
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), before);
       });
 
-      it(
-        'activating a key whose kid is already stored fails with ConflictError and leaves the active key in place',
-        {},
-        async () => {
-          const before = await storage.keys.listPublishedKeys(T0 + 2 * HOUR);
-          const again = { ...k1, createdAt: T0 + 3 * HOUR };
-          try {
-            await rejectsWith(storage.keys.activateKey(again, T0 + 3 * HOUR, T0 + 30 * HOUR), ConflictError);
-          } finally {
-            assert.deepEqual(await storage.keys.listPublishedKeys(T0 + 2 * HOUR), before, 'nothing was written, k3 is still the active key');
-          }
-        },
-      );
+      it('activating a key whose kid is already stored fails with ConflictError and leaves the active key in place', async () => {
+        const before = await storage.keys.listPublishedKeys(T0);
+        const again = { ...k1, createdAt: T0 + 3 * HOUR };
+        try {
+          await rejectsWith(storage.keys.activateKey(again, T0 + 3 * HOUR), ConflictError);
+        } finally {
+          assert.deepEqual(await storage.keys.listPublishedKeys(T0), before, 'nothing was written, k3 is still the active key');
+        }
+      });
+
+      it("withdrawKey refuses the active key ('active') and changes nothing", async () => {
+        const before = await storage.keys.listPublishedKeys(T0);
+        assert.equal(await storage.keys.withdrawKey(k3.kid, T0 + 3 * HOUR), 'active');
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), before, 'k3 is still active and published, nothing withdrawn');
+        const row = await storage.db.selectFrom('signing_keys').select(['active', 'withdrawn_at']).where('kid', '=', k3.kid).executeTakeFirstOrThrow();
+        assert.deepEqual({ active: Number(row.active), withdrawnAt: row.withdrawn_at }, { active: 1, withdrawnAt: null });
+      });
+
+      it("withdrawKey answers 'not_found' for an unknown kid and changes nothing", async () => {
+        const before = await storage.keys.listPublishedKeys(T0);
+        assert.equal(await storage.keys.withdrawKey('no-such-kid', T0 + 3 * HOUR), 'not_found');
+        assert.equal(await storage.keys.withdrawKey(k1.kid.toUpperCase(), T0 + 3 * HOUR), 'not_found', 'kids are matched exactly');
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), before);
+      });
+
+      it('a withdrawn retired key leaves listPublishedKeys at once, whatever retiredAfter; the other keys stay', async () => {
+        const withdrawnAt = T0 + 3 * HOUR;
+        assert.deepEqual((await storage.keys.listPublishedKeys(T0)).map((key) => key.kid), [k3.kid, k2.kid, k1.kid]);
+        assert.equal(await storage.keys.withdrawKey(k2.kid, withdrawnAt), 'withdrawn');
+        // k2 was retired at T0 + 2h: without the withdrawal every one of these would list it.
+        for (const retiredAfter of [Number.MIN_SAFE_INTEGER, 0, T0, T0 + HOUR - 1, T0 + HOUR, T0 + 2 * HOUR - 1]) {
+          assert.deepEqual(
+            (await storage.keys.listPublishedKeys(retiredAfter)).map((key) => key.kid),
+            retiredAfter < T0 + HOUR ? [k3.kid, k1.kid] : [k3.kid],
+            `k2 is not published with retiredAfter ${retiredAfter}`,
+          );
+        }
+        const row = await storage.db.selectFrom('signing_keys').select(['active', 'retired_at', 'withdrawn_at']).where('kid', '=', k2.kid).executeTakeFirstOrThrow();
+        assert.deepEqual(
+          { active: Number(row.active), retiredAt: Number(row.retired_at), withdrawnAt: Number(row.withdrawn_at) },
+          { active: 0, retiredAt: T0 + 2 * HOUR, withdrawnAt },
+          'the withdrawal is stamped with now; the retirement is kept',
+        );
+        assert.equal((await storage.keys.listPublishedKeys(T0)).find((key) => key.active)?.kid, k3.kid, 'the active key is untouched');
+      });
+
+      it('a withdrawn key stays withdrawn: withdrawing it again does not publish it, and a later rotation does not bring it back', async () => {
+        assert.notEqual(await storage.keys.withdrawKey(k2.kid, T0 + 4 * HOUR), 'active');
+        assert.ok(!(await storage.keys.listPublishedKeys(T0)).some((key) => key.kid === k2.kid));
+        k4 = await generateSigningKey('ES256', encryptionKey, T0 + 5 * HOUR);
+        await storage.keys.activateKey(k4, T0 + 5 * HOUR);
+        assert.deepEqual(await storage.keys.listPublishedKeys(T0), [
+          k4,
+          { ...k3, active: false, retiredAt: T0 + 5 * HOUR, withdrawnAt: null },
+          { ...k1, active: false, retiredAt: T0 + HOUR, withdrawnAt: null },
+        ]);
+      });
+
+      it('the key retired by a rotation can then be withdrawn', async () => {
+        assert.equal(await storage.keys.withdrawKey(k3.kid, T0 + 6 * HOUR), 'withdrawn');
+        assert.deepEqual(
+          (await storage.keys.listPublishedKeys(T0)).map((key) => key.kid),
+          [k4.kid, k1.kid],
+        );
+        assert.equal(await storage.keys.withdrawKey(k4.kid, T0 + 6 * HOUR), 'active', 'the new active key cannot be withdrawn');
+      });
 
       it(
         'two concurrent activations leave exactly one active key',
@@ -551,21 +860,26 @@ for (const target of STORAGE_TARGETS) {
         },
         async () => {
           const fresh = await openFresh();
-          await fresh.keys.activateKey(await generateSigningKey('ES256', encryptionKey, T0), T0, T0 + HOUR);
+          await fresh.keys.activateKey(await generateSigningKey('ES256', encryptionKey, T0), T0);
           const a = await generateSigningKey('ES256', encryptionKey, T0 + 1);
           const b = await generateSigningKey('ES256', encryptionKey, T0 + 2);
           await withRowLock(fresh, 'update signing_keys set active = active where active = 1', async (waitUntilBlocked) => {
-            const first = fresh.keys.activateKey(a, T0 + 1, T0 + HOUR);
+            const first = fresh.keys.activateKey(a, T0 + 1);
             await waitUntilBlocked(1);
-            const second = fresh.keys.activateKey(b, T0 + 2, T0 + HOUR);
+            const second = fresh.keys.activateKey(b, T0 + 2);
             await waitUntilBlocked(2);
             return [first, second];
           });
-          const active = (await fresh.keys.listPublishedKeys(T0 + 3)).filter((key) => key.active);
+          const published = await fresh.keys.listPublishedKeys(T0);
           assert.deepEqual(
-            active.map((key) => key.kid),
+            published.filter((key) => key.active).map((key) => key.kid),
             [b.kid],
             'only the last activated key is active',
+          );
+          assert.deepEqual(
+            published.find((key) => key.kid === a.kid),
+            { ...a, active: false, retiredAt: T0 + 2, withdrawnAt: null },
+            'the later activation retired the earlier one',
           );
         },
       );
@@ -632,6 +946,15 @@ for (const target of STORAGE_TARGETS) {
         await rejectsWith(storage.clients.findClient('any'), StorageUnavailableError);
         await rejectsWith(storage.clients.createClient(newClient(tenant.id)), StorageUnavailableError);
         await rejectsWith(storage.keys.listPublishedKeys(T0), StorageUnavailableError);
+        await rejectsWith(storage.keys.withdrawKey('any', T0), StorageUnavailableError);
+        await rejectsWith(storage.settings.getSetting('any'), StorageUnavailableError);
+        await rejectsWith(storage.settings.putSettingIfAbsent('any', 'value'), StorageUnavailableError);
+        await rejectsWith(storage.migrationStatus(), StorageUnavailableError);
+        await rejectsWith(storage.clients.setClientDisabled('any', true), StorageUnavailableError);
+        await rejectsWith(
+          storage.clients.updateClientSecret('any', { expectedSecretDigest: 'a', secretDigest: 'b', previousSecretDigest: null, previousSecretExpiresAt: null, revokeTokens: true }),
+          StorageUnavailableError,
+        );
         await rejectsWith(storage.revocations.isAccessTokenRevoked('any'), StorageUnavailableError);
         await rejectsWith(storage.scopes.listScopeNames(), StorageUnavailableError);
         await storage.close();

@@ -38,6 +38,10 @@ describe('Gatehouse on PostgreSQL: client_credentials end to end', { skip: SKIP_
   it('runs on PostgreSQL and applied its migrations there', async () => {
     assert.equal((t.gatehouse.storage as SqlStorage).dialect, 'postgres');
     assert.deepEqual(t.gatehouse.migrationsApplied, ['2026-11-23T00-00-initial']);
+    assert.deepEqual(await t.gatehouse.storage.migrationStatus(), { applied: ['2026-11-23T00-00-initial'], pending: [] });
+    const check = await t.gatehouse.storage.settings.getSetting('master_key_check');
+    assert.ok(check, 'the master key check is stored in PostgreSQL');
+    assert.equal(await t.gatehouse.storage.settings.putSettingIfAbsent('master_key_check', 'another value'), check, 'and cannot be replaced');
     const health = await t.app.inject({ method: 'GET', url: '/healthz' });
     assert.equal(health.statusCode, 200);
     assert.deepEqual(health.json(), { status: 'ok' });
@@ -58,8 +62,12 @@ describe('Gatehouse on PostgreSQL: client_credentials end to end', { skip: SKIP_
     assert.equal(active.client_id, client.clientId);
     assert.equal(active.tenant, client.tenant);
 
+    const epochBefore = (await t.gatehouse.storage.clients.findClient(client.clientId))?.revocationEpoch;
+    assert.equal(epochBefore, 0);
     const rotated = await t.gatehouse.admin.rotateClientSecret(client.clientId);
     assert.equal(rotated.previousSecretExpiresAt, null);
+    assert.equal(rotated.client.revocationEpoch, 1, 'a rotation without grace raised the revocation epoch by one');
+    assert.deepEqual(await t.gatehouse.storage.clients.findClient(client.clientId), rotated.client);
     const caller = { ...client, secret: rotated.secret };
     assert.deepEqual(await introspect(t.app, caller, token), { active: false });
 

@@ -15,7 +15,7 @@ const targets: { name: string; skip: string | false; create(): ThrottleStore & {
     name: 'redis',
     skip: REDIS_URL ? false : 'GATEHOUSE_TEST_REDIS_URL is not set',
     // A random prefix per run keeps parallel test runs apart on the shared server.
-    create: () => new RedisThrottleStore(REDIS_URL!, `gatehouse-test:${randomBytes(6).toString('hex')}:`),
+    create: () => new RedisThrottleStore(REDIS_URL!, { prefix: `gatehouse-test:${randomBytes(6).toString('hex')}:`, failOpen: false }),
   },
 ];
 
@@ -53,13 +53,43 @@ for (const target of targets) {
 }
 
 describe('RedisThrottleStore outage', () => {
-  it('reports an unreachable Redis as StorageUnavailableError, promptly', async () => {
-    const store = new RedisThrottleStore('redis://127.0.0.1:1');
+  it('with failOpen: false, reports an unreachable Redis as StorageUnavailableError, promptly', async () => {
+    const store = new RedisThrottleStore('redis://127.0.0.1:1', { failOpen: false });
     const started = Date.now();
+    await assert.rejects(store.ready(), StorageUnavailableError);
     await assert.rejects(store.hit('k', 1000, Date.now()), StorageUnavailableError);
     await assert.rejects(store.peek('k', Date.now()), StorageUnavailableError);
     assert.ok(Date.now() - started < 10_000, 'no hang');
     await store.close();
+  });
+
+  it('by default fails open: ready() resolves, nothing is counted, and the failure is reported at most once every 10 s', async () => {
+    const reported: unknown[] = [];
+    const store = new RedisThrottleStore('redis://user:hunter2@127.0.0.1:1', { onError: (error) => reported.push(error) });
+    const started = Date.now();
+    await store.ready();
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) assert.deepEqual(await store.hit('k', 1000, now), { count: 0, resetAt: now });
+    assert.deepEqual(await store.peek('k', now), { count: 0, resetAt: now });
+    assert.equal(await store.available(), false);
+    assert.ok(Date.now() - started < 5000, `fails fast (${Date.now() - started} ms)`);
+    assert.equal(reported.length, 1, 'one report for the whole burst');
+    assert.ok(reported[0] instanceof Error);
+    assert.doesNotMatch(String((reported[0] as Error).message), /hunter2/, 'no secret in the report');
+    await store.close();
+  });
+});
+
+describe('RedisThrottleStore availability', { skip: REDIS_URL ? false : 'GATEHOUSE_TEST_REDIS_URL is not set' }, () => {
+  it('answers available() when Redis answers', async () => {
+    const store = new RedisThrottleStore(REDIS_URL!, { prefix: `gatehouse-test:${randomBytes(6).toString('hex')}:` });
+    try {
+      await store.ready();
+      assert.equal(await store.available(), true);
+      assert.equal((await store.hit('k', 1000, Date.now())).count, 1);
+    } finally {
+      await store.close();
+    }
   });
 });
 

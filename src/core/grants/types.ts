@@ -17,7 +17,7 @@ export interface TokenResponse {
 /** What every grant handler may use; a grant takes only the members it needs. */
 export interface GrantDeps {
   keys: Pick<KeyRing, 'signingKey'>;
-  config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl'>;
+  config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl' | 'maxAccessTokenTtl'>;
 }
 
 export interface GrantContext {

@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, StorageUnavailableError } from '../../core/errors.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 const RETRY_AFTER_SECONDS = '5';
 
@@ -38,4 +39,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?', 1)[0]}`, message: `no route for ${request.method} ${request.url.split('?', 1)[0]}` });
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (a URL that cannot
+ * be decoded, such as `/oauth/%zz`; an overlong path parameter) go through the same
+ * serializer as every other error, as `invalid_request`, and never echo the URL. They
+ * bypass the onSend hooks, so the security headers are set here.
+ */
+export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const description = error.code === 'FST_ERR_BAD_URL' ? 'the request URL is malformed' : 'the request could not be read';
+  return sendOAuthError(reply.headers(SECURITY_HEADERS), new OAuthError('invalid_request', description, { status }));
 }

@@ -29,8 +29,6 @@ export async function wellKnownRoutes(app: FastifyInstance, { gatehouse }: { gat
       introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
       revocation_endpoint: `${issuer}/oauth/revoke`,
       revocation_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-      // RFC 9068 access tokens are signed with the active key's algorithm.
-      access_token_signing_alg_values_supported: ['ES256', 'RS256'],
     });
   });
 }

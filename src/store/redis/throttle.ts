@@ -9,66 +9,153 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}
 `;
 
+/** Connection and command time limits: an unreachable or stuck Redis never hangs a request. */
+const TIMEOUT_MS = 2000;
+
+/** Problems are reported through `onError` at most this often. */
+export const REDIS_ERROR_REPORT_INTERVAL_MS = 10_000;
+
+export interface RedisThrottleOptions {
+  /** Key prefix (tests use a random one to keep runs apart). */
+  prefix?: string;
+  /**
+   * Called with a Redis failure (connection refused, timeout, …), at most once every
+   * 10 seconds. The error carries no secret (never the URL).
+   */
+  onError?: (error: unknown) => void;
+  /**
+   * When Redis is unreachable: true (the default) counts nothing and lets
+   * authentication proceed un-throttled (throttling is hot state; an outage of it must
+   * not take the token endpoint down); false reports StorageUnavailableError (503).
+   */
+  failOpen?: boolean;
+}
+
 /**
  * Throttle counters in Redis, shared by every server process of a cluster, so an
  * attacker cannot multiply the limits by spreading attempts over nodes. Keys expire by
- * themselves with their window. A Redis outage surfaces as StorageUnavailableError
- * (503 `temporarily_unavailable`), never as a hang: commands are not queued while
- * disconnected.
+ * themselves with their window. Commands are never queued while disconnected, so an
+ * outage is noticed at once, never as a hang: by default (`failOpen`) the store then
+ * counts nothing (every count reads 0) and reports the problem through `onError`.
  */
 export class RedisThrottleStore implements ThrottleStore {
   private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly failOpen: boolean;
+  private readonly onError: ((error: unknown) => void) | undefined;
+  private lastReportAt = -Infinity;
+  /** A command failed and no connection has been ready since: fail at once, do not wait. */
+  private down = false;
 
-  constructor(
-    url: string,
-    private readonly prefix = 'gatehouse:throttle:',
-  ) {
-    this.redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-    // Connection errors are reported through failed commands; keep them off the process.
-    this.redis.on('error', () => {});
+  constructor(url: string, options: RedisThrottleOptions = {}) {
+    this.prefix = options.prefix ?? 'gatehouse:throttle:';
+    this.failOpen = options.failOpen ?? true;
+    this.onError = options.onError;
+    this.redis = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: TIMEOUT_MS,
+      commandTimeout: TIMEOUT_MS,
+    });
+    this.redis.on('error', (error: unknown) => this.report(error));
+    this.redis.on('ready', () => {
+      this.down = false;
+    });
   }
 
   async hit(key: string, windowMs: number, now: number): Promise<ThrottleState> {
-    const [count, ttl] = (await this.call(() => this.redis.eval(HIT, 1, this.prefix + key, String(windowMs)))) as [number, number];
-    return { count, resetAt: now + (ttl > 0 ? ttl : windowMs) };
+    try {
+      const [count, ttl] = (await this.call(() => this.redis.eval(HIT, 1, this.prefix + key, String(windowMs)))) as [number, number];
+      return { count, resetAt: now + (ttl > 0 ? ttl : windowMs) };
+    } catch (error) {
+      if (this.failOpen) return { count: 0, resetAt: now };
+      throw error;
+    }
   }
 
   async peek(key: string, now: number): Promise<ThrottleState> {
-    const results = await this.call(() => this.redis.multi().get(this.prefix + key).pttl(this.prefix + key).exec());
-    const count = Number(results?.[0]?.[1] ?? 0);
-    const ttl = Number(results?.[1]?.[1] ?? -2);
-    return ttl > 0 ? { count, resetAt: now + ttl } : { count: 0, resetAt: now };
+    try {
+      const results = await this.call(() => this.redis.multi().get(this.prefix + key).pttl(this.prefix + key).exec());
+      const count = Number(results?.[0]?.[1] ?? 0);
+      const ttl = Number(results?.[1]?.[1] ?? -2);
+      return ttl > 0 ? { count, resetAt: now + ttl } : { count: 0, resetAt: now };
+    } catch (error) {
+      if (this.failOpen) return { count: 0, resetAt: now };
+      throw error;
+    }
   }
 
-  /** Waits for the first connection (so startup fails fast on a wrong URL). */
+  /**
+   * Waits for the first connection. Without `failOpen` an unreachable Redis fails
+   * startup (StorageUnavailableError); with it, the problem is reported through
+   * `onError` and the store starts un-throttled, reconnecting in the background.
+   */
   async ready(): Promise<void> {
     if (this.redis.status === 'ready') return;
-    await this.call(() => this.redis.ping());
+    try {
+      await this.call(() => this.redis.ping());
+    } catch (error) {
+      if (!this.failOpen) throw error;
+    }
+  }
+
+  /** Whether Redis answers a PING now (for health checks); never throws. */
+  async available(): Promise<boolean> {
+    try {
+      await this.call(() => this.redis.ping());
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {
     this.redis.disconnect();
   }
 
+  private report(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastReportAt < REDIS_ERROR_REPORT_INTERVAL_MS) return;
+    this.lastReportAt = now;
+    try {
+      this.onError?.(error);
+    } catch {
+      // A failing reporter must not turn into a failing request.
+    }
+  }
+
+  /** Resolves on the next 'ready'; rejects on a connection error or after the timeout. */
   private connected(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
+      const settle = (error?: unknown) => {
         clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
-        reject(new Error('redis connection timed out'));
-      }, 2000);
+        this.redis.off('error', onError);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = () => settle();
+      const onError = (error: unknown) => settle(error);
+      const timer = setTimeout(() => settle(new Error('redis connection timed out')), TIMEOUT_MS);
       this.redis.once('ready', onReady);
+      this.redis.once('error', onError);
     });
   }
 
   private async call<T>(command: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status === 'connecting' || this.redis.status === 'reconnecting') await this.connected();
+      const status = this.redis.status;
+      if (status !== 'ready') {
+        if (this.down || (status !== 'connecting' && status !== 'reconnecting' && status !== 'connect')) {
+          throw new Error(`redis is unavailable (connection ${status})`);
+        }
+        await this.connected();
+      }
       return await command();
     } catch (error) {
+      this.down = this.redis.status !== 'ready';
+      this.report(error);
       throw new StorageUnavailableError(error);
     }
   }

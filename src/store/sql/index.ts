@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -10,6 +10,7 @@ import * as clients from './repositories/clients.js';
 import * as keys from './repositories/keys.js';
 import * as revocations from './repositories/revocations.js';
 import * as scopes from './repositories/scopes.js';
+import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
 import type { Database } from './schema.js';
 
@@ -46,7 +47,12 @@ export function redactUrl(url: string): string {
 function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Database>; dialect: Dialect; sqlite?: BetterSqlite3.Database } {
   const parsed = parseDatabaseUrl(url);
   if (parsed.dialect === 'sqlite') {
-    if (parsed.path !== ':memory:') mkdirSync(dirname(parsed.path), { recursive: true });
+    if (parsed.path !== ':memory:' && !existsSync(parsed.path)) {
+      // The database holds secret digests and sealed keys: readable by its owner only
+      // (SQLite gives its -wal and -shm files the same mode).
+      mkdirSync(dirname(parsed.path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(parsed.path, 'a', 0o600));
+    }
     const database = new BetterSqlite3(parsed.path);
     // WAL lets the CLI write while the server reads; busy_timeout waits out a writer.
     database.pragma('journal_mode = WAL');
@@ -119,11 +125,12 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findClient: (clientId) => clients.findClient(db, clientId),
       listClients: (tenantId) => clients.listClients(db, tenantId),
       updateClientSecret: async (clientId, change) => {
-        const found = await db.transaction().execute((trx) => clients.updateClientSecret(trx, clientId, change, clock()));
-        return found ? clients.findClient(db, clientId) : undefined;
+        const outcome = await clients.updateClientSecret(db, clientId, change, clock());
+        if (outcome === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+        return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
       },
-      setClientDisabled: async (clientId, disabled, tokensNotBefore) => {
-        const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, tokensNotBefore, clock()));
+      setClientDisabled: async (clientId, disabled) => {
+        const found = await clients.setClientDisabled(db, clientId, disabled, clock());
         return found ? clients.findClient(db, clientId) : undefined;
       },
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
@@ -133,8 +140,13 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       listScopeNames: () => scopes.listScopeNames(db),
     }),
     keys: guarded({
-      listPublishedKeys: (now) => keys.listPublishedKeys(db, now),
-      activateKey: (key, now, expireAt) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, expireAt, dialect)),
+      listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
+      activateKey: (key, now) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, dialect)),
+      withdrawKey: (kid, now) => keys.withdrawKey(db, kid, now),
+    }),
+    settings: guarded({
+      getSetting: (name) => settings.getSetting(db, name),
+      putSettingIfAbsent: (name, value) => settings.putSettingIfAbsent(db, name, value),
     }),
     revocations: guarded({
       revokeAccessToken: (entry) => revocations.revokeAccessToken(db, entry),
@@ -161,6 +173,13 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         } finally {
           if (sqlite?.inTransaction) sqlite.exec('ROLLBACK');
         }
+      },
+      migrationStatus: async () => {
+        const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+        return {
+          applied: migrations.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+          pending: migrations.filter((m) => m.executedAt === undefined).map((m) => m.name),
+        };
       },
     }),
     close: async () => {

@@ -25,7 +25,7 @@ export interface ClientsTable {
   redirect_uris: string;
   access_token_ttl: number | null;
   disabled: number;
-  tokens_not_before_s: number;
+  revocation_epoch: number;
   created_at: number;
   updated_at: number;
 }
@@ -45,7 +45,12 @@ export interface SigningKeysTable {
   active: number;
   created_at: number;
   retired_at: number | null;
-  expires_at: number | null;
+  withdrawn_at: number | null;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
 }
 
 export interface RevokedAccessTokensTable {
@@ -60,4 +65,5 @@ export interface Database {
   scopes: ScopesTable;
   signing_keys: SigningKeysTable;
   revoked_access_tokens: RevokedAccessTokensTable;
+  settings: SettingsTable;
 }

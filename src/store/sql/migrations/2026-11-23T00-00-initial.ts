@@ -28,7 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('redirect_uris', 'text', (c) => c.notNull())
     .addColumn('access_token_ttl', 'integer')
     .addColumn('disabled', 'integer', (c) => c.notNull())
-    .addColumn('tokens_not_before_s', 'bigint', (c) => c.notNull())
+    .addColumn('revocation_epoch', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
@@ -52,7 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('active', 'integer', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('retired_at', 'bigint')
-    .addColumn('expires_at', 'bigint')
+    .addColumn('withdrawn_at', 'bigint')
     .execute();
   // At most one active signing key, whatever happens concurrently.
   await db.schema.createIndex('signing_keys_one_active').on('signing_keys').column('active').unique().where(sql.ref('active'), '=', 1).execute();
@@ -64,10 +64,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at_s', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('revoked_access_tokens_expiry').on('revoked_access_tokens').column('expires_at_s').execute();
+
+  await db.schema
+    .createTable('settings')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['revoked_access_tokens', 'signing_keys', 'scopes', 'clients', 'tenants']) {
+  for (const table of ['settings', 'revoked_access_tokens', 'signing_keys', 'scopes', 'clients', 'tenants']) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../../core/errors.js';
 import type { NewClient, SecretChange } from '../../../core/storage.js';
 import type { Client, GrantType } from '../../../core/types.js';
@@ -35,7 +35,7 @@ function toClient(row: ClientRow): Client {
     accessTokenTtl: row.access_token_ttl,
     tenantAccessTokenTtl: row.tenant_access_token_ttl,
     disabled: Boolean(row.disabled),
-    tokensNotBefore: Number(row.tokens_not_before_s),
+    revocationEpoch: Number(row.revocation_epoch),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -60,7 +60,7 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
         redirect_uris: JSON.stringify(input.redirectUris),
         access_token_ttl: input.accessTokenTtl,
         disabled: 0,
-        tokens_not_before_s: 0,
+        revocation_epoch: 0,
         created_at: now,
         updated_at: now,
       })
@@ -84,31 +84,36 @@ export async function listClients(db: Kysely<Database>, tenantId: string): Promi
 }
 
 /**
- * The revocation epoch only ever rises. The maximum is taken inside the UPDATE, so two
- * concurrent writers (a disable racing a rotation) cannot lose each other's raise.
+ * Compare-and-set on the current secret digest, in one statement: of two rotations
+ * racing, the second finds the digest changed and fails instead of resurrecting the
+ * secret the first one replaced. The epoch is raised inside the UPDATE too.
  */
-const raisedEpoch = (epoch: number) =>
-  sql<number>`case when tokens_not_before_s < ${epoch} then ${epoch} else tokens_not_before_s end`;
-
-export async function updateClientSecret(db: Kysely<Database>, clientId: string, change: SecretChange, now: number): Promise<boolean> {
+export async function updateClientSecret(db: Kysely<Database>, clientId: string, change: SecretChange, now: number): Promise<'updated' | 'changed' | 'missing'> {
   const result = await db
     .updateTable('clients')
-    .set({
+    .set((eb) => ({
       secret_digest: change.secretDigest,
       previous_secret_digest: change.previousSecretDigest,
       previous_secret_expires_at: change.previousSecretExpiresAt,
-      tokens_not_before_s: raisedEpoch(change.tokensNotBefore ?? 0),
+      revocation_epoch: change.revokeTokens ? eb('revocation_epoch', '+', 1) : eb.ref('revocation_epoch'),
       updated_at: now,
-    })
+    }))
     .where('id', '=', clientId)
+    .where('secret_digest', '=', change.expectedSecretDigest)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  if (Number(result.numUpdatedRows) > 0) return 'updated';
+  const exists = await db.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst();
+  return exists ? 'changed' : 'missing';
 }
 
-export async function setClientDisabled(db: Kysely<Database>, clientId: string, disabled: boolean, tokensNotBefore: number, now: number): Promise<boolean> {
+export async function setClientDisabled(db: Kysely<Database>, clientId: string, disabled: boolean, now: number): Promise<boolean> {
   const result = await db
     .updateTable('clients')
-    .set({ disabled: disabled ? 1 : 0, tokens_not_before_s: raisedEpoch(tokensNotBefore), updated_at: now })
+    .set((eb) => ({
+      disabled: disabled ? 1 : 0,
+      revocation_epoch: disabled ? eb('revocation_epoch', '+', 1) : eb.ref('revocation_epoch'),
+      updated_at: now,
+    }))
     .where('id', '=', clientId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

@@ -13,15 +13,15 @@ function toKey(row: Selectable<SigningKeysTable>): SigningKey {
     active: Boolean(row.active),
     createdAt: Number(row.created_at),
     retiredAt: row.retired_at === null ? null : Number(row.retired_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    withdrawnAt: row.withdrawn_at === null ? null : Number(row.withdrawn_at),
   };
 }
 
-export async function listPublishedKeys(db: Kysely<Database>, now: number): Promise<SigningKey[]> {
+export async function listPublishedKeys(db: Kysely<Database>, retiredAfter: number): Promise<SigningKey[]> {
   const rows = await db
     .selectFrom('signing_keys')
     .selectAll()
-    .where((eb) => eb.or([eb('active', '=', 1), eb('expires_at', '>', now)]))
+    .where((eb) => eb.or([eb('active', '=', 1), eb.and([eb('retired_at', '>', retiredAfter), eb('withdrawn_at', 'is', null)])]))
     .orderBy('created_at', 'desc')
     .execute();
   return rows.map(toKey);
@@ -33,11 +33,11 @@ export async function listPublishedKeys(db: Kysely<Database>, now: number): Prom
  * (and retires) the key the earlier one inserted; SQLite transactions are serial anyway.
  * A unique partial index (one row with active = 1) backs this up.
  */
-export async function activateKey(db: Kysely<Database>, key: SigningKey, now: number, retiredKeysExpireAt: number, dialect: 'sqlite' | 'postgres'): Promise<void> {
+export async function activateKey(db: Kysely<Database>, key: SigningKey, now: number, dialect: 'sqlite' | 'postgres'): Promise<void> {
   if (dialect === 'postgres') await sql`lock table signing_keys in share row exclusive mode`.execute(db);
   await db
     .updateTable('signing_keys')
-    .set({ active: 0, retired_at: now, expires_at: retiredKeysExpireAt })
+    .set({ active: 0, retired_at: now })
     .where('active', '=', 1)
     .execute();
   try {
@@ -51,11 +51,19 @@ export async function activateKey(db: Kysely<Database>, key: SigningKey, now: nu
         active: 1,
         created_at: key.createdAt,
         retired_at: null,
-        expires_at: null,
+        withdrawn_at: null,
       })
       .execute();
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`a signing key with kid "${key.kid}" already exists, or another rotation ran at the same time`);
     throw error;
   }
+}
+
+export async function withdrawKey(db: Kysely<Database>, kid: string, now: number): Promise<'withdrawn' | 'active' | 'not_found'> {
+  const row = await db.selectFrom('signing_keys').select(['active']).where('kid', '=', kid).executeTakeFirst();
+  if (!row) return 'not_found';
+  if (row.active) return 'active';
+  await db.updateTable('signing_keys').set({ withdrawn_at: now }).where('kid', '=', kid).where('active', '=', 0).where('withdrawn_at', 'is', null).execute();
+  return 'withdrawn';
 }

@@ -1,0 +1,28 @@
+import type { RevocationStore } from '../core/storage.js';
+
+/**
+ * Deny-list entries are kept this long past the token's `exp`: a server process whose
+ * clock runs behind may still accept the token until then.
+ */
+export const REVOCATION_SKEW_SECONDS = 300;
+
+/** Deletes deny-list entries whose token expired more than the clock skew ago; returns how many. */
+export function pruneExpiredRevocations(revocations: Pick<RevocationStore, 'pruneRevokedAccessTokens'>, nowMs: number): Promise<number> {
+  return revocations.pruneRevokedAccessTokens(Math.floor(nowMs / 1000) - REVOCATION_SKEW_SECONDS);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * The startup warning for an issuer clients cannot safely use: RFC 8414 §2 requires an
+ * https issuer and RFC 6749 §3.2 TLS at the token endpoint. Plain http is fine on
+ * loopback (development); anywhere else credentials and tokens would cross the network
+ * in the clear. Undefined when there is nothing to warn about.
+ */
+export function insecureIssuerWarning(issuer: string): string | undefined {
+  const url = new URL(issuer);
+  if (url.protocol !== 'http:') return undefined;
+  const host = url.hostname.toLowerCase();
+  if (LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return undefined;
+  return `the issuer ${issuer} uses http on a non-loopback host: RFC 8414 §2 and RFC 6749 §3.2 require https, so client secrets and tokens would cross the network in the clear; set GATEHOUSE_ISSUER to the public https URL clients reach the server at (e.g. behind a TLS-terminating proxy)`;
+}
