@@ -148,6 +148,26 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     assert.ok(Array.isArray(metadata.response_types_supported));
   });
 
+  it('advertises client_id-only revocation for public clients', async () => {
+    const metadata = (await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json();
+    assert.deepEqual(metadata.revocation_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+    assert.deepEqual(metadata.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+  });
+
+  it('serves the metadata of an issuer with a path at the RFC 8414 §3.1 location too', async () => {
+    const pathIssuer = await createTestGatehouse({ config: { issuer: 'https://auth.example.com/tenant-auth' } });
+    try {
+      for (const url of ['/.well-known/oauth-authorization-server/tenant-auth', '/.well-known/oauth-authorization-server']) {
+        const response = await pathIssuer.app.inject({ method: 'GET', url });
+        assert.equal(response.statusCode, 200);
+        assert.equal(response.json().issuer, 'https://auth.example.com/tenant-auth');
+        assert.equal(response.json().token_endpoint, 'https://auth.example.com/tenant-auth/oauth/token');
+      }
+    } finally {
+      await pathIssuer.close();
+    }
+  });
+
   it('the jwks_uri it advertises serves the keys that verify its tokens', async () => {
     const metadata = (await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json();
     const path = new URL(metadata.jwks_uri).pathname;

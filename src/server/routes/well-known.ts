@@ -7,28 +7,35 @@ import type { Gatehouse } from '../context.js';
 export async function wellKnownRoutes(app: FastifyInstance, { gatehouse }: { gatehouse: Gatehouse }): Promise<void> {
   const { config, keys, storage } = gatehouse;
   const cacheControl = `public, max-age=${config.discoveryMaxAge}`;
+  const issuer = config.issuer;
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
     const jwks = await keys.jwks();
     return reply.header('cache-control', cacheControl).type('application/jwk-set+json; charset=utf-8').send(JSON.stringify(jwks));
   });
 
-  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    const scopes = await storage.scopes.listScopeNames();
-    const issuer = config.issuer;
-    return reply.header('cache-control', cacheControl).send({
-      issuer,
-      token_endpoint: `${issuer}/oauth/token`,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      scopes_supported: scopes,
-      // No authorization endpoint yet: no response types (RFC 8414 §2 requires the member).
-      response_types_supported: [],
-      grant_types_supported: [...GRANTS.keys()],
-      token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-      introspection_endpoint: `${issuer}/oauth/introspect`,
-      introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-      revocation_endpoint: `${issuer}/oauth/revoke`,
-      revocation_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+  // RFC 8414 §3.1: for an issuer with a path (https://example.com/auth) clients look the
+  // metadata up at /.well-known/oauth-authorization-server/auth; it is served there too.
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  const metadataPaths = ['/.well-known/oauth-authorization-server', ...(issuerPath ? [`/.well-known/oauth-authorization-server${issuerPath}`] : [])];
+  for (const path of metadataPaths) {
+    app.get(path, async (_request, reply) => {
+      const scopes = await storage.scopes.listScopeNames();
+      return reply.header('cache-control', cacheControl).send({
+        issuer,
+        token_endpoint: `${issuer}/oauth/token`,
+        jwks_uri: `${issuer}/.well-known/jwks.json`,
+        scopes_supported: scopes,
+        // No authorization endpoint yet: no response types (RFC 8414 §2 requires the member).
+        response_types_supported: [],
+        grant_types_supported: [...GRANTS.keys()],
+        token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        introspection_endpoint: `${issuer}/oauth/introspect`,
+        introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        revocation_endpoint: `${issuer}/oauth/revoke`,
+        // Public clients may revoke their own tokens with their client_id alone (RFC 7009 §2.1).
+        revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+      });
     });
-  });
+  }
 }
