@@ -24,7 +24,8 @@ export async function createTempPostgresDatabase(): Promise<TempDatabase> {
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Runs one statement on the test server's admin connection (database-level DDL). */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {

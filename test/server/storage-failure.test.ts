@@ -32,7 +32,7 @@ import {
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
-import { createTempPostgresDatabase, POSTGRES_URL, SKIP_POSTGRES, STORAGE_TARGETS, type TempDatabase } from '../helpers/postgres.js';
+import { adminQuery, createTempPostgresDatabase, POSTGRES_URL, SKIP_POSTGRES, STORAGE_TARGETS, type TempDatabase } from '../helpers/postgres.js';
 
 /** Fast key refreshes, so a test sees the KeyRing go back to the store within milliseconds. */
 const KEY_REFRESH_MS = 50;
@@ -525,12 +525,3 @@ async function waitUntilNoSessions(name: string): Promise<void> {
   await sleep(100);
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
