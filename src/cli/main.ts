@@ -55,6 +55,7 @@ function clientJson(client: Client) {
     tenant: client.tenantSlug,
     name: client.name,
     public: client.isPublic,
+    resource_server: client.resourceServer,
     grant_types: client.grantTypes,
     scope: client.scopes.join(' '),
     default_scope: client.defaultScopes.join(' '),
@@ -154,6 +155,7 @@ export function buildCli(io: Io = processIo): Command {
     .option('--default-scope <scopes>', 'scopes granted when a request names none')
     .option('--redirect-uri <url>', 'registered redirect URI, repeatable', collect)
     .option('--public', 'a public client (no secret)')
+    .option('--resource-server', 'a resource server of the API provider: may read the revocation feed and introspect every tenant')
     .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s (default: the tenant\'s, else 1h)'))
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
@@ -166,6 +168,7 @@ export function buildCli(io: Io = processIo): Command {
         defaultScope?: string;
         redirectUri?: string[];
         public?: boolean;
+        resourceServer?: boolean;
         accessTokenTtl?: number;
         json?: boolean;
         db?: string;
@@ -179,6 +182,7 @@ export function buildCli(io: Io = processIo): Command {
             defaultScope: options.defaultScope,
             redirectUris: options.redirectUri,
             isPublic: options.public ?? false,
+            resourceServer: options.resourceServer ?? false,
             accessTokenTtl: options.accessTokenTtl ?? null,
           }),
         );

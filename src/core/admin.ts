@@ -29,6 +29,8 @@ export interface CreateClientInput {
   redirectUris?: string[];
   isPublic?: boolean;
   accessTokenTtl?: number | null;
+  /** A resource server of the API provider: reads the revocation feed, introspects every tenant. */
+  resourceServer?: boolean;
 }
 
 export interface CreatedClient {
@@ -82,6 +84,7 @@ export class AdminService {
     const name = input.name.trim();
     if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
     const isPublic = input.isPublic ?? false;
+    if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)');
     this.checkTtl(input.accessTokenTtl);
     const grantTypes = parseGrantTypes(input.grantTypes, isPublic);
     const scopes = parseScopeList(input.scope ?? '');
@@ -103,6 +106,7 @@ export class AdminService {
       defaultScopes,
       redirectUris,
       accessTokenTtl: input.accessTokenTtl ?? null,
+      resourceServer: input.resourceServer ?? false,
     });
     return secret === undefined ? { client } : { client, secret };
   }

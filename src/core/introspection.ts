@@ -28,7 +28,8 @@ const INACTIVE = Object.freeze({ active: false as const });
  * client (§2.1; a public client's bare client_id proves nothing, and an open endpoint
  * would let anyone scan for valid tokens). A token that
  * is malformed, unknown, expired, revoked, or belongs to another tenant than the
- * caller's is exactly `{"active":false}` (§2.2: no further detail about why).
+ * caller's (unless the caller is a resource server) is exactly `{"active":false}`
+ * (§2.2: no further detail about why).
  */
 export async function handleIntrospectionRequest(request: OAuthRequest, deps: IntrospectionDeps, now: number): Promise<IntrospectionResponse> {
   const params = readFormRequest(request);
@@ -43,7 +44,8 @@ export async function handleIntrospectionRequest(request: OAuthRequest, deps: In
   const claims = await verifyAccessToken(token, deps, now);
   if (!claims) return INACTIVE;
   const owner = await findActiveTokenClient(claims, deps);
-  if (!owner || owner.tenantId !== caller.tenantId) return INACTIVE;
+  // A tenant's clients see their tenant's tokens; the provider's resource servers see all.
+  if (!owner || (owner.tenantId !== caller.tenantId && !caller.resourceServer)) return INACTIVE;
   return {
     active: true,
     token_type: 'Bearer',

@@ -50,6 +50,11 @@ export interface Client {
   tenantAccessTokenTtl: number | null;
   disabled: boolean;
   /**
+   * A resource server of the API provider (e.g. the document API backend): it may read the
+   * revocation feed and introspect tokens of every tenant.
+   */
+  resourceServer: boolean;
+  /**
    * The client's revocation epoch: a counter stamped into every access token as
    * `client_epoch`. Secret rotation without grace and disabling raise it, which revokes
    * every token issued before. A counter, not a time, so the clocks of the CLI, the

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
 import { openGatehouse } from '../../src/server/context.js';
+import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
 
 describe('master key and database belong together', () => {
   let dir: string;
@@ -43,8 +44,8 @@ describe('master key and database belong together', () => {
   it('the CLI mode sets up an empty database, then leaves a current one alone', async () => {
     const fresh = loadConfig({ databaseUrl: `sqlite:${join(dir, 'fresh.db')}`, masterKeyFile: join(dir, 'fresh.key'), logLevel: 'silent' });
     const first = await openGatehouse(fresh, { migrate: 'if-fresh' });
-    assert.deepEqual(first.migrationsApplied, ['2026-11-23T00-00-initial']);
-    assert.deepEqual(await first.storage.migrationStatus(), { applied: ['2026-11-23T00-00-initial'], pending: [] });
+    assert.deepEqual(first.migrationsApplied, [...MIGRATION_NAMES]);
+    assert.deepEqual(await first.storage.migrationStatus(), { applied: [...MIGRATION_NAMES], pending: [] });
     await first.close();
     const second = await openGatehouse(fresh, { migrate: 'if-fresh' });
     assert.deepEqual(second.migrationsApplied, []);

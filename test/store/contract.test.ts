@@ -16,10 +16,12 @@ import { ConflictError, StorageUnavailableError } from '../../src/core/errors.js
 import { generateSigningKey } from '../../src/core/keys.js';
 import type { NewClient } from '../../src/core/storage.js';
 import type { Client, SigningKey, Tenant } from '../../src/core/types.js';
+import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
 import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
-const INITIAL_MIGRATION = '2026-11-23T00-00-initial';
+/** Every migration, in order: an empty database gets all of them. */
+const ALL_MIGRATIONS = [...MIGRATION_NAMES];
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
 
 const uniqueId = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
@@ -37,6 +39,7 @@ function newClient(tenantId: string, overrides: Partial<NewClient> = {}): NewCli
     defaultScopes: ['documents:read'],
     redirectUris: [],
     accessTokenTtl: null,
+    resourceServer: false,
     ...overrides,
   };
 }
@@ -98,7 +101,7 @@ for (const target of STORAGE_TARGETS) {
     describe('migrations', () => {
       it('applies the initial migration to an empty database, then nothing on a second call', async () => {
         const storage = await openFresh();
-        assert.deepEqual(storage.migrationsApplied, [INITIAL_MIGRATION]);
+        assert.deepEqual(storage.migrationsApplied, ALL_MIGRATIONS);
         assert.deepEqual(await storage.migrate(), []);
       });
 
@@ -114,14 +117,14 @@ for (const target of STORAGE_TARGETS) {
         const storage = await openEmpty();
         const tablesBefore = (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name);
         assert.deepEqual(tablesBefore, [], 'the database starts empty');
-        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: [INITIAL_MIGRATION] });
-        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: [INITIAL_MIGRATION] }, 'asking twice gives the same answer');
+        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: ALL_MIGRATIONS });
+        assert.deepEqual(await storage.migrationStatus(), { applied: [], pending: ALL_MIGRATIONS }, 'asking twice gives the same answer');
         assert.deepEqual(
           (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name),
           tablesBefore,
           'no table was created',
         );
-        assert.deepEqual(await storage.migrate(), [INITIAL_MIGRATION], 'the migration is still pending and applies');
+        assert.deepEqual(await storage.migrate(), ALL_MIGRATIONS, 'the migration is still pending and applies');
         const tablesAfter = (await storage.db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name);
         assert.ok(tablesAfter.includes('kysely_migration') && tablesAfter.includes('settings'), 'the table listing above does see tables');
       });
@@ -129,8 +132,8 @@ for (const target of STORAGE_TARGETS) {
       it('migrationStatus lists the initial migration as applied after migrate(), also to a second process', async () => {
         const storage = await openEmpty();
         await storage.migrate();
-        assert.deepEqual(await storage.migrationStatus(), { applied: [INITIAL_MIGRATION], pending: [] });
-        assert.deepEqual(await openAgain(storage).migrationStatus(), { applied: [INITIAL_MIGRATION], pending: [] });
+        assert.deepEqual(await storage.migrationStatus(), { applied: ALL_MIGRATIONS, pending: [] });
+        assert.deepEqual(await openAgain(storage).migrationStatus(), { applied: ALL_MIGRATIONS, pending: [] });
       });
     });
 
@@ -278,6 +281,7 @@ for (const target of STORAGE_TARGETS) {
           tenantAccessTokenTtl: 7_200,
           disabled: false,
           revocationEpoch: 0,
+          resourceServer: false,
           createdAt: T0 + 5_000,
           updatedAt: T0 + 5_000,
         };

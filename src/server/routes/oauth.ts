@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OAuthError } from '../../core/errors.js';
 import type { OAuthRequest } from '../../core/params.js';
 import { handleIntrospectionRequest } from '../../core/introspection.js';
+import { handleRevocationFeedRequest } from '../../core/revocation-feed.js';
 import { handleRevocationRequest } from '../../core/revocation.js';
 import { handleTokenRequest } from '../../core/token-endpoint.js';
 import type { Gatehouse } from '../context.js';
@@ -46,6 +47,13 @@ export async function oauthRoutes(app: FastifyInstance, { gatehouse }: { gatehou
   app.post('/oauth/revoke', async (request, reply) => {
     await handleRevocationRequest(toOAuthRequest(request), lookupDeps, Date.now());
     return reply.headers(NO_STORE).code(200).send();
+  });
+
+  // The revocation feed that resource servers follow (docs/resource-server.md).
+  const feedDeps = { ...authDeps, revocations: storage.revocations };
+  app.get('/oauth/revocations', async (request, reply) => {
+    const changes = await handleRevocationFeedRequest(toOAuthRequest(request), feedDeps, Date.now());
+    return reply.headers(NO_STORE).send(changes);
   });
 
   // RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1: these endpoints take POST only.

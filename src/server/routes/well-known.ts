@@ -35,6 +35,8 @@ export async function wellKnownRoutes(app: FastifyInstance, { gatehouse }: { gat
         revocation_endpoint: `${issuer}/oauth/revoke`,
         // Public clients may revoke their own tokens with their client_id alone (RFC 7009 §2.1).
         revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+        // Gatehouse extension (docs/resource-server.md): the revocation feed resource servers follow.
+        gatehouse_revocation_feed_endpoint: `${issuer}/oauth/revocations`,
       });
     });
   }

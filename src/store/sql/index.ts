@@ -125,12 +125,16 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findClient: (clientId) => clients.findClient(db, clientId),
       listClients: (tenantId) => clients.listClients(db, tenantId),
       updateClientSecret: async (clientId, change) => {
-        const outcome = await clients.updateClientSecret(db, clientId, change, clock());
-        if (outcome === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+        const outcome = await db.transaction().execute(async (trx) => {
+          const result = await clients.updateClientSecret(trx, clientId, change, clock());
+          // Thrown inside the transaction: the revision bump rolls back with it.
+          if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+          return result;
+        });
         return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
       },
       setClientDisabled: async (clientId, disabled) => {
-        const found = await clients.setClientDisabled(db, clientId, disabled, clock());
+        const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
         return found ? clients.findClient(db, clientId) : undefined;
       },
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
@@ -142,16 +146,17 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     keys: guarded({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
       activateKey: (key, now) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, dialect)),
-      withdrawKey: (kid, now) => keys.withdrawKey(db, kid, now),
+      withdrawKey: (kid, now) => db.transaction().execute((trx) => keys.withdrawKey(trx, kid, now)),
     }),
     settings: guarded({
       getSetting: (name) => settings.getSetting(db, name),
       putSettingIfAbsent: (name, value) => settings.putSettingIfAbsent(db, name, value),
     }),
     revocations: guarded({
-      revokeAccessToken: (entry) => revocations.revokeAccessToken(db, entry),
+      revokeAccessToken: (entry) => db.transaction().execute((trx) => revocations.revokeAccessToken(trx, entry)),
       isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
       pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
+      readChanges: (since, notExpiredBefore) => revocations.readChanges(db, since, notExpiredBefore),
     }),
     ...guarded({
       ping: async () => {

@@ -26,6 +26,9 @@ export interface ClientsTable {
   access_token_ttl: number | null;
   disabled: number;
   revocation_epoch: number;
+  resource_server: number;
+  /** The revocation revision at which the epoch last rose (0: never). */
+  epoch_revision: number;
   created_at: number;
   updated_at: number;
 }
@@ -46,6 +49,13 @@ export interface SigningKeysTable {
   created_at: number;
   retired_at: number | null;
   withdrawn_at: number | null;
+  /** The revocation revision of the withdrawal (0: not withdrawn). */
+  revision: number;
+}
+
+export interface CountersTable {
+  name: string;
+  value: number;
 }
 
 export interface SettingsTable {
@@ -57,6 +67,7 @@ export interface RevokedAccessTokensTable {
   jti: string;
   client_id: string;
   expires_at_s: number;
+  revision: number;
 }
 
 export interface Database {
@@ -66,4 +77,5 @@ export interface Database {
   signing_keys: SigningKeysTable;
   revoked_access_tokens: RevokedAccessTokensTable;
   settings: SettingsTable;
+  counters: CountersTable;
 }

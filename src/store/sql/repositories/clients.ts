@@ -4,6 +4,7 @@ import type { NewClient, SecretChange } from '../../../core/storage.js';
 import type { Client, GrantType } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database } from '../schema.js';
+import { bumpRevocationRevision } from './revisions.js';
 import { ensureScopes } from './scopes.js';
 
 const list = (value: string): string[] => (value === '' ? [] : value.split(' '));
@@ -36,6 +37,7 @@ function toClient(row: ClientRow): Client {
     tenantAccessTokenTtl: row.tenant_access_token_ttl,
     disabled: Boolean(row.disabled),
     revocationEpoch: Number(row.revocation_epoch),
+    resourceServer: Boolean(row.resource_server),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -61,6 +63,8 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
         access_token_ttl: input.accessTokenTtl,
         disabled: 0,
         revocation_epoch: 0,
+        resource_server: input.resourceServer ? 1 : 0,
+        epoch_revision: 0,
         created_at: now,
         updated_at: now,
       })
@@ -86,9 +90,11 @@ export async function listClients(db: Kysely<Database>, tenantId: string): Promi
 /**
  * Compare-and-set on the current secret digest, in one statement: of two rotations
  * racing, the second finds the digest changed and fails instead of resurrecting the
- * secret the first one replaced. The epoch is raised inside the UPDATE too.
+ * secret the first one replaced. The epoch is raised inside the UPDATE too. Call inside
+ * a transaction when `revokeTokens` (the revision bump and the write land together).
  */
 export async function updateClientSecret(db: Kysely<Database>, clientId: string, change: SecretChange, now: number): Promise<'updated' | 'changed' | 'missing'> {
+  const revision = change.revokeTokens ? await bumpRevocationRevision(db) : undefined;
   const result = await db
     .updateTable('clients')
     .set((eb) => ({
@@ -96,6 +102,7 @@ export async function updateClientSecret(db: Kysely<Database>, clientId: string,
       previous_secret_digest: change.previousSecretDigest,
       previous_secret_expires_at: change.previousSecretExpiresAt,
       revocation_epoch: change.revokeTokens ? eb('revocation_epoch', '+', 1) : eb.ref('revocation_epoch'),
+      epoch_revision: revision ?? eb.ref('epoch_revision'),
       updated_at: now,
     }))
     .where('id', '=', clientId)
@@ -106,12 +113,15 @@ export async function updateClientSecret(db: Kysely<Database>, clientId: string,
   return exists ? 'changed' : 'missing';
 }
 
+/** Call inside a transaction when disabling (the revision bump and the write land together). */
 export async function setClientDisabled(db: Kysely<Database>, clientId: string, disabled: boolean, now: number): Promise<boolean> {
+  const revision = disabled ? await bumpRevocationRevision(db) : undefined;
   const result = await db
     .updateTable('clients')
     .set((eb) => ({
       disabled: disabled ? 1 : 0,
       revocation_epoch: disabled ? eb('revocation_epoch', '+', 1) : eb.ref('revocation_epoch'),
+      epoch_revision: revision ?? eb.ref('epoch_revision'),
       updated_at: now,
     }))
     .where('id', '=', clientId)

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ConflictError } from '../../../core/errors.js';
 import { isUniqueViolation } from '../errors.js';
+import { bumpRevocationRevision } from './revisions.js';
 import type { SigningAlgorithm, SigningKey } from '../../../core/types.js';
 import type { Database, SigningKeysTable } from '../schema.js';
 
@@ -52,6 +53,7 @@ export async function activateKey(db: Kysely<Database>, key: SigningKey, now: nu
         created_at: key.createdAt,
         retired_at: null,
         withdrawn_at: null,
+        revision: 0,
       })
       .execute();
   } catch (error) {
@@ -60,10 +62,13 @@ export async function activateKey(db: Kysely<Database>, key: SigningKey, now: nu
   }
 }
 
+/** Call inside a transaction: the revision bump and the withdrawal land together. */
 export async function withdrawKey(db: Kysely<Database>, kid: string, now: number): Promise<'withdrawn' | 'active' | 'not_found'> {
-  const row = await db.selectFrom('signing_keys').select(['active']).where('kid', '=', kid).executeTakeFirst();
+  const row = await db.selectFrom('signing_keys').select(['active', 'withdrawn_at']).where('kid', '=', kid).executeTakeFirst();
   if (!row) return 'not_found';
   if (row.active) return 'active';
-  await db.updateTable('signing_keys').set({ withdrawn_at: now }).where('kid', '=', kid).where('active', '=', 0).where('withdrawn_at', 'is', null).execute();
+  if (row.withdrawn_at !== null) return 'withdrawn';
+  const revision = await bumpRevocationRevision(db);
+  await db.updateTable('signing_keys').set({ withdrawn_at: now, revision }).where('kid', '=', kid).where('active', '=', 0).execute();
   return 'withdrawn';
 }

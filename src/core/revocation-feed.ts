@@ -1,0 +1,36 @@
+import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import { OAuthError } from './errors.js';
+import type { RevocationChanges, RevocationStore } from './storage.js';
+
+export type RevocationFeedDeps = ClientAuthDeps & { revocations: Pick<RevocationStore, 'readChanges'> };
+
+/** Deny-list entries stay in the feed this long after their token's exp (clock skew). */
+const FEED_SKEW_SECONDS = 300;
+
+/**
+ * GET /oauth/revocations?since=N (docs/resource-server.md): the revocations after
+ * revision N, for the provider's resource servers, which follow it to reject revoked
+ * tokens within a second without introspecting each one. The caller authenticates with
+ * HTTP Basic as a client created with `--resource-server`.
+ */
+export async function handleRevocationFeedRequest(
+  request: { authorization: string | undefined; ip: string; query: string },
+  deps: RevocationFeedDeps,
+  now: number,
+): Promise<RevocationChanges> {
+  const query = new URLSearchParams(request.query);
+  if (query.has('client_secret') || query.has('client_id')) {
+    throw new OAuthError('invalid_request', 'client credentials must be sent with HTTP Basic, never in the URL');
+  }
+  const { client } = await authenticateClient(request, new Map(), deps, now);
+  if (!client.resourceServer) {
+    throw new OAuthError('unauthorized_client', 'only clients created with --resource-server may read the revocation feed', { status: 403 });
+  }
+  const values = query.getAll('since');
+  if (values.length > 1) throw new OAuthError('invalid_request', 'the "since" parameter is repeated');
+  const since = values[0] === undefined || values[0] === '' ? 0 : Number(values[0]);
+  if (!Number.isSafeInteger(since) || since < 0 || !/^\d+$/.test(values[0] ?? '0')) {
+    throw new OAuthError('invalid_request', 'the "since" parameter must be a non-negative integer revision');
+  }
+  return deps.revocations.readChanges(since, Math.floor(now / 1000) - FEED_SKEW_SECONDS);
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConflictError } from '../../src/core/errors.js';
+import type { NewClient } from '../../src/core/storage.js';
+import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { STORAGE_TARGETS } from '../helpers/postgres.js';
+
+const NOW_S = 1_800_000_000;
+
+for (const target of STORAGE_TARGETS) {
+  describe(`revocation feed contract (${target.name})`, { skip: target.skip }, () => {
+    let dir: string;
+    let storage: SqlStorage;
+    let cleanup: () => Promise<void>;
+    let tenantId: string;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'gatehouse-feed-'));
+      const created = await target.create(dir);
+      cleanup = created.cleanup;
+      storage = openSqlStorage(created.url);
+      await storage.migrate();
+      tenantId = (await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null })).id;
+    });
+    after(async () => {
+      await storage?.close();
+      await cleanup?.();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const newClient = (): NewClient => ({
+      id: `client-${randomBytes(6).toString('hex')}`,
+      tenantId,
+      name: 'c',
+      isPublic: false,
+      secretDigest: `d-${randomBytes(4).toString('hex')}`,
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      defaultScopes: [],
+      redirectUris: [],
+      accessTokenTtl: null,
+      resourceServer: false,
+    });
+    const revision = async () => (await storage.revocations.readChanges(Number.MAX_SAFE_INTEGER, 0)).revision;
+
+    it('starts at revision 0 with nothing revoked', async () => {
+      assert.deepEqual(await storage.revocations.readChanges(0, 0), { revision: 0, clients: [], tokens: [], withdrawn_keys: [] });
+    });
+
+    it('each revocation bumps the revision once and is listed after the revision before it only', async () => {
+      const client = await storage.clients.createClient(newClient());
+      const start = await revision();
+      await storage.revocations.revokeAccessToken({ jti: 'j1', clientId: client.id, expiresAt: NOW_S + 60 });
+      assert.equal(await revision(), start + 1);
+      await storage.clients.updateClientSecret(client.id, { expectedSecretDigest: client.secretDigest!, secretDigest: 'd2', previousSecretDigest: null, previousSecretExpiresAt: null, revokeTokens: true });
+      assert.equal(await revision(), start + 2);
+      const changes = await storage.revocations.readChanges(start, NOW_S);
+      assert.equal(changes.revision, start + 2);
+      assert.deepEqual(changes.tokens, [{ jti: 'j1', client_id: client.id, exp: NOW_S + 60 }]);
+      assert.deepEqual(changes.clients, [{ client_id: client.id, epoch: 1 }]);
+      const later = await storage.revocations.readChanges(start + 1, NOW_S);
+      assert.deepEqual(later.tokens, [], 'the token revocation is at or below since');
+      assert.deepEqual(later.clients, [{ client_id: client.id, epoch: 1 }]);
+    });
+
+    it('writes nothing that needs a revision when no token is revoked', async () => {
+      const client = await storage.clients.createClient(newClient());
+      const start = await revision();
+      await storage.clients.updateClientSecret(client.id, { expectedSecretDigest: client.secretDigest!, secretDigest: 'g', previousSecretDigest: client.secretDigest, previousSecretExpiresAt: 1, revokeTokens: false });
+      await storage.clients.setClientDisabled(client.id, false);
+      assert.equal(await revision(), start);
+    });
+
+    it('a rotation that loses its compare-and-set leaves the revision alone', async () => {
+      const client = await storage.clients.createClient(newClient());
+      const start = await revision();
+      await assert.rejects(
+        storage.clients.updateClientSecret(client.id, { expectedSecretDigest: 'stale', secretDigest: 'x', previousSecretDigest: null, previousSecretExpiresAt: null, revokeTokens: true }),
+        ConflictError,
+      );
+      assert.equal(await revision(), start);
+    });
+
+    it('leaves out deny-list entries of tokens expired before the cut-off', async () => {
+      const client = await storage.clients.createClient(newClient());
+      const start = await revision();
+      await storage.revocations.revokeAccessToken({ jti: 'old', clientId: client.id, expiresAt: NOW_S - 10 });
+      await storage.revocations.revokeAccessToken({ jti: 'fresh', clientId: client.id, expiresAt: NOW_S + 10 });
+      const changes = await storage.revocations.readChanges(start, NOW_S);
+      assert.deepEqual(changes.tokens.map((entry) => entry.jti), ['fresh']);
+      assert.equal(changes.revision, start + 2);
+    });
+
+    it('a follower polling while revocations are written concurrently misses none', async () => {
+      const client = await storage.clients.createClient(newClient());
+      let since = await revision();
+      const seen = new Set<string>();
+      const jtis = Array.from({ length: 40 }, (_, i) => `race-${i}-${randomBytes(3).toString('hex')}`);
+      let writing = true;
+      const writers = Promise.all(jtis.map((jti) => storage.revocations.revokeAccessToken({ jti, clientId: client.id, expiresAt: NOW_S + 60 }))).finally(() => {
+        writing = false;
+      });
+      while (writing) {
+        const changes = await storage.revocations.readChanges(since, NOW_S);
+        for (const entry of changes.tokens) seen.add(entry.jti);
+        since = changes.revision;
+      }
+      await writers;
+      const last = await storage.revocations.readChanges(since, NOW_S);
+      for (const entry of last.tokens) seen.add(entry.jti);
+      assert.deepEqual([...seen].filter((jti) => jti.startsWith('race-')).sort(), [...jtis].sort());
+    });
+  });
+}
