@@ -1,0 +1,69 @@
+import { BearerError } from './errors.js';
+import { nodeHeaders, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+
+/**
+ * The parts of Node's IncomingMessage the middleware reads (an Express request is one).
+ * Structural, so that resource/ needs neither express nor node:http.
+ */
+export interface NodeRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
+  url?: string;
+  /** Express: the URL before mounting stripped a prefix. */
+  originalUrl?: string;
+  accessToken?: AccessTokenClaims | null;
+}
+
+/** The parts of Node's ServerResponse the middleware writes. */
+export interface NodeResponseLike {
+  statusCode: number;
+  readonly headersSent: boolean;
+  setHeader(name: string, value: string): unknown;
+  end(chunk?: string): unknown;
+}
+
+export type NextFunction = (error?: unknown) => void;
+
+/**
+ * Connect/Express middleware: verifies the request's access token against
+ * `requirements`, sets `req.accessToken` and calls `next()`; on a BearerError it answers
+ * the request itself (status, `WWW-Authenticate`, `Cache-Control: no-store`, JSON body).
+ *
+ * ```ts
+ * app.get('/files/:id', requireToken(verifier, { scopes: ['documents:read'] }), handler);
+ * ```
+ */
+export function requireToken(verifier: Verifier, requirements: RouteRequirements = {}) {
+  return function gatehouseRequireToken(req: NodeRequestLike, res: NodeResponseLike, next: NextFunction): void {
+    if (requirements.queryToken) {
+      // RFC 6750 §2.3 / §5.3: a URL that may carry a token must not be cached or leak through Referer.
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+    }
+    verifier.verify({ headers: nodeHeaders(req.headers, req.rawHeaders), url: req.originalUrl ?? req.url ?? '/' }, requirements).then(
+      (claims) => {
+        req.accessToken = claims;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof BearerError) sendBearerError(res, error);
+        else next(error);
+      },
+    );
+  };
+}
+
+/** Writes a BearerError as the response (for hand-written handlers too). */
+export function sendBearerError(res: NodeResponseLike, error: BearerError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = JSON.stringify(error.toJSON());
+  res.statusCode = error.status;
+  res.setHeader('WWW-Authenticate', error.wwwAuthenticate);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+  res.end(body);
+}

@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BearerError } from './errors.js';
+import { nodeHeaders, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified access token's claims; null on public routes (set by gatehouseResource). */
+    accessToken: AccessTokenClaims | null;
+  }
+  interface FastifyContextConfig {
+    /** The route's access token requirements (gatehouseResource). Absent: a valid token is required. */
+    auth?: RouteRequirements;
+  }
+}
+
+export interface GatehouseResourceOptions {
+  verifier: Verifier;
+}
+
+/**
+ * Protects every route of the instance it is registered on (and of its children): a
+ * route without `config.auth` requires a valid access token with the default
+ * requirements (secure by default); `config: { auth: { public: true } }` opts out.
+ *
+ * ```ts
+ * await app.register(gatehouseResource, { verifier });
+ * app.get('/files/:id', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, handler);
+ * ```
+ *
+ * Unknown URLs still answer 404, not 401.
+ */
+export async function gatehouseResource(app: FastifyInstance, options: GatehouseResourceOptions): Promise<void> {
+  const { verifier } = options;
+  if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('gatehouseResource: the verifier option is required');
+  if (!app.hasRequestDecorator('accessToken')) app.decorateRequest('accessToken', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.accessToken = null;
+    if (request.is404) return;
+    const requirements = requirementsOf(request);
+    try {
+      request.accessToken = await verifier.verify({ headers: nodeHeaders(request.headers, request.raw.rawHeaders), url: request.url }, requirements);
+    } catch (error) {
+      if (!(error instanceof BearerError)) throw error;
+      return sendBearerError(reply, error);
+    }
+  });
+
+  // RFC 6750 §2.3 / §5.3: a URL carrying a token must not be cached or leak through Referer.
+  // Set late so that no handler can undo it, on every response of such a route.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.is404 && requirementsOf(request).queryToken) {
+      reply.header('cache-control', 'no-store');
+      reply.header('referrer-policy', 'no-referrer');
+    }
+    return payload;
+  });
+}
+
+// Hooks of this plugin apply to the instance that registers it, as with fastify-plugin
+// (which Gatehouse does not depend on).
+Object.assign(gatehouseResource, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: 'gatehouse-resource',
+});
+
+function requirementsOf(request: FastifyRequest): RouteRequirements {
+  return request.routeOptions.config?.auth ?? {};
+}
+
+function sendBearerError(reply: FastifyReply, error: BearerError): FastifyReply {
+  return reply
+    .code(error.status)
+    .header('www-authenticate', error.wwwAuthenticate)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(error.toJSON()));
+}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createVerifier, type Verifier } from '../../src/resource/index.js';
+import { basicAuth, createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { eventually, freePort } from './helpers.js';
+
+describe('gatehouse/resource against a real Gatehouse over HTTP', () => {
+  let t: TestGatehouse;
+  let issuer: string;
+  let client: TestClient;
+
+  before(async () => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      issuer = `http://127.0.0.1:${port}`;
+      t = await createTestGatehouse({ config: { issuer, port } });
+      try {
+        await t.app.listen({ port, host: '127.0.0.1' });
+        break;
+      } catch (error) {
+        await t.close();
+        if (attempt >= 3) throw error; // the port was taken meanwhile: try another
+      }
+    }
+    client = await createClient(t.gatehouse, { tenant: 'acme' });
+  });
+  after(() => t.close());
+
+  it('verifies a token Gatehouse minted, with keys found through its metadata', async () => {
+    const verifier = createVerifier({ issuer, audience: `${issuer}/api` });
+    const token = await getToken(t.app, client, { scope: 'documents:read documents:write' });
+    const claims = await verifier.verify(
+      { headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/files/1' },
+      { scopes: ['documents:read', 'documents:write'], tenant: 'header' },
+    );
+    assert.equal(claims.iss, issuer);
+    assert.equal(claims.client_id, client.clientId);
+    assert.equal(claims.tenant, 'acme');
+    assert.equal(claims.client_epoch, 0);
+    await assert.rejects(
+      verifier.verify({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'globex' }, url: '/files/1' }, { tenant: 'header' }),
+      { status: 403, code: 'insufficient_scope' },
+    );
+    await verifier.close();
+  });
+
+  it('picks up a signing-key rotation without a restart', async () => {
+    const verifier = createVerifier({ issuer, audience: `${issuer}/api` });
+    const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` }, url: '/' });
+    await verifier.verify(request(await getToken(t.app, client)));
+    await t.gatehouse.admin.rotateSigningKey();
+    const claims = await verifier.verify(request(await getToken(t.app, client)));
+    assert.equal(claims.client_id, client.clientId);
+    await verifier.close();
+  });
+
+  it('follows the revocation feed: an RFC 7009 revocation is refused within a second', async () => {
+    const rs = await createClient(t.gatehouse, { tenant: 'provider', name: 'Document API', resourceServer: true });
+    let verifier: Verifier | undefined;
+    try {
+      verifier = createVerifier({ issuer, audience: `${issuer}/api`, revocationFeed: { clientId: rs.clientId, clientSecret: rs.secret } });
+      await verifier.ready();
+      const token = await getToken(t.app, client);
+      const request = { headers: { authorization: `Bearer ${token}` }, url: '/' };
+      await verifier.verify(request);
+
+      const revoked = await postForm(t.app, '/oauth/revoke', { token }, { authorization: basicAuth(client.clientId, client.secret) });
+      assert.equal(revoked.statusCode, 200);
+      const v = verifier;
+      const elapsed = await eventually('the revocation to reach the verifier', () =>
+        v.verify(request).then(
+          () => false,
+          (error: { description?: string }) => error.description === 'the access token has been revoked',
+        ),
+      );
+      assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    } finally {
+      await verifier?.close();
+    }
+  });
+});
