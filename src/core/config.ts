@@ -95,6 +95,16 @@ export const configSchema = Type.Object({
     'GATEHOUSE_TRUST_PROXY',
     'Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (per-address throttling behind a proxy needs it): a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`; also `loopback`, `linklocal`, `uniquelocal`), or a number of hops (`1`: trust the immediate peer, whoever it is — only safe when the server is reachable solely through the proxy; prefer addresses). Empty (the default) trusts no proxy. `true` is refused: trusting every `X-Forwarded-For` lets any client forge its address.',
   ),
+  demoApi: setting(
+    Type.Boolean({ default: true }),
+    'GATEHOUSE_DEMO_API',
+    'Serve the demo document API (`/api/tenants`, `/api/files`, public links under `/files/`), protected by `gatehouse/resource`: the example to try first. `false` removes those routes.',
+  ),
+  demoMaxUploadBytes: setting(
+    Type.Integer({ minimum: 1, default: 10_485_760 }),
+    'GATEHOUSE_DEMO_MAX_UPLOAD_BYTES',
+    'Largest file the demo API accepts, in bytes (default 10 MiB); a larger upload gets 413 and leaves nothing behind.',
+  ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
     'GATEHOUSE_LOG_LEVEL',

@@ -87,3 +87,17 @@ export interface ScopeDefinition {
   name: string;
   description: string;
 }
+
+/** A file of the demo document API (src/demo). Its bytes are stored outside the database. */
+export interface StoredFile {
+  id: string;
+  tenantId: string;
+  /** The file name given at upload (sanitized: no path, no control characters). */
+  name: string;
+  /** Bytes. */
+  size: number;
+  contentType: string;
+  createdAt: number;
+  /** The unguessable id of the public download link; null while the file is not published. */
+  publicId: string | null;
+}

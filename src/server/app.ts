@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { demoApi } from '../demo/routes.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
+import { createInProcessVerifier } from './resource-adapters.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -51,5 +53,16 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(oauthRoutes, { gatehouse });
   await app.register(wellKnownRoutes, { gatehouse });
   await app.register(healthRoutes, { gatehouse });
+  if (config.demoApi) {
+    const verifier = createInProcessVerifier({
+      config,
+      keys: gatehouse.keys,
+      revocations: gatehouse.storage.revocations,
+      onError: (error) => app.log.warn({ err: error }, 'demo API: reading signing keys or the revocation feed failed'),
+    });
+    app.addHook('onClose', () => verifier.close());
+    // Encapsulated: its token check and multipart parser stay off the OAuth routes.
+    await app.register(demoApi, { gatehouse, verifier });
+  }
   return app;
 }

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError 
 import type { Storage } from '../../core/storage.js';
 import { migrationProvider } from './migrations/index.js';
 import * as clients from './repositories/clients.js';
+import * as files from './repositories/files.js';
 import * as keys from './repositories/keys.js';
 import * as revocations from './repositories/revocations.js';
 import * as scopes from './repositories/scopes.js';
@@ -157,6 +158,17 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
       pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
       readChanges: (since, notExpiredBefore) => revocations.readChanges(db, since, notExpiredBefore),
+    }),
+    files: guarded({
+      createFile: (tenantId, input) => files.createFile(db, tenantId, input, clock()),
+      findFile: (tenantId, id) => files.findFile(db, tenantId, id),
+      listFiles: (tenantId) => files.listFiles(db, tenantId),
+      deleteFile: (tenantId, id) => files.deleteFile(db, tenantId, id),
+      publishFile: (tenantId, id, publicId) => files.publishFile(db, tenantId, id, publicId),
+      unpublishFile: (tenantId, id) => files.unpublishFile(db, tenantId, id),
+    }),
+    publishedFiles: guarded({
+      findPublishedFile: (publicId) => files.findPublishedFile(db, publicId),
     }),
     ...guarded({
       ping: async () => {

@@ -70,6 +70,18 @@ export interface RevokedAccessTokensTable {
   revision: number;
 }
 
+/** The demo document API's files (src/demo); the bytes are under the data directory. */
+export interface DemoFilesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  size: number;
+  content_type: string;
+  created_at: number;
+  /** The unguessable id of the file's public download link; null while unpublished. */
+  public_id: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   clients: ClientsTable;
@@ -78,4 +90,5 @@ export interface Database {
   revoked_access_tokens: RevokedAccessTokensTable;
   settings: SettingsTable;
   counters: CountersTable;
+  demo_files: DemoFilesTable;
 }

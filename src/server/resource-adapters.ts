@@ -1,0 +1,57 @@
+/**
+ * gatehouse/resource inside `gatehouse serve`: the verifier of the demo API reads the
+ * signing keys and the revocation feed straight from this server's KeyRing and store
+ * instead of over HTTP, with the same semantics (docs/resource-server.md).
+ */
+import type { Config } from '../core/config.js';
+import type { KeyRing } from '../core/keys.js';
+import type { RevocationStore } from '../core/storage.js';
+import { createVerifier, type KeySource, type RevocationSource, type Verifier } from '../resource/index.js';
+
+/** Revoked token entries are kept this long after their `exp` (the verifiers' clock skew). */
+const FEED_SKEW_SECONDS = 300;
+
+/** The published signing keys of this server (a withdrawn key leaves them within keyRefreshInterval). */
+export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey'>): KeySource {
+  return {
+    async getKey(kid) {
+      const key = await keys.verificationKey(kid);
+      return key && { key: key.publicKey, alg: key.alg };
+    },
+  };
+}
+
+/** The revocation feed read from the store: what `GET /oauth/revocations?since=` answers. */
+export function storeRevocationSource(revocations: Pick<RevocationStore, 'readChanges'>, clock: () => number = Date.now): RevocationSource {
+  return {
+    fetchChanges: (since) => revocations.readChanges(since, Math.floor(clock() / 1000) - FEED_SKEW_SECONDS),
+  };
+}
+
+export interface InProcessVerifierDeps {
+  config: Pick<Config, 'issuer' | 'audience'>;
+  keys: Pick<KeyRing, 'verificationKey'>;
+  revocations: Pick<RevocationStore, 'readChanges'>;
+  /** Told about failed key loads and feed polls (at most one report every 10 s). */
+  onError?: (error: unknown) => void;
+}
+
+const ERROR_REPORT_INTERVAL_MS = 10_000;
+
+/** A verifier for the tokens this server issues; it polls the store's revocation feed until closed. */
+export function createInProcessVerifier(deps: InProcessVerifierDeps): Verifier {
+  let lastReport = -Infinity;
+  const onError = (error: unknown) => {
+    // While the database is down the feed fails every poll: one line every 10 s is enough.
+    if (!deps.onError || Date.now() - lastReport < ERROR_REPORT_INTERVAL_MS) return;
+    lastReport = Date.now();
+    deps.onError(error);
+  };
+  return createVerifier({
+    issuer: deps.config.issuer,
+    audience: deps.config.audience,
+    keys: keyRingKeySource(deps.keys),
+    revocations: storeRevocationSource(deps.revocations),
+    onError,
+  });
+}
