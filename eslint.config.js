@@ -41,6 +41,9 @@ export default tseslint.config(
     { group: ['node:*'], message: 'client/ runs in browsers and edge runtimes: web APIs only' },
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**'], message: 'client/ must not import the server, the store or core' },
   ]),
+  layer(['src/demo/**'], [
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', 'kysely', 'pg', 'better-sqlite3'], message: 'demo/ is an example API: it uses gatehouse/resource and the storage interfaces of core/, nothing else' },
+  ]),
   layer(['src/cli/**'], [
     { group: ['kysely', 'pg', 'better-sqlite3', 'fastify'], message: 'cli/ owns no logic: call the services in core/ through server/context' },
   ]),

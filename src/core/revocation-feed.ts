@@ -4,8 +4,16 @@ import type { RevocationChanges, RevocationStore } from './storage.js';
 
 export type RevocationFeedDeps = ClientAuthDeps & { revocations: Pick<RevocationStore, 'readChanges'> };
 
-/** Deny-list entries stay in the feed this long after their token's exp (clock skew). */
-const FEED_SKEW_SECONDS = 300;
+/**
+ * Deny-list entries outlive their token's exp by this much (clock skew between nodes):
+ * in the database, in the feed and in the verifiers.
+ */
+export const REVOCATION_SKEW_SECONDS = 300;
+
+/** The feed from `since`, leaving out entries whose token expired more than the skew ago. */
+export function readRevocationChanges(revocations: Pick<RevocationStore, 'readChanges'>, since: number, now: number): Promise<RevocationChanges> {
+  return revocations.readChanges(since, Math.floor(now / 1000) - REVOCATION_SKEW_SECONDS);
+}
 
 /**
  * GET /oauth/revocations?since=N (docs/resource-server.md): the revocations after
@@ -32,5 +40,5 @@ export async function handleRevocationFeedRequest(
   if (!Number.isSafeInteger(since) || since < 0 || !/^\d+$/.test(values[0] ?? '0')) {
     throw new OAuthError('invalid_request', 'the "since" parameter must be a non-negative integer revision');
   }
-  return deps.revocations.readChanges(since, Math.floor(now / 1000) - FEED_SKEW_SECONDS);
+  return readRevocationChanges(deps.revocations, since, now);
 }

@@ -5,11 +5,10 @@
  */
 import type { Config } from '../core/config.js';
 import type { KeyRing } from '../core/keys.js';
+import { readRevocationChanges } from '../core/revocation-feed.js';
 import type { RevocationStore } from '../core/storage.js';
 import { createVerifier, type KeySource, type RevocationSource, type Verifier } from '../resource/index.js';
 
-/** Revoked token entries are kept this long after their `exp` (the verifiers' clock skew). */
-const FEED_SKEW_SECONDS = 300;
 
 /** The published signing keys of this server (a withdrawn key leaves them within keyRefreshInterval). */
 export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey'>): KeySource {
@@ -24,7 +23,7 @@ export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey'>): KeySou
 /** The revocation feed read from the store: what `GET /oauth/revocations?since=` answers. */
 export function storeRevocationSource(revocations: Pick<RevocationStore, 'readChanges'>, clock: () => number = Date.now): RevocationSource {
   return {
-    fetchChanges: (since) => revocations.readChanges(since, Math.floor(clock() / 1000) - FEED_SKEW_SECONDS),
+    fetchChanges: (since) => readRevocationChanges(revocations, since, clock()),
   };
 }
 

@@ -1,10 +1,9 @@
+import { REVOCATION_SKEW_SECONDS } from '../core/revocation-feed.js';
 import type { RevocationStore } from '../core/storage.js';
 
-/**
- * Deny-list entries are kept this long past the token's `exp`: a server process whose
- * clock runs behind may still accept the token until then.
- */
-export const REVOCATION_SKEW_SECONDS = 300;
+// Deny-list entries are kept this long past the token's `exp`: a server process whose
+// clock runs behind may still accept the token until then.
+export { REVOCATION_SKEW_SECONDS };
 
 /** Deletes deny-list entries whose token expired more than the clock skew ago; returns how many. */
 export function pruneExpiredRevocations(revocations: Pick<RevocationStore, 'pruneRevokedAccessTokens'>, nowMs: number): Promise<number> {
