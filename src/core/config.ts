@@ -96,9 +96,9 @@ export const configSchema = Type.Object({
     'Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (per-address throttling behind a proxy needs it): a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`; also `loopback`, `linklocal`, `uniquelocal`), or a number of hops (`1`: trust the immediate peer, whoever it is — only safe when the server is reachable solely through the proxy; prefer addresses). Empty (the default) trusts no proxy. `true` is refused: trusting every `X-Forwarded-For` lets any client forge its address.',
   ),
   demoApi: setting(
-    Type.Boolean({ default: true }),
+    Type.Optional(Type.Boolean()),
     'GATEHOUSE_DEMO_API',
-    'Serve the demo document API (`/api/tenants`, `/api/files`, public links under `/files/`), protected by `gatehouse/resource`: the example to try first. `false` removes those routes.',
+    'Serve the demo document API (`/api/tenants`, `/api/files`, public links under `/files/`), protected by `gatehouse/resource`: the example to try first. Defaults to on when the issuer is on loopback (development) and off otherwise, so a production server never hosts uploads by accident; `true`/`false` decide explicitly.',
   ),
   demoMaxUploadBytes: setting(
     Type.Integer({ minimum: 1, default: 10_485_760 }),
@@ -164,6 +164,7 @@ export function loadConfig(input: ConfigInput = {}): Config {
   config.issuer = normaliseIssuer(config.issuer);
   config.trustProxy = normaliseTrustProxy(config.trustProxy);
   if (!config.audience) config.audience = `${config.issuer}/api`;
+  config.demoApi ??= isLoopbackIssuer(config.issuer);
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(`invalid configuration: accessTokenTtl (${config.accessTokenTtl}s) exceeds maxAccessTokenTtl (${config.maxAccessTokenTtl}s)`);
   }
@@ -237,4 +238,10 @@ function normaliseTrustProxy(value: string): string {
     );
   }
   return entries.join(',');
+}
+
+/** Whether the issuer's host is a loopback address (a development setup). */
+export function isLoopbackIssuer(issuer: string): boolean {
+  const host = new URL(issuer).hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -36,8 +36,9 @@ export async function handleRevocationFeedRequest(
   }
   const values = query.getAll('since');
   if (values.length > 1) throw new OAuthError('invalid_request', 'the "since" parameter is repeated');
-  const since = values[0] === undefined || values[0] === '' ? 0 : Number(values[0]);
-  if (!Number.isSafeInteger(since) || since < 0 || !/^\d+$/.test(values[0] ?? '0')) {
+  const raw = values[0] === undefined || values[0] === '' ? '0' : values[0];
+  const since = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(since)) {
     throw new OAuthError('invalid_request', 'the "since" parameter must be a non-negative integer revision');
   }
   return readRevocationChanges(deps.revocations, since, now);

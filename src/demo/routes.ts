@@ -162,7 +162,9 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
 
   app.get<IdParams>('/api/files/:id', { config: { auth: READ } }, async (request) => toJson((await fileOf(request)).file));
 
-  app.get<IdParams>('/api/files/:id/content', { config: { auth: { ...READ, queryToken: true } } }, async (request, reply) => {
+  // A link a browser follows (`?access_token=`) cannot carry X-Tenant: the token's tenant
+  // decides here, and an X-Tenant that is sent must still agree with it.
+  app.get<IdParams>('/api/files/:id/content', { config: { auth: { ...READ, tenant: 'token', queryToken: true } } }, async (request, reply) => {
     const { file } = await fileOf(request);
     return sendContent(request, reply, file, await bytes.open(file.id));
   });

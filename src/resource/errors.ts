@@ -5,10 +5,13 @@
  * same way.
  */
 
-/** RFC 6750 §3.1 error codes. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/**
+ * RFC 6750 §3.1 error codes, plus `temporarily_unavailable` (503, RFC 6749 §4.1.2.1's
+ * term) when the verifier cannot vouch for any token: its revocation state is stale.
+ */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
-export type BearerErrorStatus = 400 | 401 | 403;
+export type BearerErrorStatus = 400 | 401 | 403 | 503;
 
 export interface BearerErrorOptions {
   /** The protection space (RFC 7235 §2.2) named in the challenge. */
@@ -21,12 +24,15 @@ export interface BearerErrorOptions {
   scope?: readonly string[];
   /** Internal detail for logs; never sent. */
   cause?: unknown;
+  /** For 503: seconds after which to retry (sent as Retry-After). */
+  retryAfter?: number;
 }
 
 const STATUS: Record<BearerErrorCode, BearerErrorStatus> = {
   invalid_request: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  temporarily_unavailable: 503,
 };
 
 /** The JSON body sent with a Bearer error (RFC 6749 §5.2 shape, plus a `message` copy). */
@@ -46,6 +52,8 @@ export class BearerError extends Error {
   readonly realm: string;
   /** The exact `WWW-Authenticate` header value (RFC 6750 §3). */
   readonly wwwAuthenticate: string;
+  /** Seconds to wait before retrying (503 only). */
+  readonly retryAfter: number | undefined;
 
   constructor(options: BearerErrorOptions) {
     const description = sanitizeDescription(options.description);
@@ -56,6 +64,7 @@ export class BearerError extends Error {
     this.description = description;
     this.scope = options.scope && options.scope.length > 0 ? [...options.scope] : undefined;
     this.realm = options.realm;
+    this.retryAfter = options.retryAfter;
     this.wwwAuthenticate = challenge(this);
   }
 
@@ -76,7 +85,8 @@ export class BearerError extends Error {
  */
 function challenge(error: BearerError): string {
   const parts = [`realm=${quoteRealm(error.realm)}`];
-  if (error.code !== undefined) {
+  // A 503 is no statement about the token: the challenge carries no error attribute.
+  if (error.code !== undefined && error.code !== 'temporarily_unavailable') {
     parts.push(`error="${error.code}"`);
     if (error.description) parts.push(`error_description="${error.description}"`);
     if (error.scope) {

@@ -62,6 +62,7 @@ export function sendBearerError(res: NodeResponseLike, error: BearerError): void
   const body = JSON.stringify(error.toJSON());
   res.statusCode = error.status;
   res.setHeader('WWW-Authenticate', error.wwwAuthenticate);
+  if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', String(Buffer.byteLength(body)));

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BearerError } from './errors.js';
-import { nodeHeaders, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders, validateRequirements, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +33,11 @@ export async function gatehouseResource(app: FastifyInstance, options: Gatehouse
   const { verifier } = options;
   if (!verifier || typeof verifier.verify !== 'function') throw new TypeError('gatehouseResource: the verifier option is required');
   if (!app.hasRequestDecorator('accessToken')) app.decorateRequest('accessToken', null);
+  // A misconfigured route fails at startup, not on its first request.
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: RouteRequirements } | undefined)?.auth;
+    if (auth !== undefined) validateRequirements(auth);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     request.accessToken = null;
@@ -69,6 +74,7 @@ function requirementsOf(request: FastifyRequest): RouteRequirements {
 }
 
 function sendBearerError(reply: FastifyReply, error: BearerError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   return reply
     .code(error.status)
     .header('www-authenticate', error.wwwAuthenticate)

@@ -3,7 +3,7 @@
  * (docs/resource-server.md). Framework-free core (`createVerifier`), a Fastify plugin and
  * a connect/Express middleware.
  */
-export { createVerifier } from './verifier.js';
+export { createVerifier, validateRequirements } from './verifier.js';
 export type { AccessTokenClaims, HeadersLike, RouteRequirements, TenantRequirement, VerifiableRequest, Verifier, VerifierOptions } from './verifier.js';
 export { BearerError } from './errors.js';
 export type { BearerErrorBody, BearerErrorCode, BearerErrorOptions, BearerErrorStatus } from './errors.js';

@@ -24,6 +24,8 @@ export interface RemoteKeySourceOptions {
   refetchInterval?: number;
   /** Bound on each HTTP request, in ms. Default 5 000. */
   timeout?: number;
+  /** Age after which the JWKS is re-read in the background, in ms. Default 300 000. */
+  maxAge?: number;
   /** Milliseconds since the epoch; defaults to Date.now. */
   clock?: () => number;
   /** Told about every failed fetch (the source itself keeps serving cached keys). */
@@ -57,10 +59,13 @@ export function remoteKeySource(options: RemoteKeySourceOptions): RemoteKeySourc
   let keys = new Map<string, VerificationKey>();
   let jwksUri: string | undefined;
   let lastAttempt: number | undefined;
+  let lastSuccess: number | undefined;
   let inFlight: Promise<void> | undefined;
+  const maxAge = options.maxAge ?? 300_000;
 
   const getJson = async (url: string, what: string): Promise<unknown> => {
-    const response = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeout) });
+    // no-cache: a refetch must reach the issuer, not a proxy's copy from before a rotation.
+    const response = await doFetch(url, { headers: { accept: 'application/json', 'cache-control': 'no-cache' }, signal: AbortSignal.timeout(timeout) });
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       throw new Error(`${what} at ${url} answered HTTP ${response.status}`);
@@ -101,6 +106,7 @@ export function remoteKeySource(options: RemoteKeySourceOptions): RemoteKeySourc
     jwksUri = uri;
     if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new Error(`the JWKS at ${uri} has no "keys" array`);
     keys = await importJwks(jwks.keys);
+    lastSuccess = clock();
   };
 
   const fetchNow = (): Promise<void> => {
@@ -115,6 +121,11 @@ export function remoteKeySource(options: RemoteKeySourceOptions): RemoteKeySourc
   return {
     async getKey(kid) {
       const cached = keys.get(kid);
+      // Re-read a JWKS older than maxAge in the background, so a key the issuer stopped
+      // publishing (withdrawn) stops verifying even without an unknown kid to trigger it.
+      if (lastSuccess !== undefined && !inFlight && clock() - lastSuccess > maxAge && clock() - (lastAttempt ?? 0) >= refetchInterval) {
+        fetchNow().catch((error: unknown) => options.onError?.(error));
+      }
       if (cached) return cached;
       if (!inFlight && lastAttempt !== undefined && clock() - lastAttempt < refetchInterval) return undefined;
       try {

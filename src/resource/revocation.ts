@@ -109,6 +109,8 @@ export interface RevocationFollowerOptions {
   clock?: () => number;
   /** Told about every failed poll; the follower keeps its state and retries at the next tick. */
   onError?: (error: unknown) => void;
+  /** Bound on one poll, in ms (a hung source must not stop the follower). Default 5 000. */
+  pollTimeout?: number;
 }
 
 /** A revoked `jti` is forgotten this long after its `exp` (the verifiers' clock tolerance is far below). */
@@ -140,12 +142,15 @@ export class RevocationFollower {
   #resolveReady!: () => void;
   #rejectReady!: (error: Error) => void;
   #isReady = false;
+  #lastSuccessAt: number | undefined;
+  readonly #pollTimeout: number;
 
   constructor(options: RevocationFollowerOptions) {
     this.#source = options.source;
     this.#pollInterval = options.pollInterval ?? 500;
     this.#clock = options.clock ?? Date.now;
     this.#onError = options.onError;
+    this.#pollTimeout = options.pollTimeout ?? 5000;
     if (!(this.#pollInterval > 0)) throw new TypeError('pollInterval must be a positive number of milliseconds');
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -186,10 +191,26 @@ export class RevocationFollower {
     return this.#firstAttempt ?? Promise.resolve();
   }
 
-  /** Polls once now, outside the timer; rejects when the poll fails. */
+  /** When the last poll succeeded (epoch ms), or undefined before the first success. */
+  get lastSuccessAt(): number | undefined {
+    return this.#lastSuccessAt;
+  }
+
+  /** Polls once now, outside the timer; rejects when the poll fails or takes longer than pollTimeout. */
   async poll(): Promise<void> {
-    const changes = parseChanges(await this.#source.fetchChanges(this.#since));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the revocation feed did not answer within ${this.#pollTimeout} ms`)), this.#pollTimeout);
+    });
+    let fetched: RevocationChanges;
+    try {
+      fetched = await Promise.race([this.#source.fetchChanges(this.#since), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const changes = parseChanges(fetched);
     this.#apply(changes);
+    this.#lastSuccessAt = this.#clock();
     if (!this.#isReady) {
       this.#isReady = true;
       this.#resolveReady();

@@ -72,6 +72,14 @@ export interface VerifierOptions {
   /** Told about failed JWKS fetches and failed feed polls (verification goes on meanwhile). */
   onError?: (error: unknown) => void;
   /**
+   * How old (ms) the revocation state may be before the verifier stops vouching for any
+   * token: requests then get 503 `temporarily_unavailable` with Retry-After until the feed
+   * answers again. A feed that never answered (wrong credentials, unreachable issuer) counts
+   * as stale at once, so a misconfiguration is loud. Default 30 000; `Infinity` keeps
+   * accepting tokens on the last known state, however old. Only with a revocation source.
+   */
+  maxStaleness?: number;
+  /**
    * How many verified tokens to remember (default 10 000; 0 turns the cache off). A
    * token seen before skips the signature check; expiry and revocation are still checked
    * on every request.
@@ -114,14 +122,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const realm = options.realm ?? issuer;
   const clock = options.clock ?? Date.now;
   const clockTolerance = options.clockTolerance ?? 5;
-  const keys = options.keys ?? remoteKeySource({ issuer, fetch: options.fetch, clock, onError: options.onError });
+  // Revoked jtis are kept 300 s past exp; a larger tolerance would let them back in.
+  if (!(clockTolerance >= 0 && clockTolerance <= 300)) throw new TypeError('createVerifier: clockTolerance must be between 0 and 300 seconds');
+  const maxStaleness = options.maxStaleness ?? 30_000;
+  const onError = options.onError ?? defaultErrorReporter();
+  const keys = options.keys ?? remoteKeySource({ issuer, fetch: options.fetch, clock, onError });
   const source =
     options.revocations ??
     (options.revocationFeed
       ? remoteRevocationSource({ issuer, clientId: options.revocationFeed.clientId, clientSecret: options.revocationFeed.clientSecret, fetch: options.fetch })
       : undefined);
   const follower = source
-    ? new RevocationFollower({ source, pollInterval: options.revocationFeed?.pollInterval ?? options.pollInterval, clock, onError: options.onError })
+    ? new RevocationFollower({ source, pollInterval: options.revocationFeed?.pollInterval ?? options.pollInterval, clock, onError })
     : undefined;
   follower?.start();
 
@@ -136,6 +148,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cacheSize = options.cacheSize ?? 10_000;
   const verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
 
+  /** The revocation state must be fresh enough to vouch for a token (see maxStaleness). */
+  async function checkRevocationState(): Promise<void> {
+    if (!follower) return;
+    await follower.firstAttempt();
+    if (maxStaleness === Infinity) return; // the operator chose availability over freshness
+    const last = follower.lastSuccessAt;
+    if (last === undefined || clock() - last > maxStaleness) {
+      throw new BearerError({
+        realm,
+        code: 'temporarily_unavailable',
+        description: 'the revocation state of this API is out of date, so no token can be accepted; retry later',
+        retryAfter: 5,
+      });
+    }
+  }
+
   async function verifyToken(token: string): Promise<AccessTokenClaims> {
     const hit = cacheSize > 0 ? verified.get(token) : undefined;
     if (hit) {
@@ -143,18 +171,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
         verified.delete(token);
         throw invalidToken('the access token has expired');
       }
-      if (follower) {
-        await follower.firstAttempt();
-        if (follower.isRevoked(hit.claims, hit.kid)) throw invalidToken('the access token has been revoked');
+      // The key may have been withdrawn (or no longer be published) since.
+      if (!(await keys.getKey(hit.kid).catch(() => undefined))) {
+        verified.delete(token);
+        throw invalidToken('the access token is signed with an unknown key');
       }
-      return hit.claims;
+      await checkRevocationState();
+      if (follower?.isRevoked(hit.claims, hit.kid)) throw invalidToken('the access token has been revoked');
+      return copyClaims(hit.claims);
     }
     const claims = await verifyTokenFully(token);
     if (cacheSize > 0) {
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
       verified.set(token, { claims, kid: decodeProtectedHeader(token).kid as string });
     }
-    return claims;
+    // Callers get their own copy: mutating it must not change what the next request sees.
+    return copyClaims(claims);
   }
 
   async function verifyTokenFully(token: string): Promise<AccessTokenClaims> {
@@ -198,14 +230,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     if (!hasClaimTypes(payload)) throw invalidToken('the access token claims are malformed');
 
-    if (follower) {
-      await follower.firstAttempt();
-      if (follower.isRevoked(payload, header.kid)) throw invalidToken('the access token has been revoked');
-    }
+    await checkRevocationState();
+    if (follower?.isRevoked(payload, header.kid)) throw invalidToken('the access token has been revoked');
     return payload;
   }
 
   async function verify(request: VerifiableRequest, requirements: RouteRequirements = {}): Promise<AccessTokenClaims | null> {
+    validateRequirements(requirements);
     if (requirements.public) return null;
     const token = extractToken(request, requirements, fail);
     const claims = await verifyToken(token);
@@ -222,13 +253,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const tenant = requirements.tenant ?? 'token';
     if (tenant === 'token' || tenant === 'header') {
       if (claims.tenant === undefined) throw fail('insufficient_scope', 'a tenant-free token can only reach tenant-free routes');
-    }
-    if (tenant === 'header') {
+      // 'header' requires X-Tenant; 'token' takes the tenant from the token, but an
+      // X-Tenant that is sent must still agree with it.
       const values = headerValues(request.headers, 'x-tenant');
       if (values.length > 1) throw fail('insufficient_scope', 'the X-Tenant header must name exactly one tenant');
       const named = values[0]?.trim() ?? '';
-      if (named === '') throw fail('insufficient_scope', 'the X-Tenant header is required');
-      if (named !== claims.tenant) {
+      if (named === '' && tenant === 'header') throw fail('insufficient_scope', 'the X-Tenant header is required');
+      if (named !== '' && named !== claims.tenant) {
         // Only a plain slug is named back; anything else could be crafted to mislead whoever reads the error.
         throw fail('insufficient_scope', PRINTABLE_TENANT.test(named) ? `the access token is not valid for tenant ${named}` : 'the access token is not valid for the tenant named in X-Tenant');
       }
@@ -372,4 +403,36 @@ export function nodeHeaders(headers: Record<string, string | string[] | undefine
     if (rawHeaders[i]!.toLowerCase() === 'authorization') authorization.push(rawHeaders[i + 1]!);
   }
   return authorization.length <= 1 ? headers : { ...headers, authorization };
+}
+
+const TENANT_REQUIREMENTS = new Set(['token', 'header', 'free']);
+
+/**
+ * Refuses requirements that would silently weaken the check (a misspelt tenant mode, a
+ * scope string instead of a list). Throws TypeError: a programming error, not a request's.
+ * The Fastify plugin runs it for every route at registration, so it fails at startup.
+ */
+export function validateRequirements(requirements: RouteRequirements): void {
+  if (requirements === null || typeof requirements !== 'object') throw new TypeError('route requirements must be an object');
+  const { scopes, tenant, queryToken } = requirements;
+  if (scopes !== undefined && (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== 'string' || scope === ''))) {
+    throw new TypeError('route requirements: scopes must be an array of scope names');
+  }
+  if (tenant !== undefined && !TENANT_REQUIREMENTS.has(tenant)) throw new TypeError(`route requirements: tenant must be 'token', 'header' or 'free', not ${JSON.stringify(tenant)}`);
+  if (queryToken !== undefined && typeof queryToken !== 'boolean') throw new TypeError('route requirements: queryToken must be a boolean');
+  if (requirements.public !== undefined && typeof requirements.public !== 'boolean') throw new TypeError('route requirements: public must be a boolean');
+}
+
+function copyClaims(claims: AccessTokenClaims): AccessTokenClaims {
+  return Array.isArray(claims.aud) ? { ...claims, aud: [...claims.aud] } : { ...claims };
+}
+
+/** Without an onError option, problems go to stderr, at most once a minute. */
+function defaultErrorReporter(): (error: unknown) => void {
+  let last = -Infinity;
+  return (error) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    console.warn(`gatehouse/resource: ${error instanceof Error ? error.message : String(error)}`);
+  };
 }

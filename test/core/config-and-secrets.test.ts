@@ -32,6 +32,13 @@ describe('configuration', () => {
     assert.equal(config.masterKeyFile, '/var/lib/gh/master.key');
   });
 
+  it('serves the demo API by default on loopback only, unless told otherwise', () => {
+    assert.equal(loadConfig().demoApi, true);
+    assert.equal(loadConfig({ issuer: 'https://auth.example.com' }).demoApi, false);
+    assert.equal(loadConfig({ issuer: 'https://auth.example.com', demoApi: true }).demoApi, true);
+    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_API: 'false' })).demoApi, false);
+  });
+
   it('normalises the issuer and refuses one with a query or fragment (RFC 8414 §2)', () => {
     assert.equal(loadConfig({ issuer: 'https://auth.example.com/' }).issuer, 'https://auth.example.com');
     assert.throws(() => loadConfig({ issuer: 'https://auth.example.com/?x=1' }), ValidationError);

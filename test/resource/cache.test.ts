@@ -6,15 +6,22 @@ import { AUDIENCE, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySour
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/api/files' });
 
 describe('the verified-token cache', () => {
-  it('checks the signature once per token, and expiry on every request', async () => {
+  it('checks the signature once per token, and expiry and the key on every request', async () => {
     const key = await generateTestKey();
-    const keys = staticKeySource([key]);
+    const impostor = await generateTestKey('ES256', key.kid);
+    const published = [key];
+    const keys = staticKeySource(published);
     let now = Date.now();
     const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys, clock: () => now, clockTolerance: 0 });
     const token = await signToken(key, { exp: nowSeconds() + 60 });
     await verifier.verify(request(token));
+    // Same kid, another key: a full verification would now fail; the cached result stands.
+    published[0] = impostor;
     await verifier.verify(request(token));
-    assert.equal(keys.lookups.length, 1, 'the second request reused the verified result');
+    // The key leaves the issuer's JWKS (withdrawn): the cached token goes with it.
+    published.length = 0;
+    await assert.rejects(verifier.verify(request(token)), (error: unknown) => error instanceof BearerError && /unknown key/.test(error.description));
+    published.push(key);
     now += 61_000;
     await assert.rejects(verifier.verify(request(token)), (error: unknown) => error instanceof BearerError && error.status === 401 && /expired/.test(error.description));
   });
@@ -47,6 +54,18 @@ describe('the verified-token cache', () => {
     } finally {
       await verifier.close();
     }
+  });
+
+  it('hands every caller its own copy of the claims', async () => {
+    const key = await generateTestKey();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]) });
+    const token = await signToken(key, { scope: 'documents:read' });
+    const first = await verifier.verify(request(token));
+    (first as { tenant?: string }).tenant = 'beta';
+    (first as { scope?: string }).scope = 'admin';
+    const second = await verifier.verify(request(token));
+    assert.equal(second.tenant, 'acme');
+    assert.equal(second.scope, 'documents:read');
   });
 
   it('can be turned off', async () => {

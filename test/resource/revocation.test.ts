@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../src/resource/index.js';
+import { BearerError, createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../src/resource/index.js';
 import { AUDIENCE, ISSUER, eventually, generateTestKey, nowSeconds, sendJson, signToken, sleep, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
 
 /**
@@ -182,14 +182,49 @@ describe('createVerifier with a revocation source', () => {
     await verifier.close();
   });
 
-  it('keeps verifying (with the last state) while the feed is down', async () => {
+  it('keeps verifying with the last state through a short feed outage, then answers 503 once the state is stale', async () => {
+    const feed = new FakeFeed();
+    const errors: unknown[] = [];
+    let now = Date.now();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: feed, pollInterval: 20, maxStaleness: 10_000, clock: () => now, onError: (error) => errors.push(error) });
+    try {
+      await verifier.ready();
+      const request = { headers: { authorization: `Bearer ${await signToken(key)}` }, url: '/' };
+      feed.failing = true;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.equal((await verifier.verify(request)).client_id, 'client-1', 'a few failed polls: the last state still vouches');
+      assert.ok(errors.length >= 1, 'the failures are reported');
+      now += 10_001;
+      await assert.rejects(verifier.verify(request), (error: unknown) => error instanceof BearerError && error.status === 503 && error.retryAfter === 5 && error.code === 'temporarily_unavailable');
+      feed.failing = false;
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.equal((await verifier.verify(request)).client_id, 'client-1', 'accepted again once the feed answers');
+    } finally {
+      await verifier.close();
+    }
+  });
+
+  it('refuses every token (503) when the feed never answered: a misconfiguration is loud', async () => {
     const feed = new FakeFeed();
     feed.failing = true;
-    const errors: unknown[] = [];
-    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: feed, pollInterval: 20, onError: (error) => errors.push(error) });
-    assert.equal((await verifier.verify({ headers: { authorization: `Bearer ${await signToken(key)}` }, url: '/' })).client_id, 'client-1');
-    assert.ok(errors.length >= 1);
-    await verifier.close();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: feed, pollInterval: 20, onError: () => {} });
+    try {
+      const response = verifier.verify({ headers: { authorization: `Bearer ${await signToken(key)}` }, url: '/' });
+      await assert.rejects(response, (error: unknown) => error instanceof BearerError && error.status === 503);
+    } finally {
+      await verifier.close();
+    }
+  });
+
+  it('with maxStaleness Infinity keeps accepting tokens on the last known state', async () => {
+    const feed = new FakeFeed();
+    feed.failing = true;
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: feed, pollInterval: 20, maxStaleness: Infinity, onError: () => {} });
+    try {
+      assert.equal((await verifier.verify({ headers: { authorization: `Bearer ${await signToken(key)}` }, url: '/' })).client_id, 'client-1');
+    } finally {
+      await verifier.close();
+    }
   });
 });
 

@@ -23,8 +23,8 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     return response.json() as { revision: number; clients: { client_id: string; epoch: number }[]; tokens: { jti: string; client_id: string; exp: number }[]; withdrawn_keys: string[] };
   };
 
-  it('starts empty at revision 0', async () => {
-    assert.deepEqual(await changes(0), { revision: 0, clients: [], tokens: [], withdrawn_keys: [] });
+  it('starts empty (at revision 1, where the migration left it)', async () => {
+    assert.deepEqual(await changes(0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [] });
   });
 
   it('lists a secret rotation without grace as a raised client epoch, once', async () => {
@@ -83,6 +83,14 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     const inUrl = await t.app.inject({ method: 'GET', url: `/oauth/revocations?client_id=${rs.clientId}&client_secret=${rs.secret}` });
     assert.equal(inUrl.statusCode, 400);
     assert.ok(!inUrl.body.includes(rs.secret));
+  });
+
+  it('treats a missing or empty since as 0 (the whole state)', async () => {
+    for (const url of ['/oauth/revocations', '/oauth/revocations?since=']) {
+      const response = await t.app.inject({ method: 'GET', url, headers: { authorization: basicAuth(rs.clientId, rs.secret) } });
+      assert.equal(response.statusCode, 200);
+      assert.deepEqual(response.json(), await changes(0));
+    }
   });
 
   for (const bad of ['-1', 'abc', '1.5', '99999999999999999999']) {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConflictError } from '../../src/core/errors.js';
 import type { NewClient } from '../../src/core/storage.js';
+import { Migrator, sql } from 'kysely';
 import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { migrationProvider } from '../../src/store/sql/migrations/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
 const NOW_S = 1_800_000_000;
@@ -47,8 +49,32 @@ for (const target of STORAGE_TARGETS) {
     });
     const revision = async () => (await storage.revocations.readChanges(Number.MAX_SAFE_INTEGER, 0)).revision;
 
-    it('starts at revision 0 with nothing revoked', async () => {
-      assert.deepEqual(await storage.revocations.readChanges(0, 0), { revision: 0, clients: [], tokens: [], withdrawn_keys: [] });
+    it('starts with nothing revoked', async () => {
+      assert.deepEqual(await storage.revocations.readChanges(0, 0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [] });
+    });
+
+    it('hands revocations made before the feed migration to a follower starting from 0', async () => {
+      const created = await target.create(dir);
+      const old = openSqlStorage(created.url);
+      try {
+        // The schema as it was before the feed existed.
+        const migrator = new Migrator({ db: old.db, provider: migrationProvider });
+        const { error } = await migrator.migrateTo('2026-11-23T00-00-initial');
+        assert.equal(error, undefined);
+        const now = Date.now();
+        await old.db.insertInto('tenants').values({ id: 't1', slug: 'old', name: 'Old', access_token_ttl: null, created_at: now }).execute();
+        await sql`insert into clients (id, tenant_id, name, is_public, secret_digest, previous_secret_digest, previous_secret_expires_at, grant_types, scopes, default_scopes, redirect_uris, access_token_ttl, disabled, revocation_epoch, created_at, updated_at)
+                  values ('old-client', 't1', 'c', 0, 'd', null, null, 'client_credentials', '', '', '[]', null, 1, 2, ${now}, ${now})`.execute(old.db);
+        await sql`insert into revoked_access_tokens (jti, client_id, expires_at_s) values ('old-jti', 'old-client', ${NOW_S + 60})`.execute(old.db);
+        await old.migrate();
+        const changes = await old.revocations.readChanges(0, NOW_S);
+        assert.deepEqual(changes.clients, [{ client_id: 'old-client', epoch: 2 }]);
+        assert.deepEqual(changes.tokens, [{ jti: 'old-jti', client_id: 'old-client', exp: NOW_S + 60 }]);
+        assert.ok(changes.revision >= 1);
+      } finally {
+        await old.close();
+        await created.cleanup();
+      }
     });
 
     it('each revocation bumps the revision once and is listed after the revision before it only', async () => {

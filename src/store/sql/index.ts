@@ -66,6 +66,8 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
     connectionString: parsed.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
+    // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
+    statement_timeout: 10_000,
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
   });

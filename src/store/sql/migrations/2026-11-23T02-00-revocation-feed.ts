@@ -21,6 +21,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('revoked_access_tokens_revision').on('revoked_access_tokens').column('revision').execute();
 
   await db.schema.alterTable('signing_keys').addColumn('revision', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+
+  // Revocations made before this migration belong to the feed too: they get revision 1,
+  // so a follower starting from 0 receives them.
+  await sql`update revoked_access_tokens set revision = 1`.execute(db);
+  await sql`update clients set epoch_revision = 1 where revocation_epoch > 0`.execute(db);
+  await sql`update signing_keys set revision = 1 where withdrawn_at is not null`.execute(db);
+  await sql`update counters set value = 1 where name = 'revocations'`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
