@@ -102,7 +102,51 @@ async function drive(target: Target, seconds: number): Promise<autocannon.Result
   });
 }
 
+/** A token-endpoint contestant: a server script printing `READY <port> <client_id> <secret>`. */
+async function tokenContestant(name: string, script: string, path: string, env: Record<string, string> = {}): Promise<{ target: Target; child: ChildProcess }> {
+  const { child, port, extra } = await startServer(script, env);
+  const [clientId, secret] = extra;
+  return {
+    child,
+    target: {
+      name,
+      method: 'POST',
+      url: `http://127.0.0.1:${port}${path}`,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=documents%3Aread',
+      pid: child.pid!,
+    },
+  };
+}
+
 const SCENARIOS: Scenario[] = [
+  {
+    name: 'token',
+    description:
+      'POST /oauth/token, client_credentials, client_secret_basic, scope documents:read: Gatehouse (SQLite, 10 000 clients, ES256 and RS256), panva oidc-provider (in-memory, JWT access tokens, ES256), and the limit: bare node:http signing an ES256 JWT of the same size',
+    async start(): Promise<{ targets: Target[]; stop(): Promise<void> }> {
+      const started: { target: Target; child: ChildProcess }[] = [];
+      started.push(await tokenContestant('gatehouse ES256', 'bench/servers/gatehouse-server.ts', '/oauth/token'));
+      started.push(await tokenContestant('gatehouse RS256', 'bench/servers/gatehouse-server.ts', '/oauth/token', { BENCH_ALG: 'RS256' }));
+      started.push(await tokenContestant('oidc-provider', 'bench/servers/oidc-provider-server.ts', '/token'));
+      started.push(await tokenContestant('bare limit', 'bench/servers/bare-server.ts', '/oauth/token'));
+      return {
+        targets: started.map((s) => s.target),
+        stop: async () => {
+          await Promise.all(started.map((s) => stopChild(s.child)));
+        },
+      };
+    },
+    ratios: [
+      ['gatehouse ES256', 'bare limit', 'target ≥ 0.8'],
+      ['gatehouse ES256', 'oidc-provider', 'target ≈ 3'],
+      ['gatehouse RS256', 'gatehouse ES256', 'RS256 signing costs more'],
+      ['oidc-provider', 'bare limit', 'reference: about 0.27–0.29 on this machine'],
+    ],
+  },
   {
     name: 'resource',
     description: 'gatehouse/resource: the same JSON route (20 file records), unprotected vs protected (ES256 token, scope + X-Tenant check, revocation check)',
