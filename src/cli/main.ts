@@ -5,6 +5,7 @@ import { configFromEnv, loadConfig, type Config, type ConfigInput } from '../cor
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
 import type { Client, Tenant } from '../core/types.js';
+import type { ScopeDefinition, User } from '../core/types.js';
 import { isSigningAlgorithm } from '../core/types.js';
 import { openGatehouse, type Gatehouse } from '../server/context.js';
 import { startServer } from '../server/serve.js';
@@ -14,6 +15,8 @@ import { parseDatabaseUrl } from '../store/sql/index.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** All of standard input, for --password-stdin (default: the process's). */
+  input?(): Promise<string>;
 }
 
 const processIo: Io = {
@@ -65,6 +68,55 @@ function clientJson(client: Client) {
     created_at: new Date(client.createdAt).toISOString(),
   };
 }
+
+// --- Users and scopes (issue 4) ---
+
+function userJson(user: User) {
+  return { username: user.username, tenants: user.tenants.map((tenant) => tenant.slug), disabled: user.disabled, created_at: new Date(user.createdAt).toISOString() };
+}
+
+function scopeJson(scope: ScopeDefinition) {
+  return { name: scope.name, description: scope.description };
+}
+
+/** A password is far shorter; a bigger input is a mistake (a file piped by accident). */
+const MAX_PASSWORD_INPUT_BYTES = 8192;
+
+async function readProcessStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new ValidationError('--password-stdin reads the password from a pipe or a file, not from a terminal: e.g. printf \'%s\\n\' "$PASSWORD" | gatehouse user create …');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > MAX_PASSWORD_INPUT_BYTES) throw new ValidationError(`standard input is too long for a password (over ${MAX_PASSWORD_INPUT_BYTES} bytes)`);
+    chunks.push(bytes);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new ValidationError('the password on standard input is not valid UTF-8');
+  }
+}
+
+/**
+ * The password of --password-stdin: one line, its trailing newline stripped. Never
+ * taken from the command line, where `ps` and the shell history would show it; error
+ * messages never repeat it.
+ */
+async function readPassword(options: { passwordStdin?: boolean }, io: Io): Promise<string> {
+  if (!options.passwordStdin) {
+    throw new ValidationError('give the password on standard input with --password-stdin (never on the command line, where other users and the shell history can see it)');
+  }
+  const text = await (io.input ?? readProcessStdin)();
+  const line = text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (/[\r\n]/.test(line)) throw new ValidationError('--password-stdin reads one line, but standard input holds several');
+  return line;
+}
+
+// --- end of users and scopes ---
 
 const dbOption = () => new Option('--db <url>', 'database URL (sqlite:<path> or postgres://…); env GATEHOUSE_DATABASE_URL');
 
@@ -254,6 +306,97 @@ export function buildCli(io: Io = processIo): Command {
       const enabled = await open(options, (g) => g.admin.enableClient(clientId));
       io.out(options.json ? JSON.stringify(clientJson(enabled)) : `client ${enabled.id} enabled`);
     });
+
+  // --- Users and scopes (issue 4) ---
+  const user = program.command('user').description('manage the users who log in (to grant applications access)');
+  user
+    .command('create')
+    .description('create a user in a tenant; the password is read from standard input')
+    .requiredOption('--tenant <slug>', 'tenant the user belongs to (add more with user add-tenant)')
+    .requiredOption('--username <name>', '1-64 letters, digits and . _ @ + - (unique, compared ignoring case)')
+    .option('--password-stdin', 'read the password (one line, at least 10 characters) from standard input')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { tenant: string; username: string; passwordStdin?: boolean; json?: boolean; db?: string }) => {
+      const password = await readPassword(options, io);
+      const created = await open(options, (g) => g.admin.createUser({ tenant: options.tenant, username: options.username, password }));
+      io.out(options.json ? JSON.stringify(userJson(created)) : `created user ${created.username} in tenant ${options.tenant}`);
+    });
+  user
+    .command('add-tenant <username> <slug>')
+    .description('let a user also act in another tenant (does nothing if it already belongs to it)')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (username: string, slug: string, options: { json?: boolean; db?: string }) => {
+      const { user: updated, added } = await open(options, (g) => g.admin.addUserToTenant(username, slug));
+      if (options.json) io.out(JSON.stringify(userJson(updated)));
+      else io.out(added ? `user ${updated.username} now belongs to tenant ${slug}` : `user ${updated.username} already belongs to tenant ${slug}`);
+    });
+  user
+    .command('list')
+    .description("list a tenant's users")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { tenant: string; json?: boolean; db?: string }) => {
+      const users = await open(options, (g) => g.admin.listUsers(options.tenant));
+      if (options.json) io.out(JSON.stringify({ users: users.map(userJson) }));
+      else io.out(users.length === 0 ? 'no users' : users.map((u) => `${u.username}\t${u.tenants.map((t) => t.slug).join(',')}${u.disabled ? '\t(disabled)' : ''}`).join('\n'));
+    });
+  user
+    .command('set-password <username>')
+    .description("replace a user's password, read from standard input")
+    .option('--password-stdin', 'read the password (one line, at least 10 characters) from standard input')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (username: string, options: { passwordStdin?: boolean; json?: boolean; db?: string }) => {
+      const password = await readPassword(options, io);
+      const updated = await open(options, (g) => g.admin.setUserPassword(username, password));
+      io.out(options.json ? JSON.stringify(userJson(updated)) : `password of user ${updated.username} changed`);
+    });
+  user
+    .command('disable <username>')
+    .description('disable a user: it can no longer log in')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (username: string, options: { json?: boolean; db?: string }) => {
+      const disabled = await open(options, (g) => g.admin.disableUser(username));
+      io.out(options.json ? JSON.stringify(userJson(disabled)) : `user ${disabled.username} disabled: it can no longer log in`);
+    });
+  user
+    .command('enable <username>')
+    .description('re-enable a disabled user')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (username: string, options: { json?: boolean; db?: string }) => {
+      const enabled = await open(options, (g) => g.admin.enableUser(username));
+      io.out(options.json ? JSON.stringify(userJson(enabled)) : `user ${enabled.username} enabled`);
+    });
+
+  const scope = program.command('scope').description("manage a tenant's scopes and the descriptions the consent page shows");
+  scope
+    .command('create <name>')
+    .description("add a scope to a tenant's catalogue, or change its description")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .requiredOption('--description <text>', 'what the scope lets an application do, as the consent page shows it')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (name: string, options: { tenant: string; description: string; json?: boolean; db?: string }) => {
+      const created = await open(options, (g) => g.admin.createScope({ tenant: options.tenant, name, description: options.description }));
+      io.out(options.json ? JSON.stringify({ tenant: options.tenant, ...scopeJson(created) }) : `scope ${created.name} of tenant ${options.tenant}: ${created.description}`);
+    });
+  scope
+    .command('list')
+    .description("list a tenant's scopes with their descriptions")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .option('--json', 'print one JSON object')
+    .addOption(dbOption())
+    .action(async (options: { tenant: string; json?: boolean; db?: string }) => {
+      const scopes = await open(options, (g) => g.admin.listScopes(options.tenant));
+      if (options.json) io.out(JSON.stringify({ scopes: scopes.map(scopeJson) }));
+      else io.out(scopes.length === 0 ? 'no scopes' : scopes.map((s) => `${s.name}\t${s.description || '(no description)'}`).join('\n'));
+    });
+  // --- end of users and scopes ---
 
   const keys = program.command('keys').description('manage token signing keys');
   keys

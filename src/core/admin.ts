@@ -3,17 +3,20 @@ import { NotFoundError, ValidationError } from './errors.js';
 import { formatDuration } from './duration.js';
 import { ConflictError } from './errors.js';
 import { generateSigningKey, keyRetentionMs } from './keys.js';
-import { parseScopeList } from './scope.js';
+import { checkPasswordPolicy, hashPassword } from './password.js';
+import { isScopeToken, parseScopeList } from './scope.js';
 import { digestSecret, generateClientSecret, randomToken } from './secrets.js';
 import type { Storage } from './storage.js';
 import { isGrantType, type Client, type GrantType, type SigningAlgorithm, type SigningKey, type Tenant } from './types.js';
+import type { ScopeDefinition, User } from './types.js';
+import { checkUsername } from './username.js';
 
 /**
  * Operator actions (tenants, clients, secrets, keys). The CLI and the admin API call
  * these; they own no logic of their own.
  */
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes'>;
   digestKey: Buffer;
   keyEncryptionKey: Buffer;
   config: Pick<Config, 'accessTokenTtl' | 'maxAccessTokenTtl' | 'signingAlgorithm'>;
@@ -191,6 +194,90 @@ export class AdminService {
     const keys = await this.deps.storage.keys.listPublishedKeys(this.clock() - retention);
     return keys.map((key) => ({ ...key, publishedUntil: key.retiredAt === null ? null : key.retiredAt + retention }));
   }
+
+  // --- Users and scope descriptions (issue 4) ---
+
+  /**
+   * Creates a user in a tenant. The password must pass the policy (at least 10
+   * characters); only its scrypt hash is stored. ConflictError when the username is
+   * taken in any letter case.
+   */
+  async createUser(input: { tenant: string; username: string; password: string }): Promise<User> {
+    checkUsername(input.username);
+    checkPasswordPolicy(input.password);
+    const tenant = await this.requireTenant(input.tenant);
+    const passwordHash = await hashPassword(input.password);
+    return this.deps.storage.users.createUser({ username: input.username, passwordHash, tenantIds: [tenant.id] });
+  }
+
+  /** Adds the user to another tenant; `added` is false when it belonged to it already. */
+  async addUserToTenant(username: string, tenantSlug: string): Promise<{ user: User; added: boolean }> {
+    const user = await this.requireUser(username);
+    const tenant = await this.requireTenant(tenantSlug);
+    const added = await this.deps.storage.users.addUserToTenant(user.id, tenant.id);
+    return { user: await this.requireUser(username), added };
+  }
+
+  async listUsers(tenantSlug: string): Promise<User[]> {
+    const tenant = await this.requireTenant(tenantSlug);
+    return this.deps.storage.users.listUsers(tenant.id);
+  }
+
+  /** Replaces the user's password (same policy as createUser). */
+  async setUserPassword(username: string, password: string): Promise<User> {
+    checkPasswordPolicy(password);
+    const user = await this.requireUser(username);
+    const updated = await this.deps.storage.users.setPassword(user.id, await hashPassword(password));
+    if (!updated) throw new NotFoundError(`no user "${username}"`);
+    return updated;
+  }
+
+  /** Disables the user: it can no longer log in, and its revocation epoch rises. */
+  async disableUser(username: string): Promise<User> {
+    return this.setUserDisabled(username, true);
+  }
+
+  /** Re-enables a disabled user. */
+  async enableUser(username: string): Promise<User> {
+    return this.setUserDisabled(username, false);
+  }
+
+  /**
+   * Creates a scope in the tenant's catalogue with its description (shown on the consent
+   * page), or replaces the description of an existing one.
+   */
+  async createScope(input: { tenant: string; name: string; description: string }): Promise<ScopeDefinition> {
+    if (!isScopeToken(input.name)) {
+      throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`);
+    }
+    const description = input.description.trim();
+    if (description === '' || [...description].length > 500) throw new ValidationError('a scope description must be 1-500 characters');
+    if (/\p{Cc}/u.test(description)) throw new ValidationError('a scope description must be one line of text, without control characters');
+    const tenant = await this.requireTenant(input.tenant);
+    return this.deps.storage.scopes.upsertScope(tenant.id, input.name, description);
+  }
+
+  async listScopes(tenantSlug: string): Promise<ScopeDefinition[]> {
+    const tenant = await this.requireTenant(tenantSlug);
+    return this.deps.storage.scopes.listScopes(tenant.id);
+  }
+
+  private async setUserDisabled(username: string, disabled: boolean): Promise<User> {
+    const user = await this.requireUser(username);
+    const updated = await this.deps.storage.users.setDisabled(user.id, disabled);
+    if (!updated) throw new NotFoundError(`no user "${username}"`);
+    return updated;
+  }
+
+  private async requireUser(username: string): Promise<User> {
+    checkUsername(username);
+    const found = await this.deps.storage.users.findUserByUsername(username);
+    if (!found) throw new NotFoundError(`no user "${username}" (create it with: gatehouse user create --tenant <slug> --username ${username} --password-stdin)`);
+    const { passwordHash: _hash, ...user } = found;
+    return user;
+  }
+
+  // --- end of users and scope descriptions ---
 
   private checkTtl(ttl: number | null | undefined): void {
     const max = this.deps.config.maxAccessTokenTtl;

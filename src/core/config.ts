@@ -78,7 +78,7 @@ export const configSchema = Type.Object({
   throttleWindow: setting(
     Type.Integer({ minimum: 1, default: 60 }),
     'GATEHOUSE_THROTTLE_WINDOW',
-    'Seconds over which failed client authentications are counted.',
+    'Seconds over which failed client authentications and failed logins are counted.',
   ),
   throttleMaxFailuresPerClient: setting(
     Type.Integer({ minimum: 1, default: 10 }),
@@ -89,6 +89,16 @@ export const configSchema = Type.Object({
     Type.Integer({ minimum: 1, default: 20 }),
     'GATEHOUSE_THROTTLE_MAX_FAILURES_PER_ADDRESS',
     'Failed authentications from one source address within the window before further failures from it are answered with 429 (a request with correct credentials still succeeds: behind a load balancer every client shares one address).',
+  ),
+  loginMaxFailuresPerUser: setting(
+    Type.Integer({ minimum: 1, default: 5 }),
+    'GATEHOUSE_LOGIN_MAX_FAILURES_PER_USER',
+    'Failed logins for one username within `throttleWindow` before that username is locked until the window ends: further attempts, even with the right password, are refused as throttled (people choose guessable passwords; the lock is what stops guessing). Unknown usernames are counted alike, so the answer does not tell whether a user exists.',
+  ),
+  loginMaxFailuresPerAddress: setting(
+    Type.Integer({ minimum: 1, default: 20 }),
+    'GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    'Failed logins from one source address within `throttleWindow` before every login attempt from it is refused as throttled until the window ends (stops one address from trying one password on many usernames). Behind a reverse proxy set `GATEHOUSE_TRUST_PROXY`, or every user shares the proxy\'s address.',
   ),
   trustProxy: setting(
     Type.String({ default: '' }),

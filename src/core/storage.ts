@@ -7,6 +7,8 @@
  * writes nothing when it throws.
  */
 import type { Client, GrantType, ScopeDefinition, SigningKey, StoredFile, Tenant } from './types.js';
+import type { User, UserWithPassword } from './types.js';
+import type { AuthorizationCode, AuthorizationGrant, CodeChallengeMethod, RefreshToken } from './types.js';
 
 export interface NewTenant {
   slug: string;
@@ -20,6 +22,59 @@ export interface TenantStore {
   findTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
 }
+
+// --- Users (issue 4: user-delegated access) ---
+
+export interface NewUser {
+  /** Valid per src/core/username.ts; stored as given, looked up case-insensitively. */
+  username: string;
+  /** From hashPassword (src/core/password.ts). */
+  passwordHash: string;
+  /** The tenants the user belongs to from the start (at least one, in practice). */
+  tenantIds: string[];
+}
+
+/**
+ * The people who log in (not the clients). Usernames are globally unique and compared
+ * case-insensitively: the store keeps a normalised copy (normalizeUsername) under a
+ * unique index, so "Alice" and "alice" are one user whatever happens concurrently.
+ */
+export interface UserStore {
+  /**
+   * Creates an enabled user (revocation epoch 0) belonging to `tenantIds`, in one
+   * transaction. ConflictError when the username is taken, in any letter case (of two
+   * concurrent creations of one name exactly one succeeds); NotFoundError when a tenant
+   * does not exist. Writes nothing when it throws.
+   */
+  createUser(input: NewUser): Promise<User>;
+  /** The user with this id, or undefined. */
+  findUser(userId: string): Promise<User | undefined>;
+  /**
+   * The user whose username equals `username` ignoring case, with its password hash
+   * (for checking a password only), or undefined.
+   */
+  findUserByUsername(username: string): Promise<UserWithPassword | undefined>;
+  /**
+   * Makes the user a member of the tenant. Idempotent: true when the membership was
+   * added, false when it existed already (nothing changes). NotFoundError when the user
+   * or the tenant does not exist.
+   */
+  addUserToTenant(userId: string, tenantId: string): Promise<boolean>;
+  /**
+   * The users who belong to `tenantId` (and only those), sorted by normalised username.
+   * Each user's `tenants` lists all of its memberships (an operator's view).
+   */
+  listUsers(tenantId: string): Promise<User[]>;
+  /** Replaces the password hash; undefined when the user does not exist. */
+  setPassword(userId: string, passwordHash: string): Promise<User | undefined>;
+  /**
+   * Enables or disables a user. Disabling also raises the user's revocation epoch by
+   * one (as for clients); enabling leaves it alone. Undefined when the user does not exist.
+   */
+  setDisabled(userId: string, disabled: boolean): Promise<User | undefined>;
+}
+
+// --- end of users ---
 
 export interface NewClient {
   id: string;
@@ -80,6 +135,12 @@ export interface ScopeStore {
   listScopes(tenantId: string): Promise<ScopeDefinition[]>;
   /** The distinct scope names of all tenants, sorted (for RFC 8414 `scopes_supported`). */
   listScopeNames(): Promise<string[]>;
+  /**
+   * Creates the scope in the tenant's catalogue, or replaces the description of the
+   * existing one (its name and creation time stay). NotFoundError when the tenant does
+   * not exist.
+   */
+  upsertScope(tenantId: string, name: string, description: string): Promise<ScopeDefinition>;
 }
 
 export interface KeyStore {
@@ -128,6 +189,11 @@ export interface RevocationChanges {
   tokens: { jti: string; client_id: string; exp: number }[];
   /** Withdrawn signing keys: every token they signed is revoked. */
   withdrawn_keys: string[];
+  /**
+   * Revoked grants (GrantStore): every access token whose `grant_id` claim is one of them
+   * is revoked. Listed whatever their age (not cut by `notExpiredBefore`).
+   */
+  grants: string[];
 }
 
 export interface RevocationStore {
@@ -142,7 +208,7 @@ export interface RevocationStore {
   /**
    * The revocations after revision `since` (0: the whole current state). Every write
    * that revokes (a rotation without grace, a disable, a token revocation, a key
-   * withdrawal) bumps the revision under a lock in its own transaction, so revisions
+   * withdrawal, a grant revocation) bumps the revision under a lock in its own transaction, so revisions
    * become visible in order: nothing at or below the returned revision can appear later.
    * Token entries whose exp is before `notExpiredBefore` (epoch seconds) are left out.
    */
@@ -216,8 +282,179 @@ export interface PublishedFileStore {
   findPublishedFile(publicId: string): Promise<StoredFile | undefined>;
 }
 
+// --- Authorization codes, grants and refresh tokens (issue 4) ---
+
+export interface NewCode {
+  /** The digest of the code (SHA-256 or HMAC, computed by the caller): never the code itself. */
+  codeDigest: string;
+  clientId: string;
+  /** Plain text: no reference to the users table is enforced. */
+  userId: string;
+  redirectUri: string;
+  scope: string[];
+  /** Slugs of the tenants the user granted. */
+  tenants: string[];
+  codeChallenge: string | null;
+  codeChallengeMethod: CodeChallengeMethod | null;
+  authTime: number;
+  expiresAt: number;
+}
+
+/** What presenting an authorization code came to (CodeStore.consumeCode). */
+export type CodeConsumption =
+  /** This caller, and only this caller, redeemed the code: exchange it. */
+  | { status: 'consumed'; code: AuthorizationCode }
+  /**
+   * The code was redeemed before (RFC 6749 §4.1.2): refuse, and revoke what was issued
+   * from it (GrantStore.revokeGrantByCode).
+   */
+  | { status: 'replayed'; code: AuthorizationCode }
+  /** The code had expired when it was first presented: refuse (nothing was issued from it). */
+  | { status: 'expired' }
+  /** No such code (never issued, or pruned): refuse. */
+  | { status: 'unknown' };
+
+/**
+ * Authorization codes (RFC 6749 §4.1.2), stored only as digests: a database leak reveals
+ * no usable code.
+ */
+export interface CodeStore {
+  /** Stores a new, unused code. ConflictError when the digest exists; NotFoundError when the client does not. */
+  createCode(input: NewCode): Promise<AuthorizationCode>;
+  /**
+   * Redeems the code, atomically (one conditional write): of any number of concurrent
+   * callers, across processes, exactly one gets 'consumed'; every later (or losing)
+   * caller gets 'replayed'. A code presented at or after its `expiresAt` answers
+   * 'expired' and is marked consumed too; it keeps answering 'expired' (no token was
+   * issued from it, so there is nothing to revoke).
+   */
+  consumeCode(codeDigest: string, now: number): Promise<CodeConsumption>;
+  /**
+   * Deletes the codes consumed, or expired, more than 10 minutes before `now` (until
+   * then a replay is still recognised); returns how many.
+   */
+  pruneExpired(now: number): Promise<number>;
+}
+
+export interface NewGrant {
+  /** Generated by the caller (a UUID). */
+  id: string;
+  clientId: string;
+  userId: string;
+  /** The digest of the code exchanged: one grant per code. */
+  codeDigest: string;
+  scope: string[];
+  tenants: string[];
+  createdAt: number;
+  absoluteExpiresAt: number;
+}
+
+/**
+ * Grants: one per successful code exchange, the family every refresh token and access
+ * token of that authorization belongs to. Revoking a grant revokes the whole family: its
+ * refresh tokens stop rotating at once, and its access tokens (which carry `grant_id`)
+ * through the revocation feed.
+ */
+export interface GrantStore {
+  /**
+   * Stores the grant. ConflictError when the id is taken or the code already has a grant;
+   * NotFoundError when the client does not exist. If a replay of the code was recorded
+   * before (revokeGrantByCode raced the exchange), the grant is stored already revoked,
+   * with a revision of its own, and returned with `revokedAt` set: issue nothing from it.
+   */
+  createGrant(input: NewGrant): Promise<AuthorizationGrant>;
+  findGrant(id: string): Promise<AuthorizationGrant | undefined>;
+  /**
+   * Revokes the grant (idempotent: the first revocation's time stays, and revoking again
+   * writes nothing). The revocation bumps the revocation revision in the same
+   * transaction and is listed once by RevocationStore.readChanges (`grants`). Returns
+   * the grant as it now is; undefined when there is no such grant.
+   */
+  revokeGrant(id: string, now: number): Promise<AuthorizationGrant | undefined>;
+  /**
+   * Code replay (RFC 6749 §4.1.2): revokes the grant issued from the code, as
+   * revokeGrant does, and records the replay on the code, so that a grant created from
+   * it afterwards (an exchange racing the replay) is born revoked. Returns the grant;
+   * undefined when none was issued from the code (yet).
+   */
+  revokeGrantByCode(codeDigest: string, now: number): Promise<AuthorizationGrant | undefined>;
+}
+
+export interface NewRefreshToken {
+  /** Generated by the caller (a UUID). */
+  id: string;
+  /** The digest of the token (SHA-256 or HMAC, computed by the caller): never the token itself. */
+  tokenDigest: string;
+  grantId: string;
+  clientId: string;
+  createdAt: number;
+  idleExpiresAt: number;
+}
+
+export interface RefreshTokenRotation {
+  /** The digest of the refresh token the client presented. */
+  presentedDigest: string;
+  /** The authenticated client: a token issued to another client answers 'unknown' (RFC 6749 §6). */
+  clientId: string;
+  /** The successor, issued to the same client under the same grant, created at `now`. */
+  newToken: { id: string; tokenDigest: string; idleExpiresAt: number };
+  now: number;
+  /** How long after a rotation the rotated token still answers 'grace' (RFC 9700 §4.14.2); 0: never. */
+  graceSeconds: number;
+}
+
+/** What presenting a refresh token came to (RefreshTokenStore.rotateRefreshToken). */
+export type RotationOutcome =
+  /** The presented token was current: it is rotated and `refreshToken` (the successor) stored. */
+  | { status: 'rotated'; grant: AuthorizationGrant; refreshToken: RefreshToken }
+  /**
+   * The token was rotated less than `graceSeconds` ago and its successor, `replacement`,
+   * is still unused: probably a client that lost the response. Nothing was written; the
+   * caller decides what to answer.
+   */
+  | { status: 'grace'; grant: AuthorizationGrant; replacement: RefreshToken }
+  /**
+   * The token was rotated before (outside the grace window, or its successor was used
+   * since): reuse of a refresh token. Nothing was written; the caller revokes the grant
+   * (RFC 9700 §4.14.2).
+   */
+  | { status: 'reused'; grant: AuthorizationGrant }
+  /** The token is idle-expired, or its grant absolutely expired. */
+  | { status: 'expired' }
+  /** Its grant was revoked. */
+  | { status: 'revoked' }
+  /** No such token (never issued, pruned), or it was issued to another client. */
+  | { status: 'unknown' };
+
+/** Rotating refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2), stored only as digests. */
+export interface RefreshTokenStore {
+  /** Stores a current token. ConflictError when the id or digest exists; NotFoundError when the grant does not. */
+  createRefreshToken(input: NewRefreshToken): Promise<RefreshToken>;
+  findRefreshToken(tokenDigest: string): Promise<RefreshToken | undefined>;
+  /**
+   * Exchanges the presented token for `newToken`, atomically: when the presented token
+   * is current (its client's, not rotated, `now` before its `idleExpiresAt`, its grant
+   * not revoked and `now` before the grant's `absoluteExpiresAt`), it is marked rotated
+   * (`rotatedAt = now`, `replacedBy = newToken.id`) and the successor is stored, in one
+   * transaction. Of any number of concurrent rotations of one token exactly one answers
+   * 'rotated'; the others answer 'grace' or 'reused'. Precedence when several apply:
+   * unknown, revoked, expired (grant), grace/reused, expired (idle). Anything but
+   * 'rotated' writes nothing. ConflictError (and nothing written: the presented token
+   * stays current) when the successor's id or digest exists.
+   */
+  rotateRefreshToken(rotation: RefreshTokenRotation): Promise<RotationOutcome>;
+  /**
+   * Deletes the tokens idle-expired at `now` and those whose grant absolutely expired;
+   * returns how many. A rotated token is kept until then, for reuse detection.
+   */
+  pruneExpired(now: number): Promise<number>;
+}
+
+// --- end of codes, grants and refresh tokens ---
+
 export interface Storage {
   readonly tenants: TenantStore;
+  readonly users: UserStore;
   readonly clients: ClientStore;
   readonly scopes: ScopeStore;
   readonly keys: KeyStore;
@@ -225,6 +462,9 @@ export interface Storage {
   readonly settings: SettingsStore;
   readonly files: FileStore;
   readonly publishedFiles: PublishedFileStore;
+  readonly codes: CodeStore;
+  readonly grants: GrantStore;
+  readonly refreshTokens: RefreshTokenStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

@@ -25,6 +25,43 @@ export interface Tenant {
   createdAt: number;
 }
 
+// --- Users (issue 4: user-delegated access) ---
+
+/** A tenant a user belongs to, as far as the user is concerned. */
+export interface UserTenant {
+  id: string;
+  slug: string;
+}
+
+/**
+ * A person who logs in at the login page. One identity, globally unique by username
+ * (compared case-insensitively), that may belong to several tenants.
+ */
+export interface User {
+  id: string;
+  /** As the operator typed it; lookups ignore case. */
+  username: string;
+  /** A disabled user cannot log in. */
+  disabled: boolean;
+  /** Every tenant the user belongs to, sorted by slug. */
+  tenants: UserTenant[];
+  /**
+   * The user's revocation epoch: a counter for the tokens issued on the user's behalf,
+   * raised when the user is disabled (as a client's is), so they stop being active.
+   */
+  revocationEpoch: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A user with its stored password hash: only for checking a password (src/core/user-auth.ts). */
+export interface UserWithPassword extends User {
+  /** Self-describing scrypt hash (src/core/password.ts); never shown, never logged. */
+  passwordHash: string;
+}
+
+// --- end of users ---
+
 export interface Client {
   /** The public `client_id`. */
   id: string;
@@ -101,3 +138,70 @@ export interface StoredFile {
   /** The unguessable id of the public download link; null while the file is not published. */
   publicId: string | null;
 }
+
+// --- Authorization codes, grants and refresh tokens (issue 4) ---
+
+/** PKCE code challenge methods (RFC 7636 §4.2); RFC 9700 §2.1.1: S256, never `plain`. */
+export type CodeChallengeMethod = 'S256';
+
+/**
+ * An authorization code (RFC 6749 §4.1.2) as stored: only the digest of the code is kept.
+ * Single use, and short-lived (10 minutes at most).
+ */
+export interface AuthorizationCode {
+  /** SHA-256 or HMAC digest of the code, computed by the caller. */
+  codeDigest: string;
+  clientId: string;
+  userId: string;
+  /** The authorization request's redirect_uri: the token request must repeat it (RFC 6749 §4.1.3). */
+  redirectUri: string;
+  scope: string[];
+  /** Slugs of the tenants the user granted on the consent page. */
+  tenants: string[];
+  /** RFC 7636 §4.2; null when the request carried no challenge. */
+  codeChallenge: string | null;
+  codeChallengeMethod: CodeChallengeMethod | null;
+  /** When the user authenticated. */
+  authTime: number;
+  expiresAt: number;
+  /** When the code was redeemed (or presented after its expiry); null while unused. */
+  consumedAt: number | null;
+}
+
+/**
+ * What a user authorized a client to do, by one code exchange: the family every refresh
+ * token and access token of that authorization belongs to (access tokens carry its id as
+ * `grant_id`). Revoking it revokes all of them (reuse detection, code replay, RFC 7009).
+ */
+export interface AuthorizationGrant {
+  id: string;
+  clientId: string;
+  userId: string;
+  /** Digest of the code it was issued for: a replay of the code revokes the grant. */
+  codeDigest: string;
+  scope: string[];
+  /** Slugs of the granted tenants. */
+  tenants: string[];
+  createdAt: number;
+  /** No refresh token of the grant is honoured from then on, however recently rotated. */
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+}
+
+/** A refresh token (RFC 6749 §6) as stored: only its digest is kept. */
+export interface RefreshToken {
+  id: string;
+  /** SHA-256 or HMAC digest of the token, computed by the caller. */
+  tokenDigest: string;
+  grantId: string;
+  clientId: string;
+  createdAt: number;
+  /** The token is refused from then on unless it was rotated before. */
+  idleExpiresAt: number;
+  /** When it was exchanged for its successor; null while it is current. */
+  rotatedAt: number | null;
+  /** The id of the successor. */
+  replacedBy: string | null;
+}
+
+// --- end of codes, grants and refresh tokens ---

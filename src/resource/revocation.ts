@@ -14,6 +14,11 @@ export interface RevocationChanges {
   tokens: { jti: string; client_id: string; exp: number }[];
   /** Withdrawn signing keys: every token they signed is revoked. */
   withdrawn_keys: string[];
+  /**
+   * Revoked grants: a token whose `grant_id` claim is one of them is revoked. Absent from
+   * the answers of servers older than the authorization code flow.
+   */
+  grants?: string[];
 }
 
 /** Where the follower reads the changes from (the HTTP feed, or the store inside Gatehouse). */
@@ -99,6 +104,8 @@ export interface RevocableClaims {
   client_id: string;
   client_epoch: number;
   jti: string;
+  /** The grant (authorization code flow) the token was issued under; absent for client_credentials tokens. */
+  grant_id?: string;
 }
 
 export interface RevocationFollowerOptions {
@@ -134,6 +141,7 @@ export class RevocationFollower {
   readonly #epochs = new Map<string, number>();
   readonly #jtis = new Map<string, number>();
   readonly #withdrawnKeys = new Set<string>();
+  readonly #grants = new Set<string>();
   #since = 0;
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -222,6 +230,7 @@ export class RevocationFollower {
     if (this.#withdrawnKeys.has(kid)) return true;
     const epoch = this.#epochs.get(claims.client_id);
     if (epoch !== undefined && !(claims.client_epoch >= epoch)) return true;
+    if (typeof claims.grant_id === 'string' && this.#grants.has(claims.grant_id)) return true;
     return this.#jtis.has(claims.jti);
   }
 
@@ -255,6 +264,7 @@ export class RevocationFollower {
       if (known === undefined || exp > known) this.#jtis.set(jti, exp);
     }
     for (const kid of changes.withdrawn_keys) this.#withdrawnKeys.add(kid);
+    for (const grantId of changes.grants ?? []) this.#grants.add(grantId);
     this.#since = changes.revision;
     const horizon = Math.floor(this.#clock() / 1000) - JTI_RETENTION_SECONDS;
     for (const [jti, exp] of this.#jtis) {
@@ -285,7 +295,10 @@ function parseChanges(value: unknown): RevocationChanges {
     return { jti: item.jti, client_id: item.client_id, exp: item.exp };
   });
   const withdrawn = (body.withdrawn_keys as unknown[]).map((kid) => (typeof kid === 'string' ? kid : fail('withdrawn_keys')));
-  return { revision: body.revision as number, clients, tokens, withdrawn_keys: withdrawn };
+  // Optional: servers older than the authorization code flow do not send it.
+  if (body.grants !== undefined && !Array.isArray(body.grants)) fail('grants');
+  const grants = ((body.grants ?? []) as unknown[]).map((id) => (typeof id === 'string' ? id : fail('grants')));
+  return { revision: body.revision as number, clients, tokens, withdrawn_keys: withdrawn, grants };
 }
 
 function isCount(value: unknown): boolean {

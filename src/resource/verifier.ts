@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   exp: number;
   /** The client's revocation epoch when the token was minted (see the revocation feed). */
   client_epoch: number;
+  /** The grant (authorization code flow) the token was issued under; revoking the grant revokes the token. */
+  grant_id?: string;
   [claim: string]: unknown;
 }
 
@@ -364,7 +366,8 @@ function hasClaimTypes(payload: Record<string, unknown>): payload is AccessToken
     Number.isSafeInteger(payload.client_epoch) &&
     payload.client_epoch >= 0 &&
     (payload.scope === undefined || typeof payload.scope === 'string') &&
-    (payload.tenant === undefined || nonEmpty(payload.tenant))
+    (payload.tenant === undefined || nonEmpty(payload.tenant)) &&
+    (payload.grant_id === undefined || nonEmpty(payload.grant_id))
   );
 }
 

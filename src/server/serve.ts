@@ -3,7 +3,7 @@ import { isLoopbackIssuer, type Config } from '../core/config.js';
 import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
 import { openGatehouse, type Gatehouse } from './context.js';
-import { insecureIssuerWarning, pruneExpiredRevocations } from './startup.js';
+import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations } from './startup.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -60,6 +60,9 @@ export async function startServer(config: Config, options: { logger?: FastifySer
       // Entries outlive their token by REVOCATION_SKEW_SECONDS (clock skew between nodes).
       pruneExpiredRevocations(gatehouse.storage.revocations, Date.now()).catch((error: unknown) => {
         app.log.warn({ err: error }, 'could not prune expired revocations');
+      });
+      pruneExpiredCodesAndRefreshTokens(gatehouse.storage, Date.now()).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not prune expired authorization codes and refresh tokens');
       });
     }, PRUNE_INTERVAL_MS);
     prune.unref();

@@ -1,5 +1,5 @@
 import { REVOCATION_SKEW_SECONDS } from '../core/revocation-feed.js';
-import type { RevocationStore } from '../core/storage.js';
+import type { CodeStore, RefreshTokenStore, RevocationStore } from '../core/storage.js';
 
 // Deny-list entries are kept this long past the token's `exp`: a server process whose
 // clock runs behind may still accept the token until then.
@@ -8,6 +8,19 @@ export { REVOCATION_SKEW_SECONDS };
 /** Deletes deny-list entries whose token expired more than the clock skew ago; returns how many. */
 export function pruneExpiredRevocations(revocations: Pick<RevocationStore, 'pruneRevokedAccessTokens'>, nowMs: number): Promise<number> {
   return revocations.pruneRevokedAccessTokens(Math.floor(nowMs / 1000) - REVOCATION_SKEW_SECONDS);
+}
+
+/**
+ * Deletes authorization codes consumed or expired more than 10 minutes ago (replays are
+ * recognised until then) and refresh tokens that can no longer be used; returns how many.
+ */
+export async function pruneExpiredCodesAndRefreshTokens(
+  storage: { codes: Pick<CodeStore, 'pruneExpired'>; refreshTokens: Pick<RefreshTokenStore, 'pruneExpired'> },
+  nowMs: number,
+): Promise<{ codes: number; refreshTokens: number }> {
+  const codes = await storage.codes.pruneExpired(nowMs);
+  const refreshTokens = await storage.refreshTokens.pruneExpired(nowMs);
+  return { codes, refreshTokens };
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

@@ -26,6 +26,8 @@ class FakeFeed implements RevocationSource {
       answer.clients.push(...(change.clients ?? []));
       answer.tokens.push(...(change.tokens ?? []));
       answer.withdrawn_keys.push(...(change.withdrawn_keys ?? []));
+      // Left out unless a change carries grants, as servers before the code flow do.
+      if (change.grants) (answer.grants ??= []).push(...change.grants);
     }
     return answer;
   }
@@ -75,6 +77,36 @@ describe('RevocationFollower against a fake feed', () => {
     await follower.poll();
     assert.equal(follower.isRevoked(claims(), 'compromised'), true);
     assert.equal(follower.isRevoked(claims(), 'fine'), false);
+  });
+
+  it('revokes every token of a revoked grant (grant_id claim), and only those', async () => {
+    const feed = new FakeFeed();
+    const follower = new RevocationFollower({ source: feed });
+    feed.add({ grants: ['grant-1'] });
+    await follower.poll();
+    assert.equal(follower.isRevoked({ ...claims(), grant_id: 'grant-1' }, 'k1'), true);
+    assert.equal(follower.isRevoked({ ...claims(), grant_id: 'grant-2' }, 'k1'), false, 'another grant');
+    assert.equal(follower.isRevoked(claims(), 'k1'), false, 'a token without grant_id (client_credentials)');
+    feed.add({ grants: ['grant-2'] });
+    await follower.poll();
+    assert.equal(follower.isRevoked({ ...claims(), grant_id: 'grant-2' }, 'k1'), true);
+    assert.equal(follower.isRevoked({ ...claims(), grant_id: 'grant-1' }, 'k1'), true, 'earlier revocations stay');
+  });
+
+  it('accepts answers without grants (servers before the authorization code flow)', async () => {
+    const follower = new RevocationFollower({ source: { fetchChanges: async () => ({ revision: 4, clients: [], tokens: [], withdrawn_keys: ['k9'] }) } });
+    await follower.poll();
+    assert.equal(follower.revision, 4);
+    assert.equal(follower.isRevoked({ ...claims(), grant_id: 'grant-1' }, 'k1'), false);
+    assert.equal(follower.isRevoked(claims(), 'k9'), true);
+  });
+
+  it('treats malformed grants as a failed poll that changes nothing', async () => {
+    for (const grants of ['grant-1', [7], [null], {}]) {
+      const follower = new RevocationFollower({ source: { fetchChanges: async () => ({ revision: 3, clients: [], tokens: [], withdrawn_keys: [], grants }) as never } });
+      await assert.rejects(follower.poll(), RevocationFeedError, JSON.stringify(grants));
+      assert.equal(follower.revision, 0);
+    }
   });
 
   it('asks for the changes since the last revision it saw', async () => {
@@ -171,6 +203,39 @@ describe('createVerifier with a revocation source', () => {
     await assert.rejects(verifier.verify({ headers: { authorization: `Bearer ${token}` }, url: '/' }), { description: 'the access token has been revoked' });
     assert.equal((await verifier.verify({ headers: { authorization: `Bearer ${await signToken(key, { client_epoch: 1 })}` }, url: '/' })).client_epoch, 1);
     await verifier.close();
+  });
+
+  it('refuses a token once its grant is revoked, and tokens of other grants stay valid', async () => {
+    const feed = new FakeFeed();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: feed, pollInterval: 20 });
+    try {
+      await verifier.ready();
+      const request = async (grantId: string) => ({ headers: { authorization: `Bearer ${await signToken(key, { grant_id: grantId })}` }, url: '/' });
+      const revoked = await request('grant-revoked');
+      assert.equal((await verifier.verify(revoked)).grant_id, 'grant-revoked');
+      feed.add({ grants: ['grant-revoked'] });
+      await eventually('the grant revocation to arrive', () =>
+        verifier.verify(revoked).then(
+          () => false,
+          (error: unknown) => error instanceof BearerError && error.status === 401 && error.description === 'the access token has been revoked',
+        ),
+      );
+      assert.equal((await verifier.verify(await request('grant-other'))).grant_id, 'grant-other');
+    } finally {
+      await verifier.close();
+    }
+  });
+
+  it('refuses a token whose grant_id claim is not a non-empty string', async () => {
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: new FakeFeed() });
+    try {
+      for (const grantId of [7, '', ['g'], null]) {
+        const request = { headers: { authorization: `Bearer ${await signToken(key, { grant_id: grantId })}` }, url: '/' };
+        await assert.rejects(verifier.verify(request), { status: 401, description: 'the access token claims are malformed' }, JSON.stringify(grantId));
+      }
+    } finally {
+      await verifier.close();
+    }
   });
 
   it('refuses tokens of a withdrawn key', async () => {

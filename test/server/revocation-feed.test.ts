@@ -20,11 +20,11 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     const response = await feed(since);
     assert.equal(response.statusCode, 200, response.body);
     assert.equal(response.headers['cache-control'], 'no-store');
-    return response.json() as { revision: number; clients: { client_id: string; epoch: number }[]; tokens: { jti: string; client_id: string; exp: number }[]; withdrawn_keys: string[] };
+    return response.json() as { revision: number; clients: { client_id: string; epoch: number }[]; tokens: { jti: string; client_id: string; exp: number }[]; withdrawn_keys: string[]; grants: string[] };
   };
 
   it('starts empty (at revision 1, where the migration left it)', async () => {
-    assert.deepEqual(await changes(0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [] });
+    assert.deepEqual(await changes(0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [], grants: [] });
   });
 
   it('lists a secret rotation without grace as a raised client epoch, once', async () => {
@@ -36,7 +36,7 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     const after = await changes(before);
     assert.equal(after.revision, before + 1);
     assert.deepEqual(after.clients, [{ client_id: client.clientId, epoch: 1 }]);
-    assert.deepEqual(await changes(after.revision), { revision: after.revision, clients: [], tokens: [], withdrawn_keys: [] });
+    assert.deepEqual(await changes(after.revision), { revision: after.revision, clients: [], tokens: [], withdrawn_keys: [], grants: [] });
   });
 
   it('does not list a rotation with grace (issued tokens stay valid)', async () => {
@@ -70,6 +70,27 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     assert.ok(all.tokens.some((entry) => entry.jti === jwtPayload(revoked).jti));
     assert.ok(all.clients.some((entry) => entry.client_id === client.clientId && entry.epoch === 1));
     assert.ok(all.withdrawn_keys.includes(oldKid));
+  });
+
+  it('lists a revoked grant (authorization code flow) once, after the revision of its revocation', async () => {
+    const client = await createClient(t.gatehouse, { tenant: 'acme' });
+    const now = Date.now();
+    const grant = await t.gatehouse.storage.grants.createGrant({
+      id: 'grant-feed-1',
+      clientId: client.clientId,
+      userId: 'user-1',
+      codeDigest: 'code-digest-feed-1',
+      scope: ['documents:read'],
+      tenants: ['acme'],
+      createdAt: now,
+      absoluteExpiresAt: now + 86_400_000,
+    });
+    const before = (await changes(0)).revision;
+    await t.gatehouse.storage.grants.revokeGrant(grant.id, now);
+    const after = await changes(before);
+    assert.deepEqual(after, { revision: before + 1, clients: [], tokens: [], withdrawn_keys: [], grants: [grant.id] });
+    assert.deepEqual((await changes(after.revision)).grants, []);
+    assert.deepEqual((await changes(0)).grants, [grant.id]);
   });
 
   it('is for resource-server clients only', async () => {

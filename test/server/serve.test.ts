@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/core/config.js';
 import { startServer } from '../../src/server/serve.js';
-import { insecureIssuerWarning, pruneExpiredRevocations, REVOCATION_SKEW_SECONDS } from '../../src/server/startup.js';
-import { createTestGatehouse } from '../helpers/gatehouse.js';
+import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations, REVOCATION_SKEW_SECONDS } from '../../src/server/startup.js';
+import { createClient, createTestGatehouse } from '../helpers/gatehouse.js';
 
 /** Starts a server on a free loopback port with `issuer`, returns its log lines. */
 async function startupLogs(issuer: string): Promise<{ level: number; msg: string }[]> {
@@ -64,6 +64,43 @@ describe('revocation deny-list pruning', () => {
       assert.equal(await revocations.isAccessTokenRevoked('expired-long-ago'), false);
       assert.equal(await revocations.isAccessTokenRevoked('expired-just-now'), true, 'a node whose clock runs behind may still accept it');
       assert.equal(await revocations.isAccessTokenRevoked('still-valid'), true);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('authorization code and refresh token pruning', () => {
+  it('prunes codes consumed more than 10 minutes ago and idle-expired refresh tokens, and keeps the rest', async () => {
+    const t = await createTestGatehouse();
+    try {
+      const { codes, grants, refreshTokens } = t.gatehouse.storage;
+      const { clientId } = await createClient(t.gatehouse);
+      const now = Date.now();
+      const code = (codeDigest: string) => ({
+        codeDigest,
+        clientId,
+        userId: 'user-1',
+        redirectUri: 'https://app.example.com/cb',
+        scope: [],
+        tenants: [],
+        codeChallenge: null,
+        codeChallengeMethod: null,
+        authTime: now - 20 * 60_000,
+        expiresAt: now,
+      });
+      await codes.createCode(code('old'));
+      await codes.consumeCode('old', now - 11 * 60_000);
+      await codes.createCode(code('recent'));
+      await codes.consumeCode('recent', now - 9 * 60_000);
+      const grant = await grants.createGrant({ id: 'g1', clientId, userId: 'user-1', codeDigest: 'old', scope: [], tenants: [], createdAt: now, absoluteExpiresAt: now + 60_000 });
+      await refreshTokens.createRefreshToken({ id: 'r1', tokenDigest: 'idle', grantId: grant.id, clientId, createdAt: now - 60_000, idleExpiresAt: now - 1 });
+      await refreshTokens.createRefreshToken({ id: 'r2', tokenDigest: 'live', grantId: grant.id, clientId, createdAt: now, idleExpiresAt: now + 60_000 });
+      assert.deepEqual(await pruneExpiredCodesAndRefreshTokens(t.gatehouse.storage, now), { codes: 1, refreshTokens: 1 });
+      assert.equal((await codes.consumeCode('old', now)).status, 'unknown');
+      assert.equal((await codes.consumeCode('recent', now)).status, 'replayed');
+      assert.equal(await refreshTokens.findRefreshToken('idle'), undefined);
+      assert.equal((await refreshTokens.findRefreshToken('live'))?.id, 'r2');
     } finally {
       await t.close();
     }

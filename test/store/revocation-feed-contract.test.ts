@@ -50,7 +50,7 @@ for (const target of STORAGE_TARGETS) {
     const revision = async () => (await storage.revocations.readChanges(Number.MAX_SAFE_INTEGER, 0)).revision;
 
     it('starts with nothing revoked', async () => {
-      assert.deepEqual(await storage.revocations.readChanges(0, 0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [] });
+      assert.deepEqual(await storage.revocations.readChanges(0, 0), { revision: 1, clients: [], tokens: [], withdrawn_keys: [], grants: [] });
     });
 
     it('hands revocations made before the feed migration to a follower starting from 0', async () => {

@@ -7,12 +7,16 @@ import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError 
 import type { Storage } from '../../core/storage.js';
 import { migrationProvider } from './migrations/index.js';
 import * as clients from './repositories/clients.js';
+import * as codes from './repositories/codes.js';
 import * as files from './repositories/files.js';
+import * as grants from './repositories/grants.js';
 import * as keys from './repositories/keys.js';
+import * as refreshTokens from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
 import * as scopes from './repositories/scopes.js';
 import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
+import * as users from './repositories/users.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -120,6 +124,18 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
     }),
+    users: guarded({
+      createUser: async (input) => {
+        const id = await db.transaction().execute((trx) => users.createUser(trx, input, clock()));
+        return (await users.findUser(db, id))!;
+      },
+      findUser: (userId) => users.findUser(db, userId),
+      findUserByUsername: (username) => users.findUserByUsername(db, username),
+      addUserToTenant: (userId, tenantId) => users.addUserToTenant(db, userId, tenantId, clock()),
+      listUsers: (tenantId) => users.listUsers(db, tenantId),
+      setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
+      setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
+    }),
     clients: guarded({
       createClient: async (input) => {
         await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
@@ -145,6 +161,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     scopes: guarded({
       listScopes: (tenantId) => scopes.listScopes(db, tenantId),
       listScopeNames: () => scopes.listScopeNames(db),
+      upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
     }),
     keys: guarded({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
@@ -172,6 +189,31 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     publishedFiles: guarded({
       findPublishedFile: (publicId) => files.findPublishedFile(db, publicId),
     }),
+    // --- Authorization codes, grants and refresh tokens (issue 4) ---
+    codes: guarded({
+      createCode: (input) => codes.createCode(db, input),
+      consumeCode: (codeDigest, now) => codes.consumeCode(db, codeDigest, now),
+      pruneExpired: (now) => codes.pruneExpiredCodes(db, now),
+    }),
+    grants: guarded({
+      createGrant: (input) => db.transaction().execute((trx) => grants.createGrant(trx, input)),
+      findGrant: (id) => grants.findGrant(db, id),
+      revokeGrant: async (id, now) => {
+        await db.transaction().execute((trx) => grants.revokeGrant(trx, id, now)).catch(grants.ignoreNothingRevoked);
+        return grants.findGrant(db, id);
+      },
+      revokeGrantByCode: async (codeDigest, now) => {
+        await db.transaction().execute((trx) => grants.revokeGrantByCode(trx, codeDigest, now)).catch(grants.ignoreNothingRevoked);
+        return grants.findGrantByCode(db, codeDigest);
+      },
+    }),
+    refreshTokens: guarded({
+      createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),
+      findRefreshToken: (tokenDigest) => refreshTokens.findRefreshToken(db, tokenDigest),
+      rotateRefreshToken: (rotation) => db.transaction().execute((trx) => refreshTokens.rotateRefreshToken(trx, rotation)),
+      pruneExpired: (now) => refreshTokens.pruneExpiredRefreshTokens(db, now),
+    }),
+    // --- end of codes, grants and refresh tokens ---
     ...guarded({
       ping: async () => {
         await sql`select 1`.execute(db);

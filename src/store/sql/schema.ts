@@ -11,6 +11,31 @@ export interface TenantsTable {
   created_at: number;
 }
 
+// --- Users (issue 4) ---
+
+export interface UsersTable {
+  id: string;
+  /** As created (display form). */
+  username: string;
+  /** Lower case (normalizeUsername): unique, what lookups compare. */
+  username_normalized: string;
+  /** Self-describing scrypt hash (src/core/password.ts). */
+  password_hash: string;
+  disabled: number;
+  revocation_epoch: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Which tenants a user belongs to. */
+export interface UserTenantsTable {
+  user_id: string;
+  tenant_id: string;
+  created_at: number;
+}
+
+// --- end of users ---
+
 export interface ClientsTable {
   id: string;
   tenant_id: string;
@@ -82,8 +107,59 @@ export interface DemoFilesTable {
   public_id: string | null;
 }
 
+// --- Authorization codes, grants and refresh tokens (issue 4) ---
+
+/** Authorization codes, by digest (the code itself is never stored). */
+export interface AuthorizationCodesTable {
+  code_digest: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  /** Granted tenant slugs. */
+  tenants: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  auth_time: number;
+  expires_at: number;
+  consumed_at: number | null;
+  /** When a replay of the code was recorded: a grant created from it afterwards is born revoked. */
+  grant_revoked_at: number | null;
+}
+
+/** One per code exchange: the family of the refresh and access tokens it led to. */
+export interface GrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  code_digest: string;
+  scope: string;
+  tenants: string;
+  created_at: number;
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  /** The revocation revision of the revocation (0: not revoked). */
+  revision: number;
+}
+
+/** Refresh tokens, by digest; a rotated one points at its successor. */
+export interface RefreshTokensTable {
+  id: string;
+  token_digest: string;
+  grant_id: string;
+  client_id: string;
+  created_at: number;
+  idle_expires_at: number;
+  rotated_at: number | null;
+  replaced_by: string | null;
+}
+
+// --- end of codes, grants and refresh tokens ---
+
 export interface Database {
   tenants: TenantsTable;
+  users: UsersTable;
+  user_tenants: UserTenantsTable;
   clients: ClientsTable;
   scopes: ScopesTable;
   signing_keys: SigningKeysTable;
@@ -91,4 +167,7 @@ export interface Database {
   settings: SettingsTable;
   counters: CountersTable;
   demo_files: DemoFilesTable;
+  authorization_codes: AuthorizationCodesTable;
+  grants: GrantsTable;
+  refresh_tokens: RefreshTokensTable;
 }

@@ -2,12 +2,16 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-23T00-00-initial.js';
 import * as revocationFeed from './2026-11-23T02-00-revocation-feed.js';
 import * as demoFiles from './2026-11-23T03-00-demo-files.js';
+import * as users from './2026-11-23T04-00-users.js';
+import * as codesAndRefreshTokens from './2026-11-23T05-00-codes-and-refresh-tokens.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23T00-00-initial': initial,
   '2026-11-23T02-00-revocation-feed': revocationFeed,
   '2026-11-23T03-00-demo-files': demoFiles,
+  '2026-11-23T04-00-users': users,
+  '2026-11-23T05-00-codes-and-refresh-tokens': codesAndRefreshTokens,
 };
 
 /** Every migration name, in order (for tooling and tests). */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { RevocationChanges, RevokedAccessToken } from '../../../core/storage.js';
 import type { Database } from '../schema.js';
+import { listGrantsRevokedAfter } from './grants.js';
 import { bumpRevocationRevision, currentRevocationRevision } from './revisions.js';
 
 /** Call inside a transaction: the revision bump and the entry land together. */
@@ -30,8 +31,8 @@ export async function pruneRevokedAccessTokens(db: Kysely<Database>, nowSeconds:
  */
 export async function readChanges(db: Kysely<Database>, since: number, notExpiredBefore: number): Promise<RevocationChanges> {
   const revision = await currentRevocationRevision(db);
-  if (revision <= since) return { revision, clients: [], tokens: [], withdrawn_keys: [] };
-  const [clients, tokens, keys] = await Promise.all([
+  if (revision <= since) return { revision, clients: [], tokens: [], withdrawn_keys: [], grants: [] };
+  const [clients, tokens, keys, grants] = await Promise.all([
     db.selectFrom('clients').select(['id', 'revocation_epoch']).where('epoch_revision', '>', since).execute(),
     db
       .selectFrom('revoked_access_tokens')
@@ -40,11 +41,13 @@ export async function readChanges(db: Kysely<Database>, since: number, notExpire
       .where('expires_at_s', '>=', notExpiredBefore)
       .execute(),
     db.selectFrom('signing_keys').select('kid').where('revision', '>', since).where('withdrawn_at', 'is not', null).execute(),
+    listGrantsRevokedAfter(db, since),
   ]);
   return {
     revision,
     clients: clients.map((row) => ({ client_id: row.id, epoch: Number(row.revocation_epoch) })),
     tokens: tokens.map((row) => ({ jti: row.jti, client_id: row.client_id, exp: Number(row.expires_at_s) })),
     withdrawn_keys: keys.map((row) => row.kid),
+    grants,
   };
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ScopeDefinition } from '../../../core/types.js';
-import { byCodePoint } from '../errors.js';
+import { NotFoundError } from '../../../core/errors.js';
+import { byCodePoint, isForeignKeyViolation } from '../errors.js';
 import type { Database } from '../schema.js';
 
 /** Adds missing scope names to a tenant's catalogue; existing entries keep their description. */
@@ -21,4 +22,19 @@ export async function listScopes(db: Kysely<Database>, tenantId: string): Promis
 export async function listScopeNames(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('scopes').select('name').distinct().execute();
   return rows.map((row) => row.name).sort(byCodePoint);
+}
+
+/** Creates the scope, or replaces the description of the existing one, in one statement. */
+export async function upsertScope(db: Kysely<Database>, tenantId: string, name: string, description: string, now: number): Promise<ScopeDefinition> {
+  try {
+    await db
+      .insertInto('scopes')
+      .values({ tenant_id: tenantId, name, description, created_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet({ description }))
+      .execute();
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw new NotFoundError(`no tenant with id "${tenantId}"`);
+    throw error;
+  }
+  return { tenantId, name, description };
 }

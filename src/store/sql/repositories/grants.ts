@@ -1,0 +1,109 @@
+import type { Kysely, Selectable } from 'kysely';
+import { ConflictError, NotFoundError } from '../../../core/errors.js';
+import type { NewGrant } from '../../../core/storage.js';
+import type { AuthorizationGrant } from '../../../core/types.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
+import type { Database, GrantsTable } from '../schema.js';
+import { lockCode, markCodeReplayed } from './codes.js';
+import { bumpRevocationRevision } from './revisions.js';
+
+// Lock order, to rule out deadlocks on PostgreSQL: the code's row, then the revision
+// counter, then grant rows (the other revocations also take the counter before their rows).
+
+const list = (value: string): string[] => (value === '' ? [] : value.split(' '));
+
+function toGrant(row: Selectable<GrantsTable>): AuthorizationGrant {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    codeDigest: row.code_digest,
+    scope: list(row.scope),
+    tenants: list(row.tenants),
+    createdAt: Number(row.created_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+/** Thrown inside a revoking transaction when there was nothing to revoke: the revision bump rolls back. */
+export class NothingRevoked extends Error {
+  constructor() {
+    super('nothing to revoke');
+    this.name = 'NothingRevoked';
+  }
+}
+
+/**
+ * Call inside a transaction. Takes the code's row lock first: a replay recorded before
+ * (markCodeReplayed) makes the grant born revoked, with a revision of its own, and a
+ * replay recorded after finds the grant (revokeGrantByCode).
+ */
+export async function createGrant(db: Kysely<Database>, input: NewGrant): Promise<AuthorizationGrant> {
+  const code = await lockCode(db, input.codeDigest);
+  const revokedAt = code?.grantRevokedAt ?? null;
+  const revision = revokedAt === null ? 0 : await bumpRevocationRevision(db);
+  const row: Selectable<GrantsTable> = {
+    id: input.id,
+    client_id: input.clientId,
+    user_id: input.userId,
+    code_digest: input.codeDigest,
+    scope: input.scope.join(' '),
+    tenants: input.tenants.join(' '),
+    created_at: input.createdAt,
+    absolute_expires_at: input.absoluteExpiresAt,
+    revoked_at: revokedAt,
+    revision,
+  };
+  try {
+    await db.insertInto('grants').values(row).execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`a grant with id "${input.id}", or for this authorization code, already exists`);
+    if (isForeignKeyViolation(error)) throw new NotFoundError(`no client with id "${input.clientId}"`);
+    throw error;
+  }
+  return toGrant(row);
+}
+
+export async function findGrant(db: Kysely<Database>, id: string): Promise<AuthorizationGrant | undefined> {
+  const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toGrant(row);
+}
+
+/** For the caller of a revoking transaction: NothingRevoked is an outcome, not a failure. */
+export function ignoreNothingRevoked(error: unknown): void {
+  if (!(error instanceof NothingRevoked)) throw error;
+}
+
+/**
+ * Call inside a transaction: bumps the revision and stamps it on the grant, only if the
+ * grant is not revoked yet. Throws NothingRevoked otherwise, so that the transaction
+ * rolls the bump back (a revision that revokes nothing is harmless, but pointless).
+ */
+export async function revokeGrant(db: Kysely<Database>, id: string, now: number): Promise<void> {
+  const revision = await bumpRevocationRevision(db);
+  const result = await db.updateTable('grants').set({ revoked_at: now, revision }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new NothingRevoked();
+}
+
+/**
+ * Call inside a transaction. RFC 6749 §4.1.2: a code presented twice revokes what was
+ * issued from it. Records the replay on the code's row (a grant created from the code
+ * later is born revoked), then revokes the grant of the code, if there is one.
+ */
+export async function revokeGrantByCode(db: Kysely<Database>, codeDigest: string, now: number): Promise<void> {
+  await markCodeReplayed(db, codeDigest, now);
+  const grant = await findGrantByCode(db, codeDigest);
+  if (grant && grant.revokedAt === null) await revokeGrant(db, grant.id, now);
+}
+
+export async function findGrantByCode(db: Kysely<Database>, codeDigest: string): Promise<AuthorizationGrant | undefined> {
+  const row = await db.selectFrom('grants').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst();
+  return row && toGrant(row);
+}
+
+/** The grants revoked after revision `since` (the revocation feed). */
+export async function listGrantsRevokedAfter(db: Kysely<Database>, since: number): Promise<string[]> {
+  const rows = await db.selectFrom('grants').select('id').where('revision', '>', since).where('revoked_at', 'is not', null).execute();
+  return rows.map((row) => row.id);
+}
