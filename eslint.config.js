@@ -44,6 +44,9 @@ export default tseslint.config(
   layer(['src/demo/**'], [
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', 'kysely', 'pg', 'better-sqlite3'], message: 'demo/ is an example API: it uses gatehouse/resource and the storage interfaces of core/, nothing else' },
   ]),
+  layer(['src/web/**'], [
+    { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis', '**/store/**', '**/server/**', '**/cli/**'], message: 'web/ renders pages from plain values: no storage, no server' },
+  ]),
   layer(['src/cli/**'], [
     { group: ['kysely', 'pg', 'better-sqlite3', 'fastify'], message: 'cli/ owns no logic: call the services in core/ through server/context' },
   ]),

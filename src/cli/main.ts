@@ -64,6 +64,9 @@ function clientJson(client: Client) {
     default_scope: client.defaultScopes.join(' '),
     redirect_uris: client.redirectUris,
     access_token_ttl: client.accessTokenTtl,
+    refresh_idle_ttl: client.refreshIdleTtl,
+    refresh_absolute_ttl: client.refreshAbsoluteTtl,
+    refresh_grace: client.refreshGraceSeconds,
     disabled: client.disabled,
     created_at: new Date(client.createdAt).toISOString(),
   };
@@ -209,6 +212,9 @@ export function buildCli(io: Io = processIo): Command {
     .option('--public', 'a public client (no secret)')
     .option('--resource-server', 'a resource server of the API provider: may read the revocation feed and introspect every tenant')
     .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s (default: the tenant\'s, else 1h)'))
+    .addOption(durationOption('--refresh-idle-ttl <duration>', 'a refresh token unused this long expires, e.g. 14d (default 30d)'))
+    .addOption(durationOption('--refresh-absolute-ttl <duration>', 'no refresh token is honoured this long after the user\'s authorization, e.g. 90d (default 1y)'))
+    .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m (default: none)'))
     .option('--json', 'print one JSON object')
     .addOption(dbOption())
     .action(
@@ -222,6 +228,9 @@ export function buildCli(io: Io = processIo): Command {
         public?: boolean;
         resourceServer?: boolean;
         accessTokenTtl?: number;
+        refreshIdleTtl?: number;
+        refreshAbsoluteTtl?: number;
+        refreshGrace?: number;
         json?: boolean;
         db?: string;
       }) => {
@@ -236,6 +245,9 @@ export function buildCli(io: Io = processIo): Command {
             isPublic: options.public ?? false,
             resourceServer: options.resourceServer ?? false,
             accessTokenTtl: options.accessTokenTtl ?? null,
+            refreshIdleTtl: options.refreshIdleTtl ?? null,
+            refreshAbsoluteTtl: options.refreshAbsoluteTtl ?? null,
+            refreshGraceSeconds: options.refreshGrace ?? null,
           }),
         );
         if (options.json) {

@@ -2,7 +2,7 @@ import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Config } from './config.js';
 import type { KeyRing } from './keys.js';
 import { randomToken } from './secrets.js';
-import type { ClientStore, RevocationStore } from './storage.js';
+import type { ClientStore, GrantStore, RevocationStore } from './storage.js';
 import type { Client } from './types.js';
 
 /** The claims of a Gatehouse access token (RFC 9068 §2.2). */
@@ -15,6 +15,11 @@ export interface AccessTokenClaims {
   scope?: string;
   /** The tenant slug the token may act for; absent for tenant-free tokens. */
   tenant?: string;
+  /**
+   * The grant (authorization code exchange) the token was issued under; absent for
+   * client_credentials tokens. Revoking the grant revokes the token.
+   */
+  grant_id?: string;
   jti: string;
   iat: number;
   exp: number;
@@ -33,6 +38,8 @@ export interface MintInput {
   scope: readonly string[];
   tenant: string | undefined;
   ttl: number;
+  /** The grant the token belongs to (authorization code and refresh token grants). */
+  grantId?: string;
 }
 
 export interface MintedAccessToken {
@@ -63,6 +70,7 @@ export async function mintAccessToken(input: MintInput, deps: MintDeps, now: num
     client_id: input.client.id,
     ...(input.scope.length > 0 ? { scope: input.scope.join(' ') } : {}),
     ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),
+    ...(input.grantId !== undefined ? { grant_id: input.grantId } : {}),
     jti: randomToken(16),
     iat,
     exp: iat + input.ttl,
@@ -99,6 +107,7 @@ export async function verifyAccessToken(token: string, deps: VerifyDeps, now: nu
       requiredClaims: ['sub', 'client_id', 'jti', 'iat', 'exp'],
     });
     if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || !Number.isInteger(payload.client_epoch)) return undefined;
+    if (payload.grant_id !== undefined && (typeof payload.grant_id !== 'string' || payload.grant_id === '')) return undefined;
     return payload as unknown as AccessTokenClaims;
   } catch {
     return undefined;
@@ -108,18 +117,23 @@ export async function verifyAccessToken(token: string, deps: VerifyDeps, now: nu
 export interface ActiveCheckDeps {
   clients: Pick<ClientStore, 'findClient'>;
   revocations: Pick<RevocationStore, 'isAccessTokenRevoked'>;
+  grants: Pick<GrantStore, 'findGrant'>;
 }
 
 /**
  * Whether a verified access token is still active: its client exists and is enabled,
- * it carries the client's current revocation epoch, and its `jti` is not on the
- * deny-list. Returns the client for callers that need it.
+ * it carries the client's current revocation epoch, its `jti` is not on the deny-list,
+ * and, when it was issued under a grant (`grant_id`), that grant exists, is the same
+ * client's and is not revoked (code replay, refresh token reuse, RFC 7009 revocation of
+ * the refresh token). Returns the client for callers that need it.
  */
 export async function findActiveTokenClient(claims: AccessTokenClaims, deps: ActiveCheckDeps): Promise<Client | undefined> {
-  const [client, revoked] = await Promise.all([
+  const [client, revoked, grant] = await Promise.all([
     deps.clients.findClient(claims.client_id),
     deps.revocations.isAccessTokenRevoked(claims.jti),
+    claims.grant_id === undefined ? undefined : deps.grants.findGrant(claims.grant_id),
   ]);
   if (!client || client.disabled || revoked || claims.client_epoch < client.revocationEpoch) return undefined;
+  if (claims.grant_id !== undefined && (!grant || grant.revokedAt !== null || grant.clientId !== client.id)) return undefined;
   return client;
 }

@@ -6,7 +6,7 @@ import { generateSigningKey, keyRetentionMs } from './keys.js';
 import { checkPasswordPolicy, hashPassword } from './password.js';
 import { isScopeToken, parseScopeList } from './scope.js';
 import { digestSecret, generateClientSecret, randomToken } from './secrets.js';
-import type { Storage } from './storage.js';
+import { DEFAULT_REFRESH_SETTINGS, type Storage } from './storage.js';
 import { isGrantType, type Client, type GrantType, type SigningAlgorithm, type SigningKey, type Tenant } from './types.js';
 import type { ScopeDefinition, User } from './types.js';
 import { checkUsername } from './username.js';
@@ -34,6 +34,10 @@ export interface CreateClientInput {
   accessTokenTtl?: number | null;
   /** A resource server of the API provider: reads the revocation feed, introspects every tenant. */
   resourceServer?: boolean;
+  /** Refresh token settings in seconds (Client.refreshIdleTtl etc.); absent: DEFAULT_REFRESH_SETTINGS. */
+  refreshIdleTtl?: number | null;
+  refreshAbsoluteTtl?: number | null;
+  refreshGraceSeconds?: number | null;
 }
 
 export interface CreatedClient {
@@ -97,6 +101,7 @@ export class AdminService {
     if (input.scope === undefined && defaultScopes.length > 0) scopes.push(...defaultScopes);
     else if (outside.length > 0) throw new ValidationError(`default scope "${outside.join(' ')}" is not among the client's scopes (--scope)`);
     const redirectUris = (input.redirectUris ?? []).map(validateRedirectUri);
+    const refresh = checkRefreshSettings(input);
     const secret = isPublic ? undefined : generateClientSecret();
     const client = await this.deps.storage.clients.createClient({
       id: randomToken(15),
@@ -110,6 +115,7 @@ export class AdminService {
       redirectUris,
       accessTokenTtl: input.accessTokenTtl ?? null,
       resourceServer: input.resourceServer ?? false,
+      ...refresh,
     });
     return secret === undefined ? { client } : { client, secret };
   }
@@ -297,6 +303,31 @@ export class AdminService {
     if (!client) throw new NotFoundError(`no client with id "${clientId}"`);
     return client;
   }
+}
+
+/** The shortest refresh idle/absolute lifetime: shorter is an access token with extra steps. */
+const MIN_REFRESH_TTL = 60;
+/**
+ * The longest grace window. RFC 9700 §4.14.2 lets a rotated refresh token be honoured
+ * briefly for a client that lost the response; every second of grace is a second in
+ * which a stolen, already-rotated token still works, so it stays short.
+ */
+const MAX_REFRESH_GRACE = 300;
+
+function checkRefreshSettings(input: CreateClientInput): { refreshIdleTtl: number; refreshAbsoluteTtl: number; refreshGraceSeconds: number } {
+  const idle = input.refreshIdleTtl ?? DEFAULT_REFRESH_SETTINGS.refreshIdleTtl;
+  const absolute = input.refreshAbsoluteTtl ?? DEFAULT_REFRESH_SETTINGS.refreshAbsoluteTtl;
+  const grace = input.refreshGraceSeconds ?? DEFAULT_REFRESH_SETTINGS.refreshGraceSeconds;
+  for (const [name, value] of [['refresh idle lifetime', idle], ['refresh absolute lifetime', absolute]] as const) {
+    if (!Number.isSafeInteger(value) || value < MIN_REFRESH_TTL) throw new ValidationError(`the ${name} must be a whole number of seconds, at least ${formatDuration(MIN_REFRESH_TTL)}`);
+  }
+  if (idle > absolute) {
+    throw new ValidationError(`the refresh idle lifetime (${formatDuration(idle)}) exceeds the refresh absolute lifetime (${formatDuration(absolute)})`);
+  }
+  if (!Number.isSafeInteger(grace) || grace < 0 || grace > MAX_REFRESH_GRACE) {
+    throw new ValidationError(`the refresh grace window must be 0 to ${formatDuration(MAX_REFRESH_GRACE)} (RFC 9700 §4.14.2: keep it short)`);
+  }
+  return { refreshIdleTtl: idle, refreshAbsoluteTtl: absolute, refreshGraceSeconds: grace };
 }
 
 function parseGrantTypes(requested: string[] | undefined, isPublic: boolean): GrantType[] {

@@ -55,6 +55,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_MAX_ACCESS_TOKEN_TTL',
     'The longest access token lifetime any client or tenant may configure (seconds or a duration; default 24h). A retired signing key stays in the JWKS this long (plus 5 minutes of clock skew), so every token it signed can still be verified.',
   ),
+  authorizationCodeTtl: setting(
+    Type.Integer({ minimum: 1, maximum: 600, default: 60 }),
+    'GATEHOUSE_AUTHORIZATION_CODE_TTL',
+    'Lifetime of an authorization code in seconds or a duration (default 60s, at most 10m: RFC 6749 §4.1.2). A code is single use whatever its lifetime.',
+  ),
   signingAlgorithm: setting(
     Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { default: 'ES256' }),
     'GATEHOUSE_SIGNING_ALG',
@@ -127,7 +132,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'throttleWindow', 'discoveryMaxAge']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {

@@ -9,6 +9,7 @@
 import type { Client, GrantType, ScopeDefinition, SigningKey, StoredFile, Tenant } from './types.js';
 import type { User, UserWithPassword } from './types.js';
 import type { AuthorizationCode, AuthorizationGrant, CodeChallengeMethod, RefreshToken } from './types.js';
+import type { Consent } from './types.js';
 
 export interface NewTenant {
   slug: string;
@@ -76,6 +77,9 @@ export interface UserStore {
 
 // --- end of users ---
 
+/** A client's refresh token settings when none are given (seconds): 30 days idle, 1 year absolute, no grace. */
+export const DEFAULT_REFRESH_SETTINGS = Object.freeze({ refreshIdleTtl: 30 * 86_400, refreshAbsoluteTtl: 365 * 86_400, refreshGraceSeconds: 0 });
+
 export interface NewClient {
   id: string;
   tenantId: string;
@@ -88,6 +92,10 @@ export interface NewClient {
   redirectUris: string[];
   accessTokenTtl: number | null;
   resourceServer: boolean;
+  /** Seconds (Client.refreshIdleTtl etc.); absent: DEFAULT_REFRESH_SETTINGS. */
+  refreshIdleTtl?: number;
+  refreshAbsoluteTtl?: number;
+  refreshGraceSeconds?: number;
 }
 
 export interface SecretChange {
@@ -452,6 +460,29 @@ export interface RefreshTokenStore {
 
 // --- end of codes, grants and refresh tokens ---
 
+// --- Consents (issue 4) ---
+
+export interface ConsentInput {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  tenants: string[];
+}
+
+/** Remembered consents, one per user and client (the consent page). */
+export interface ConsentStore {
+  /** The user's consent for the client, or undefined. */
+  findConsent(userId: string, clientId: string): Promise<Consent | undefined>;
+  /**
+   * Creates the consent, or replaces the scopes and tenants of the existing one (its
+   * creation time stays), in one statement: of two concurrent saves the later wins.
+   * NotFoundError when the user or the client does not exist.
+   */
+  saveConsent(input: ConsentInput): Promise<Consent>;
+}
+
+// --- end of consents ---
+
 export interface Storage {
   readonly tenants: TenantStore;
   readonly users: UserStore;
@@ -465,6 +496,7 @@ export interface Storage {
   readonly codes: CodeStore;
   readonly grants: GrantStore;
   readonly refreshTokens: RefreshTokenStore;
+  readonly consents: ConsentStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

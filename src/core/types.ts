@@ -92,6 +92,16 @@ export interface Client {
    */
   resourceServer: boolean;
   /**
+   * Refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2), in seconds: a refresh token unused
+   * for `refreshIdleTtl` expires; no refresh token of a grant is honoured once
+   * `refreshAbsoluteTtl` has passed since the code exchange; a rotated refresh token
+   * presented again within `refreshGraceSeconds` of its rotation (0: never) is taken for
+   * a lost response rather than reuse.
+   */
+  refreshIdleTtl: number;
+  refreshAbsoluteTtl: number;
+  refreshGraceSeconds: number;
+  /**
    * The client's revocation epoch: a counter stamped into every access token as
    * `client_epoch`. Secret rotation without grace and disabling raise it, which revokes
    * every token issued before. A counter, not a time, so the clocks of the CLI, the
@@ -205,3 +215,22 @@ export interface RefreshToken {
 }
 
 // --- end of codes, grants and refresh tokens ---
+
+// --- Consents (issue 4: the consent page) ---
+
+/**
+ * What a user agreed to let a client do, remembered so that the consent page is not shown
+ * again for the same scopes. A request for a scope outside `scopes` asks again.
+ */
+export interface Consent {
+  userId: string;
+  clientId: string;
+  /** Every scope the user has agreed to for this client, sorted. */
+  scopes: string[];
+  /** Slugs of the tenants the user last granted, sorted. */
+  tenants: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+// --- end of consents ---

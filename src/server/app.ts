@@ -4,6 +4,7 @@ import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { createInProcessVerifier } from './resource-adapters.js';
+import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -52,6 +53,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   registerSecurityHeaders(app);
   await app.register(oauthRoutes, { gatehouse });
   await app.register(wellKnownRoutes, { gatehouse });
+  await app.register(authorizeRoutes, { gatehouse });
   await app.register(healthRoutes, { gatehouse });
   if (config.demoApi) {
     const verifier = createInProcessVerifier({

@@ -56,6 +56,9 @@ interface ClientJson {
   default_scope: string;
   redirect_uris: string[];
   access_token_ttl: number | null;
+  refresh_idle_ttl: number;
+  refresh_absolute_ttl: number;
+  refresh_grace: number;
   disabled: boolean;
 }
 
@@ -163,6 +166,16 @@ describe('gatehouse client create', () => {
     assert.match(client.client_secret ?? '', SECRET);
   });
 
+  it('takes the refresh token lifetimes and grace window as durations, with defaults of 30d, 1y and none', async () => {
+    const defaults = await g.json<ClientJson>('client', 'create', '--tenant', 'acme', '--name', 'Defaults', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token');
+    assert.deepEqual([defaults.refresh_idle_ttl, defaults.refresh_absolute_ttl, defaults.refresh_grace], [2_592_000, 31_536_000, 0]);
+    const custom = await g.json<ClientJson>(
+      'client', 'create', '--tenant', 'acme', '--name', 'Custom', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
+      '--refresh-idle-ttl', '12h', '--refresh-absolute-ttl', '5y', '--refresh-grace', '30s',
+    );
+    assert.deepEqual([custom.refresh_idle_ttl, custom.refresh_absolute_ttl, custom.refresh_grace], [43_200, 5 * 31_536_000, 30]);
+  });
+
   it('client list never shows a secret', async () => {
     const created = await g.json<ClientJson>('client', 'create', '--tenant', 'acme', '--name', 'Listed');
     const result = await g.ok('client', 'list', '--tenant', 'acme', '--json');
@@ -183,6 +196,9 @@ describe('gatehouse client create', () => {
     ],
     ['a public client with client_credentials', ['--tenant', 'acme', '--name', 'X', '--public', '--grant-type', 'client_credentials'], /public client cannot use client_credentials/],
     ['an unknown grant type', ['--tenant', 'acme', '--name', 'X', '--grant-type', 'password'], /unknown grant type "password"/],
+    ['a refresh idle lifetime beyond the absolute one', ['--tenant', 'acme', '--name', 'X', '--refresh-idle-ttl', '2y', '--refresh-absolute-ttl', '1y'], /refresh idle lifetime \(2y\) exceeds the refresh absolute lifetime \(1y\)/],
+    ['a refresh lifetime under a minute', ['--tenant', 'acme', '--name', 'X', '--refresh-idle-ttl', '30s'], /refresh idle lifetime must be .* at least 1m/],
+    ['a long refresh grace window', ['--tenant', 'acme', '--name', 'X', '--refresh-grace', '1h'], /refresh grace window must be 0 to 5m/],
   ];
   for (const [what, args, message] of errors) {
     it(`refuses ${what}: non-zero exit, clear stderr, no client created`, async () => {

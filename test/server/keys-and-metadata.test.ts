@@ -142,7 +142,7 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     assert.equal(metadata.jwks_uri, `${TEST_ISSUER}/.well-known/jwks.json`);
     assert.equal(metadata.introspection_endpoint, `${TEST_ISSUER}/oauth/introspect`);
     assert.equal(metadata.revocation_endpoint, `${TEST_ISSUER}/oauth/revoke`);
-    assert.deepEqual(metadata.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'authorization_code', 'refresh_token']);
     assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
     assert.deepEqual(metadata.scopes_supported, ['documents:delete', 'documents:read', 'documents:write']);
     assert.ok(Array.isArray(metadata.response_types_supported));

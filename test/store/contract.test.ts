@@ -263,6 +263,10 @@ for (const target of STORAGE_TARGETS) {
           defaultScopes: ['documents:read', 'signatures:create'],
           redirectUris: ['https://app.example.com/callback?source=gatehouse&x="1"', 'http://127.0.0.1:8765/cb', 'com.example.app:/oauth/é'],
           accessTokenTtl: 900,
+          // 100 years does not fit a 32-bit integer of seconds.
+          refreshIdleTtl: 7 * 86_400,
+          refreshAbsoluteTtl: 100 * 31_536_000,
+          refreshGraceSeconds: 30,
         });
         const expected: Client = {
           id: input.id,
@@ -282,11 +286,22 @@ for (const target of STORAGE_TARGETS) {
           disabled: false,
           revocationEpoch: 0,
           resourceServer: false,
+          refreshIdleTtl: 7 * 86_400,
+          refreshAbsoluteTtl: 100 * 31_536_000,
+          refreshGraceSeconds: 30,
           createdAt: T0 + 5_000,
           updatedAt: T0 + 5_000,
         };
         assert.deepEqual(await storage.clients.createClient(input), expected);
         assert.deepEqual(await storage.clients.findClient(input.id), expected);
+      });
+
+      it('createClient without refresh settings gets 30 days idle, 1 year absolute, no grace', async () => {
+        const created = await storage.clients.createClient(newClient(acme.id));
+        assert.deepEqual(
+          [created.refreshIdleTtl, created.refreshAbsoluteTtl, created.refreshGraceSeconds],
+          [30 * 86_400, 365 * 86_400, 0],
+        );
       });
 
       it('round-trips a public client with no secret, empty lists and null lifetimes', async () => {

@@ -2,6 +2,7 @@ import type { AuthenticatedClient } from '../client-auth.js';
 import type { Config } from '../config.js';
 import type { KeyRing } from '../keys.js';
 import type { Params } from '../params.js';
+import type { CodeStore, GrantStore, RefreshTokenStore, UserStore } from '../storage.js';
 import type { GrantType } from '../types.js';
 
 /** The RFC 6749 §5.1 successful response. */
@@ -18,6 +19,14 @@ export interface TokenResponse {
 export interface GrantDeps {
   keys: Pick<KeyRing, 'signingKey'>;
   config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl' | 'maxAccessTokenTtl'>;
+  codes: Pick<CodeStore, 'consumeCode'>;
+  grants: Pick<GrantStore, 'createGrant' | 'findGrant' | 'revokeGrant' | 'revokeGrantByCode'>;
+  refreshTokens: Pick<RefreshTokenStore, 'createRefreshToken' | 'findRefreshToken' | 'rotateRefreshToken'>;
+  users: Pick<UserStore, 'findUser'>;
+  /** HMAC key of authorization code digests (codeDigestKey). */
+  codeDigestKey: Buffer;
+  /** HMAC key of refresh token digests (refreshTokenDigestKey). */
+  refreshTokenDigestKey: Buffer;
 }
 
 export interface GrantContext {

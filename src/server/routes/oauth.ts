@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { codeDigestKey } from '../../core/authorization-codes.js';
 import { OAuthError } from '../../core/errors.js';
+import { refreshTokenDigestKey } from '../../core/refresh-tokens.js';
 import type { OAuthRequest } from '../../core/params.js';
 import { handleIntrospectionRequest } from '../../core/introspection.js';
 import { handleRevocationFeedRequest } from '../../core/revocation-feed.js';
@@ -31,8 +33,25 @@ export async function oauthRoutes(app: FastifyInstance, { gatehouse }: { gatehou
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: config.tokenBodyLimit }, (_request, body, done) => done(null, body));
 
   const authDeps = { clients: storage.clients, throttle, digestKey, config };
-  const tokenDeps = { ...authDeps, keys };
-  const lookupDeps = { ...authDeps, keys, revocations: storage.revocations };
+  const refreshTokenDigest = refreshTokenDigestKey(gatehouse.masterKey.key);
+  const tokenDeps = {
+    ...authDeps,
+    keys,
+    codes: storage.codes,
+    grants: storage.grants,
+    refreshTokens: storage.refreshTokens,
+    users: storage.users,
+    codeDigestKey: codeDigestKey(gatehouse.masterKey.key),
+    refreshTokenDigestKey: refreshTokenDigest,
+  };
+  const lookupDeps = {
+    ...authDeps,
+    keys,
+    revocations: storage.revocations,
+    grants: storage.grants,
+    refreshTokens: storage.refreshTokens,
+    refreshTokenDigestKey: refreshTokenDigest,
+  };
 
   app.post('/oauth/token', async (request, reply) => {
     const response = await handleTokenRequest(toOAuthRequest(request), tokenDeps, Date.now());

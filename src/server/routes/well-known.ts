@@ -26,8 +26,12 @@ export async function wellKnownRoutes(app: FastifyInstance, { gatehouse }: { gat
         token_endpoint: `${issuer}/oauth/token`,
         jwks_uri: `${issuer}/.well-known/jwks.json`,
         scopes_supported: scopes,
-        // No authorization endpoint yet: no response types (RFC 8414 §2 requires the member).
-        response_types_supported: [],
+        authorization_endpoint: `${issuer}/oauth/authorize`,
+        // 'token' (legacy implicit, RFC 9700 §2.1.2) only for clients registered with it.
+        response_types_supported: ['code', 'token'],
+        code_challenge_methods_supported: ['S256'],
+        // RFC 9207: every authorization response carries `iss`.
+        authorization_response_iss_parameter_supported: true,
         grant_types_supported: [...GRANTS.keys()],
         token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
         introspection_endpoint: `${issuer}/oauth/introspect`,

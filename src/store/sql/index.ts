@@ -8,6 +8,7 @@ import type { Storage } from '../../core/storage.js';
 import { migrationProvider } from './migrations/index.js';
 import * as clients from './repositories/clients.js';
 import * as codes from './repositories/codes.js';
+import * as consents from './repositories/consents.js';
 import * as files from './repositories/files.js';
 import * as grants from './repositories/grants.js';
 import * as keys from './repositories/keys.js';
@@ -214,6 +215,10 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       pruneExpired: (now) => refreshTokens.pruneExpiredRefreshTokens(db, now),
     }),
     // --- end of codes, grants and refresh tokens ---
+    consents: guarded({
+      findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
+      saveConsent: (input) => consents.saveConsent(db, input, clock()),
+    }),
     ...guarded({
       ping: async () => {
         await sql`select 1`.execute(db);

@@ -54,6 +54,10 @@ export interface ClientsTable {
   resource_server: number;
   /** The revocation revision at which the epoch last rose (0: never). */
   epoch_revision: number;
+  /** Seconds (bigint: an absolute lifetime of decades exceeds a 32-bit integer). */
+  refresh_idle_ttl: number;
+  refresh_absolute_ttl: number;
+  refresh_grace: number;
   created_at: number;
   updated_at: number;
 }
@@ -156,6 +160,16 @@ export interface RefreshTokensTable {
 
 // --- end of codes, grants and refresh tokens ---
 
+/** Remembered consents (issue 4): one per user and client; lists are space-delimited. */
+export interface ConsentsTable {
+  user_id: string;
+  client_id: string;
+  scopes: string;
+  tenants: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -170,4 +184,5 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   grants: GrantsTable;
   refresh_tokens: RefreshTokensTable;
+  consents: ConsentsTable;
 }

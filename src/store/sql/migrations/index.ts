@@ -4,6 +4,8 @@ import * as revocationFeed from './2026-11-23T02-00-revocation-feed.js';
 import * as demoFiles from './2026-11-23T03-00-demo-files.js';
 import * as users from './2026-11-23T04-00-users.js';
 import * as codesAndRefreshTokens from './2026-11-23T05-00-codes-and-refresh-tokens.js';
+import * as clientRefreshSettings from './2026-11-23T06-00-client-refresh-settings.js';
+import * as consents from './2026-11-23T07-00-consents.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +14,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23T03-00-demo-files': demoFiles,
   '2026-11-23T04-00-users': users,
   '2026-11-23T05-00-codes-and-refresh-tokens': codesAndRefreshTokens,
+  '2026-11-23T06-00-client-refresh-settings': clientRefreshSettings,
+  '2026-11-23T07-00-consents': consents,
 };
 
 /** Every migration name, in order (for tooling and tests). */

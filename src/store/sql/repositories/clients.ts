@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../../core/errors.js';
-import type { NewClient, SecretChange } from '../../../core/storage.js';
+import { DEFAULT_REFRESH_SETTINGS, type NewClient, type SecretChange } from '../../../core/storage.js';
 import type { Client, GrantType } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database } from '../schema.js';
@@ -38,6 +38,9 @@ function toClient(row: ClientRow): Client {
     disabled: Boolean(row.disabled),
     revocationEpoch: Number(row.revocation_epoch),
     resourceServer: Boolean(row.resource_server),
+    refreshIdleTtl: Number(row.refresh_idle_ttl),
+    refreshAbsoluteTtl: Number(row.refresh_absolute_ttl),
+    refreshGraceSeconds: Number(row.refresh_grace),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -65,6 +68,9 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
         revocation_epoch: 0,
         resource_server: input.resourceServer ? 1 : 0,
         epoch_revision: 0,
+        refresh_idle_ttl: input.refreshIdleTtl ?? DEFAULT_REFRESH_SETTINGS.refreshIdleTtl,
+        refresh_absolute_ttl: input.refreshAbsoluteTtl ?? DEFAULT_REFRESH_SETTINGS.refreshAbsoluteTtl,
+        refresh_grace: input.refreshGraceSeconds ?? DEFAULT_REFRESH_SETTINGS.refreshGraceSeconds,
         created_at: now,
         updated_at: now,
       })

@@ -102,8 +102,10 @@ async function explainRefusal(db: Kysely<Database>, rotation: RefreshTokenRotati
   if (grant.absoluteExpiresAt <= now) return { status: 'expired' };
   if (token.rotatedAt !== null) {
     // The grace window is for a client that lost the response carrying the successor: it
-    // applies only while the successor itself is unused (and usable).
-    if (now - token.rotatedAt < graceSeconds * 1000 && token.replacedBy !== null) {
+    // applies only while the successor itself is unused (and usable). No grace means none:
+    // a concurrent caller's `now` may be earlier than the winner's `rotatedAt`, and a
+    // negative age must not pass for "within 0 seconds".
+    if (graceSeconds > 0 && now - token.rotatedAt < graceSeconds * 1000 && token.replacedBy !== null) {
       const replacement = await findRefreshTokenById(db, token.replacedBy);
       if (replacement && replacement.rotatedAt === null && replacement.idleExpiresAt > now) return { status: 'grace', grant, replacement };
     }

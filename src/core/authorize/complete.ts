@@ -1,0 +1,114 @@
+import { accessTokenTtlOf, mintAccessToken } from '../access-token.js';
+import { digestCode, generateAuthorizationCode } from '../authorization-codes.js';
+import type { Config } from '../config.js';
+import type { KeyRing } from '../keys.js';
+import type { CodeStore, ConsentStore } from '../storage.js';
+import type { Client, Consent, User } from '../types.js';
+import { buildRedirect, responseModeOf } from './redirect.js';
+import type { AuthorizationRequest } from './types.js';
+
+/**
+ * The end of an authorization: what the user agreed to (remembered consent or the
+ * consent page), then the code (or, legacy, the token) sent to the client.
+ */
+
+/** RFC 9700 §2.1.2: an implicit token lives at most 15 minutes (it cannot be revoked through a grant). */
+export const IMPLICIT_TOKEN_MAX_TTL = 15 * 60;
+
+/**
+ * The tenants a remembered consent grants for this request, or undefined when the user
+ * must be asked: a scope the user has not agreed to, no remembered tenant the user still
+ * belongs to, or (implicit: one token, one tenant) several.
+ */
+export function tenantsFromConsent(consent: Consent | undefined, request: AuthorizationRequest, user: Pick<User, 'tenants'>): string[] | undefined {
+  if (!consent) return undefined;
+  const agreed = new Set(consent.scopes);
+  if (!request.scope.every((scope) => agreed.has(scope))) return undefined;
+  const member = new Set(user.tenants.map((tenant) => tenant.slug));
+  const tenants = consent.tenants.filter((slug) => member.has(slug));
+  if (member.size > 0 && tenants.length === 0) return undefined;
+  if (request.responseType === 'token' && tenants.length > 1) return undefined;
+  return tenants;
+}
+
+/** Why a tenant choice on the consent page cannot be accepted; undefined when it can. */
+export function tenantChoiceProblem(chosen: readonly string[], user: Pick<User, 'tenants'>, request: Pick<AuthorizationRequest, 'responseType'>): string | undefined {
+  const member = new Set(user.tenants.map((tenant) => tenant.slug));
+  if (chosen.some((slug) => !member.has(slug))) return 'Choose among your own workspaces.';
+  if (member.size > 0 && chosen.length === 0) return 'Choose at least one workspace.';
+  if (request.responseType === 'token' && chosen.length > 1) return 'This application can be given one workspace only.';
+  return undefined;
+}
+
+/** The tenants granted on the consent page: the chosen ones, or the user's only tenant. */
+export function chosenTenants(submitted: readonly string[], user: Pick<User, 'tenants'>): string[] {
+  if (user.tenants.length === 1) return [user.tenants[0]!.slug];
+  return [...new Set(submitted)].sort();
+}
+
+/** Remembers the consent: the scopes agreed to so far plus these, and the tenants just granted. */
+export async function rememberConsent(
+  consents: Pick<ConsentStore, 'findConsent' | 'saveConsent'>,
+  userId: string,
+  request: AuthorizationRequest,
+  tenants: readonly string[],
+): Promise<void> {
+  const previous = await consents.findConsent(userId, request.clientId);
+  const scopes = [...new Set([...(previous?.scopes ?? []), ...request.scope])].sort();
+  await consents.saveConsent({ userId, clientId: request.clientId, scopes, tenants: [...tenants] });
+}
+
+export interface ApprovalDeps {
+  codes: Pick<CodeStore, 'createCode'>;
+  keys: Pick<KeyRing, 'signingKey'>;
+  config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl' | 'maxAccessTokenTtl' | 'authorizationCodeTtl'>;
+  /** codeDigestKey(masterKey) (src/core/authorization-codes.ts). */
+  codeDigestKey: Buffer;
+}
+
+export interface Approval {
+  request: AuthorizationRequest;
+  client: Client;
+  user: { id: string; authTime: number };
+  tenants: string[];
+}
+
+/**
+ * The successful response (RFC 6749 §4.1.2 / §4.2.2), as the redirect location. For
+ * `code`: a fresh code, stored only as its digest, bound to the client, redirect URI,
+ * PKCE challenge, scope, tenants and user, living `authorizationCodeTtl`. For `token`:
+ * an access token in the fragment, no refresh token (§4.2.2), at most 15 minutes.
+ */
+export async function approveAuthorization({ request, client, user, tenants }: Approval, deps: ApprovalDeps, now: number): Promise<string> {
+  const mode = responseModeOf(request.responseType);
+  if (request.responseType === 'code') {
+    const code = generateAuthorizationCode();
+    await deps.codes.createCode({
+      codeDigest: digestCode(code, deps.codeDigestKey),
+      clientId: client.id,
+      userId: user.id,
+      redirectUri: request.redirectUri,
+      scope: request.scope,
+      tenants,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: request.codeChallengeMethod,
+      authTime: user.authTime,
+      expiresAt: now + deps.config.authorizationCodeTtl * 1000,
+    });
+    return buildRedirect(request.redirectUri, mode, { code, state: request.state }, deps.config.issuer);
+  }
+  const ttl = Math.min(accessTokenTtlOf(client, deps.config), IMPLICIT_TOKEN_MAX_TTL);
+  const { token } = await mintAccessToken({ client, subject: user.id, scope: request.scope, tenant: tenants[0], ttl }, deps, now);
+  return buildRedirect(
+    request.redirectUri,
+    mode,
+    {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: String(ttl),
+      ...(request.scope.length > 0 ? { scope: request.scope.join(' ') } : {}),
+      state: request.state,
+    },
+    deps.config.issuer,
+  );
+}

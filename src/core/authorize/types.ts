@@ -1,0 +1,42 @@
+import type { CodeChallengeMethod } from '../types.js';
+
+/**
+ * The response types of the authorization endpoint: `code` (RFC 6749 §4.1, with PKCE) and
+ * the legacy `token` (implicit, RFC 6749 §4.2), which only clients registered with the
+ * `implicit` grant type may use. RFC 9700 §2.1.2 deprecates the implicit grant: the access
+ * token travels in the browser's URL (history, Referer, extensions, open redirectors), is
+ * not sender-constrained, and cannot be bound to the client that asked. It is offered only
+ * for providers whose integrators still need it, per client, with a short lifetime and no
+ * refresh token.
+ */
+export type ResponseType = 'code' | 'token';
+
+/** A validated authorization request: the client and redirect URI are known to be good. */
+export interface AuthorizationRequest {
+  clientId: string;
+  /** The redirect URI the response goes to (as requested, or the one registered). */
+  redirectUri: string;
+  responseType: ResponseType;
+  /** Granted scope, sorted (RFC 6749 §3.3). */
+  scope: string[];
+  state: string | undefined;
+  codeChallenge: string | null;
+  codeChallengeMethod: CodeChallengeMethod | null;
+}
+
+/**
+ * A failure that must not be redirected (RFC 6749 §4.1.2.1): the client or its redirect
+ * URI could not be verified, so the user sees an error page instead — never a redirect to
+ * an unverified URI (an open redirector).
+ */
+export class AuthorizationPageError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(title: string, message: string, status = 400) {
+    super(message);
+    this.name = 'AuthorizationPageError';
+    this.title = title;
+    this.status = status;
+  }
+}

@@ -1,0 +1,139 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { digestCode } from '../authorization-codes.js';
+import { OAuthError } from '../errors.js';
+import { requireParam, type Params } from '../params.js';
+import type { AuthorizationCode, Client } from '../types.js';
+import { checkTenant, checkUser, grantTokenResponse, newRefreshToken } from './grant-tokens.js';
+import type { Grant, GrantDeps } from './types.js';
+
+/** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/** Longer than any code we issue: not one of ours, and not worth a digest. */
+const MAX_CODE_LENGTH = 512;
+
+interface CodeExchangeRequest {
+  code: string;
+  redirectUri: string;
+  codeVerifier: string | undefined;
+  tenant: string | undefined;
+}
+
+/**
+ * Reads the token request (RFC 6749 §4.1.3). Everything that can be refused without the
+ * code is refused here, before the code is consumed, so a malformed request does not
+ * burn it.
+ */
+function readRequest(params: Params): CodeExchangeRequest {
+  const code = requireParam(params, 'code');
+  // Gatehouse requires redirect_uri in every authorization request, so the token request
+  // must repeat it (RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included").
+  const redirectUri = requireParam(params, 'redirect_uri');
+  const codeVerifier = params.get('code_verifier');
+  if (codeVerifier !== undefined && !CODE_VERIFIER.test(codeVerifier)) {
+    throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~" (RFC 7636 §4.1)');
+  }
+  return { code, redirectUri, codeVerifier, tenant: params.get('tenant') };
+}
+
+/**
+ * Consumes the code, atomically (CodeStore.consumeCode): whatever happens next, it cannot
+ * be redeemed again. A replay revokes the grant issued from the first redemption, and with
+ * it every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
+ * and SHOULD revoke … all tokens previously issued based on that authorization code").
+ */
+async function consumeCode(code: string, deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey'>, now: number): Promise<AuthorizationCode> {
+  const invalid = new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
+  if (code.length > MAX_CODE_LENGTH) throw invalid;
+  const codeDigest = digestCode(code, deps.codeDigestKey);
+  const outcome = await deps.codes.consumeCode(codeDigest, now);
+  switch (outcome.status) {
+    case 'consumed':
+      return outcome.code;
+    case 'replayed':
+      await deps.grants.revokeGrantByCode(codeDigest, now);
+      throw invalid;
+    case 'expired':
+    case 'unknown':
+      throw invalid;
+  }
+}
+
+/** RFC 6749 §4.1.3: the code was issued to the authenticated client. */
+function checkClient(code: AuthorizationCode, client: Client): void {
+  if (code.clientId !== client.id) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
+}
+
+/** RFC 6749 §4.1.3: the redirect_uri is identical to the one of the authorization request (simple string comparison, RFC 3986 §6.2.1). */
+function checkRedirectUri(code: AuthorizationCode, redirectUri: string): void {
+  if (code.redirectUri !== redirectUri) {
+    throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
+  }
+}
+
+/**
+ * RFC 7636 §4.6, RFC 9700 §2.1.1 and §4.8.2 (PKCE downgrade): S256 only. A code issued
+ * with a challenge needs the verifier; a verifier sent for a code issued without a
+ * challenge is refused (an attacker stripping the challenge from the authorization request
+ * would otherwise pass); a public client's code always has a challenge (the authorization
+ * endpoint requires it), and one without is refused anyway.
+ */
+function checkPkce(code: AuthorizationCode, codeVerifier: string | undefined, client: Client): void {
+  if (code.codeChallenge === null) {
+    if (codeVerifier !== undefined) throw new OAuthError('invalid_grant', 'a code_verifier was sent, but the authorization request carried no code_challenge');
+    if (client.isPublic) throw new OAuthError('invalid_grant', 'the authorization code of a public client must be bound to a PKCE code_challenge');
+    return;
+  }
+  if (code.codeChallengeMethod !== 'S256') throw new OAuthError('invalid_grant', 'the authorization code was issued with an unsupported code_challenge_method');
+  if (codeVerifier === undefined) throw new OAuthError('invalid_grant', 'the code_verifier is required: the authorization request carried a code_challenge');
+  // BASE64URL-ENCODE(SHA256(ASCII(code_verifier))) == code_challenge, compared in constant time.
+  const computed = createHash('sha256').update(codeVerifier, 'ascii').digest();
+  const stored = Buffer.from(code.codeChallenge, 'base64url');
+  const comparable = stored.length === computed.length ? stored : Buffer.alloc(computed.length);
+  const equal = timingSafeEqual(computed, comparable);
+  if (!equal || stored.length !== computed.length || stored.toString('base64url') !== code.codeChallenge) {
+    throw new OAuthError('invalid_grant', 'the code_verifier does not match the code_challenge');
+  }
+}
+
+/**
+ * RFC 6749 §4.1.3: exchanges an authorization code for an access token (and a refresh
+ * token when the client may use the refresh_token grant). The code is consumed first
+ * (atomically), then checked: a code that fails a check is spent, and nothing is issued
+ * from it. That includes a `tenant` the user did not grant (`invalid_target`): the client
+ * must send a granted tenant, or none, with the code.
+ */
+export const authorizationCodeGrant: Grant = {
+  type: 'authorization_code',
+  allowsPublicClients: true,
+  async handle({ authenticated: { client }, params, now }, deps) {
+    const request = readRequest(params);
+    const code = await consumeCode(request.code, deps, now);
+    checkClient(code, client);
+    checkRedirectUri(code, request.redirectUri);
+    checkPkce(code, request.codeVerifier, client);
+    const tenant = checkTenant(request.tenant, code);
+    await checkUser(code.userId, deps);
+
+    const grant = await deps.grants.createGrant({
+      id: randomUUID(),
+      clientId: client.id,
+      userId: code.userId,
+      codeDigest: code.codeDigest,
+      scope: code.scope,
+      tenants: code.tenants,
+      createdAt: now,
+      absoluteExpiresAt: now + client.refreshAbsoluteTtl * 1000,
+    });
+    // A replay of the code raced this exchange and won: the grant is born revoked.
+    if (grant.revokedAt !== null) throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
+
+    let refreshToken: string | undefined;
+    if (client.grantTypes.includes('refresh_token')) {
+      const issued = newRefreshToken(client, grant, deps, now);
+      await deps.refreshTokens.createRefreshToken({ ...issued.stored, grantId: grant.id, clientId: client.id, createdAt: now });
+      refreshToken = issued.token;
+    }
+    return grantTokenResponse({ client, grant, scope: grant.scope, tenant, refreshToken, now }, deps);
+  },
+};

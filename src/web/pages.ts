@@ -1,0 +1,108 @@
+import { STYLESHEET_PATH } from './assets.js';
+import { html, type SafeHtml } from './html.js';
+
+/**
+ * The pages of the authorization flow, server-rendered, usable without JavaScript (plain
+ * forms), each form carrying the session's CSRF token. Served with PAGE_SECURITY_HEADERS.
+ */
+
+/** No inline script or style, no framing, forms post to this origin only, no <base>. */
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': PAGE_CSP,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'content-type': 'text/html; charset=utf-8',
+});
+
+/** Form field names shared with the routes. */
+export const CSRF_FIELD = 'csrf_token';
+export const LOGIN_PATH = '/oauth/authorize/login';
+export const CONSENT_PATH = '/oauth/authorize/consent';
+
+function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body><main>
+${body}
+</main></body>
+</html>
+`.toString();
+}
+
+export interface LoginPageInput {
+  clientName: string;
+  csrfToken: string;
+  error?: string;
+  username?: string;
+}
+
+export function loginPage({ clientName, csrfToken, error, username }: LoginPageInput): string {
+  return layout(
+    'Sign in',
+    html`<h1>Sign in</h1>
+<p><strong>${clientName}</strong> wants to access your account.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${LOGIN_PATH}">
+<input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" autocomplete="username" required value="${username ?? ''}">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+export interface ConsentPageInput {
+  clientName: string;
+  redirectHost: string;
+  username: string;
+  scopes: { name: string; description: string }[];
+  /** The user's tenants; a picker is shown when there are several. */
+  tenants: { slug: string }[];
+  csrfToken: string;
+  error?: string;
+}
+
+export function consentPage(input: ConsentPageInput): string {
+  const { clientName, redirectHost, username, scopes, tenants, csrfToken, error } = input;
+  const scopeList =
+    scopes.length === 0
+      ? html`<p>No particular permission is requested.</p>`
+      : html`<ul>${scopes.map((scope) => html`<li><strong>${scope.name}</strong>${scope.description ? html` — ${scope.description}` : ''}</li>`)}</ul>`;
+  const tenantPart =
+    tenants.length > 1
+      ? html`<fieldset><legend>Workspaces it may reach</legend>
+${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
+</fieldset>`
+      : tenants.length === 1
+        ? html`<p>Workspace: <strong>${tenants[0]!.slug}</strong></p>`
+        : '';
+  return layout(
+    'Authorize access',
+    html`<h1>Authorize ${clientName}</h1>
+<p><strong>${clientName}</strong> (redirecting to <strong>${redirectHost}</strong>) asks to access your account <strong>${username}</strong>:</p>
+${scopeList}
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${CONSENT_PATH}">
+<input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
+${tenantPart}
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`,
+  );
+}
+
+export function errorPage(title: string, message: string): string {
+  return layout(title, html`<h1>${title}</h1>\n<p>${message}</p>\n<p class="muted">You can close this page, or go back to the application and try again.</p>`);
+}
