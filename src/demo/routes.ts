@@ -21,7 +21,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../core/config.js';
 import { OAuthError } from '../core/errors.js';
-import type { ClientStore, FileStore, PublishedFileStore, TenantStore } from '../core/storage.js';
+import type { ClientStore, FileStore, GrantStore, PublishedFileStore, TenantStore } from '../core/storage.js';
 import type { StoredFile, Tenant } from '../core/types.js';
 import { gatehouseResource, type RouteRequirements, type Verifier } from '../resource/index.js';
 import { FileBytes, isFileId, type OpenedFile, type PendingUpload } from './files.js';
@@ -33,6 +33,7 @@ export interface DemoApiOptions {
     storage: {
       tenants: Pick<TenantStore, 'findTenantBySlug'>;
       clients: Pick<ClientStore, 'findClient'>;
+      grants: Pick<GrantStore, 'findGrant'>;
       files: FileStore;
       publishedFiles: PublishedFileStore;
     };
@@ -109,10 +110,17 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
 
   app.get('/api/tenants', { config: { auth: { tenant: 'free' } } }, async (request) => {
     const claims = request.accessToken!;
-    // For now: a tenant token acts for its tenant; a tenant-free token for its client's.
-    const slug = claims.tenant ?? (await storage.clients.findClient(claims.client_id))?.tenantSlug;
-    const tenant = slug === undefined ? undefined : await storage.tenants.findTenantBySlug(slug);
-    return { tenants: tenant ? [{ slug: tenant.slug, name: tenant.name }] : [] };
+    // A tenant token acts for its tenant. A tenant-free token of a user (from a grant) may
+    // list the tenants the user granted; one of a client, its client's tenant.
+    const grantId = (claims as { grant_id?: unknown }).grant_id;
+    const slugs =
+      claims.tenant !== undefined
+        ? [claims.tenant]
+        : typeof grantId === 'string'
+          ? ((await storage.grants.findGrant(grantId))?.tenants ?? [])
+          : [(await storage.clients.findClient(claims.client_id))?.tenantSlug].filter((slug): slug is string => slug !== undefined);
+    const tenants = (await Promise.all(slugs.map((slug) => storage.tenants.findTenantBySlug(slug)))).filter((tenant) => tenant !== undefined);
+    return { tenants: tenants.map((tenant) => ({ slug: tenant.slug, name: tenant.name })) };
   });
 
   app.get('/api/files', { config: { auth: READ } }, async (request) => {
