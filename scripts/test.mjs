@@ -2,7 +2,7 @@
 // Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
 // Usage: npm test [-- <file or folder filter>...]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -30,6 +30,10 @@ const services = [
 ];
 for (const [variable, what] of services) {
   if (!process.env[variable]) console.log(`# ${variable} is not set: the ${what} are SKIPPED (.ci/run sets it)`);
+}
+// test/e2e/browser.test.ts falls back to /usr/bin/chromium (Debian's package) when it exists.
+if (!process.env.GATEHOUSE_TEST_BROWSER && !existsSync('/usr/bin/chromium')) {
+  console.log('# GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist: the real-browser end-to-end test is SKIPPED (.ci/run installs chromium and sets it)');
 }
 
 const result = spawnSync(

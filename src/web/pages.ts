@@ -17,6 +17,21 @@ export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
   'content-type': 'text/html; charset=utf-8',
 });
 
+/**
+ * The headers of a page whose form may end in a redirect to the client (the login and
+ * consent pages). Browsers apply `form-action` to every redirect that follows the form
+ * post (CSP 3; Chromium blocks the navigation), so the redirect URI's origin must be
+ * allowed too, else the user never gets back to the application. An http(s) origin is
+ * allowed as itself when it is a plain host-source; anything else (a private-use scheme,
+ * RFC 8252 §7.1; an IPv6 literal, which CSP host-sources cannot express) by its scheme.
+ */
+export function pageSecurityHeadersFor(redirectUri: string): Readonly<Record<string, string>> {
+  const url = new URL(redirectUri);
+  const source = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(url.origin) ? url.origin : url.protocol;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:(\/\/[A-Za-z0-9.-]+(:\d{1,5})?)?$/.test(source)) return PAGE_SECURITY_HEADERS;
+  return { ...PAGE_SECURITY_HEADERS, 'content-security-policy': PAGE_CSP.replace("form-action 'self'", `form-action 'self' ${source}`) };
+}
+
 /** Form field names shared with the routes. */
 export const CSRF_FIELD = 'csrf_token';
 export const LOGIN_PATH = '/oauth/authorize/login';

@@ -54,17 +54,29 @@ export interface CliResult {
   exitedAt: number;
 }
 
+export interface CliOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Written to the child's standard input, which is then closed (e.g. for --password-stdin). */
+  input?: string;
+}
+
 /** Runs `node bin/gatehouse.js ...args` from the repository root; never rejects on a non-zero exit. */
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = options.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: [stdin, 'pipe', 'pipe'] });
     live.add(child);
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => {}); // the child may exit before reading everything
+      child.stdin!.end(options.input);
+    }
     let stdout = '';
     let stderr = '';
     let exitedAt = 0;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
     }, timeoutMs);
@@ -86,7 +98,7 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 }
 
 /** Runs the CLI and fails with its output unless it exits 0. */
-export async function cliOk(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function cliOk(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const result = await runCli(args, options);
   if (result.code !== 0) {
     throw new Error(`gatehouse ${args.join(' ')} exited ${result.code ?? result.signal}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
@@ -95,7 +107,7 @@ export async function cliOk(args: string[], options: { env?: Record<string, stri
 }
 
 /** Runs the CLI with --json and parses the whole of stdout as one JSON value. */
-export async function cliJson<T = Record<string, unknown>>(args: string[], options: { env?: Record<string, string> } = {}): Promise<T> {
+export async function cliJson<T = Record<string, unknown>>(args: string[], options: CliOptions = {}): Promise<T> {
   const result = await cliOk([...args, '--json'], options);
   return JSON.parse(result.stdout) as T;
 }

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { codeDigestKey, digestCode } from '../../src/core/authorization-codes.js';
 import type { SqlStorage } from '../../src/store/sql/index.js';
+import { pageSecurityHeadersFor } from '../../src/web/pages.js';
 import { createTestGatehouse, FORM, jwtPayload, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 
 const PASSWORD = 'correct horse battery';
@@ -70,8 +71,9 @@ function assertErrorPage(response: LightMyRequestResponse, status = 400): void {
   assertPageHeaders(response);
 }
 
-function assertPageHeaders(response: LightMyRequestResponse): void {
-  assert.equal(response.headers['content-security-policy'], CSP);
+/** `formTarget`: the origin a login or consent page's form may redirect to (the client's redirect URI). */
+function assertPageHeaders(response: LightMyRequestResponse, formTarget?: string): void {
+  assert.equal(response.headers['content-security-policy'], formTarget ? CSP.replace("form-action 'self'", `form-action 'self' ${formTarget}`) : CSP);
   assert.equal(response.headers['x-frame-options'], 'DENY');
   assert.equal(response.headers['referrer-policy'], 'no-referrer');
   assert.equal(response.headers['cache-control'], 'no-store');
@@ -134,6 +136,18 @@ describe('GET /oauth/authorize — client and redirect URI (error page, never a 
     const response = await authorize(codeRequest({ redirect_uri: 'http://127.0.0.1:51234/callback' }));
     assert.equal(response.statusCode, 200);
     assert.match(response.body, /name="username"/);
+    // The login form may end in a redirect to that port: CSP form-action covers redirects.
+    assertPageHeaders(response, 'http://127.0.0.1:51234');
+  });
+
+  it('lets the login and consent forms redirect to the redirect URI only (form-action applies to redirects)', () => {
+    const csp = (uri: string) => pageSecurityHeadersFor(uri)['content-security-policy'];
+    assert.equal(csp('https://app.example.com/cb?x=1'), CSP.replace("form-action 'self'", "form-action 'self' https://app.example.com"));
+    assert.equal(csp('http://127.0.0.1:8123/callback'), CSP.replace("form-action 'self'", "form-action 'self' http://127.0.0.1:8123"));
+    assert.equal(csp('com.example.app:/oauth'), CSP.replace("form-action 'self'", "form-action 'self' com.example.app:"));
+    // CSP host-sources cannot name an IPv6 literal; nor may a URI inject directives.
+    assert.equal(csp('http://[::1]:8123/cb'), CSP.replace("form-action 'self'", "form-action 'self' http:"));
+    assert.equal(csp("http://a;script-src'unsafe-inline'/cb"), CSP.replace("form-action 'self'", "form-action 'self' http:"));
   });
 
   it('refuses a missing redirect URI when several are registered (ambiguous), accepts it when one is', async () => {
@@ -197,7 +211,7 @@ describe('login and consent', () => {
   it('serves the login page with the security headers, a CSRF token and a hardened session cookie', async () => {
     const response = await authorize(codeRequest());
     assert.equal(response.statusCode, 200);
-    assertPageHeaders(response);
+    assertPageHeaders(response, new URL(APP_URI).origin);
     assert.match(response.body, /<input[^>]+name="username"/);
     assert.match(response.body, /<input[^>]+name="password"/);
     csrfOf(response.body);
@@ -215,7 +229,7 @@ describe('login and consent', () => {
     const wrong = await loginThrough(codeRequest(), 'alice', 'wrong password!!');
     assert.equal(wrong.response.statusCode, 401);
     assert.match(wrong.response.body, /Incorrect username or password/);
-    assertPageHeaders(wrong.response);
+    assertPageHeaders(wrong.response, new URL(APP_URI).origin);
     const unknown = await loginThrough(codeRequest(), 'nobody', 'wrong password!!');
     assert.equal(unknown.response.statusCode, 401);
     assert.match(unknown.response.body, /Incorrect username or password/);
@@ -224,7 +238,7 @@ describe('login and consent', () => {
   it('shows the consent page after the right password: client name, redirect host, scope descriptions', async () => {
     const { response } = await loginThrough(codeRequest({ scope: 'documents:read documents:write' }), 'alice');
     assert.equal(response.statusCode, 200);
-    assertPageHeaders(response);
+    assertPageHeaders(response, new URL(APP_URI).origin);
     assert.match(response.body, /Signing App/);
     assert.match(response.body, /app\.example\.com/);
     assert.match(response.body, /Read your documents/);

@@ -16,7 +16,7 @@ import { StorageUnavailableError } from '../../core/errors.js';
 import { authenticateUser, LoginError } from '../../core/user-auth.js';
 import type { Client, User } from '../../core/types.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../../web/assets.js';
-import { consentPage, CSRF_FIELD, errorPage, loginPage, PAGE_SECURITY_HEADERS } from '../../web/pages.js';
+import { consentPage, CSRF_FIELD, errorPage, loginPage, PAGE_SECURITY_HEADERS, pageSecurityHeadersFor } from '../../web/pages.js';
 import type { Gatehouse } from '../context.js';
 
 const FORM_BODY_LIMIT = 16_384;
@@ -51,6 +51,9 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
   const page = (reply: FastifyReply, status: number, body: string) => reply.code(status).headers(PAGE_SECURITY_HEADERS).send(body);
+  /** A login or consent page: its form may end in a redirect to `redirectUri`. */
+  const formPage = (reply: FastifyReply, status: number, body: string, redirectUri: string) =>
+    reply.code(status).headers(pageSecurityHeadersFor(redirectUri)).send(body);
   const setSession = (reply: FastifyReply, session: AuthorizationSession) =>
     reply.header('set-cookie', `${cookieName}=${sealAuthorizationSession(session, sessionKey)}; Max-Age=${AUTHORIZATION_SESSION_TTL_MS / 1000}; ${cookieAttributes}`);
   const clearSession = (reply: FastifyReply) => reply.header('set-cookie', `${cookieName}=; Max-Age=0; ${cookieAttributes}`);
@@ -77,7 +80,7 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
     if (outcome.kind === 'page') return page(reply, outcome.error.status, errorPage(outcome.error.title, outcome.error.message));
     if (outcome.kind === 'redirect') return redirect(reply, outcome.location);
     const session = newAuthorizationSession(outcome.request, Date.now());
-    return page(setSession(reply, session), 200, loginPage({ clientName: outcome.client.name, csrfToken: session.csrf }));
+    return formPage(setSession(reply, session), 200, loginPage({ clientName: outcome.client.name, csrfToken: session.csrf }), outcome.request.redirectUri);
   });
 
   /** The session of a form post, its CSRF token checked; undefined when a page was sent instead. */
@@ -105,7 +108,7 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
   const showConsent = async (reply: FastifyReply, session: AuthorizationSession, client: Client, user: User, error?: string) => {
     const catalogue = new Map((await storage.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
     const redirect = new URL(session.request.redirectUri);
-    return page(
+    return formPage(
       setSession(reply, session),
       error ? 400 : 200,
       consentPage({
@@ -117,6 +120,7 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
         csrfToken: session.csrf,
         ...(error ? { error } : {}),
       }),
+      session.request.redirectUri,
     );
   };
 
@@ -137,7 +141,7 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
         return page(reply.header('retry-after', String(error.retryAfter ?? 60)), 429, errorPage('Too many attempts', 'Too many failed sign-in attempts. Wait a minute, then try again.'));
       }
       // One message whatever failed: the page must not tell which usernames exist.
-      return page(reply, 401, loginPage({ clientName: client.name, csrfToken: session.csrf, error: 'Incorrect username or password.', username }));
+      return formPage(reply, 401, loginPage({ clientName: client.name, csrfToken: session.csrf, error: 'Incorrect username or password.', username }), session.request.redirectUri);
     }
     const signedIn = withUser(session, user.id, now);
     const remembered = tenantsFromConsent(await storage.consents.findConsent(user.id, client.id), signedIn.request, user);

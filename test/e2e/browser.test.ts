@@ -1,0 +1,262 @@
+/**
+ * The authorization code flow in a REAL browser (Debian's chromium, driven by
+ * playwright-core) against a real `gatehouse serve` process, set up with the real CLI,
+ * as a user and a native-app style public client (PKCE, loopback redirect) live it:
+ * login → consent with a tenant choice → code → tokens → the demo API → refresh → deny.
+ *
+ * The browser is GATEHOUSE_TEST_BROWSER (.ci/run sets it), else /usr/bin/chromium when
+ * it exists; without either the suite is skipped (scripts/test.mjs says so). When
+ * GATEHOUSE_TEST_BROWSER is set, a browser that cannot be launched fails the suite.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { cliJson, cliOk, jwtPayload, postForm, startServer, type HttpResult, type ServerProcess } from '../helpers/process.js';
+
+const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
+
+/** Where the consent page's screenshot goes (for a person to look at; not part of the repository). */
+const CONSENT_SCREENSHOT = join(tmpdir(), 'gatehouse-browser-consent.png');
+
+const PASSWORD = 'correct-horse-battery-staple';
+const BOB_PASSWORD = 'bobs-own-long-password';
+/** Bound on every browser action and navigation. */
+const BROWSER_TIMEOUT_MS = 15_000;
+
+interface Callback {
+  path: string;
+  query: URLSearchParams;
+}
+
+/** The integrator's app: a loopback HTTP server that records every callback and answers "done". */
+async function startIntegratorApp(): Promise<{ server: Server; url: string; callbacks: Callback[] }> {
+  const callbacks: Callback[] = [];
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    callbacks.push({ path: url.pathname, query: url.searchParams });
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('done');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('could not read the integrator app port');
+  return { server, url: `http://127.0.0.1:${address.port}`, callbacks };
+}
+
+function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
+}
+
+describe('real browser: authorization code flow with PKCE, tenant choice, refresh and deny', { skip: SKIP_BROWSER }, () => {
+  let dir: string;
+  let db: string;
+  let server: ServerProcess;
+  let app: Awaited<ReturnType<typeof startIntegratorApp>>;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let clientId: string;
+  let redirectUri: string;
+  let issuer: string;
+
+  const cli = (args: string[], input?: string) => cliOk([...args, '--db', db], input === undefined ? {} : { input });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
+    db = `sqlite:${join(dir, 'g.db')}`;
+    app = await startIntegratorApp();
+    redirectUri = `${app.url}/callback`;
+    // Launch first: a browser that cannot start fails here, before anything else.
+    browser = await chromium.launch({
+      executablePath: BROWSER!,
+      timeout: 30_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
+    });
+    server = await startServer({ db });
+    issuer = ((await (await fetch(`${server.url}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) })).json()) as { issuer: string }).issuer;
+
+    await cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);
+    await cli(['tenant', 'create', 'globex', '--name', 'Globex']);
+    await cli(['user', 'create', '--tenant', 'acme', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`);
+    await cli(['user', 'add-tenant', 'alice', 'globex']);
+    await cli(['user', 'create', '--tenant', 'acme', '--username', 'bob', '--password-stdin'], `${BOB_PASSWORD}\n`);
+    await cli(['scope', 'create', '--tenant', 'acme', 'documents:read', '--description', 'Read your documents']);
+    await cli(['scope', 'create', '--tenant', 'acme', 'documents:write', '--description', 'Upload and publish documents']);
+    const client = await cliJson<{ client_id: string; client_secret?: string | null }>([
+      'client', 'create', '--tenant', 'acme', '--name', 'Acme Desktop Sync',
+      '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
+      '--redirect-uri', redirectUri, '--scope', 'documents:read documents:write', '--public', '--db', db,
+    ]);
+    assert.ok(!client.client_secret, 'a public client has no secret');
+    clientId = client.client_id;
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (app) await new Promise<void>((resolve) => app.server.close(() => resolve()).closeAllConnections());
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function freshPage(): Promise<Page> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    context.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+    context.setDefaultNavigationTimeout(BROWSER_TIMEOUT_MS);
+    return context.newPage();
+  }
+
+  function authorizeUrl(state: string, challenge: string): string {
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      scope: 'documents:read documents:write',
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    return `${server.url}/oauth/authorize?${query}`;
+  }
+
+  /** Opens the authorization URL and signs in on the login page. */
+  async function signIn(page: Page, state: string, challenge: string, username: string, password: string): Promise<void> {
+    const response = await page.goto(authorizeUrl(state, challenge));
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.title(), 'Sign in');
+    assert.equal(await page.locator('h1').textContent(), 'Sign in');
+    assert.match((await page.locator('main').textContent()) ?? '', /Acme Desktop Sync wants to access your account/);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await Promise.all([page.waitForURL((url) => url.pathname === '/oauth/authorize/login'), page.click('button[type=submit]')]);
+  }
+
+  /** Clicks a consent button and waits until the browser shows the integrator app's callback page. */
+  async function decide(page: Page, decision: 'Allow' | 'Deny'): Promise<URL> {
+    await Promise.all([page.waitForURL((url) => url.href.startsWith(redirectUri)), page.getByRole('button', { name: decision, exact: true }).click()]);
+    assert.equal((await page.locator('body').textContent())?.trim(), 'done', 'the integrator app answered the callback');
+    return new URL(page.url());
+  }
+
+  const token = (body: Record<string, string>): Promise<HttpResult> => postForm(`${server.url}/oauth/token`, { client_id: clientId, ...body });
+
+  it('login → consent (client name, scope descriptions, tenant picker) → Allow acme → code → tokens → demo API → refresh', async () => {
+    const { verifier, challenge } = pkce();
+    const state = randomBytes(16).toString('base64url');
+    const page = await freshPage();
+    await signIn(page, state, challenge, 'alice', PASSWORD);
+
+    // The consent page, as the user sees it.
+    assert.equal(await page.title(), 'Authorize access');
+    assert.equal(await page.locator('h1').textContent(), 'Authorize Acme Desktop Sync');
+    const main = (await page.locator('main').textContent()) ?? '';
+    assert.match(main, new RegExp(`Acme Desktop Sync \\(redirecting to ${new URL(redirectUri).host.replace(/\./g, '\\.')}\\) asks to access your account alice`));
+    const scopes = (await page.locator('main ul li').allTextContents()).map((text) => text.trim());
+    assert.deepEqual(scopes, ['documents:read — Read your documents', 'documents:write — Upload and publish documents']);
+    assert.equal(await page.locator('fieldset legend').textContent(), 'Workspaces it may reach');
+    const tenants = page.locator('input[type=checkbox][name=tenant]');
+    assert.deepEqual(await tenants.evaluateAll((boxes) => boxes.map((box) => (box as unknown as { value: string }).value)), ['acme', 'globex']);
+    assert.equal(await page.getByLabel('acme', { exact: true }).isChecked(), false, 'no tenant is pre-selected');
+    await page.getByLabel('acme', { exact: true }).check();
+    assert.equal(await page.getByLabel('globex', { exact: true }).isChecked(), false);
+    await page.screenshot({ path: CONSENT_SCREENSHOT, fullPage: true });
+
+    const callback = await decide(page, 'Allow');
+    assert.equal(callback.pathname, '/callback');
+    const code = callback.searchParams.get('code');
+    assert.ok(code, `the callback carries a code: ${callback.href}`);
+    assert.equal(callback.searchParams.get('state'), state);
+    assert.equal(callback.searchParams.get('iss'), issuer);
+    assert.equal(callback.searchParams.get('error'), null);
+    // (The browser also asks the app for /favicon.ico.)
+    const recorded = app.callbacks.filter((callback) => callback.path === '/callback' && callback.query.get('state') === state);
+    assert.equal(recorded.length, 1, 'the integrator app received the callback once');
+    assert.equal(recorded[0]!.query.get('code'), code, 'the integrator app received the code');
+
+    // Outside the browser, as the app's back end: the code for tokens, for tenant acme.
+    const exchanged = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, tenant: 'acme' });
+    assert.equal(exchanged.status, 200, exchanged.text);
+    const accessToken = exchanged.json?.access_token as string;
+    const refreshToken = exchanged.json?.refresh_token as string;
+    assert.equal(typeof accessToken, 'string');
+    assert.equal(typeof refreshToken, 'string');
+    assert.equal(exchanged.json?.token_type, 'Bearer');
+    assert.equal(exchanged.json?.scope, 'documents:read documents:write');
+    const claims = jwtPayload(accessToken);
+    assert.equal(claims.tenant, 'acme');
+    assert.equal(claims.iss, issuer);
+    assert.equal(claims.client_id, clientId);
+
+    // The demo API accepts the token for acme.
+    const files = await fetch(`${server.url}/api/files`, {
+      headers: { authorization: `Bearer ${accessToken}`, 'x-tenant': 'acme' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(files.status, 200, await files.clone().text());
+    assert.deepEqual(await files.json(), { files: [] });
+
+    // globex was not ticked: not granted. The refused request leaves the refresh token current.
+    const globex = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, tenant: 'globex' });
+    assert.equal(globex.status, 400, globex.text);
+    assert.equal(globex.json?.error, 'invalid_target');
+
+    // Refresh for acme: a new pair; the old refresh token is spent (rotation).
+    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, tenant: 'acme' });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const nextAccess = refreshed.json?.access_token as string;
+    const nextRefresh = refreshed.json?.refresh_token as string;
+    assert.equal(typeof nextAccess, 'string');
+    assert.equal(typeof nextRefresh, 'string');
+    assert.notEqual(nextAccess, accessToken);
+    assert.notEqual(nextRefresh, refreshToken);
+    assert.equal(jwtPayload(nextAccess).tenant, 'acme');
+    const again = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, tenant: 'acme' });
+    assert.equal(again.status, 400, again.text);
+    assert.equal(again.json?.error, 'invalid_grant');
+
+    // The code was single-use (a replay would also revoke its grant, hence last).
+    const replay = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri });
+    assert.equal(replay.status, 400, replay.text);
+    assert.equal(replay.json?.error, 'invalid_grant');
+  });
+
+  it('remembered consent: alice signing in again for the same scopes goes straight back to the app with a code', async () => {
+    const { challenge } = pkce();
+    const state = randomBytes(16).toString('base64url');
+    const page = await freshPage();
+    const response = await page.goto(authorizeUrl(state, challenge));
+    assert.equal(response?.status(), 200);
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', PASSWORD);
+    await Promise.all([page.waitForURL((url) => url.href.startsWith(redirectUri)), page.click('button[type=submit]')]);
+    const callback = new URL(page.url());
+    assert.ok(callback.searchParams.get('code'), callback.href);
+    assert.equal(callback.searchParams.get('state'), state);
+    assert.equal(callback.searchParams.get('iss'), issuer);
+  });
+
+  it('deny path: a fresh browser, login, Deny → callback with error=access_denied, the state and iss', async () => {
+    const { challenge } = pkce();
+    const state = randomBytes(16).toString('base64url');
+    const page = await freshPage();
+    // bob has not consented yet (alice's consent is remembered and would skip the page).
+    await signIn(page, state, challenge, 'bob', BOB_PASSWORD);
+    assert.equal(await page.title(), 'Authorize access');
+    assert.match((await page.locator('main').textContent()) ?? '', /Workspace: acme/, 'a user of one tenant sees it, without a picker');
+    const callback = await decide(page, 'Deny');
+    assert.equal(callback.pathname, '/callback');
+    assert.equal(callback.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.searchParams.get('state'), state);
+    assert.equal(callback.searchParams.get('iss'), issuer);
+    assert.equal(callback.searchParams.get('code'), null);
+  });
+});
