@@ -16,7 +16,7 @@ import { checkUsername } from './username.js';
  * these; they own no logic of their own.
  */
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants'>;
   digestKey: Buffer;
   keyEncryptionKey: Buffer;
   config: Pick<Config, 'accessTokenTtl' | 'maxAccessTokenTtl' | 'signingAlgorithm'>;
@@ -272,6 +272,10 @@ export class AdminService {
     const user = await this.requireUser(username);
     const updated = await this.deps.storage.users.setDisabled(user.id, disabled);
     if (!updated) throw new NotFoundError(`no user "${username}"`);
+    // A disabled user's applications lose their access at once: every grant (refresh
+    // tokens and the access tokens minted from them) is revoked. Enabling does not
+    // bring them back: the user authorizes again.
+    if (disabled) await this.deps.storage.grants.revokeGrantsOfUser(user.id, this.clock());
     return updated;
   }
 

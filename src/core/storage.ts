@@ -386,6 +386,12 @@ export interface GrantStore {
    * undefined when none was issued from the code (yet).
    */
   revokeGrantByCode(codeDigest: string, now: number): Promise<AuthorizationGrant | undefined>;
+  /**
+   * Revokes every live grant of a user (the user was disabled), in one transaction with
+   * one revocation revision, so the feed and introspection drop their tokens. Returns how
+   * many were revoked.
+   */
+  revokeGrantsOfUser(userId: string, now: number): Promise<number>;
 }
 
 export interface NewRefreshToken {

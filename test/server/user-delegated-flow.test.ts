@@ -166,6 +166,21 @@ describe('user-delegated access, end to end', () => {
     assert.ok(back.searchParams.get('code'));
   });
 
+  it('disabling a user revokes the grants of every application at once', async () => {
+    await t.gatehouse.admin.createUser({ tenant: 'acme', username: 'dave', password: PASSWORD });
+    await t.gatehouse.admin.addUserToTenant('dave', 'globex');
+    const verifier = randomBytes(32).toString('base64url');
+    const back = await authorizeAs('dave', 'allow', ['acme'], createHash('sha256').update(verifier).digest('base64url'), 'state-4');
+    const tokens = (
+      await postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) })
+    ).json();
+    assert.equal((await introspect(t.app, resourceServer, tokens.access_token)).active, true);
+    await t.gatehouse.admin.disableUser('dave');
+    assert.deepEqual(await introspect(t.app, resourceServer, tokens.access_token), { active: false });
+    const refreshed = await postForm(t.app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: basicAuth(app.clientId, app.secret) });
+    assert.equal(refreshed.json().error, 'invalid_grant');
+  });
+
   it('a user who denies sends the app back with access_denied, state and iss', async () => {
     const back = await authorizeAs('carol', 'deny', [], createHash('sha256').update('x'.repeat(43)).digest('base64url'), 'state-3');
     assert.equal(back.searchParams.get('error'), 'access_denied');

@@ -97,7 +97,8 @@ export function checkSingleParameters(params: AuthorizationParams): void {
 /** checkState: the opaque `state`, echoed back; bounded (it travels in the session cookie). */
 export function checkState(params: AuthorizationParams): string | undefined {
   const state = params.get('state')?.[0];
-  if (state !== undefined && state.length > MAX_STATE_LENGTH) throw new OAuthError('invalid_request', `the state parameter is longer than ${MAX_STATE_LENGTH} characters`);
+  // Bytes, not characters: the state travels in the session cookie (browsers drop cookies over 4 KiB).
+  if (state !== undefined && Buffer.byteLength(state, 'utf8') > MAX_STATE_LENGTH) throw new OAuthError('invalid_request', `the state parameter is longer than ${MAX_STATE_LENGTH} bytes`);
   return state;
 }
 

@@ -207,6 +207,14 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         await db.transaction().execute((trx) => grants.revokeGrantByCode(trx, codeDigest, now)).catch(grants.ignoreNothingRevoked);
         return grants.findGrantByCode(db, codeDigest);
       },
+      revokeGrantsOfUser: async (userId, now) => {
+        try {
+          return await db.transaction().execute((trx) => grants.revokeGrantsOfUser(trx, userId, now));
+        } catch (error) {
+          grants.ignoreNothingRevoked(error);
+          return 0;
+        }
+      },
     }),
     refreshTokens: guarded({
       createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),

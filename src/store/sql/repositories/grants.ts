@@ -87,6 +87,18 @@ export async function revokeGrant(db: Kysely<Database>, id: string, now: number)
 }
 
 /**
+ * Call inside a transaction: revokes every live grant of a user (disabled user), under
+ * one revision. Returns how many; NothingRevoked (rolled back) when there were none.
+ */
+export async function revokeGrantsOfUser(db: Kysely<Database>, userId: string, now: number): Promise<number> {
+  const revision = await bumpRevocationRevision(db);
+  const result = await db.updateTable('grants').set({ revoked_at: now, revision }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  const count = Number(result.numUpdatedRows);
+  if (count === 0) throw new NothingRevoked();
+  return count;
+}
+
+/**
  * Call inside a transaction. RFC 6749 §4.1.2: a code presented twice revokes what was
  * issued from it. Records the replay on the code's row (a grant created from the code
  * later is born revoked), then revokes the grant of the code, if there is one.
