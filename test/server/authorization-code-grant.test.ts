@@ -105,8 +105,18 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
 
   it('requires the redirect_uri of the authorization request, character for character', async () => {
     const { code, verifier } = await codeFor(app);
-    assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_request');
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: `${REDIRECT_URI}/` }), 'invalid_grant');
+  });
+
+  it('lets a client with a single registered redirect URI leave redirect_uri out (RFC 6749 §3.1.2.3, §4.1.3)', async () => {
+    const { code, verifier } = await codeFor(app);
+    assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined })).statusCode, 200);
+  });
+
+  it('requires redirect_uri from a client with several registered redirect URIs', async () => {
+    const several = await createClient(t.gatehouse, { tenant: 'acme', name: 'Two URIs', ...withRefresh, redirectUris: [REDIRECT_URI, 'https://app.example.com/other'] });
+    const { code, verifier } = await codeFor(several);
+    assertError(await exchangeCode(t.app, several, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_request');
   });
 
   describe('PKCE (RFC 7636, RFC 9700 §4.8.2)', () => {

@@ -14,7 +14,8 @@ const MAX_CODE_LENGTH = 512;
 
 interface CodeExchangeRequest {
   code: string;
-  redirectUri: string;
+  /** Undefined when the client left it out (allowed for a client with one registered URI). */
+  redirectUri: string | undefined;
   codeVerifier: string | undefined;
   tenant: string | undefined;
 }
@@ -26,9 +27,10 @@ interface CodeExchangeRequest {
  */
 function readRequest(params: Params): CodeExchangeRequest {
   const code = requireParam(params, 'code');
-  // Gatehouse requires redirect_uri in every authorization request, so the token request
-  // must repeat it (RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included").
-  const redirectUri = requireParam(params, 'redirect_uri');
+  // RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included in the
+  // authorization request". A client with a single registered URI may leave it out of
+  // both (§3.1.2.3); checkRedirectUri decides once the code and client are known.
+  const redirectUri = params.get('redirect_uri');
   const codeVerifier = params.get('code_verifier');
   if (codeVerifier !== undefined && !CODE_VERIFIER.test(codeVerifier)) {
     throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~" (RFC 7636 §4.1)');
@@ -64,8 +66,17 @@ function checkClient(code: AuthorizationCode, client: Client): void {
   if (code.clientId !== client.id) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
 }
 
-/** RFC 6749 §4.1.3: the redirect_uri is identical to the one of the authorization request (simple string comparison, RFC 3986 §6.2.1). */
-function checkRedirectUri(code: AuthorizationCode, redirectUri: string): void {
+/**
+ * RFC 6749 §4.1.3: the redirect_uri is identical to the one of the authorization request
+ * (simple string comparison, RFC 3986 §6.2.1). Left out, it is accepted only from a client
+ * with exactly one registered redirect URI, the one the code was issued for: the only case
+ * in which the authorization request could have left it out too.
+ */
+function checkRedirectUri(code: AuthorizationCode, redirectUri: string | undefined, client: Pick<Client, 'redirectUris'>): void {
+  if (redirectUri === undefined) {
+    if (client.redirectUris.length === 1 && client.redirectUris[0] === code.redirectUri) return;
+    throw new OAuthError('invalid_request', 'the "redirect_uri" parameter is required: this client has several registered redirect URIs');
+  }
   if (code.redirectUri !== redirectUri) {
     throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
   }
@@ -110,7 +121,7 @@ export const authorizationCodeGrant: Grant = {
     const request = readRequest(params);
     const code = await consumeCode(request.code, deps, now);
     checkClient(code, client);
-    checkRedirectUri(code, request.redirectUri);
+    checkRedirectUri(code, request.redirectUri, client);
     checkPkce(code, request.codeVerifier, client);
     const tenant = checkTenant(request.tenant, code);
     await checkUser(code.userId, deps);
