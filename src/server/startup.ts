@@ -1,3 +1,4 @@
+import { isLoopbackIssuer } from '../core/config.js';
 import { REVOCATION_SKEW_SECONDS } from '../core/revocation-feed.js';
 import type { CodeStore, RefreshTokenStore, RevocationStore } from '../core/storage.js';
 
@@ -23,8 +24,6 @@ export async function pruneExpiredCodesAndRefreshTokens(
   return { codes, refreshTokens };
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
 /**
  * The startup warning for an issuer clients cannot safely use: RFC 8414 §2 requires an
  * https issuer and RFC 6749 §3.2 TLS at the token endpoint. Plain http is fine on
@@ -32,9 +31,6 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * in the clear. Undefined when there is nothing to warn about.
  */
 export function insecureIssuerWarning(issuer: string): string | undefined {
-  const url = new URL(issuer);
-  if (url.protocol !== 'http:') return undefined;
-  const host = url.hostname.toLowerCase();
-  if (LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return undefined;
+  if (new URL(issuer).protocol !== 'http:' || isLoopbackIssuer(issuer)) return undefined;
   return `the issuer ${issuer} uses http on a non-loopback host: RFC 8414 §2 and RFC 6749 §3.2 require https, so client secrets and tokens would cross the network in the clear; set GATEHOUSE_ISSUER to the public https URL clients reach the server at (e.g. behind a TLS-terminating proxy)`;
 }

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { ConflictError, StorageUnavailableError } from '../../src/core/errors.js';
 import { generateSigningKey } from '../../src/core/keys.js';
 import type { NewClient } from '../../src/core/storage.js';
@@ -19,6 +18,7 @@ import type { Client, SigningKey, Tenant } from '../../src/core/types.js';
 import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
 import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { withRowLock } from '../helpers/row-lock.js';
 
 /** Every migration, in order: an empty database gets all of them. */
 const ALL_MIGRATIONS = [...MIGRATION_NAMES];
@@ -560,7 +560,7 @@ for (const target of STORAGE_TARGETS) {
         async () => {
           const client = await storage.clients.createClient(newClient(acme.id));
           // A second session holds the row lock, so both updates are under way before either writes.
-          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+          await withRowLock(storage.url, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
             const disable = storage.clients.setClientDisabled(client.id, true);
             await waitUntilBlocked(1);
             const rotate = storage.clients.updateClientSecret(client.id, {
@@ -589,7 +589,7 @@ for (const target of STORAGE_TARGETS) {
         async () => {
           const client = await storage.clients.createClient(newClient(acme.id));
           // The disable writes first, so the rotation must raise the epoch the disable left, not the one it saw.
-          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+          await withRowLock(storage.url, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
             const disable = storage.clients.setClientDisabled(client.id, true);
             await waitUntilBlocked(1);
             const rotate = storage.clients.updateClientSecret(client.id, {
@@ -627,7 +627,7 @@ for (const target of STORAGE_TARGETS) {
           // Settled at once, so a rejection is never left unhandled while the other call waits.
           const outcomes: Promise<PromiseSettledResult<Client | undefined>>[] = [];
           const start = (digest: string) => outcomes.push(Promise.allSettled([rotation(digest)]).then(([outcome]) => outcome!));
-          await withRowLock(storage, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
+          await withRowLock(storage.url, `update clients set updated_at = updated_at where id = '${client.id}'`, async (waitUntilBlocked) => {
             start('digest-a');
             await waitUntilBlocked(1);
             start('digest-b');
@@ -882,7 +882,7 @@ for (const target of STORAGE_TARGETS) {
           await fresh.keys.activateKey(await generateSigningKey('ES256', encryptionKey, T0), T0);
           const a = await generateSigningKey('ES256', encryptionKey, T0 + 1);
           const b = await generateSigningKey('ES256', encryptionKey, T0 + 2);
-          await withRowLock(fresh, 'update signing_keys set active = active where active = 1', async (waitUntilBlocked) => {
+          await withRowLock(fresh.url, 'update signing_keys set active = active where active = 1', async (waitUntilBlocked) => {
             const first = fresh.keys.activateKey(a, T0 + 1);
             await waitUntilBlocked(1);
             const second = fresh.keys.activateKey(b, T0 + 2);
@@ -1006,42 +1006,3 @@ async function removeFailingScopeTrigger(storage: SqlStorage): Promise<void> {
   if (storage.dialect === 'postgres') await sql.raw('drop function contract_fail_scope()').execute(storage.db);
 }
 
-/**
- * PostgreSQL only: a second session runs `lockStatement` in an open transaction, so the
- * storage calls started by `start` block on the row lock (after their reads); then the
- * lock is released and the calls are awaited. `waitUntilBlocked(n)` waits until n
- * sessions of the database wait on a lock.
- */
-async function withRowLock(
-  storage: FreshStorage,
-  lockStatement: string,
-  start: (waitUntilBlocked: (count: number) => Promise<void>) => Promise<Promise<unknown>[]>,
-): Promise<void> {
-  if (storage.dialect !== 'postgres') throw new Error('withRowLock needs a PostgreSQL storage');
-  const locker = new pg.Client({ connectionString: storage.url });
-  const monitor = new pg.Client({ connectionString: storage.url });
-  await locker.connect();
-  await monitor.connect();
-  let calls: Promise<unknown>[] = [];
-  try {
-    await locker.query('begin');
-    await locker.query(lockStatement);
-    const waitUntilBlocked = async (count: number) => {
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        const { rows } = await monitor.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-        );
-        if ((rows[0]?.n ?? 0) >= count) return;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error(`fewer than ${count} sessions blocked on the row lock after 10 s`);
-    };
-    calls = await start(waitUntilBlocked);
-  } finally {
-    await locker.query('commit').catch(() => {});
-    await locker.end();
-    await monitor.end();
-  }
-  await Promise.all(calls);
-}
