@@ -212,6 +212,20 @@ describe('gatehouse serve: one real server process on SQLite', () => {
     assert.equal((await introspect(server, integrator, token)).text, INACTIVE);
   });
 
+  it('client rotate-secret in another process: the very next request with the old secret is refused, the new one works (the server caches client records)', async () => {
+    const created = credentialsOf(await cliObject<CreatedClient>('client', 'create', '--tenant', 'acme', '--name', 'Rotated while serving'));
+    secrets.push(created.secret);
+    // Several successful requests: the server now holds the client record in memory.
+    for (let i = 0; i < 3; i++) tokens.push(await getToken(server, created));
+
+    const rotated = await cliObject<{ client_secret: string }>('client', 'rotate-secret', created.id);
+    secrets.push(rotated.client_secret);
+    const old = await tokenRequest(server, created);
+    assert.equal(old.status, 401, `the first request after the CLI exited: ${old.text}`);
+    assert.equal(old.json?.error, 'invalid_client');
+    tokens.push(await getToken(server, { id: created.id, secret: rotated.client_secret }));
+  });
+
   it('the log never contains a client secret, an access token, the master key or a query string', async () => {
     // A few more requests that carry secrets in every place a request can.
     tokens.push(await getToken(server, integrator));

@@ -1,10 +1,12 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
+import { ClientCache } from './client-cache.js';
 import { migrationProvider } from './migrations/index.js';
 import * as clients from './repositories/clients.js';
 import * as codes from './repositories/codes.js';
@@ -50,6 +52,14 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * The PostgreSQL driver is loaded only when a postgres:// URL is opened: a server on the
+ * SQLite default does not carry it in memory (docs/performance.md).
+ */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
+
 function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Database>; dialect: Dialect; sqlite?: BetterSqlite3.Database } {
   const parsed = parseDatabaseUrl(url);
   if (parsed.dialect === 'sqlite') {
@@ -67,14 +77,15 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
     database.pragma('foreign_keys = ON');
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
   }
-  const pool = new pg.Pool({
+  const { Pool, types } = loadPg();
+  const pool = new Pool({
     connectionString: parsed.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
     // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
     statement_timeout: 10_000,
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
   });
   // A connection lost while idle, or while checked out for a query, must not crash the
   // process: the query in flight rejects (→ StorageUnavailableError) and the pool
@@ -110,6 +121,15 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 }
 
 /**
+ * SQLite's `PRAGMA data_version` on this connection: it changes when another connection
+ * (another process) commits to the database file.
+ */
+function dataVersionReader(database: BetterSqlite3.Database): () => number {
+  const statement = database.prepare('PRAGMA data_version').pluck();
+  return () => statement.get() as number;
+}
+
+/**
  * Wraps each async method so that a driver failure surfaces as StorageUnavailableError
  * (503 for clients) while the domain errors (conflict, not found, validation) pass through.
  */
@@ -142,6 +162,16 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
   const { db, dialect, sqlite } = createKysely(url, options);
   const clock = options.clock ?? Date.now;
   let closed = false;
+  const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
+  /** A write to the clients table: the cache (SQLite) forgets before and after it. */
+  const writingClients = async <T>(write: () => Promise<T>): Promise<T> => {
+    clientCache?.invalidate();
+    try {
+      return await write();
+    } finally {
+      clientCache?.invalidate();
+    }
+  };
   return {
     dialect,
     db,
@@ -163,25 +193,28 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
     }),
     clients: guarded({
-      createClient: async (input) => {
-        await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
-        return (await clients.findClient(db, input.id))!;
-      },
-      findClient: (clientId) => clients.findClient(db, clientId),
+      createClient: (input) =>
+        writingClients(async () => {
+          await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
+          return (await clients.findClient(db, input.id))!;
+        }),
+      findClient: (clientId) => (clientCache ? clientCache.find(clientId, (id) => clients.findClient(db, id)) : clients.findClient(db, clientId)),
       listClients: (tenantId) => clients.listClients(db, tenantId),
-      updateClientSecret: async (clientId, change) => {
-        const outcome = await db.transaction().execute(async (trx) => {
-          const result = await clients.updateClientSecret(trx, clientId, change, clock());
-          // Thrown inside the transaction: the revision bump rolls back with it.
-          if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
-          return result;
-        });
-        return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
-      },
-      setClientDisabled: async (clientId, disabled) => {
-        const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
-        return found ? clients.findClient(db, clientId) : undefined;
-      },
+      updateClientSecret: (clientId, change) =>
+        writingClients(async () => {
+          const outcome = await db.transaction().execute(async (trx) => {
+            const result = await clients.updateClientSecret(trx, clientId, change, clock());
+            // Thrown inside the transaction: the revision bump rolls back with it.
+            if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+            return result;
+          });
+          return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
+        }),
+      setClientDisabled: (clientId, disabled) =>
+        writingClients(async () => {
+          const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
+          return found ? clients.findClient(db, clientId) : undefined;
+        }),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
     scopes: guarded({

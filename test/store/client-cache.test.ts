@@ -1,0 +1,80 @@
+/**
+ * The SQLite client-record cache (src/store/sql/client-cache.ts) must never answer with a
+ * record older than the database: these tests drive it with a controllable data_version
+ * and loader to pin down the races the e2e tests cannot provoke on demand.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Client } from '../../src/core/types.js';
+import { ClientCache } from '../../src/store/sql/client-cache.js';
+
+function record(secretDigest: string): Client {
+  return { id: 'c1', secretDigest, scopes: ['documents:read'], grantTypes: ['client_credentials'], defaultScopes: [], redirectUris: [] } as unknown as Client;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('ClientCache', () => {
+  it('serves a found client from memory until the data version changes, then reads the database again', async () => {
+    let version = 1;
+    let loads = 0;
+    let stored = record('old');
+    const cache = new ClientCache(() => version);
+    const load = async () => {
+      loads++;
+      return stored;
+    };
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'old');
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'old');
+    assert.equal(loads, 1, 'the second lookup is served from memory');
+
+    stored = record('new'); // another process commits…
+    version = 2; // …and SQLite reports it
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'new');
+    assert.equal(loads, 2);
+  });
+
+  it('does not cache unknown clients', async () => {
+    let loads = 0;
+    const cache = new ClientCache(() => 1);
+    const load = async () => {
+      loads++;
+      return undefined;
+    };
+    assert.equal(await cache.find('nobody', load), undefined);
+    assert.equal(await cache.find('nobody', load), undefined);
+    assert.equal(loads, 2);
+  });
+
+  it('a lookup that raced an invalidation does not store what it read before the change', async () => {
+    const cache = new ClientCache(() => 1);
+    const inFlight = deferred<Client>();
+    const racing = cache.find('c1', () => inFlight.promise);
+    cache.invalidate(); // this process rotated the secret while the read was in flight
+    inFlight.resolve(record('read-before-rotation'));
+    assert.equal((await racing)?.secretDigest, 'read-before-rotation', 'the racing caller gets what it read');
+    assert.equal((await cache.find('c1', async () => record('after-rotation')))?.secretDigest, 'after-rotation', 'the next caller reads again');
+  });
+
+  it('a lookup during which another process committed does not store its result', async () => {
+    let version = 1;
+    const cache = new ClientCache(() => version);
+    const inFlight = deferred<Client>();
+    const racing = cache.find('c1', () => inFlight.promise);
+    version = 2;
+    inFlight.resolve(record('maybe-stale'));
+    await racing;
+    assert.equal((await cache.find('c1', async () => record('fresh')))?.secretDigest, 'fresh');
+  });
+
+  it('hands out frozen records, so no caller can change what the next one sees', async () => {
+    const cache = new ClientCache(() => 1);
+    const client = await cache.find('c1', async () => record('x'));
+    assert.ok(Object.isFrozen(client) && Object.isFrozen(client!.scopes));
+    assert.throws(() => (client!.scopes as string[]).push('admin'));
+  });
+});
