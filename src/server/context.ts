@@ -7,7 +7,7 @@ import { KeyRing, keyRetentionMs } from '../core/keys.js';
 import { deriveKey } from '../core/secrets.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
-import { RedisThrottleStore } from '../store/redis/throttle.js';
+import type { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
 import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 
@@ -59,7 +59,10 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
   const storage = openSqlStorage(config.databaseUrl, { clock });
-  const redis = config.redisUrl ? new RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') }) : undefined;
+  // Loaded only when configured: ioredis costs ~20 MB of memory (docs/performance.md).
+  const redis = config.redisUrl
+    ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })
+    : undefined;
   const closeAll = async () => {
     await redis?.close();
     await storage.close();
