@@ -355,6 +355,12 @@ export interface NewGrant {
   tenants: string[];
   createdAt: number;
   absoluteExpiresAt: number;
+  /**
+   * The grant's first refresh token (client allowed the refresh_token grant), written in
+   * the same transaction as the grant, so neither exists without the other. Not written
+   * when the grant is born revoked.
+   */
+  refreshToken?: { id: string; tokenDigest: string; idleExpiresAt: number };
 }
 
 /**

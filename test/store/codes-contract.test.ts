@@ -236,9 +236,11 @@ for (const target of STORAGE_TARGETS) {
         await storage.grants.revokeGrantByCode(code.codeDigest, T0 + 500);
         const start = await revision();
         const input = newGrant(code);
-        const grant = await storage.grants.createGrant(input);
+        const refreshToken = { id: randomUUID(), tokenDigest: digest(), idleExpiresAt: T0 + 60_000 };
+        const grant = await storage.grants.createGrant({ ...input, refreshToken });
         assert.deepEqual(grant, { ...input, revokedAt: T0 + 500 });
         assert.deepEqual(await storage.grants.findGrant(input.id), grant);
+        assert.equal(await storage.refreshTokens.findRefreshToken(refreshToken.tokenDigest), undefined, 'a born-revoked grant gets no refresh token');
         assert.equal(await revision(), start + 1);
         assert.deepEqual((await storage.revocations.readChanges(start, 0)).grants, [input.id]);
       });

@@ -143,6 +143,30 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(await storage.grants.findGrant(first.id), first, 'the first grant is unchanged');
       });
 
+      it('createGrant with a first refresh token stores both; the token is current and rotates', async () => {
+        const first = { id: randomUUID(), tokenDigest: digest(), idleExpiresAt: T0 + IDLE };
+        const { refreshToken: _omitted, ...fields } = newGrant({ refreshToken: first });
+        const grant = await storage.grants.createGrant({ ...fields, refreshToken: first });
+        assert.deepEqual(grant, { ...fields, revokedAt: null });
+        assert.deepEqual(await storage.refreshTokens.findRefreshToken(first.tokenDigest), {
+          ...first,
+          grantId: grant.id,
+          clientId: grant.clientId,
+          createdAt: T0,
+          rotatedAt: null,
+          replacedBy: null,
+        });
+        const outcome = await storage.refreshTokens.rotateRefreshToken(rotation(first, T0 + SECOND));
+        assert.equal(outcome.status, 'rotated');
+      });
+
+      it('a grant whose first refresh token cannot be stored is not stored either (one transaction)', async () => {
+        const { token: taken } = await grantWithToken();
+        const input = newGrant({ refreshToken: { id: randomUUID(), tokenDigest: taken.tokenDigest, idleExpiresAt: T0 + IDLE } });
+        await rejectsWith(storage.grants.createGrant(input), ConflictError);
+        assert.equal(await storage.grants.findGrant(input.id), undefined, 'the grant rolled back with the refresh token');
+      });
+
       it('revokeGrant revokes once: the first time stays, the revision rises once, and the feed lists the grant once, after that revision only', async () => {
         const grant = await storage.grants.createGrant(newGrant());
         const start = await revisionOf(storage);

@@ -126,6 +126,9 @@ export const authorizationCodeGrant: Grant = {
     const tenant = checkTenant(request.tenant, code);
     await checkUser(code.userId, deps);
 
+    const absoluteExpiresAt = now + client.refreshAbsoluteTtl * 1000;
+    const issued = client.grantTypes.includes('refresh_token') ? newRefreshToken(client, { absoluteExpiresAt }, deps, now) : undefined;
+    // The grant and its first refresh token are written together (one transaction).
     const grant = await deps.grants.createGrant({
       id: randomUUID(),
       clientId: client.id,
@@ -134,17 +137,12 @@ export const authorizationCodeGrant: Grant = {
       scope: code.scope,
       tenants: code.tenants,
       createdAt: now,
-      absoluteExpiresAt: now + client.refreshAbsoluteTtl * 1000,
+      absoluteExpiresAt,
+      ...(issued ? { refreshToken: issued.stored } : {}),
     });
     // A replay of the code raced this exchange and won: the grant is born revoked.
     if (grant.revokedAt !== null) throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
-
-    let refreshToken: string | undefined;
-    if (client.grantTypes.includes('refresh_token')) {
-      const issued = newRefreshToken(client, grant, deps, now);
-      await deps.refreshTokens.createRefreshToken({ ...issued.stored, grantId: grant.id, clientId: client.id, createdAt: now });
-      refreshToken = issued.token;
-    }
+    const refreshToken = issued?.token;
     return grantTokenResponse({ client, grant, scope: grant.scope, tenant, refreshToken, now }, deps);
   },
 };

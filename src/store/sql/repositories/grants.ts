@@ -5,6 +5,7 @@ import type { AuthorizationGrant } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database, GrantsTable } from '../schema.js';
 import { lockCode, markCodeReplayed } from './codes.js';
+import { createRefreshToken } from './refresh-tokens.js';
 import { bumpRevocationRevision } from './revisions.js';
 
 // Lock order, to rule out deadlocks on PostgreSQL: the code's row, then the revision
@@ -61,6 +62,9 @@ export async function createGrant(db: Kysely<Database>, input: NewGrant): Promis
     if (isUniqueViolation(error)) throw new ConflictError(`a grant with id "${input.id}", or for this authorization code, already exists`);
     if (isForeignKeyViolation(error)) throw new NotFoundError(`no client with id "${input.clientId}"`);
     throw error;
+  }
+  if (input.refreshToken && revokedAt === null) {
+    await createRefreshToken(db, { ...input.refreshToken, grantId: input.id, clientId: input.clientId, createdAt: input.createdAt });
   }
   return toGrant(row);
 }
