@@ -1,41 +1,68 @@
-// `npm run bench [-- <scenario>...] [--duration S] [--rounds N] [--connections C]`
+// Gatehouse benchmarks, compared with peers in the same run.
 //
-// Starts each contestant in its own process on loopback, warms it up, then drives it with
-// autocannon in alternating rounds (A B A B …) and reports req/s, p50, p99, non-2xx and
-// server RSS, plus ratios computed within the same run: this machine is shared and noisy,
-// so the ratios, not the absolute figures, are the result. Writes bench/results/latest.md.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+//   npm run bench                          every scenario (token, resource, grants)
+//   npm run bench -- token grants          some of them
+//   npm run bench -- --soak                the 10-minute soak instead
+//
+// Flags:
+//   --duration S      seconds per round (10)            --rounds N        rounds (2)
+//   --warmup S        warm-up per contestant (3)        --connections C   (50)
+//   --grant-rate R    grants: the req/s to seed codes and refresh tokens for while nothing is
+//                     measured yet (15000); normally 1.5 × the fastest rate seen, of the grant
+//                     itself or of client_credentials (an upper bound), sizes each seeding
+//   --soak            the soak instead of the scenarios: client_credentials on the Gatehouse
+//                     ES256 token bench server, without a pause; RSS every 5 s; per-minute table
+//   --soak-minutes M  (10)
+//   --soak-warmup S   not judged for growth (default 10 %, at least 30 s: the first minute of 10)
+//   --tsx             run the bench servers through tsx instead of compiled: tsx's loader adds
+//                     about 60 MB to every server's RSS (bench/harness/build.ts)
+//
+// Each contestant is a server process of its own on 127.0.0.1 (bench/servers/, transpiled
+// with src/ and run by plain node, as `gatehouse serve` runs from dist/), warmed up,
+// then driven by autocannon (in this process: on a 2-core machine a separate generator
+// process would take the same cores; every contestant is driven the same way) in
+// alternating rounds A B C A B C …. Per contestant the report gives req/s (median of the
+// rounds, and each round), p50 and p99 (2xx answers, median of the rounds), non-2xx answers
+// and connection errors, the server's RSS (VmRSS of /proc/<pid>/status sampled every 250 ms
+// *during* the load; the max), and the CPU used by the server and by the load generator (% of
+// one core: a generator near 100 % limits what it can measure). The machine is shared and
+// noisy: ratios within one run are the result, not the absolute figures.
+//
+// Scenarios:
+//   token     client_credentials at POST /oauth/token: Gatehouse ES256 and RS256 (SQLite,
+//             10 000 clients), panva oidc-provider, and the "bare limit" (node:http signing a
+//             JWT of the same size, validating nothing else).
+//   resource  gatehouse/resource: the same route unprotected, protected, and protected with
+//             the verified-token cache off.
+//   grants    one Gatehouse ES256 server: client_credentials, the authorization code exchange
+//             (PKCE S256, client_secret_basic) and refresh_token (rotation). Codes and refresh
+//             tokens are single use: bench/servers/grants-seeder.ts seeds them, through the
+//             store's own code, before each warm-up and round (not timed; seeding times are
+//             in the report), and each request takes a fresh one.
+//
+// Targets (the issue), marked PASS/FAIL in the report:
+//   - gatehouse ES256 / bare limit ≥ 0.8 (req/s): Gatehouse costs at most 20 % over the bare
+//     minimum of parsing, a constant-time secret check and one ES256 signature;
+//   - gatehouse ES256 p99 ≤ oidc-provider p99;
+//   - protected / unprotected route ≥ 0.85 (req/s): verifying a token costs at most 15 %;
+//   - RSS under load ≤ 150 MB for every Gatehouse server;
+//   - no non-2xx answer and no error, for every contestant (warm-ups included): a run with
+//     any is not valid, is reported with "!!!" on stderr, and exits with code 2;
+//   - soak: RSS growth after warm-up ≤ 10 %, both final vs right after warm-up and peak of the
+//     last minute vs peak of the first minute after warm-up (GC makes RSS a sawtooth).
+// The other ratios (ES256 / oidc-provider, RS256 / ES256, grants / client_credentials …) are
+// reported without a verdict.
+//
+// Output: a Markdown report echoed to stdout and written to bench/results/latest.md (the
+// soak: bench/results/soak.md); bench/results/ is not committed.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-
-interface Target {
-  name: string;
-  method: 'GET' | 'POST';
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-  pid: number;
-}
-
-interface Measurement {
-  requests: number[];
-  p50: number[];
-  p99: number[];
-  non2xx: number;
-  errors: number;
-  rssMb: number;
-}
-
-interface Scenario {
-  name: string;
-  description: string;
-  /** Starts the servers; returns the targets (compared in order) and a stop function. */
-  start(): Promise<{ targets: Target[]; stop(): Promise<void> }>;
-  /** Ratios to report: [numerator target, denominator target, what the target is]. */
-  ratios: [string, string, string][];
-}
+import { drive, type Round, type Target } from './harness/drive.js';
+import { buildForBench } from './harness/build.js';
+import { runCompiledScriptsFrom, stopAllChildren } from './harness/processes.js';
+import { RSS_TARGET_MB, machineLines, mark, round0, round1, table } from './harness/report.js';
+import { SCENARIOS, type Scenario } from './harness/scenarios.js';
+import { runSoak } from './harness/soak.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -44,201 +71,216 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '3' },
+    'grant-rate': { type: 'string', default: '15000' },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string', default: '10' },
+    'soak-warmup': { type: 'string' },
+    tsx: { type: 'boolean', default: false },
   },
 });
-const DURATION = Number(values.duration);
-const ROUNDS = Number(values.rounds);
-const CONNECTIONS = Number(values.connections);
-const WARMUP = Number(values.warmup);
 
-/** Spawns a bench server (TypeScript through tsx) and waits for its `READY <port> …` line. */
-async function startServer(script: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; extra: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 60 s`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const line = buffer.split('\n').find((l) => l.startsWith('READY '));
-      if (line) {
-        clearTimeout(timer);
-        const [, port, ...extra] = line.trim().split(' ');
-        resolve({ child, port: Number(port), extra });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before it was ready`));
-    });
+function positive(name: string, value: string | undefined, integer = false): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+    console.error(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got "${value}")`);
+    process.exit(1);
+  }
+  return number;
+}
+
+const DURATION = positive('duration', values.duration, true);
+const ROUNDS = positive('rounds', values.rounds, true);
+const CONNECTIONS = positive('connections', values.connections, true);
+const WARMUP = positive('warmup', values.warmup, true);
+const GRANT_RATE = positive('grant-rate', values['grant-rate']);
+const SOAK_MINUTES = positive('soak-minutes', values['soak-minutes']);
+const SOAK_WARMUP = values['soak-warmup'] === undefined ? undefined : positive('soak-warmup', values['soak-warmup']);
+
+const unknown = values.soak ? [] : positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown scenario ${unknown.join(', ')}; choose from: ${SCENARIOS.map((s) => s.name).join(', ')} (or --soak)`);
+  process.exit(1);
+}
+const chosen = positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name));
+
+const RUNNER = values.tsx ? 'servers through tsx' : 'servers compiled, plain node';
+const build = values.tsx ? undefined : buildForBench();
+runCompiledScriptsFrom(build?.dir);
+process.on('exit', () => build?.remove());
+
+/** Ctrl-C: the soak stops its load and reports what it has; a scenario run stops its servers. */
+const interrupt = new AbortController();
+let soaking = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (soaking && !interrupt.signal.aborted) {
+      console.error(`\n${signal}: stopping the soak, reporting what was measured`);
+      interrupt.abort();
+      return;
+    }
+    console.error(`\n${signal}: stopping the bench servers`);
+    void stopAllChildren().then(() => process.exit(130));
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
-async function drive(target: Target, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: target.url,
-    method: target.method,
-    headers: target.headers,
-    ...(target.body !== undefined ? { body: target.body } : {}),
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-}
-
-/** A token-endpoint contestant: a server script printing `READY <port> <client_id> <secret>`. */
-async function tokenContestant(name: string, script: string, path: string, env: Record<string, string> = {}): Promise<{ target: Target; child: ChildProcess }> {
-  const { child, port, extra } = await startServer(script, env);
-  const [clientId, secret] = extra;
-  return {
-    child,
-    target: {
-      name,
-      method: 'POST',
-      url: `http://127.0.0.1:${port}${path}`,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials&scope=documents%3Aread',
-      pid: child.pid!,
-    },
-  };
-}
-
-const SCENARIOS: Scenario[] = [
-  {
-    name: 'token',
-    description:
-      'POST /oauth/token, client_credentials, client_secret_basic, scope documents:read: Gatehouse (SQLite, 10 000 clients, ES256 and RS256), panva oidc-provider (in-memory, JWT access tokens, ES256), and the limit: bare node:http signing an ES256 JWT of the same size',
-    async start(): Promise<{ targets: Target[]; stop(): Promise<void> }> {
-      const started: { target: Target; child: ChildProcess }[] = [];
-      started.push(await tokenContestant('gatehouse ES256', 'bench/servers/gatehouse-server.ts', '/oauth/token'));
-      started.push(await tokenContestant('gatehouse RS256', 'bench/servers/gatehouse-server.ts', '/oauth/token', { BENCH_ALG: 'RS256' }));
-      started.push(await tokenContestant('oidc-provider', 'bench/servers/oidc-provider-server.ts', '/token'));
-      started.push(await tokenContestant('bare limit', 'bench/servers/bare-server.ts', '/oauth/token'));
-      return {
-        targets: started.map((s) => s.target),
-        stop: async () => {
-          await Promise.all(started.map((s) => stopChild(s.child)));
-        },
-      };
-    },
-    ratios: [
-      ['gatehouse ES256', 'bare limit', 'target ≥ 0.8'],
-      ['gatehouse ES256', 'oidc-provider', 'target ≈ 3'],
-      ['gatehouse RS256', 'gatehouse ES256', 'RS256 signing costs more'],
-      ['oidc-provider', 'bare limit', 'reference: about 0.27–0.29 on this machine'],
-    ],
-  },
-  {
-    name: 'resource',
-    description: 'gatehouse/resource: the same JSON route (20 file records), unprotected vs protected (ES256 token, scope + X-Tenant check, revocation check)',
-    async start(): Promise<{ targets: Target[]; stop(): Promise<void> }> {
-      const { child, port, extra } = await startServer('bench/servers/resource-server.ts');
-      const [token] = extra;
-      const base = `http://127.0.0.1:${port}`;
-      return {
-        targets: [
-          { name: 'unprotected route', method: 'GET', url: `${base}/open/files`, headers: { 'x-tenant': 'acme' }, pid: child.pid! },
-          { name: 'protected route', method: 'GET', url: `${base}/protected/files`, headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, pid: child.pid! },
-          { name: 'protected, cache off', method: 'GET', url: `${base}/uncached/files`, headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, pid: child.pid! },
-        ],
-        stop: () => stopChild(child),
-      };
-    },
-    ratios: [
-      ['protected route', 'unprotected route', 'target ≥ 0.85'],
-      ['protected, cache off', 'unprotected route', 'first sight of a token: full ES256 verification'],
-    ],
-  },
-];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+function median(numbers: number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function runScenario(scenario: Scenario): Promise<string> {
+interface ScenarioOutcome {
+  lines: string[];
+  /** Non-2xx answers and errors (warm-ups included), one line each. */
+  problems: string[];
+  passed: number;
+  failed: number;
+}
+
+function describeFailures(label: string, round: Round): string {
+  const statuses = Object.entries(round.statusCodes)
+    .filter(([status]) => !status.startsWith('2'))
+    .map(([status, count]) => `${status} × ${count}`)
+    .join(', ');
+  const samples = round.errorSamples.length > 0 ? `; first answers: ${round.errorSamples.map((s) => `\`${s.replace(/\s+/g, ' ')}\``).join(' ')}` : '';
+  return `${label}: ${round.non2xx} non-2xx (${statuses || 'none'}), ${round.errors} errors (${round.timeouts} timeouts)${samples}`;
+}
+
+async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   console.log(`\n## ${scenario.name}: ${scenario.description}`);
-  const { targets, stop } = await scenario.start();
-  const results = new Map<string, Measurement>(targets.map((t) => [t.name, { requests: [], p50: [], p99: [], non2xx: 0, errors: 0, rssMb: 0 }]));
+  const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE });
+  const { targets } = started;
+  const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
+  const failuresOf = new Map<string, number>(targets.map((t) => [t.name, 0]));
+  const problems: string[] = [];
+
+  const measure = async (target: Target, seconds: number, label: string): Promise<Round> => {
+    await target.prepare?.(seconds);
+    const round = await drive(target, seconds, CONNECTIONS);
+    target.observe?.(round.requestsPerSecond);
+    console.log(
+      `${label} ${target.name}: ${round0(round.requestsPerSecond)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, RSS max ${round0(round.rssMaxMb)} MB, ` +
+        `CPU server ${round0(round.serverCpu)} % / load generator ${round0(round.loadGeneratorCpu)} %, non-2xx ${round.non2xx}, errors ${round.errors}`,
+    );
+    if (round.non2xx + round.errors > 0) {
+      const problem = describeFailures(`${scenario.name}, ${label}, ${target.name}`, round);
+      console.error(`\n!!! ${problem}\n`);
+      problems.push(problem);
+      failuresOf.set(target.name, failuresOf.get(target.name)! + round.non2xx + round.errors);
+    }
+    return round;
+  };
+
+  let notes: string[] = [];
   try {
-    for (const target of targets) {
-      console.log(`warming up ${target.name} (${WARMUP} s)`);
-      await drive(target, WARMUP);
-    }
+    for (const target of targets) await measure(target, WARMUP, 'warm-up');
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const target of targets) {
-        const result = await drive(target, DURATION);
-        const m = results.get(target.name)!;
-        m.requests.push(result.requests.average);
-        m.p50.push(result.latency.p50);
-        m.p99.push(result.latency.p99);
-        m.non2xx += result.non2xx;
-        m.errors += result.errors + result.timeouts;
-        m.rssMb = Math.max(m.rssMb, rssMb(target.pid));
-        console.log(`round ${round} ${target.name}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}`);
-      }
+      for (const target of targets) rounds.get(target.name)!.push(await measure(target, DURATION, `round ${round}`));
     }
+    notes = started.notes?.() ?? [];
   } finally {
-    await stop();
+    await started.stop();
   }
-  const rows = targets.map((t) => {
-    const m = results.get(t.name)!;
-    return `| ${t.name} | ${Math.round(median(m.requests))} | ${median(m.p50)} | ${median(m.p99)} | ${m.non2xx + m.errors} | ${m.rssMb} |`;
-  });
-  const ratioRows = scenario.ratios.map(([a, b, goal]) => {
-    const ratio = median(results.get(a)!.requests) / median(results.get(b)!.requests);
-    return `| ${a} / ${b} | ${ratio.toFixed(2)} | ${goal} |`;
-  });
-  return [
-    `### ${scenario.name}`,
+
+  const summary = (name: string) => {
+    const all = rounds.get(name)!;
+    return {
+      requests: median(all.map((r) => r.requestsPerSecond)),
+      p50: median(all.map((r) => r.p50)),
+      p99: median(all.map((r) => r.p99)),
+      non2xx: all.reduce((sum, r) => sum + r.non2xx, 0),
+      errors: all.reduce((sum, r) => sum + r.errors, 0),
+      rssMaxMb: Math.max(...all.map((r) => r.rssMaxMb)),
+      serverCpu: median(all.map((r) => r.serverCpu)),
+      loadGeneratorCpu: median(all.map((r) => r.loadGeneratorCpu)),
+      perRound: all.map((r) => round0(r.requestsPerSecond)).join(', '),
+    };
+  };
+
+  const contestants = table(
+    ['contestant', 'req/s (median)', 'req/s per round', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS max under load MB', 'CPU % server', 'CPU % load gen'],
+    targets.map((t) => {
+      const s = summary(t.name);
+      const flag = (n: number) => (n > 0 ? `**${n} !!!**` : '0');
+      return [t.name, round0(s.requests), s.perRound, String(s.p50), String(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
+    }),
+  );
+
+  const checks: string[][] = [];
+  let passed = 0;
+  let failed = 0;
+  const verdict = (ok: boolean) => {
+    if (ok) passed++;
+    else failed++;
+    return mark(ok);
+  };
+  for (const ratio of scenario.ratios) {
+    const value = summary(ratio.numerator).requests / summary(ratio.denominator).requests;
+    checks.push([`${ratio.numerator} / ${ratio.denominator} (req/s)`, value.toFixed(2), ratio.note, ratio.min === undefined ? '–' : verdict(value >= ratio.min)]);
+  }
+  for (const [name, reference] of scenario.p99Targets ?? []) {
+    const [mine, theirs] = [summary(name).p99, summary(reference).p99];
+    checks.push([`${name} p99 vs ${reference} p99`, `${mine} vs ${theirs} ms`, `target: ${name} ≤ ${reference}`, verdict(mine <= theirs)]);
+  }
+  for (const target of targets.filter((t) => t.gatehouse)) {
+    const rss = summary(target.name).rssMaxMb;
+    checks.push([`${target.name}: server RSS under load (max)`, `${round1(rss)} MB`, `target ≤ ${RSS_TARGET_MB} MB`, verdict(rss <= RSS_TARGET_MB)]);
+  }
+  const failures = [...failuresOf.values()].reduce((sum, n) => sum + n, 0);
+  const failing = targets.filter((t) => failuresOf.get(t.name)! > 0).map((t) => t.name);
+  checks.push(['non-2xx + errors, every contestant, warm-ups included', failing.length === 0 ? '0' : `${failures} (${failing.join(', ')})`, 'target = 0', verdict(failures === 0)]);
+
+  const lines = [
+    `## ${scenario.name}`,
     '',
     scenario.description,
     '',
-    '| contestant | req/s (median of rounds) | p50 ms | p99 ms | non-2xx + errors | server RSS MB |',
-    '|---|---|---|---|---|---|',
-    ...rows,
+    ...contestants,
     '',
-    '| ratio (req/s) | value | goal |',
-    '|---|---|---|',
-    ...ratioRows,
+    ...table(['ratio or target', 'value', 'target or note', 'result'], checks),
     '',
-  ].join('\n');
+    ...notes.flatMap((note) => [note, '']),
+    ...(problems.length > 0 ? ['**!!! non-2xx answers or errors:**', '', ...problems.map((p) => `- ${p}`), ''] : []),
+  ];
+  return { lines, problems, passed, failed };
 }
 
-const chosen = positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name));
-if (chosen.length === 0) {
-  console.error(`unknown scenario; choose from: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  process.exit(1);
-}
-const sections: string[] = [];
-for (const scenario of chosen) sections.push(await runScenario(scenario));
-const report = [
-  '# Gatehouse benchmark',
-  '',
-  `${new Date().toISOString()} · Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s after ${WARMUP} s warm-up`,
-  '',
-  ...sections,
-].join('\n');
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/latest.md', report);
-console.log(`\n${report}`);
+
+if (values.soak) {
+  if (positionals.length > 0) console.error(`--soak runs the soak only; ignoring ${positionals.join(', ')}`);
+  soaking = true;
+  const { report, failures } = await runSoak({ minutes: SOAK_MINUTES, warmupSeconds: SOAK_WARMUP, connections: CONNECTIONS, runner: RUNNER }, interrupt.signal);
+  writeFileSync('bench/results/soak.md', report);
+  console.log(`\n${report}`);
+  console.log('written to bench/results/soak.md');
+  if (failures > 0) {
+    console.error(`\n!!! the soak saw ${failures} non-2xx answers or errors: not a valid run`);
+    process.exitCode = 2;
+  }
+} else {
+  const header = machineLines('Gatehouse benchmark', `${RUNNER}; ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} rounds × ${DURATION} s per contestant, alternating`);
+  const outcomes: ScenarioOutcome[] = [];
+  try {
+    for (const scenario of chosen) outcomes.push(await runScenario(scenario));
+  } catch (error) {
+    await stopAllChildren();
+    throw error;
+  }
+  const passed = outcomes.reduce((sum, o) => sum + o.passed, 0);
+  const failed = outcomes.reduce((sum, o) => sum + o.failed, 0);
+  const problems = outcomes.flatMap((o) => o.problems);
+  const report = [
+    ...header,
+    `**Targets: ${passed} PASS, ${failed} FAIL.**${problems.length > 0 ? ` **!!! ${problems.length} warm-ups or rounds had non-2xx answers or errors: the figures are not valid.**` : ' No non-2xx answer, no error.'}`,
+    '',
+    ...outcomes.flatMap((o) => o.lines),
+  ].join('\n');
+  writeFileSync('bench/results/latest.md', report);
+  console.log(`\n${report}`);
+  console.log('written to bench/results/latest.md');
+  if (problems.length > 0) {
+    console.error(`\n!!! ${problems.length} warm-ups or rounds had non-2xx answers or errors:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    process.exitCode = 2;
+  }
+}
