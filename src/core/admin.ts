@@ -104,7 +104,7 @@ export class AdminService {
     const refresh = checkRefreshSettings(input);
     const secret = isPublic ? undefined : generateClientSecret();
     const client = await this.deps.storage.clients.createClient({
-      id: randomToken(15),
+      id: newClientId(),
       tenantId: tenant.id,
       name,
       isPublic,
@@ -332,6 +332,17 @@ function checkRefreshSettings(input: CreateClientInput): { refreshIdleTtl: numbe
     throw new ValidationError(`the refresh grace window must be 0 to ${formatDuration(MAX_REFRESH_GRACE)} (RFC 9700 §4.14.2: keep it short)`);
   }
   return { refreshIdleTtl: idle, refreshAbsoluteTtl: absolute, refreshGraceSeconds: grace };
+}
+
+/**
+ * A client_id: 120 random bits, base64url, never starting with "-", which a command line
+ * reads as an option (`gatehouse client disable -x…` would fail one time in 64).
+ */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomToken(15);
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function parseGrantTypes(requested: string[] | undefined, isPublic: boolean): GrantType[] {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { newClientId } from '../../src/core/admin.js';
 import { configFromEnv, loadConfig } from '../../src/core/config.js';
 import { ValidationError } from '../../src/core/errors.js';
 import { CLIENT_SECRET_PREFIX, digestSecret, generateClientSecret, openSecret, sealSecret, secretMatches } from '../../src/core/secrets.js';
@@ -87,6 +88,13 @@ describe('secrets', () => {
     const random = Buffer.from(secret.slice(CLIENT_SECRET_PREFIX.length), 'base64url');
     assert.equal(random.length, 32);
     assert.notEqual(generateClientSecret(), secret);
+  });
+
+  it('makes client ids of 120 random bits that a command line never reads as an option', () => {
+    // Base64url starts with "-" one time in 64: 2 000 ids without the rule would all pass by chance with p ≈ 2e-14.
+    const ids = Array.from({ length: 2000 }, newClientId);
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{19}$/);
+    assert.equal(new Set(ids).size, ids.length);
   });
 
   it('matches a secret against its keyed digest only', () => {
