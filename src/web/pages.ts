@@ -85,12 +85,14 @@ export interface ConsentPageInput {
   scopes: { name: string; description: string }[];
   /** The user's tenants; a picker is shown when there are several. */
   tenants: { slug: string }[];
+  /** The picker's tenant checked from the start (the request's tenant hint); the user may change it. */
+  checkedTenant?: string;
   csrfToken: string;
   error?: string;
 }
 
 export function consentPage(input: ConsentPageInput): string {
-  const { clientName, redirectHost, username, scopes, tenants, csrfToken, error } = input;
+  const { clientName, redirectHost, username, scopes, tenants, checkedTenant, csrfToken, error } = input;
   const scopeList =
     scopes.length === 0
       ? html`<p>No particular permission is requested.</p>`
@@ -98,7 +100,7 @@ export function consentPage(input: ConsentPageInput): string {
   const tenantPart =
     tenants.length > 1
       ? html`<fieldset><legend>Workspaces it may reach</legend>
-${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
+${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"${tenant.slug === checkedTenant ? html` checked` : ''}> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
 </fieldset>`
       : tenants.length === 1
         ? html`<p>Workspace: <strong>${tenants[0]!.slug}</strong></p>`

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPkce, checkRedirectUri, checkResponseType, checkScope, parseAuthorizationParams, redirectUriMatches } from '../../src/core/authorize/checks.js';
+import { checkPkce, checkRedirectUri, checkResponseType, checkScope, checkTenantHint, parseAuthorizationParams, redirectUriMatches } from '../../src/core/authorize/checks.js';
+import { hintedTenant } from '../../src/core/authorize/complete.js';
 import { buildRedirect } from '../../src/core/authorize/redirect.js';
 import { authorizationSessionKey, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../src/core/authorize/session.js';
 import { AuthorizationPageError } from '../../src/core/authorize/types.js';
@@ -48,6 +49,22 @@ describe('authorization checks, each alone', () => {
     assert.throws(() => checkPkce(params(`code_challenge=${CHALLENGE}&code_challenge_method=plain`), { isPublic: false }, 'code'), OAuthError);
     assert.throws(() => checkPkce(params('code_challenge=short&code_challenge_method=S256'), { isPublic: false }, 'code'), OAuthError);
     assert.deepEqual(checkPkce(params(`code_challenge=${CHALLENGE}&code_challenge_method=S256`), { isPublic: true }, 'code'), { codeChallenge: CHALLENGE, codeChallengeMethod: 'S256' });
+  });
+
+  it('checkTenantHint: optional, at most 63 printable ASCII characters', () => {
+    assert.equal(checkTenantHint(params('')), undefined);
+    assert.equal(checkTenantHint(params('tenant=acme')), 'acme');
+    assert.equal(checkTenantHint(params(`tenant=${'a'.repeat(63)}`)), 'a'.repeat(63));
+    for (const bad of ['a'.repeat(64), 'acme%00', 'ac%0Ame', 'ac%20me', 'acm%C3%A9']) {
+      assert.throws(() => checkTenantHint(params(`tenant=${bad}`)), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_request', bad);
+    }
+  });
+
+  it('hintedTenant: the hint only when the user belongs to that tenant', () => {
+    const user = { tenants: [{ id: 't1', slug: 'acme' }, { id: 't2', slug: 'globex' }] };
+    assert.equal(hintedTenant({ tenantHint: 'globex' }, user), 'globex');
+    assert.equal(hintedTenant({ tenantHint: 'initech' }, user), undefined);
+    assert.equal(hintedTenant({}, user), undefined);
   });
 
   it('buildRedirect always adds iss, keeps a registered query, and uses the fragment for token', () => {

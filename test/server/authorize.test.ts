@@ -342,6 +342,86 @@ describe('login and consent', () => {
   });
 });
 
+describe('the tenant hint (tenant=<slug>)', () => {
+  before(async () => {
+    const admin = t.gatehouse.admin;
+    await admin.createTenant({ slug: 'initech', name: 'Initech', accessTokenTtl: null });
+    // Users of acme and globex, one per test: consent is remembered per user and client.
+    for (const username of ['hana', 'hiro', 'hugo']) {
+      await admin.createUser({ tenant: 'acme', username, password: PASSWORD });
+      await admin.addUserToTenant(username, 'globex');
+    }
+  });
+
+  const checkbox = (body: string, slug: string) => new RegExp(`<input type="checkbox"[^>]*value="${slug}"[^>]*>`).exec(body)?.[0] ?? assert.fail(`no checkbox for ${slug}`);
+  const withoutCsrf = (body: string) => body.replace(/name="csrf_token" value="[^"]+"/, 'name="csrf_token" value=""');
+  const codeTenants = async (url: URL) => {
+    const digest = digestCode(url.searchParams.get('code')!, codeDigestKey(t.gatehouse.masterKey.key));
+    return (await (t.gatehouse.storage as SqlStorage).db.selectFrom('authorization_codes').selectAll().where('code_digest', '=', digest).executeTakeFirstOrThrow()).tenants;
+  };
+
+  it('survives the login step in the sealed session and pre-checks that tenant for a user of several', async () => {
+    const start = await authorize(codeRequest({ tenant: 'globex' }));
+    assert.equal(start.statusCode, 200, start.body);
+    assert.doesNotMatch(start.body, /globex/, 'not in a form field: it travels in the sealed session');
+    assert.doesNotMatch(sessionCookie(start), /globex/);
+    const login = await post('/oauth/authorize/login', sessionCookie(start), [['csrf_token', csrfOf(start.body)], ['username', 'hana'], ['password', PASSWORD]]);
+    assert.equal(login.statusCode, 200, login.body.slice(0, 300));
+    assert.match(checkbox(login.body, 'globex'), / checked>$/);
+    assert.doesNotMatch(checkbox(login.body, 'acme'), /checked/);
+  });
+
+  it('ignores a hint naming a tenant the user is not in, whether it exists or not: the same page as without a hint', async () => {
+    const pages: string[] = [];
+    for (const extra of [{ tenant: 'initech' }, { tenant: 'no-such-tenant' }, {}] as Record<string, string>[]) {
+      const { response } = await loginThrough(codeRequest(extra), 'hana');
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.doesNotMatch(response.body, /checked/);
+      pages.push(withoutCsrf(response.body));
+    }
+    assert.equal(pages[0], pages[1], 'the page does not tell whether the tenant exists');
+    assert.equal(pages[0], pages[2]);
+    // A user of one tenant has no picker, hint or not.
+    const single = await loginThrough(codeRequest({ tenant: 'acme' }), 'erin');
+    assert.doesNotMatch(single.response.body, /name="tenant"|checked/);
+  });
+
+  it('refuses a malformed hint (overlong, control characters, repeated) with a redirected invalid_request, state and iss', async () => {
+    for (const tenant of ['a'.repeat(64), 'acme\u0000', 'acme\n', 'globex\u007f', 'acmé']) {
+      const url = location(await authorize(codeRequest({ tenant })));
+      assert.equal(`${url.origin}${url.pathname}`, APP_URI);
+      assert.equal(url.searchParams.get('error'), 'invalid_request', JSON.stringify(tenant));
+      assert.match(url.searchParams.get('error_description')!, /tenant/);
+      assert.equal(url.searchParams.get('state'), 'xyz');
+      assert.equal(url.searchParams.get('iss'), TEST_ISSUER);
+      assert.ok(!url.href.includes(encodeURIComponent(tenant)), 'the hint is not echoed');
+    }
+    const repeated = location(await t.app.inject({ method: 'GET', url: `/oauth/authorize?${query(codeRequest({ tenant: 'acme' }))}&tenant=globex` }));
+    assert.equal(repeated.searchParams.get('error'), 'invalid_request');
+    assert.equal(repeated.searchParams.get('state'), 'xyz');
+    assert.equal(repeated.searchParams.get('iss'), TEST_ISSUER);
+    assert.equal((await authorize(codeRequest({ tenant: 'a'.repeat(63) }))).statusCode, 200, 'the longest slug is accepted');
+  });
+
+  it('grants the tenants the user submits, not the hinted one, and nothing when none is submitted', async () => {
+    const { response, cookie } = await loginThrough(codeRequest({ tenant: 'globex' }), 'hiro');
+    const csrf = csrfOf(response.body);
+    const none = await post('/oauth/authorize/consent', cookie, [['csrf_token', csrf], ['decision', 'allow']]);
+    assert.equal(none.statusCode, 400, 'the hint is not a choice: the user must submit one');
+    const url = location(await post('/oauth/authorize/consent', cookie, [['csrf_token', csrf], ['decision', 'allow'], ['tenant', 'acme']]));
+    assert.equal(await codeTenants(url), 'acme');
+  });
+
+  it('leaves a remembered consent as it is: no consent page, the remembered tenants only', async () => {
+    const first = await loginThrough(codeRequest(), 'hugo');
+    location(await post('/oauth/authorize/consent', first.cookie, [['csrf_token', csrfOf(first.response.body)], ['decision', 'allow'], ['tenant', 'acme']]));
+    const again = await loginThrough(codeRequest({ tenant: 'globex', state: 'again' }), 'hugo');
+    const url = location(again.response);
+    assert.equal(url.searchParams.get('state'), 'again');
+    assert.equal(await codeTenants(url), 'acme');
+  });
+});
+
 describe('legacy implicit (response_type=token)', () => {
   it('returns a short-lived token in the fragment only, with state and iss, and no refresh token', async () => {
     const params = { response_type: 'token', client_id: implicitClient, redirect_uri: APP_URI, scope: 'documents:read', state: 'imp' };

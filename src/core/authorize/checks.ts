@@ -149,3 +149,22 @@ export function checkPkce(
   if (!S256_CHALLENGE.test(challenge)) throw new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters (BASE64URL(SHA256(code_verifier)))');
   return { codeChallenge: challenge, codeChallengeMethod: 'S256' };
 }
+
+/** The longest tenant slug (admin.ts: 1–63 lowercase letters, digits and inner hyphens). */
+export const MAX_TENANT_HINT_LENGTH = 63;
+const TENANT_HINT = /^[\x21-\x7E]{1,63}$/; // printable ASCII, 1 to MAX_TENANT_HINT_LENGTH characters
+
+/**
+ * checkTenantHint: the optional `tenant` parameter (Gatehouse's own, not RFC 6749), a hint
+ * naming the tenant the client expects the user to pick. Bounded printable ASCII, as a
+ * slug is (it travels in the session cookie). Only syntax is checked here: the tenant is
+ * never looked up, so no answer can tell whether it exists; the consent page pre-selects
+ * it only among the user's own tenants, and it never widens what the user grants.
+ */
+export function checkTenantHint(params: AuthorizationParams): string | undefined {
+  const hint = params.get('tenant')?.[0];
+  if (hint !== undefined && !TENANT_HINT.test(hint)) {
+    throw new OAuthError('invalid_request', `the tenant parameter must be a tenant slug (at most ${MAX_TENANT_HINT_LENGTH} printable ASCII characters)`);
+  }
+  return hint;
+}

@@ -40,6 +40,15 @@ export function tenantChoiceProblem(chosen: readonly string[], user: Pick<User, 
   return undefined;
 }
 
+/**
+ * The tenant pre-selected on the consent page: the request's `tenant` hint when the user
+ * belongs to it, else none. A hint naming any other tenant, existing or not, is ignored
+ * alike (the page must not tell whether it exists); what is granted is what the user submits.
+ */
+export function hintedTenant(request: Pick<AuthorizationRequest, 'tenantHint'>, user: Pick<User, 'tenants'>): string | undefined {
+  return user.tenants.some((tenant) => tenant.slug === request.tenantHint) ? request.tenantHint : undefined;
+}
+
 /** The tenants granted on the consent page: the chosen ones, or the user's only tenant. */
 export function chosenTenants(submitted: readonly string[], user: Pick<User, 'tenants'>): string[] {
   if (user.tenants.length === 1) return [user.tenants[0]!.slug];

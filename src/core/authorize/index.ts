@@ -9,6 +9,7 @@ import {
   checkScope,
   checkSingleParameters,
   checkState,
+  checkTenantHint,
   parseAuthorizationParams,
 } from './checks.js';
 import { buildRedirect, responseModeOf } from './redirect.js';
@@ -59,7 +60,8 @@ export async function validateAuthorizationRequest(query: string, deps: Authoriz
     const responseType = checkResponseType(params, client);
     const scope = checkScope(params, client);
     const pkce = checkPkce(params, client, responseType);
-    return { kind: 'valid', client, request: { clientId: client.id, redirectUri, responseType, scope, state: checkedState, ...pkce } };
+    const tenantHint = checkTenantHint(params);
+    return { kind: 'valid', client, request: { clientId: client.id, redirectUri, responseType, scope, state: checkedState, ...pkce, tenantHint } };
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     // An overlong state is not echoed (it would only make the URL longer still).

@@ -22,6 +22,12 @@ export interface AuthorizationRequest {
   state: string | undefined;
   codeChallenge: string | null;
   codeChallengeMethod: CodeChallengeMethod | null;
+  /**
+   * The `tenant` hint: the tenant the client expects the user to pick. It only pre-selects
+   * that tenant on the consent page (when the user belongs to it) and grants nothing.
+   * Absent when the request had none (and in sessions sealed before the hint existed).
+   */
+  tenantHint?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeDigestKey } from '../../core/authorization-codes.js';
 import { denyAuthorization, validateAuthorizationRequest } from '../../core/authorize/index.js';
-import { approveAuthorization, chosenTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent } from '../../core/authorize/complete.js';
+import { approveAuthorization, chosenTenants, hintedTenant, rememberConsent, tenantChoiceProblem, tenantsFromConsent } from '../../core/authorize/complete.js';
 import {
   AUTHORIZATION_SESSION_TTL_MS,
   authorizationSessionKey,
@@ -117,6 +117,7 @@ export async function authorizeRoutes(app: FastifyInstance, { gatehouse }: { gat
         username: user.username,
         scopes: session.request.scope.map((name) => ({ name, description: catalogue.get(name) ?? '' })),
         tenants: user.tenants,
+        checkedTenant: hintedTenant(session.request, user),
         csrfToken: session.csrf,
         ...(error ? { error } : {}),
       }),
