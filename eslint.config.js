@@ -41,6 +41,12 @@ export default tseslint.config(
     { group: ['node:*'], message: 'client/ runs in browsers and edge runtimes: web APIs only' },
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**'], message: 'client/ must not import the server, the store or core' },
   ]),
+  {
+    files: ['src/client/**'],
+    rules: {
+      'no-restricted-globals': ['error', ...['Buffer', 'process', 'require', 'global', 'setImmediate', '__dirname', '__filename'].map((name) => ({ name, message: 'client/ runs in browsers and edge runtimes: web APIs only' }))],
+    },
+  },
   layer(['src/demo/**'], [
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', 'kysely', 'pg', 'better-sqlite3'], message: 'demo/ is an example API: it uses gatehouse/resource and the storage interfaces of core/, nothing else' },
   ]),
