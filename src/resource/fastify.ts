@@ -53,12 +53,13 @@ export async function gatehouseResource(app: FastifyInstance, options: Gatehouse
 
   // RFC 6750 §2.3 / §5.3: a URL carrying a token must not be cached or leak through Referer.
   // Set late so that no handler can undo it, on every response of such a route.
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback style: an async hook would cost every response a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (!request.is404 && requirementsOf(request).queryToken) {
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
     }
-    return payload;
+    done(null, payload);
   });
 }
 

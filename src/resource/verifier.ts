@@ -153,7 +153,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** The revocation state must be fresh enough to vouch for a token (see maxStaleness). */
   async function checkRevocationState(): Promise<void> {
     if (!follower) return;
-    await follower.firstAttempt();
+    // Only until the first poll has succeeded: afterwards an await would cost every request a tick.
+    if (follower.lastSuccessAt === undefined) await follower.firstAttempt();
     if (maxStaleness === Infinity) return; // the operator chose availability over freshness
     const last = follower.lastSuccessAt;
     if (last === undefined || clock() - last > maxStaleness) {
