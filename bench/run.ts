@@ -5,7 +5,7 @@
 //   npm run bench -- --soak                the 10-minute soak instead
 //
 // Flags:
-//   --duration S      seconds per round (10)            --rounds N        rounds (2)
+//   --duration S      seconds per round (6)             --rounds N        rounds (5; the median is reported)
 //   --warmup S        warm-up per contestant (3)        --connections C   (50)
 //   --grant-rate R    grants: the req/s to seed codes and refresh tokens for while nothing is
 //                     measured yet (15000); normally 1.5 × the fastest rate seen, of the grant
@@ -67,8 +67,8 @@ import { runSoak } from './harness/soak.js';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    duration: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '3' },
     'grant-rate': { type: 'string', default: '15000' },
