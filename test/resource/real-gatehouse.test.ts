@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createVerifier, type Verifier } from '../../src/resource/index.js';
 import { basicAuth, createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
-import { eventually, freePort } from './helpers.js';
+import { freePort } from '../helpers/process.js';
+import { eventually } from './helpers.js';
 
 describe('gatehouse/resource against a real Gatehouse over HTTP', () => {
   let t: TestGatehouse;
