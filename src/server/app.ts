@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { demoApi } from '../demo/routes.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
@@ -49,7 +49,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     // them on another node.
     return503OnClosing: true,
     // One access-log line per request (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   if (['trace', 'debug', 'info'].includes(app.log.level)) {
     // When it is answered: method, path (never the query), address, status and time.

@@ -120,6 +120,10 @@ describe('gatehouse serve: one real server process on SQLite', () => {
     for (const key of published.keys) assert.ok(!('d' in key) && !('p' in key), 'no private key material in the JWKS');
   });
 
+  it('starts without a warning on stderr (no deprecated option of a dependency)', () => {
+    assert.doesNotMatch(server.stderr(), /Warning|FSTDEP/, `stderr of gatehouse serve:\n${server.stderr()}`);
+  });
+
   it('curl, client_secret_post: curl -s -X POST $ISSUER/oauth/token -H "Content-Type: …" -d "grant_type=client_credentials&client_id=ID&client_secret=SECRET"', async () => {
     const issuer = server.url;
     const response = await curl([
