@@ -16,17 +16,29 @@
 //   --soak-warmup S   not judged for growth (default 10 %, at least 30 s: the first minute of 10)
 //   --tsx             run the bench servers through tsx instead of compiled: tsx's loader adds
 //                     about 60 MB to every server's RSS (bench/harness/build.ts)
+//   --load-generator auto|wrk|autocannon
+//                     what sends the load (auto): wrk (`apt-get install wrk`; C, one thread, a
+//                     process of its own) when `wrk` is on PATH, else autocannon in this process;
+//                     `wrk` when it is not installed is an error. A scenario is driven by one
+//                     generator for all its contestants: autocannon when any of them rebuilds its
+//                     body per request (grants: single-use credentials; wrk sends one fixed
+//                     request). The soak always uses autocannon.
 //
 // Each contestant is a server process of its own on 127.0.0.1 (bench/servers/, transpiled
 // with src/ and run by plain node, as `gatehouse serve` runs from dist/), warmed up,
-// then driven by autocannon (in this process: on a 2-core machine a separate generator
-// process would take the same cores; every contestant is driven the same way) in
-// alternating rounds A B C A B C …. Per contestant the report gives req/s (median of the
-// rounds, and each round), p50 and p99 (2xx answers, median of the rounds), non-2xx answers
-// and connection errors, the server's RSS (VmRSS of /proc/<pid>/status sampled every 250 ms
-// *during* the load; the max), and the CPU used by the server and by the load generator (% of
-// one core: a generator near 100 % limits what it can measure). The machine is shared and
-// noisy: ratios within one run are the result, not the absolute figures.
+// then driven in alternating rounds A B C A B C … by wrk when it is installed (one thread,
+// `wrk -t1 -c<connections>`: on a 2-core machine autocannon in this process takes 65–75 % of
+// a core on fast routes and can leave the server short of one; wrk takes about 50 %), else
+// by autocannon in this process; every contestant of a scenario is driven the same way, and
+// the report says which generator drove which scenario. Per contestant the report gives req/s
+// (median of the rounds, and each round), p50 and p99 (median of the rounds; autocannon: of
+// the 2xx answers, wrk: of every answer), non-2xx answers and connection errors, the server's
+// RSS (VmRSS of /proc/<pid>/status sampled *during* the load, every 250 ms with autocannon and
+// 100 ms with wrk; the max), and the CPU used by the server and by the load generator (% of one
+// core, from /proc/<pid>/stat for wrk: a generator near 100 % limits what it can measure). wrk
+// counts answers ≥ 400 ("non-2xx"), not per status: after a round with any, one probe request
+// shows what the server says. The machine is shared and noisy: ratios within one run are the
+// result, not the absolute figures.
 //
 // Scenarios:
 //   token     client_credentials at POST /oauth/token: Gatehouse ES256 and RS256 (SQLite,
@@ -57,12 +69,13 @@
 // soak: bench/results/soak.md); bench/results/ is not committed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { drive, type Round, type Target } from './harness/drive.js';
+import { drive, type LoadGenerator, type Round, type Target } from './harness/drive.js';
 import { buildForBench } from './harness/build.js';
 import { runCompiledScriptsFrom, stopAllChildren } from './harness/processes.js';
-import { RSS_TARGET_MB, machineLines, mark, round0, round1, table } from './harness/report.js';
+import { AUTOCANNON, RSS_TARGET_MB, machineLines, machineSnapshot, mark, round0, round1, table } from './harness/report.js';
 import { SCENARIOS, type Scenario } from './harness/scenarios.js';
 import { runSoak } from './harness/soak.js';
+import { findWrk, wrkVersion } from './harness/wrk.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -76,6 +89,7 @@ const { values, positionals } = parseArgs({
     'soak-minutes': { type: 'string', default: '10' },
     'soak-warmup': { type: 'string' },
     tsx: { type: 'boolean', default: false },
+    'load-generator': { type: 'string', default: 'auto' },
   },
 });
 
@@ -95,6 +109,21 @@ const WARMUP = positive('warmup', values.warmup, true);
 const GRANT_RATE = positive('grant-rate', values['grant-rate']);
 const SOAK_MINUTES = positive('soak-minutes', values['soak-minutes']);
 const SOAK_WARMUP = values['soak-warmup'] === undefined ? undefined : positive('soak-warmup', values['soak-warmup']);
+
+const GENERATOR_CHOICES = ['auto', 'wrk', 'autocannon'];
+const generatorChoice = values['load-generator']!;
+if (!GENERATOR_CHOICES.includes(generatorChoice)) {
+  console.error(`--load-generator must be one of ${GENERATOR_CHOICES.join(', ')} (got "${generatorChoice}")`);
+  process.exit(1);
+}
+const wrkPath = generatorChoice === 'autocannon' ? undefined : findWrk();
+if (generatorChoice === 'wrk' && wrkPath === undefined) {
+  console.error('--load-generator wrk: wrk is not installed (no `wrk` on PATH); install it (`apt-get install wrk`) or use --load-generator auto|autocannon');
+  process.exit(1);
+}
+/** wrk for the scenarios whose requests are all the same, when chosen or found. */
+const WRK = wrkPath === undefined ? undefined : { version: wrkVersion() };
+const WRK_LABEL = WRK && `wrk ${WRK.version}, 1 thread, a process of its own`;
 
 const unknown = values.soak ? [] : positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
 if (unknown.length > 0) {
@@ -129,7 +158,13 @@ function median(numbers: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** A latency for the report: autocannon's are whole or half ms; wrk's have µs, and a median of two is a float sum. */
+const ms = (value: number): string => String(Math.round(value * 100) / 100);
+
 interface ScenarioOutcome {
+  name: string;
+  /** What drove its contestants, for the report header. */
+  generator: string;
   lines: string[];
   /** Non-2xx answers and errors (warm-ups included), one line each. */
   problems: string[];
@@ -138,11 +173,17 @@ interface ScenarioOutcome {
 }
 
 function describeFailures(label: string, round: Round): string {
-  const statuses = Object.entries(round.statusCodes)
-    .filter(([status]) => !status.startsWith('2'))
-    .map(([status, count]) => `${status} × ${count}`)
-    .join(', ');
-  const samples = round.errorSamples.length > 0 ? `; first answers: ${round.errorSamples.map((s) => `\`${s.replace(/\s+/g, ' ')}\``).join(' ')}` : '';
+  // wrk counts no answers per status: its statusCodes are `{ "non-2xx": n }`.
+  const counted = 'non-2xx' in round.statusCodes;
+  const statuses = counted
+    ? 'wrk counts no statuses'
+    : Object.entries(round.statusCodes)
+        .filter(([status]) => !status.startsWith('2'))
+        .map(([status, count]) => `${status} × ${count}`)
+        .join(', ');
+  // wrk's sample is a probe request after the round, and says so.
+  const what = counted ? '' : 'first answers: ';
+  const samples = round.errorSamples.length > 0 ? `; ${what}${round.errorSamples.map((s) => `\`${s.replace(/\s+/g, ' ')}\``).join(' ')}` : '';
   return `${label}: ${round.non2xx} non-2xx (${statuses || 'none'}), ${round.errors} errors (${round.timeouts} timeouts)${samples}`;
 }
 
@@ -150,13 +191,21 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   console.log(`\n## ${scenario.name}: ${scenario.description}`);
   const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE });
   const { targets } = started;
+  // One generator for every contestant of a scenario (ratios compare like with like); wrk sends one fixed request.
+  const rebuilt = targets.filter((t) => t.nextBody).map((t) => t.name);
+  const generator: LoadGenerator = WRK && rebuilt.length === 0 ? 'wrk' : 'autocannon';
+  const generatorLabel =
+    generator === 'wrk'
+      ? `${WRK_LABEL} (\`wrk -t1 -c${CONNECTIONS}\`)`
+      : `${AUTOCANNON}${WRK && rebuilt.length > 0 ? ` (not wrk: ${rebuilt.join(', ')} ${rebuilt.length === 1 ? 'rebuilds its' : 'rebuild their'} body per request)` : ''}`;
+  console.log(`  driven by ${generatorLabel}`);
   const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
   const failuresOf = new Map<string, number>(targets.map((t) => [t.name, 0]));
   const problems: string[] = [];
 
   const measure = async (target: Target, seconds: number, label: string): Promise<Round> => {
     await target.prepare?.(seconds);
-    const round = await drive(target, seconds, CONNECTIONS);
+    const round = await drive(target, seconds, CONNECTIONS, generator);
     target.observe?.(round.requestsPerSecond);
     console.log(
       `${label} ${target.name}: ${round0(round.requestsPerSecond)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, RSS max ${round0(round.rssMaxMb)} MB, ` +
@@ -202,7 +251,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     targets.map((t) => {
       const s = summary(t.name);
       const flag = (n: number) => (n > 0 ? `**${n} !!!**` : '0');
-      return [t.name, round0(s.requests), s.perRound, String(s.p50), String(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
+      return [t.name, round0(s.requests), s.perRound, ms(s.p50), ms(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
     }),
   );
 
@@ -220,7 +269,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   }
   for (const [name, reference] of scenario.p99Targets ?? []) {
     const [mine, theirs] = [summary(name).p99, summary(reference).p99];
-    checks.push([`${name} p99 vs ${reference} p99`, `${mine} vs ${theirs} ms`, `target: ${name} ≤ ${reference}`, verdict(mine <= theirs)]);
+    checks.push([`${name} p99 vs ${reference} p99`, `${ms(mine)} vs ${ms(theirs)} ms`, `target: ${name} ≤ ${reference}`, verdict(mine <= theirs)]);
   }
   for (const target of targets.filter((t) => t.gatehouse)) {
     const rss = summary(target.name).rssMaxMb;
@@ -235,6 +284,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     '',
     scenario.description,
     '',
+    `Driven by ${generatorLabel}.`,
+    '',
     ...contestants,
     '',
     ...table(['ratio or target', 'value', 'target or note', 'result'], checks),
@@ -242,13 +293,14 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     ...notes.flatMap((note) => [note, '']),
     ...(problems.length > 0 ? ['**!!! non-2xx answers or errors:**', '', ...problems.map((p) => `- ${p}`), ''] : []),
   ];
-  return { lines, problems, passed, failed };
+  return { name: scenario.name, generator: generatorLabel, lines, problems, passed, failed };
 }
 
 mkdirSync('bench/results', { recursive: true });
 
 if (values.soak) {
   if (positionals.length > 0) console.error(`--soak runs the soak only; ignoring ${positionals.join(', ')}`);
+  if (generatorChoice === 'wrk') console.error('--soak: the soak is driven by autocannon (it counts answers per time bucket); ignoring --load-generator wrk');
   soaking = true;
   const { report, failures } = await runSoak({ minutes: SOAK_MINUTES, warmupSeconds: SOAK_WARMUP, connections: CONNECTIONS, runner: RUNNER }, interrupt.signal);
   writeFileSync('bench/results/soak.md', report);
@@ -259,7 +311,7 @@ if (values.soak) {
     process.exitCode = 2;
   }
 } else {
-  const header = machineLines('Gatehouse benchmark', `${RUNNER}; ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} rounds × ${DURATION} s per contestant, alternating`);
+  const startedAt = machineSnapshot();
   const outcomes: ScenarioOutcome[] = [];
   try {
     for (const scenario of chosen) outcomes.push(await runScenario(scenario));
@@ -270,6 +322,12 @@ if (values.soak) {
   const passed = outcomes.reduce((sum, o) => sum + o.passed, 0);
   const failed = outcomes.reduce((sum, o) => sum + o.failed, 0);
   const problems = outcomes.flatMap((o) => o.problems);
+  const header = machineLines(
+    'Gatehouse benchmark',
+    `${RUNNER}; ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} rounds × ${DURATION} s per contestant, alternating`,
+    [...new Set(outcomes.map((o) => o.generator))].map((generator) => `${outcomes.filter((o) => o.generator === generator).map((o) => o.name).join(', ')}: ${generator}`).join('; '),
+    startedAt,
+  );
   const report = [
     ...header,
     `**Targets: ${passed} PASS, ${failed} FAIL.**${problems.length > 0 ? ` **!!! ${problems.length} warm-ups or rounds had non-2xx answers or errors: the figures are not valid.**` : ' No non-2xx answer, no error.'}`,

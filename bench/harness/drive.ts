@@ -1,7 +1,11 @@
-// One round of load on one contestant: autocannon for a fixed time, with the server's RSS
-// sampled during the load and the CPU both sides used.
+// One round of load on one contestant: autocannon (in this process) or wrk (bench/harness/wrk.ts)
+// for a fixed time, with the server's RSS sampled during the load and the CPU both sides used.
 import autocannon from 'autocannon';
 import { cpuSeconds, sampleRss } from './processes.js';
+import { driveWithWrk } from './wrk.js';
+
+/** What sends the load: autocannon in the harness process, or wrk, a process of its own (one fixed request: no `nextBody`). */
+export type LoadGenerator = 'autocannon' | 'wrk';
 
 export interface Target {
   name: string;
@@ -28,16 +32,16 @@ export interface Target {
 
 export interface Round {
   requestsPerSecond: number;
-  /** Latency of the 2xx answers, ms. */
+  /** Latency, ms: of the 2xx answers (autocannon), of every answer (wrk). */
   p50: number;
   p99: number;
   non2xx: number;
   /** Connection errors and timeouts (timeouts are counted in both). */
   errors: number;
   timeouts: number;
-  /** Answers per status code. */
+  /** Answers per status code (wrk counts none: `{ "non-2xx": n }` when there are some). */
   statusCodes: Record<string, number>;
-  /** The first few non-2xx answers, `<status> <body>`. */
+  /** The first few non-2xx answers, `<status> <body>` (wrk: one probe request after the round). */
   errorSamples: string[];
   /** Server RSS: the maximum sampled during the load, and after it. */
   rssMaxMb: number;
@@ -51,7 +55,8 @@ export interface Round {
 const RSS_SAMPLE_MS = 250;
 const ERROR_SAMPLES = 3;
 
-export async function drive(target: Target, seconds: number, connections: number): Promise<Round> {
+export async function drive(target: Target, seconds: number, connections: number, generator: LoadGenerator = 'autocannon'): Promise<Round> {
+  if (generator === 'wrk') return driveWithWrk(target, seconds, connections);
   const url = new URL(target.url);
   const errorSamples: string[] = [];
   const request: autocannon.Request = {

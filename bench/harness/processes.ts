@@ -1,4 +1,4 @@
-// The bench's child processes (servers, the grants seeder) and what /proc says about them.
+// The bench's child processes (servers, the grants seeder, wrk) and what /proc says about them.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,11 @@ export function runCompiledScriptsFrom(dir: string | undefined): void {
  */
 export function spawnScript(script: string, env: Record<string, string> = {}, stdio: StdioOptions = ['ignore', 'pipe', 'inherit']): ChildProcess {
   const args = compiledRoot ? [join(compiledRoot, 'bench', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', fileURLToPath(new URL(`../${script}`, import.meta.url))];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio });
+  return trackChild(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio }));
+}
+
+/** Tracks a child (stopped on Ctrl-C or a fatal error) until it exits. */
+export function trackChild<T extends ChildProcess>(child: T): T {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
