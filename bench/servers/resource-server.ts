@@ -12,15 +12,18 @@ const audience = `${issuer}/api`;
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const kid = 'bench-key';
 
+// As remoteKeySource once it has read the JWKS: the key at once (cachedKey) or through a promise (getKey).
+const keyOf = (id: string) => (id === kid ? { key: publicKey, alg: 'ES256' } : undefined);
+const keys = { cachedKey: keyOf, getKey: async (id: string) => keyOf(id) };
 const verifier = createVerifier({
   issuer,
   audience,
-  keys: { getKey: async (id: string) => (id === kid ? { key: publicKey, alg: 'ES256' } : undefined) },
+  keys,
   revocations: { fetchChanges: async () => ({ revision: 0, clients: [], tokens: [], withdrawn_keys: [] }) },
 });
 await verifier.ready();
 // The same verifier without its verified-token cache: every request checks the signature.
-const uncached = createVerifier({ issuer, audience, keys: { getKey: async (id: string) => (id === kid ? { key: publicKey, alg: 'ES256' } : undefined) }, cacheSize: 0 });
+const uncached = createVerifier({ issuer, audience, keys, cacheSize: 0 });
 
 const files = Array.from({ length: 20 }, (_, i) => ({ id: `file-${i}`, name: `contract-${i}.pdf`, size: 12_345 + i, content_type: 'application/pdf' }));
 

@@ -39,16 +39,34 @@ export async function gatehouseResource(app: FastifyInstance, options: Gatehouse
     if (auth !== undefined) validateRequirements(auth);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: a token verified before is answered without a promise (verifyNow);
+  // only the first sight of a token, or a key or feed still loading, waits for verify().
+  app.addHook('onRequest', (request, reply, done) => {
     request.accessToken = null;
-    if (request.is404) return;
+    if (request.is404) return done();
     const requirements = requirementsOf(request);
+    const verifiable = { headers: nodeHeaders(request.headers, request.raw.rawHeaders), url: request.url };
+    const settle = (error: unknown): void => {
+      // An early answer ends the request: done() is not called after reply.send() (Fastify's hook contract).
+      if (error instanceof BearerError) sendBearerError(reply, error);
+      else done(error as Error);
+    };
+    let claims: AccessTokenClaims | null | undefined;
+    let pending: Promise<AccessTokenClaims | null> | undefined;
     try {
-      request.accessToken = await verifier.verify({ headers: nodeHeaders(request.headers, request.raw.rawHeaders), url: request.url }, requirements);
+      claims = verifier.verifyNow?.(verifiable, requirements);
+      if (claims === undefined) pending = verifier.verify(verifiable, requirements);
     } catch (error) {
-      if (!(error instanceof BearerError)) throw error;
-      return sendBearerError(reply, error);
+      return settle(error);
     }
+    if (pending === undefined) {
+      request.accessToken = claims ?? null;
+      return done();
+    }
+    pending.then((verified) => {
+      request.accessToken = verified;
+      done();
+    }, settle);
   });
 
   // RFC 6750 §2.3 / §5.3: a URL carrying a token must not be cached or leak through Referer.

@@ -14,6 +14,12 @@ export interface VerificationKey {
 export interface KeySource {
   /** The key with this `kid`, or undefined when there is none. Should not throw. */
   getKey(kid: string): Promise<VerificationKey | undefined>;
+  /**
+   * Optional: the key with this `kid` when the source already has it in memory, without
+   * waiting; undefined otherwise (then getKey is asked). Lets the verifier answer a
+   * token it has verified before without a promise.
+   */
+  cachedKey?(kid: string): VerificationKey | undefined;
 }
 
 export interface RemoteKeySourceOptions {
@@ -118,14 +124,21 @@ export function remoteKeySource(options: RemoteKeySourceOptions): RemoteKeySourc
     return inFlight;
   };
 
+  /**
+   * Re-reads a JWKS older than maxAge in the background, so a key the issuer stopped
+   * publishing (withdrawn) stops verifying even without an unknown kid to trigger it.
+   */
+  const knownKey = (kid: string): VerificationKey | undefined => {
+    if (lastSuccess !== undefined && !inFlight && clock() - lastSuccess > maxAge && clock() - (lastAttempt ?? 0) >= refetchInterval) {
+      fetchNow().catch((error: unknown) => options.onError?.(error));
+    }
+    return keys.get(kid);
+  };
+
   return {
+    cachedKey: knownKey,
     async getKey(kid) {
-      const cached = keys.get(kid);
-      // Re-read a JWKS older than maxAge in the background, so a key the issuer stopped
-      // publishing (withdrawn) stops verifying even without an unknown kid to trigger it.
-      if (lastSuccess !== undefined && !inFlight && clock() - lastSuccess > maxAge && clock() - (lastAttempt ?? 0) >= refetchInterval) {
-        fetchNow().catch((error: unknown) => options.onError?.(error));
-      }
+      const cached = knownKey(kid);
       if (cached) return cached;
       if (!inFlight && lastAttempt !== undefined && clock() - lastAttempt < refetchInterval) return undefined;
       try {

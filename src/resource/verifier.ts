@@ -97,6 +97,14 @@ export interface Verifier {
   verify(request: VerifiableRequest, requirements: RouteRequirements & { public: true }): Promise<null>;
   verify(request: VerifiableRequest, requirements?: RouteRequirements & { public?: false }): Promise<AccessTokenClaims>;
   verify(request: VerifiableRequest, requirements?: RouteRequirements): Promise<AccessTokenClaims | null>;
+  /**
+   * The same verification without a promise, when nothing has to be waited for (a token
+   * verified before, its key known to the key source, the revocation state read): the
+   * claims (null for a public route), or throws a BearerError; undefined when it cannot
+   * answer at once, and `verify` must be called. The framework adapters use it on every
+   * request. Optional: a verifier of your own may leave it out.
+   */
+  verifyNow?(request: VerifiableRequest, requirements?: RouteRequirements): AccessTokenClaims | null | undefined;
   /** Resolves once the revocation feed has been read once (at once without a feed). */
   ready(): Promise<void>;
   /** Stops polling the revocation feed. */
@@ -148,14 +156,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // with time (expiry) or with the feed (revocation, key withdrawal) is checked on every
   // request below. Only tokens that passed verification are stored; oldest out first.
   const cacheSize = options.cacheSize ?? 10_000;
-  const verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
+  const verified = new Map<string, CacheEntry>();
 
   /** The revocation state must be fresh enough to vouch for a token (see maxStaleness). */
   async function checkRevocationState(): Promise<void> {
     if (!follower) return;
     // Only until the first poll has succeeded: afterwards an await would cost every request a tick.
     if (follower.lastSuccessAt === undefined) await follower.firstAttempt();
-    if (maxStaleness === Infinity) return; // the operator chose availability over freshness
+    checkRevocationStateNow();
+  }
+
+  /** checkRevocationState once the first poll has been attempted. */
+  function checkRevocationStateNow(): void {
+    if (!follower || maxStaleness === Infinity) return; // Infinity: the operator chose availability over freshness
     const last = follower.lastSuccessAt;
     if (last === undefined || clock() - last > maxStaleness) {
       throw new BearerError({
@@ -167,21 +180,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
+  type CacheEntry = { claims: AccessTokenClaims; kid: string };
+
+  /**
+   * What changes for a token verified before: expiry, its key (it may have been withdrawn
+   * or no longer be published since), revocation. `key` is what the key source has now.
+   */
+  function checkCachedToken(token: string, hit: CacheEntry, key: VerificationKey | undefined): AccessTokenClaims {
+    if (hit.claims.exp + clockTolerance <= clock() / 1000) {
+      verified.delete(token);
+      throw invalidToken('the access token has expired');
+    }
+    if (!key) {
+      verified.delete(token);
+      throw invalidToken('the access token is signed with an unknown key');
+    }
+    checkRevocationStateNow();
+    if (follower?.isRevoked(hit.claims, hit.kid)) throw invalidToken('the access token has been revoked');
+    // Callers get their own copy: mutating it must not change what the next request sees.
+    return copyClaims(hit.claims);
+  }
+
   async function verifyToken(token: string): Promise<AccessTokenClaims> {
     const hit = cacheSize > 0 ? verified.get(token) : undefined;
     if (hit) {
-      if (hit.claims.exp + clockTolerance <= clock() / 1000) {
-        verified.delete(token);
-        throw invalidToken('the access token has expired');
-      }
-      // The key may have been withdrawn (or no longer be published) since.
-      if (!(await keys.getKey(hit.kid).catch(() => undefined))) {
-        verified.delete(token);
-        throw invalidToken('the access token is signed with an unknown key');
-      }
-      await checkRevocationState();
-      if (follower?.isRevoked(hit.claims, hit.kid)) throw invalidToken('the access token has been revoked');
-      return copyClaims(hit.claims);
+      const key = await keys.getKey(hit.kid).catch(() => undefined);
+      if (follower && follower.lastSuccessAt === undefined) await follower.firstAttempt();
+      return checkCachedToken(token, hit, key);
     }
     const claims = await verifyTokenFully(token);
     if (cacheSize > 0) {
@@ -242,8 +267,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
     validateRequirements(requirements);
     if (requirements.public) return null;
     const token = extractToken(request, requirements, fail);
-    const claims = await verifyToken(token);
+    return checkRequirements(request, requirements, await verifyToken(token));
+  }
 
+  function verifyNow(request: VerifiableRequest, requirements: RouteRequirements = {}): AccessTokenClaims | null | undefined {
+    validateRequirements(requirements);
+    if (requirements.public) return null;
+    const token = extractToken(request, requirements, fail);
+    const hit = cacheSize > 0 ? verified.get(token) : undefined;
+    // First sight of the token, a key source that cannot answer at once, no poll of the feed yet: verify() waits.
+    if (!hit || !keys.cachedKey || (follower && follower.lastSuccessAt === undefined)) return undefined;
+    const key = keys.cachedKey(hit.kid);
+    if (!key) return undefined; // perhaps published since: getKey looks
+    return checkRequirements(request, requirements, checkCachedToken(token, hit, key));
+  }
+
+  /** Scope and tenant: what the route asks of a verified token. */
+  function checkRequirements(request: VerifiableRequest, requirements: RouteRequirements, claims: AccessTokenClaims): AccessTokenClaims {
     const needed = requirements.scopes ?? [];
     if (needed.length > 0) {
       const granted = new Set((claims.scope ?? '').split(' ').filter(Boolean));
@@ -272,6 +312,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     verify: verify as Verifier['verify'],
+    verifyNow,
     ready: () => follower?.ready ?? Promise.resolve(),
     async close() {
       follower?.stop();

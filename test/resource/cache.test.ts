@@ -88,3 +88,92 @@ describe('the verified-token cache', () => {
     assert.equal(keys.lookups.length, 2, 'each attempt was verified in full');
   });
 });
+
+describe('verifyNow: a token verified before, answered without a promise', () => {
+  it('answers undefined on first sight, then the same claims as verify; public routes get null', async () => {
+    const key = await generateTestKey();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]) });
+    const token = await signToken(key, { scope: 'documents:read' });
+    assert.equal(verifier.verifyNow!(request(token)), undefined, 'never verified: verify() must do it');
+    const verified = await verifier.verify(request(token));
+    const now = verifier.verifyNow!(request(token));
+    assert.deepEqual(now, verified);
+    assert.notEqual(now, verified, 'its own copy of the claims');
+    assert.equal(verifier.verifyNow!(request(token), { public: true }), null);
+  });
+
+  it('checks scope, tenant, expiry and the key on every answer, as verify does', async () => {
+    const key = await generateTestKey();
+    const published = [key];
+    let now = Date.now();
+    const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource(published), clock: () => now, clockTolerance: 0 });
+    const token = await signToken(key, { scope: 'documents:read', exp: nowSeconds() + 60 });
+    await verifier.verify(request(token));
+    const fails = (requirements: object, pattern: RegExp, status: number) =>
+      assert.throws(
+        () => verifier.verifyNow!(request(token), requirements),
+        (error: unknown) => error instanceof BearerError && error.status === status && pattern.test(error.description),
+      );
+    fails({ scopes: ['documents:write'] }, /lacks the scope documents:write/, 403);
+    assert.throws(() => verifier.verifyNow!({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'beta' }, url: '/' }), (error: unknown) => error instanceof BearerError && error.status === 403);
+    // The key leaves the JWKS: no answer at once (it may be published again), and verify() refuses the token.
+    published.length = 0;
+    assert.equal(verifier.verifyNow!(request(token)), undefined);
+    await assert.rejects(verifier.verify(request(token)), (error: unknown) => error instanceof BearerError && /unknown key/.test(error.description));
+    published.push(key);
+    assert.equal(verifier.verifyNow!(request(token)), undefined, 'the failed key check dropped the token from the cache');
+    await verifier.verify(request(token));
+    now += 61_000;
+    fails({}, /expired/, 401);
+  });
+
+  it('refuses a cached token once the feed revokes it, and waits (undefined) until the feed has been read once', async () => {
+    const key = await generateTestKey();
+    let changes: RevocationChanges = { revision: 0, clients: [], tokens: [], withdrawn_keys: [] };
+    let answerFeed!: () => void;
+    const feedAnswered = new Promise<void>((resolve) => (answerFeed = resolve));
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: staticKeySource([key]),
+      revocations: { fetchChanges: async (since) => (await feedAnswered, since < changes.revision ? changes : { ...changes, clients: [], tokens: [], withdrawn_keys: [] }) },
+      pollInterval: 20,
+    });
+    try {
+      const token = await signToken(key, { client_id: 'client-9', client_epoch: 0 });
+      const first = verifier.verify(request(token));
+      answerFeed();
+      await first;
+      await verifier.ready();
+      assert.equal(verifier.verifyNow!(request(token))?.client_id, 'client-9');
+      changes = { revision: 1, clients: [{ client_id: 'client-9', epoch: 1 }], tokens: [], withdrawn_keys: [] };
+      const deadline = Date.now() + 2000;
+      let refused = false;
+      while (!refused && Date.now() < deadline) {
+        try {
+          verifier.verifyNow!(request(token));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        } catch (error) {
+          refused = error instanceof BearerError && /revoked/.test(error.description);
+        }
+      }
+      assert.ok(refused, 'the cached token is refused without a promise after the epoch rose');
+    } finally {
+      await verifier.close();
+    }
+  });
+
+  it('answers undefined when the key source cannot answer at once, or before the feed was read', async () => {
+    const key = await generateTestKey();
+    const token = await signToken(key);
+    const asyncOnly = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key], { sync: false }) });
+    await asyncOnly.verify(request(token));
+    assert.equal(asyncOnly.verifyNow!(request(token)), undefined);
+    const unread = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: { fetchChanges: () => new Promise(() => {}) } });
+    try {
+      assert.equal(unread.verifyNow!(request(token)), undefined);
+    } finally {
+      await unread.close();
+    }
+  });
+});

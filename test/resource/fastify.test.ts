@@ -422,6 +422,67 @@ describe('createVerifier().verify without a framework', () => {
   });
 });
 
+describe('gatehouseResource: a token seen before is answered without a promise (verifyNow)', () => {
+  it('verify() only for the first sight; later requests get the same claims and the same RFC 6750 answers', async () => {
+    const key = await generateTestKey();
+    const real = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]) });
+    let verifyCalls = 0;
+    const counted: Verifier = {
+      verify: ((request: never, requirements: never) => {
+        verifyCalls++;
+        return real.verify(request, requirements);
+      }) as Verifier['verify'],
+      verifyNow: real.verifyNow!,
+      ready: () => real.ready(),
+      close: () => real.close(),
+    };
+    const app = Fastify({ logger: false });
+    await app.register(gatehouseResource, { verifier: counted });
+    app.get('/files', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, async (request) => ({ claims: request.accessToken }));
+    app.get('/write', { config: { auth: { scopes: ['documents:write'], tenant: 'free' } } }, async () => ({}));
+    try {
+      const token = await signToken(key, { scope: 'documents:read' });
+      const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme', ...headers } });
+      const first = await get('/files');
+      assert.equal(first.statusCode, 200);
+      assert.equal(verifyCalls, 1);
+      const second = await get('/files');
+      assert.equal(second.statusCode, 200);
+      assert.deepEqual(second.json(), first.json(), 'the same claims on request.accessToken');
+      const forbidden = await get('/write');
+      assert.equal(forbidden.statusCode, 403);
+      assert.match(String(forbidden.headers['www-authenticate']), /error="insufficient_scope"/);
+      assert.equal(forbidden.json().error, 'insufficient_scope');
+      const wrongTenant = await get('/files', { 'x-tenant': 'beta' });
+      assert.equal(wrongTenant.statusCode, 403);
+      assert.equal(verifyCalls, 1, 'no further verify() call: every later answer came from verifyNow');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a verifyNow that fails unexpectedly is a server error, not an open door', async () => {
+    const app = Fastify({ logger: false });
+    const broken: Verifier = {
+      verify: (async () => ({})) as unknown as Verifier['verify'],
+      verifyNow: () => {
+        throw new Error('boom');
+      },
+      ready: async () => {},
+      close: async () => {},
+    };
+    await app.register(gatehouseResource, { verifier: broken });
+    app.get('/files', async () => ({ reached: true }));
+    try {
+      const response = await app.inject({ method: 'GET', url: '/files', headers: { authorization: 'Bearer abc' } });
+      assert.equal(response.statusCode, 500);
+      assert.doesNotMatch(response.body, /reached/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 // Type-level checks (compiled by tsc, never run): route config and the request decoration are typed.
 function typeChecks(app: FastifyInstance, verifier: Verifier): void {
   // @ts-expect-error: not a tenant requirement

@@ -21,17 +21,18 @@ export async function generateTestKey(alg: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
   return { kid, alg, privateKey, publicKey, publicJwk };
 }
 
-/** A KeySource over keys the test holds; counts lookups. */
-export function staticKeySource(keys: TestKey[]): KeySource & { lookups: string[] } {
+/**
+ * A KeySource over keys the test holds; counts lookups. Like remoteKeySource it also
+ * answers synchronously (cachedKey), unless `sync: false`.
+ */
+export function staticKeySource(keys: TestKey[], { sync = true } = {}): KeySource & { lookups: string[] } {
   const lookups: string[] = [];
-  return {
-    lookups,
-    async getKey(kid: string): Promise<VerificationKey | undefined> {
-      lookups.push(kid);
-      const key = keys.find((candidate) => candidate.kid === kid);
-      return key ? { key: key.publicKey, alg: key.alg } : undefined;
-    },
+  const find = (kid: string): VerificationKey | undefined => {
+    lookups.push(kid);
+    const key = keys.find((candidate) => candidate.kid === kid);
+    return key ? { key: key.publicKey, alg: key.alg } : undefined;
   };
+  return { lookups, getKey: async (kid) => find(kid), ...(sync ? { cachedKey: find } : {}) };
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);

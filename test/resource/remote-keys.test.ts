@@ -59,6 +59,16 @@ describe('remoteKeySource: metadata, JWKS and rotation over real HTTP', () => {
     fake.metadataIssuer = undefined;
   });
 
+  it('cachedKey: a key already read, at once and without a request; undefined before the first read and for an unknown kid', async () => {
+    const source = remoteKeySource({ issuer: fake.issuer });
+    assert.equal(source.cachedKey!(first.kid), undefined, 'nothing read yet');
+    assert.equal(fake.jwksFetches(), 0, 'cachedKey never waits for a fetch');
+    assert.ok(await source.getKey(first.kid));
+    assert.equal(source.cachedKey!(first.kid)?.alg, 'ES256');
+    assert.equal(source.cachedKey!(second.kid), undefined);
+    assert.equal(fake.jwksFetches(), 1);
+  });
+
   const verifyWith = (verifier: ReturnType<typeof createVerifier>, token: string) =>
     verifier.verify({ headers: { authorization: `Bearer ${token}` }, url: '/' }, { tenant: 'free' });
 
