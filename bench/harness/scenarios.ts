@@ -89,7 +89,7 @@ const token: Scenario = {
     { numerator: 'gatehouse ES256', denominator: 'bare limit', min: 0.8, note: 'target ≥ 0.8' },
     { numerator: 'gatehouse ES256', denominator: 'oidc-provider', note: 'the issue hopes for ≈ 3' },
     { numerator: 'gatehouse RS256', denominator: 'gatehouse ES256', note: 'RS256 signing costs more' },
-    { numerator: 'oidc-provider', denominator: 'bare limit', note: 'reference: about 0.27–0.29 on this machine' },
+    { numerator: 'oidc-provider', denominator: 'bare limit', note: 'reference: the issue measured about 0.27–0.29 on this machine' },
   ],
   p99Targets: [['gatehouse ES256', 'oidc-provider']],
 };
