@@ -65,15 +65,8 @@ function milliseconds(value: string, unit: string): number {
   return Math.round(Number(value) * factor * 1000) / 1000;
 }
 
-export interface WrkOutput {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  /** wrk's "Non-2xx or 3xx responses" (in fact: status ≥ 400). */
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
+/** What wrk prints of a round; its non2xx is wrk's "Non-2xx or 3xx responses" (in fact: status ≥ 400). */
+export type WrkOutput = Pick<Round, 'requestsPerSecond' | 'p50' | 'p99' | 'non2xx' | 'errors' | 'timeouts'>;
 
 /** Parses `wrk --latency` output; throws if a figure is missing. */
 export function parseWrkOutput(stdout: string): WrkOutput {
