@@ -277,7 +277,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const hit = cacheSize > 0 ? verified.get(token) : undefined;
     // First sight of the token, a key source that cannot answer at once, no poll of the feed yet: verify() waits.
     if (!hit || !keys.cachedKey || (follower && follower.lastSuccessAt === undefined)) return undefined;
-    const key = keys.cachedKey(hit.kid);
+    let key: VerificationKey | undefined;
+    try {
+      key = keys.cachedKey(hit.kid);
+    } catch {
+      return undefined; // a key source of one's own that throws: verify() reports it as getKey's failure
+    }
     if (!key) return undefined; // perhaps published since: getKey looks
     return checkRequirements(request, requirements, checkCachedToken(token, hit, key));
   }
