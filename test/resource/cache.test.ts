@@ -169,6 +169,18 @@ describe('verifyNow: a token verified before, answered without a promise', () =>
     const asyncOnly = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key], { sync: false }) });
     await asyncOnly.verify(request(token));
     assert.equal(asyncOnly.verifyNow!(request(token)), undefined);
+    const throwing = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: {
+        ...staticKeySource([key]),
+        cachedKey: () => {
+          throw new Error('broken key source');
+        },
+      },
+    });
+    await throwing.verify(request(token));
+    assert.equal(throwing.verifyNow!(request(token)), undefined, 'a throwing cachedKey: verify() decides');
     const unread = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]), revocations: { fetchChanges: () => new Promise(() => {}) } });
     try {
       assert.equal(unread.verifyNow!(request(token)), undefined);
