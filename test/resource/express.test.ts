@@ -121,4 +121,59 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     });
     assert.match(String(passed), /bug/);
   });
+  it('answers a token seen before synchronously (verifyNow): next() or the error before the middleware returns', async () => {
+    let verifyCalls = 0;
+    const counted: Verifier = {
+      verify: ((request: never, requirements: never) => {
+        verifyCalls++;
+        return verifier.verify(request, requirements);
+      }) as Verifier['verify'],
+      verifyNow: verifier.verifyNow!,
+      ready: () => verifier.ready(),
+      close: async () => {},
+    };
+    const middleware = requireToken(counted, routes['/files']);
+    const token = await signToken(key, { scope: 'documents:read' });
+    const request = (tenant: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': tenant }, url: '/files' }) as { headers: Record<string, string>; url: string; accessToken?: AccessTokenClaims | null };
+    const response = () => {
+      const headers: Record<string, string> = {};
+      return { statusCode: 200, headersSent: false, headers, body: undefined as string | undefined, setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value), end(chunk?: string) { this.body = chunk; } };
+    };
+
+    const first = request('acme');
+    await new Promise<void>((resolve, reject) => middleware(first, response(), (error) => (error ? reject(error as Error) : resolve())));
+    assert.equal(verifyCalls, 1);
+
+    const again = request('acme');
+    let nextCalls = 0;
+    middleware(again, response(), (error) => {
+      assert.equal(error, undefined);
+      nextCalls++;
+    });
+    assert.equal(nextCalls, 1, 'next() was called before requireToken returned');
+    assert.deepEqual(again.accessToken, first.accessToken);
+
+    const wrongTenant = response();
+    middleware(request('beta'), wrongTenant, () => assert.fail('next() must not be called for a 403'));
+    assert.equal(wrongTenant.statusCode, 403, 'answered before requireToken returned');
+    assert.match(wrongTenant.headers['www-authenticate']!, /error="insufficient_scope"/);
+    assert.equal(JSON.parse(wrongTenant.body!).error, 'insufficient_scope');
+    assert.equal(verifyCalls, 1, 'no further verify() call');
+  });
+
+  it('passes an unexpected verifyNow failure to next(), never on to the handler', () => {
+    const broken = {
+      verify: async () => ({}),
+      verifyNow: () => {
+        throw new Error('boom');
+      },
+      ready: async () => {},
+      close: async () => {},
+    } as unknown as Verifier;
+    const passed: unknown[] = [];
+    const res = { statusCode: 200, headersSent: false, setHeader: () => undefined, end: () => undefined };
+    requireToken(broken)({ headers: { authorization: 'Bearer abc' }, url: '/' }, res, (error) => passed.push(error));
+    assert.equal(passed.length, 1);
+    assert.match(String(passed[0]), /boom/);
+  });
 });
