@@ -100,6 +100,15 @@ export class KeyRing {
     return this.published.get(kid);
   }
 
+  /**
+   * The published key with this kid when the ring's view is current (read within
+   * `refreshMs`), without waiting; undefined when it is not published or the ring must
+   * re-read the store first (then `verificationKey` does).
+   */
+  currentVerificationKey(kid: string): VerificationKey | undefined {
+    return this.clock() - this.loadedAt < this.options.refreshMs ? this.published.get(kid) : undefined;
+  }
+
   /** The JWKS document: public members only. */
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.fresh();

@@ -4,19 +4,22 @@
  * instead of over HTTP, with the same semantics (docs/resource-server.md).
  */
 import type { Config } from '../core/config.js';
-import type { KeyRing } from '../core/keys.js';
+import type { KeyRing, VerificationKey } from '../core/keys.js';
 import { readRevocationChanges } from '../core/revocation-feed.js';
 import type { RevocationStore } from '../core/storage.js';
 import { createVerifier, type KeySource, type RevocationSource, type Verifier } from '../resource/index.js';
 
 
-/** The published signing keys of this server (a withdrawn key leaves them within keyRefreshInterval). */
-export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey'>): KeySource {
+/**
+ * The published signing keys of this server (a withdrawn key leaves them within
+ * keyRefreshInterval). `cachedKey` answers from the ring's current view, so a token seen
+ * before is verified without a promise (Verifier.verifyNow).
+ */
+export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey' | 'currentVerificationKey'>): KeySource {
+  const toSourceKey = (key: VerificationKey | undefined) => key && { key: key.publicKey, alg: key.alg };
   return {
-    async getKey(kid) {
-      const key = await keys.verificationKey(kid);
-      return key && { key: key.publicKey, alg: key.alg };
-    },
+    getKey: async (kid) => toSourceKey(await keys.verificationKey(kid)),
+    cachedKey: (kid) => toSourceKey(keys.currentVerificationKey(kid)),
   };
 }
 
@@ -29,7 +32,7 @@ export function storeRevocationSource(revocations: Pick<RevocationStore, 'readCh
 
 export interface InProcessVerifierDeps {
   config: Pick<Config, 'issuer' | 'audience'>;
-  keys: Pick<KeyRing, 'verificationKey'>;
+  keys: Pick<KeyRing, 'verificationKey' | 'currentVerificationKey'>;
   revocations: Pick<RevocationStore, 'readChanges'>;
   /** Told about failed key loads and feed polls (at most one report every 10 s). */
   onError?: (error: unknown) => void;

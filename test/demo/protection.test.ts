@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { keyRingKeySource } from '../../src/server/resource-adapters.js';
+import { openGatehouse } from '../../src/server/context.js';
 import { basicAuth, createTestGatehouse, postForm, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
 import { caller, createTenantClient, multipart, upload, uploadOk, type ApiCaller } from './helpers.js';
 
@@ -245,4 +248,55 @@ describe('demo API: the demoApi switch', () => {
       await t.close();
     }
   });
+});
+
+describe('demo API: signing keys of the in-process verifier', () => {
+  it("keyRingKeySource.cachedKey answers from the ring's current view only", async () => {
+    const t = await createTestGatehouse({ config: { keyRefreshInterval: 50 } });
+    try {
+      const source = keyRingKeySource(t.gatehouse.keys);
+      const [published] = await t.gatehouse.admin.listPublishedKeys();
+      const kid = published!.kid;
+      t.gatehouse.keys.invalidate();
+      assert.equal(source.cachedKey!(kid), undefined, 'not read yet: getKey must read the store');
+      const loaded = await source.getKey(kid);
+      assert.ok(loaded);
+      assert.deepEqual(source.cachedKey!(kid), loaded, 'the same key, without waiting');
+      assert.equal(source.cachedKey!('no-such-kid'), undefined);
+      await sleep(80);
+      assert.equal(source.cachedKey!(kid), undefined, 'older than keyRefreshInterval: the store is read again first');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a key withdrawn by another process is refused, even for a token answered from the cache', async () => {
+    // Both the key ring (keyRefreshInterval) and the revocation feed (withdrawn_keys) carry a withdrawal.
+    const t = await createTestGatehouse({ config: { keyRefreshInterval: 50 } });
+    // The CLI: a second process on the same database, so this server's key ring is not told.
+    const cli = await openGatehouse(t.config, { migrate: 'if-fresh' });
+    try {
+      const who = await caller(t.app, await createTenantClient(t.gatehouse, 'acme', 'Acme Corp'));
+      for (let i = 0; i < 3; i++) assert.equal((await inject(t, who)).statusCode, 200);
+      const oldKid = (await cli.admin.listPublishedKeys())[0]!.kid;
+      await cli.admin.rotateSigningKey();
+      await cli.admin.withdrawSigningKey(oldKid);
+      let refused: LightMyRequestResponse | undefined;
+      for (let waited = 0; waited < 2_000 && !refused; waited += 25) {
+        const response = await inject(t, who);
+        if (response.statusCode === 200) await sleep(25);
+        else refused = response;
+      }
+      assert.ok(refused, 'still accepted 2 s after the withdrawal');
+      assert.equal(refused.statusCode, 401);
+      assert.match(String(refused.headers['www-authenticate']), /error="invalid_token"/);
+    } finally {
+      await cli.close();
+      await t.close();
+    }
+  });
+
+  function inject(t: TestGatehouse, who: ApiCaller): Promise<LightMyRequestResponse> {
+    return t.app.inject({ method: 'GET', url: '/api/files', headers: who.headers() });
+  }
 });
