@@ -152,6 +152,8 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     });
     assert.equal(nextCalls, 1, 'next() was called before requireToken returned');
     assert.deepEqual(again.accessToken, first.accessToken);
+    await new Promise(setImmediate);
+    assert.equal(nextCalls, 1, 'and only once');
 
     const wrongTenant = response();
     middleware(request('beta'), wrongTenant, () => assert.fail('next() must not be called for a 403'));
@@ -161,9 +163,13 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     assert.equal(verifyCalls, 1, 'no further verify() call');
   });
 
-  it('passes an unexpected verifyNow failure to next(), never on to the handler', () => {
+  it('passes an unexpected verifyNow failure to next(), never on to the handler', async () => {
+    let verifyCalls = 0;
     const broken = {
-      verify: async () => ({}),
+      verify: async () => {
+        verifyCalls++;
+        return {};
+      },
       verifyNow: () => {
         throw new Error('boom');
       },
@@ -175,5 +181,8 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     requireToken(broken)({ headers: { authorization: 'Bearer abc' }, url: '/' }, res, (error) => passed.push(error));
     assert.equal(passed.length, 1);
     assert.match(String(passed[0]), /boom/);
+    await new Promise(setImmediate);
+    assert.equal(passed.length, 1, 'next() only once');
+    assert.equal(verifyCalls, 0, 'no second opinion from verify()');
   });
 });
