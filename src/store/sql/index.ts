@@ -75,6 +75,10 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
+    // better-sqlite3 builds SQLite with a 16 MiB page cache (SQLite's own default is 2 MiB),
+    // which fills up with grant and token pages under load. The hot reads (clients, keys)
+    // are cached in the process and the OS caches the file: 4 MiB is plenty.
+    database.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
   }
   const { Pool, types } = loadPg();
@@ -94,6 +98,9 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
   pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
+
+/** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
+export const SQLITE_PAGE_CACHE_KIB = 4096;
 
 /** How many distinct SQL statements to keep prepared (the queries are a fixed set). */
 const STATEMENT_CACHE_SIZE = 500;
