@@ -1,5 +1,5 @@
 import { BearerError } from './errors.js';
-import { nodeHeaders, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
 
 /**
  * The parts of Node's IncomingMessage the middleware reads (an Express request is one).
@@ -40,31 +40,22 @@ export function requireToken(verifier: Verifier, requirements: RouteRequirements
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Referrer-Policy', 'no-referrer');
     }
-    const settle = (error: unknown): void => {
-      if (error instanceof BearerError) sendBearerError(res, error);
-      else next(error);
-    };
     const verifiable = { headers: nodeHeaders(req.headers, req.rawHeaders), url: req.originalUrl ?? req.url ?? '/' };
-    // A token verified before is answered synchronously (verifyNow), without a promise;
-    // the first sight of a token, or a key or feed still loading, waits for verify().
-    let claims: AccessTokenClaims | null | undefined;
-    let pending: Promise<AccessTokenClaims | null> | undefined;
-    try {
-      claims = verifier.verifyNow?.(verifiable, requirements);
-      if (claims === undefined) pending = verifier.verify(verifiable, requirements);
-    } catch (error) {
-      settle(error);
-      return;
-    }
-    if (pending === undefined) {
-      req.accessToken = claims ?? null;
-      next();
-      return;
-    }
-    pending.then((verified) => {
-      req.accessToken = verified;
-      next();
-    }, settle);
+    // A token verified before is answered before this returns; only the first sight of a
+    // token, or a key or feed still loading, waits for verify().
+    verifyRequest(
+      verifier,
+      verifiable,
+      requirements,
+      (claims) => {
+        req.accessToken = claims;
+        next();
+      },
+      (error) => {
+        if (error instanceof BearerError) sendBearerError(res, error);
+        else next(error);
+      },
+    );
   };
 }
 

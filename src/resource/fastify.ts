@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BearerError } from './errors.js';
-import { nodeHeaders, validateRequirements, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders, validateRequirements, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,22 +51,16 @@ export async function gatehouseResource(app: FastifyInstance, options: Gatehouse
       if (error instanceof BearerError) sendBearerError(reply, error);
       else done(error as Error);
     };
-    let claims: AccessTokenClaims | null | undefined;
-    let pending: Promise<AccessTokenClaims | null> | undefined;
-    try {
-      claims = verifier.verifyNow?.(verifiable, requirements);
-      if (claims === undefined) pending = verifier.verify(verifiable, requirements);
-    } catch (error) {
-      return settle(error);
-    }
-    if (pending === undefined) {
-      request.accessToken = claims ?? null;
-      return done();
-    }
-    pending.then((verified) => {
-      request.accessToken = verified;
-      done();
-    }, settle);
+    verifyRequest(
+      verifier,
+      verifiable,
+      requirements,
+      (claims) => {
+        request.accessToken = claims;
+        done();
+      },
+      settle,
+    );
   });
 
   // RFC 6750 §2.3 / §5.3: a URL carrying a token must not be cached or leak through Referer.

@@ -373,6 +373,32 @@ function queryParameter(url: string, name: string): string[] {
   }
 }
 
+/**
+ * How the framework adapters verify a request: a token verified before is answered at once
+ * (`verifyNow`), anything else through `verify()`. Calls `answer` with the claims or `fail`
+ * with the error (a BearerError, or anything unexpected) exactly once, synchronously on a
+ * cache hit.
+ */
+export function verifyRequest(
+  verifier: Verifier,
+  request: VerifiableRequest,
+  requirements: RouteRequirements,
+  answer: (claims: AccessTokenClaims | null) => void,
+  fail: (error: unknown) => void,
+): void {
+  let claims: AccessTokenClaims | null | undefined;
+  let pending: Promise<AccessTokenClaims | null> | undefined;
+  try {
+    claims = verifier.verifyNow?.(request, requirements);
+    if (claims === undefined) pending = verifier.verify(request, requirements);
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (pending === undefined) answer(claims ?? null);
+  else pending.then(answer, fail);
+}
+
 /** Every value of a header: a repeated header in a plain object is an array; `Headers` joins repeats with commas. */
 export function headerValues(headers: HeadersLike, name: string): string[] {
   if (typeof (headers as Headers).get === 'function' && typeof (headers as Headers).has === 'function') {

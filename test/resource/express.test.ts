@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createVerifier, requireToken, type AccessTokenClaims, type RouteRequirements, type Verifier } from '../../src/resource/index.js';
-import { AUDIENCE, ISSUER, generateTestKey, parseChallenge, signToken, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
+import { AUDIENCE, ISSUER, countingVerifier, generateTestKey, parseChallenge, signToken, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
 
 // The middleware fits Node's own request and response types (and so Express's).
 type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -121,17 +121,9 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     });
     assert.match(String(passed), /bug/);
   });
+
   it('answers a token seen before synchronously (verifyNow): next() or the error before the middleware returns', async () => {
-    let verifyCalls = 0;
-    const counted: Verifier = {
-      verify: ((request: never, requirements: never) => {
-        verifyCalls++;
-        return verifier.verify(request, requirements);
-      }) as Verifier['verify'],
-      verifyNow: verifier.verifyNow!,
-      ready: () => verifier.ready(),
-      close: async () => {},
-    };
+    const counted = countingVerifier(verifier);
     const middleware = requireToken(counted, routes['/files']);
     const token = await signToken(key, { scope: 'documents:read' });
     const request = (tenant: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': tenant }, url: '/files' }) as { headers: Record<string, string>; url: string; accessToken?: AccessTokenClaims | null };
@@ -142,7 +134,7 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
 
     const first = request('acme');
     await new Promise<void>((resolve, reject) => middleware(first, response(), (error) => (error ? reject(error as Error) : resolve())));
-    assert.equal(verifyCalls, 1);
+    assert.equal(counted.verifyCalls, 1);
 
     const again = request('acme');
     let nextCalls = 0;
@@ -160,7 +152,7 @@ describe('requireToken (connect/Express middleware) on a real node:http server',
     assert.equal(wrongTenant.statusCode, 403, 'answered before requireToken returned');
     assert.match(wrongTenant.headers['www-authenticate']!, /error="insufficient_scope"/);
     assert.equal(JSON.parse(wrongTenant.body!).error, 'insufficient_scope');
-    assert.equal(verifyCalls, 1, 'no further verify() call');
+    assert.equal(counted.verifyCalls, 1, 'no further verify() call');
   });
 
   it('passes an unexpected verifyNow failure to next(), never on to the handler', async () => {

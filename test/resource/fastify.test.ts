@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { SignJWT, exportJWK, exportSPKI, importJWK, jwtVerify, type CryptoKey } from 'jose';
 import { createVerifier, gatehouseResource, type Verifier } from '../../src/resource/index.js';
-import { AUDIENCE, ISSUER, claimsOf, generateTestKey, nowSeconds, parseChallenge, rawToken, signToken, staticKeySource, type TestKey } from './helpers.js';
+import { AUDIENCE, ISSUER, claimsOf, countingVerifier, generateTestKey, nowSeconds, parseChallenge, rawToken, signToken, staticKeySource, type TestKey } from './helpers.js';
 
 describe('gatehouseResource (Fastify plugin): the RFC 6750 matrix', () => {
   let app: FastifyInstance;
@@ -426,16 +426,7 @@ describe('gatehouseResource: a token seen before is answered without a promise (
   it('verify() only for the first sight; later requests get the same claims and the same RFC 6750 answers', async () => {
     const key = await generateTestKey();
     const real = createVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: staticKeySource([key]) });
-    let verifyCalls = 0;
-    const counted: Verifier = {
-      verify: ((request: never, requirements: never) => {
-        verifyCalls++;
-        return real.verify(request, requirements);
-      }) as Verifier['verify'],
-      verifyNow: real.verifyNow!,
-      ready: () => real.ready(),
-      close: () => real.close(),
-    };
+    const counted = countingVerifier(real);
     const app = Fastify({ logger: false });
     await app.register(gatehouseResource, { verifier: counted });
     app.get('/files', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, async (request) => ({ claims: request.accessToken }));
@@ -445,7 +436,7 @@ describe('gatehouseResource: a token seen before is answered without a promise (
       const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme', ...headers } });
       const first = await get('/files');
       assert.equal(first.statusCode, 200);
-      assert.equal(verifyCalls, 1);
+      assert.equal(counted.verifyCalls, 1);
       const second = await get('/files');
       assert.equal(second.statusCode, 200);
       assert.deepEqual(second.json(), first.json(), 'the same claims on request.accessToken');
@@ -455,7 +446,7 @@ describe('gatehouseResource: a token seen before is answered without a promise (
       assert.equal(forbidden.json().error, 'insufficient_scope');
       const wrongTenant = await get('/files', { 'x-tenant': 'beta' });
       assert.equal(wrongTenant.statusCode, 403);
-      assert.equal(verifyCalls, 1, 'no further verify() call: every later answer came from verifyNow');
+      assert.equal(counted.verifyCalls, 1, 'no further verify() call: every later answer came from verifyNow');
     } finally {
       await app.close();
     }

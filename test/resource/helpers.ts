@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { KeySource, VerificationKey } from '../../src/resource/index.js';
+import type { KeySource, VerificationKey, Verifier } from '../../src/resource/index.js';
 
 export const ISSUER = 'https://auth.test';
 export const AUDIENCE = 'https://auth.test/api';
@@ -146,3 +146,20 @@ export async function eventually(what: string, probe: () => Promise<boolean> | b
   }
 }
 
+
+/** `verifier` as it is, counting its verify() calls (verifyNow, ready and close pass through). */
+export function countingVerifier(verifier: Verifier): Verifier & { readonly verifyCalls: number } {
+  let calls = 0;
+  return {
+    verify: ((request: never, requirements: never) => {
+      calls++;
+      return verifier.verify(request, requirements);
+    }) as Verifier['verify'],
+    verifyNow: verifier.verifyNow,
+    ready: () => verifier.ready(),
+    close: () => verifier.close(),
+    get verifyCalls() {
+      return calls;
+    },
+  };
+}
