@@ -100,7 +100,7 @@ function createKysely(url: string, options: SqlStorageOptions): { db: Kysely<Dat
 }
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
-export const SQLITE_PAGE_CACHE_KIB = 4096;
+const SQLITE_PAGE_CACHE_KIB = 4096;
 
 /** How many distinct SQL statements to keep prepared (the queries are a fixed set). */
 const STATEMENT_CACHE_SIZE = 500;
