@@ -982,6 +982,23 @@ for (const target of STORAGE_TARGETS) {
   });
 }
 
+describe('SQLite connection settings', () => {
+  it('WAL (the CLI writes while the server reads), foreign keys, and a 4 MiB page cache (bounded memory)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pragmas-'));
+    const storage = openSqlStorage(`sqlite:${join(dir, 'gatehouse.db')}`);
+    try {
+      const pragma = async (name: string) => (await sql.raw(`PRAGMA ${name}`).execute(storage.db)).rows[0] as Record<string, unknown>;
+      assert.equal((await pragma('journal_mode')).journal_mode, 'wal');
+      assert.equal((await pragma('foreign_keys')).foreign_keys, 1);
+      // better-sqlite3's own default is -16000 (16 MiB), which took the grants bench server past 150 MB.
+      assert.equal((await pragma('cache_size')).cache_size, -4096);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * Fails every insert of the scope `name` inside the database (a trigger), so a
  * createClient fails after its client row was written.
