@@ -53,7 +53,12 @@ describe('ClientCache', () => {
   it('a lookup that raced an invalidation does not store what it read before the change', async () => {
     const cache = new ClientCache(() => 1);
     const inFlight = deferred<Client>();
-    const racing = cache.find('c1', () => inFlight.promise);
+    const loading = deferred<void>();
+    const racing = cache.find('c1', () => {
+      loading.resolve();
+      return inFlight.promise;
+    });
+    await loading.promise;
     cache.invalidate(); // this process rotated the secret while the read was in flight
     inFlight.resolve(record('read-before-rotation'));
     assert.equal((await racing)?.secretDigest, 'read-before-rotation', 'the racing caller gets what it read');
@@ -64,11 +69,82 @@ describe('ClientCache', () => {
     let version = 1;
     const cache = new ClientCache(() => version);
     const inFlight = deferred<Client>();
-    const racing = cache.find('c1', () => inFlight.promise);
+    const loading = deferred<void>();
+    const racing = cache.find('c1', () => {
+      loading.resolve();
+      return inFlight.promise;
+    });
+    await loading.promise;
     version = 2;
     inFlight.resolve(record('maybe-stale'));
     await racing;
     assert.equal((await cache.find('c1', async () => record('fresh')))?.secretDigest, 'fresh');
+  });
+
+  it('lookups begun in the same turn share one data_version reading; a later lookup waits for a new one', async () => {
+    let readings = 0;
+    const cache = new ClientCache(() => {
+      readings++;
+      return 1;
+    });
+    const load = async () => record('x');
+    await cache.find('c1', load); // the first lookup loads and caches
+    readings = 0;
+    const wave = await Promise.all(Array.from({ length: 20 }, () => cache.find('c1', load)));
+    assert.equal(wave.length, 20);
+    assert.equal(readings, 1, 'twenty lookups begun together wait for one reading');
+    await cache.find('c1', load);
+    assert.equal(readings, 2, 'a lookup begun after that reading waits for a new one');
+  });
+
+  it('a lookup never uses a data_version reading taken before it began', async () => {
+    let version = 1;
+    let stored = record('v1');
+    const cache = new ClientCache(() => version);
+    const load = async () => stored;
+    const commit = (digest: string) => {
+      stored = record(digest); // another process commits…
+      version++; // …and SQLite reports it
+    };
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'v1');
+
+    // In one turn: a lookup begins, another process commits, another request arrives.
+    const before = cache.find('c1', load);
+    commit('v2');
+    const after = cache.find('c1', load);
+    assert.equal((await after)?.secretDigest, 'v2', 'the turn\'s reading is taken after every lookup that waits for it');
+    assert.equal((await before)?.secretDigest, 'v2');
+
+    // Once a reading has been taken, a lookup begun later in the same turn waits for the next.
+    const first = cache.find('c1', load);
+    const later = new Promise<Client | undefined>((resolve, reject) => {
+      setImmediate(() => {
+        // Queued after the cache's setImmediate: its reading has been taken by now.
+        commit('v3');
+        cache.find('c1', load).then(resolve, reject);
+      });
+    });
+    assert.equal((await first)?.secretDigest, 'v2');
+    assert.equal((await later)?.secretDigest, 'v3');
+  });
+
+  it('a failed reading fails every lookup waiting on it; the next lookup reads again', async () => {
+    let failing = false;
+    const cache = new ClientCache(() => {
+      if (failing) throw new Error('disk I/O error');
+      return 1;
+    });
+    const load = async () => record('x');
+    await cache.find('c1', load);
+    failing = true;
+    const results = await Promise.allSettled([cache.find('c1', load), cache.find('c1', load)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+      'no lookup is answered from the cache without a reading',
+    );
+    failing = false;
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'x');
   });
 
   it('hands out frozen records, so no caller can change what the next one sees', async () => {

@@ -11,8 +11,16 @@ const MAX_ENTRIES = 10_000;
  *
  * - Other processes (the CLI rotating a secret, another server on the same file): SQLite's
  *   `PRAGMA data_version` changes on this connection whenever another connection has
- *   committed a change to the database, and it is read before every lookup; any change
- *   empties the cache. A rotated or disabled client is therefore refused at once.
+ *   committed a change to the database; any change empties the cache. Every lookup waits
+ *   for a reading of it taken *after the lookup began*, so after its request was received:
+ *   a change committed before a client sent its request is always seen, and a rotated or
+ *   disabled client is refused at once.
+ * - Lookups that begin in the same turn of the event loop share one reading, taken in that
+ *   turn's check phase (setImmediate), once the poll phase has read every request that
+ *   arrived together. Under load the reading (a statement and three syscalls, ~8 µs) is
+ *   paid once per wave of requests instead of once per request, and the wave then runs
+ *   its signatures and writes back to back (docs/performance.md, "Requests in waves").
+ *   A lookup that begins after a reading was taken waits for the next one.
  * - This process: data_version ignores the connection's own commits, so the store calls
  *   `invalidate()` around each of its client writes.
  * - A read that raced a change must not repopulate the cache with what it read before
@@ -24,13 +32,15 @@ export class ClientCache {
   private readonly entries = new Map<string, Readonly<Client>>();
   private generation = 0;
   private dataVersion: number;
+  /** The reading that lookups begun in this turn wait for; undefined once it was taken. */
+  private nextReading: Promise<void> | undefined;
 
   constructor(private readonly readDataVersion: () => number) {
     this.dataVersion = readDataVersion();
   }
 
   async find(clientId: string, load: (clientId: string) => Promise<Client | undefined>): Promise<Client | undefined> {
-    this.sync();
+    await this.readingAfterNow();
     const cached = this.entries.get(clientId);
     if (cached !== undefined) return cached;
     const generation = this.generation;
@@ -47,6 +57,26 @@ export class ClientCache {
   invalidate(): void {
     this.entries.clear();
     this.generation++;
+  }
+
+  /**
+   * Resolves once data_version has been read after this call (the cache emptied if it
+   * changed); rejects, for every lookup waiting on it, if the reading fails.
+   */
+  private readingAfterNow(): Promise<void> {
+    this.nextReading ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        // Taken from here on: a lookup that begins now must wait for the next reading.
+        this.nextReading = undefined;
+        try {
+          this.sync();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return this.nextReading;
   }
 
   private sync(): void {
