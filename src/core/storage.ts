@@ -115,7 +115,12 @@ export interface ClientStore {
    * id is taken.
    */
   createClient(input: NewClient): Promise<Client>;
-  /** Looks a client up by `client_id`, whatever its tenant (ids are globally unique). */
+  /**
+   * Looks a client up by `client_id`, whatever its tenant (ids are globally unique). The
+   * answer reflects every change committed before the call began, by any process: an
+   * implementation that caches records must not answer from a cache it has not checked
+   * since (a rotated secret is refused by the very next request).
+   */
   findClient(clientId: string): Promise<Client | undefined>;
   /** The clients of one tenant only. */
   listClients(tenantId: string): Promise<Client[]>;

@@ -435,6 +435,29 @@ for (const target of STORAGE_TARGETS) {
         assert.equal(cleared?.revocationEpoch, 0);
       });
 
+      it('findClient sees a rotation and a disable committed by another process, right after it answered the old record', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'before-rotation' }));
+        const other = openAgain(storage);
+        // Looked up several times at once and one by one: a caching store now holds the record.
+        await Promise.all([1, 2, 3].map(() => storage.clients.findClient(client.id)));
+        assert.equal((await storage.clients.findClient(client.id))?.secretDigest, 'before-rotation');
+
+        await other.clients.updateClientSecret(client.id, {
+          expectedSecretDigest: 'before-rotation',
+          secretDigest: 'after-rotation',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: true,
+        });
+        const [a, b] = await Promise.all([storage.clients.findClient(client.id), storage.clients.findClient(client.id)]);
+        assert.equal(a?.secretDigest, 'after-rotation', 'the first lookup after the other process committed');
+        assert.equal(b?.secretDigest, 'after-rotation');
+        assert.equal(a?.revocationEpoch, 1);
+
+        await other.clients.setClientDisabled(client.id, true);
+        assert.equal((await storage.clients.findClient(client.id))?.disabled, true);
+      });
+
       it('updateClientSecret with revokeTokens raises the revocation epoch by exactly one, in the same update', async () => {
         const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'd0' }));
         const change = { previousSecretDigest: null, previousSecretExpiresAt: null };
