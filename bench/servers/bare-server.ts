@@ -1,6 +1,10 @@
 // The limit: a bare node:http server that parses the same request (form body, HTTP Basic,
 // constant-time secret check) and answers with a freshly signed ES256 JWT of the same size,
-// using node:crypto directly. No server on Node can beat it; it validates nothing else.
+// using node:crypto directly. It validates nothing else.
+// BENCH_WAVES=1: the same work, done in waves as Gatehouse does it (docs/performance.md,
+// "Requests in waves"): each request's work is queued when its body has been read, and
+// the queue is worked off in the event loop's check phase (setImmediate), once the poll
+// phase has read every request that arrived together.
 // Prints `READY <port> <client_id> <client_secret>`.
 import { generateKeyPairSync, randomBytes, sign, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -13,10 +17,21 @@ const clientId = 'bench-client';
 const clientSecret = Buffer.from('gatehouse_secret_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG');
 const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'k0123456789abcdefghijklmnopqrstuvwxyzABCDE' })).toString('base64url');
 
+const queued: (() => void)[] = [];
+function workOffQueue(): void {
+  for (const work of queued.splice(0)) work();
+}
+const inWaves = process.env.BENCH_WAVES === '1';
+function run(work: () => void): void {
+  if (!inWaves) return work();
+  if (queued.length === 0) setImmediate(workOffQueue);
+  queued.push(work);
+}
+
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
+  req.on('end', () => run(() => {
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     const [scheme, encoded] = (req.headers.authorization ?? '').split(' ');
     const [id, secret] = Buffer.from(encoded ?? '', 'base64').toString('utf8').split(':');
@@ -34,7 +49,7 @@ const server = createServer((req, res) => {
     const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     const body = JSON.stringify({ access_token: `${input}.${signature}`, token_type: 'Bearer', expires_in: 3600, scope: params.get('scope') ?? 'documents:read' });
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache' }).end(body);
-  });
+  }));
 });
 server.listen(port, '127.0.0.1', () => console.log(`READY ${port} ${clientId} ${clientSecret.toString()}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
