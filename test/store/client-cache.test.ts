@@ -4,9 +4,13 @@
  * and loader to pin down the races the e2e tests cannot provoke on demand.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import type { Client } from '../../src/core/types.js';
 import { ClientCache } from '../../src/store/sql/client-cache.js';
+import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
 
 function record(secretDigest: string): Client {
   return { id: 'c1', secretDigest, scopes: ['documents:read'], grantTypes: ['client_credentials'], defaultScopes: [], redirectUris: [] } as unknown as Client;
@@ -65,7 +69,7 @@ describe('ClientCache', () => {
     assert.equal((await cache.find('c1', async () => record('after-rotation')))?.secretDigest, 'after-rotation', 'the next caller reads again');
   });
 
-  it('a lookup during which another process committed does not store its result', async () => {
+  it('a commit by another process while a lookup was loading: the next lookup does not get what that lookup read', async () => {
     let version = 1;
     const cache = new ClientCache(() => version);
     const inFlight = deferred<Client>();
@@ -95,6 +99,55 @@ describe('ClientCache', () => {
     assert.equal(readings, 1, 'twenty lookups begun together wait for one reading');
     await cache.find('c1', load);
     assert.equal(readings, 2, 'a lookup begun after that reading waits for a new one');
+  });
+
+  it('lookups begun in separate callbacks of one event-loop phase (as the requests of one poll phase are) share one reading', async () => {
+    let readings = 0;
+    const cache = new ClientCache(() => {
+      readings++;
+      return 1;
+    });
+    const load = async () => record('x');
+    await cache.find('c1', load);
+    readings = 0;
+    // Two callbacks of one check phase, each followed by its own microtasks (as each socket
+    // callback of a poll phase is): a reading scheduled per callback would make two.
+    const lookups = await new Promise<Promise<Client | undefined>[]>((resolve) => {
+      const started: Promise<Client | undefined>[] = [];
+      setImmediate(() => started.push(cache.find('c1', load)));
+      setImmediate(() => {
+        started.push(cache.find('c1', load));
+        resolve(started);
+      });
+    });
+    await Promise.all(lookups);
+    assert.equal(readings, 1);
+  });
+
+  it('while the connection is inside a transaction, lookups wait for a reading taken after it', async () => {
+    let inTransaction = true;
+    let version = 1;
+    let stored = record('old');
+    let readings = 0;
+    const cache = new ClientCache(() => {
+      readings++;
+      return inTransaction ? undefined : version;
+    });
+    const load = async () => stored;
+    inTransaction = false;
+    assert.equal((await cache.find('c1', load))?.secretDigest, 'old');
+
+    inTransaction = true; // a transaction of this connection stays open across turns…
+    stored = record('new'); // …while another process commits
+    version = 2;
+    readings = 0;
+    let answered = false;
+    const lookup = cache.find('c1', load).then((client) => ((answered = true), client));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(answered, false, 'no answer from the cache while data_version cannot be read');
+    assert.ok(readings > 1, 'the reading is tried again in later turns');
+    inTransaction = false;
+    assert.equal((await lookup)?.secretDigest, 'new');
   });
 
   it('a lookup never uses a data_version reading taken before it began', async () => {
@@ -152,5 +205,58 @@ describe('ClientCache', () => {
     const client = await cache.find('c1', async () => record('x'));
     assert.ok(Object.isFrozen(client) && Object.isFrozen(client!.scopes));
     assert.throws(() => (client!.scopes as string[]).push('admin'));
+  });
+});
+
+describe('the SQLite store’s client cache', () => {
+  let dir: string;
+  const opened: SqlStorage[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-client-cache-'));
+  });
+  after(async () => {
+    for (const storage of opened) await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a lookup made while a transaction of the server’s connection is open still sees another process’s rotation', async () => {
+    const url = `sqlite:${join(dir, 'gatehouse.db')}`;
+    const server = openSqlStorage(url);
+    opened.push(server);
+    await server.migrate();
+    const cli = openSqlStorage(url); // another process, as it were
+    opened.push(cli);
+    const tenant = await server.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
+    const client = await server.clients.createClient({
+      id: 'rotated-client',
+      tenantId: tenant.id,
+      name: 'Invoice sync',
+      isPublic: false,
+      secretDigest: 'before-rotation',
+      grantTypes: ['client_credentials'],
+      scopes: ['documents:read'],
+      defaultScopes: ['documents:read'],
+      redirectUris: [],
+      accessTokenTtl: null,
+      resourceServer: false,
+    });
+    assert.equal((await server.clients.findClient(client.id))?.secretDigest, 'before-rotation', 'now cached');
+
+    // A transaction of the server's connection that holds a read snapshot across turns of
+    // the event loop, during which the other process rotates the secret.
+    let lookup: Promise<Client | undefined> | undefined;
+    await server.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('clients').select('id').execute();
+      await cli.clients.updateClientSecret(client.id, {
+        expectedSecretDigest: 'before-rotation',
+        secretDigest: 'after-rotation',
+        previousSecretDigest: null,
+        previousSecretExpiresAt: null,
+        revokeTokens: true,
+      });
+      lookup = server.clients.findClient(client.id); // a token request arrives
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    assert.equal((await lookup!)?.secretDigest, 'after-rotation');
   });
 });

@@ -16,15 +16,20 @@ const MAX_ENTRIES = 10_000;
  *   a change committed before a client sent its request is always seen, and a rotated or
  *   disabled client is refused at once.
  * - Lookups that begin in the same turn of the event loop share one reading, taken in that
- *   turn's check phase (setImmediate), once the poll phase has read every request that
- *   arrived together. Under load the reading (a statement and three syscalls, ~8 µs) is
- *   paid once per wave of requests instead of once per request, and the wave then runs
- *   its signatures and writes back to back (docs/performance.md, "Requests in waves").
- *   A lookup that begins after a reading was taken waits for the next one.
+ *   turn's check phase (setImmediate), after the requests read by that turn's poll phase.
+ *   Under load the reading (a statement and three syscalls, ~8 µs) is paid once per wave
+ *   of requests instead of once per request, and the wave then runs its signatures and
+ *   writes back to back (docs/performance.md, "Requests in waves"). A lookup that begins
+ *   after a reading was taken waits for the next one.
+ * - Inside a transaction of this connection data_version shows that transaction's
+ *   snapshot, not the latest commit: `readDataVersion` answers undefined then, and the
+ *   reading is taken in a later turn, once the transaction has ended.
  * - This process: data_version ignores the connection's own commits, so the store calls
- *   `invalidate()` around each of its client writes.
- * - A read that raced a change must not repopulate the cache with what it read before
- *   the change: it stores its result only if no invalidation happened while it ran.
+ *   `invalidate()` around each of its client writes. A read that raced such a write must
+ *   not repopulate the cache with what it read before the write: it stores its result
+ *   only if no invalidation happened while it ran. (A read that raced another process's
+ *   commit may store what it read; the next lookup's own reading sees the commit and
+ *   empties the cache.)
  *
  * Cached records are frozen: callers share them.
  */
@@ -35,8 +40,12 @@ export class ClientCache {
   /** The reading that lookups begun in this turn wait for; undefined once it was taken. */
   private nextReading: Promise<void> | undefined;
 
-  constructor(private readonly readDataVersion: () => number) {
-    this.dataVersion = readDataVersion();
+  /**
+   * @param readDataVersion SQLite's `PRAGMA data_version`, or undefined while the connection
+   *   is inside a transaction (where it would show the transaction's snapshot).
+   */
+  constructor(private readonly readDataVersion: () => number | undefined) {
+    this.dataVersion = readDataVersion() ?? Number.NaN;
   }
 
   async find(clientId: string, load: (clientId: string) => Promise<Client | undefined>): Promise<Client | undefined> {
@@ -45,7 +54,6 @@ export class ClientCache {
     if (cached !== undefined) return cached;
     const generation = this.generation;
     const client = await load(clientId);
-    this.sync();
     // Unknown ids are not cached: they fail authentication and are throttled instead.
     if (client === undefined || generation !== this.generation) return client;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
@@ -65,26 +73,28 @@ export class ClientCache {
    */
   private readingAfterNow(): Promise<void> {
     this.nextReading ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        // Taken from here on: a lookup that begins now must wait for the next reading.
-        this.nextReading = undefined;
+      const take = () => {
+        let version: number | undefined;
         try {
-          this.sync();
-          resolve();
+          version = this.readDataVersion();
         } catch (error) {
+          this.nextReading = undefined;
           reject(error);
+          return;
         }
-      });
+        // In a transaction: the lookups keep waiting, for a reading in a later turn.
+        if (version === undefined) return void setImmediate(take);
+        // Taken: a lookup that begins from here on must wait for the next reading.
+        this.nextReading = undefined;
+        if (version !== this.dataVersion) {
+          this.dataVersion = version;
+          this.invalidate();
+        }
+        resolve();
+      };
+      setImmediate(take);
     });
     return this.nextReading;
-  }
-
-  private sync(): void {
-    const version = this.readDataVersion();
-    if (version !== this.dataVersion) {
-      this.dataVersion = version;
-      this.invalidate();
-    }
   }
 }
 

@@ -129,11 +129,12 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 
 /**
  * SQLite's `PRAGMA data_version` on this connection: it changes when another connection
- * (another process) commits to the database file.
+ * (another process) commits to the database file. Undefined while this connection is inside
+ * a transaction, whose snapshot it would show instead of the latest commit.
  */
-function dataVersionReader(database: BetterSqlite3.Database): () => number {
+function dataVersionReader(database: BetterSqlite3.Database): () => number | undefined {
   const statement = database.prepare('PRAGMA data_version').pluck();
-  return () => statement.get() as number;
+  return () => (database.inTransaction ? undefined : (statement.get() as number));
 }
 
 /**
