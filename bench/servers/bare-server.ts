@@ -3,8 +3,8 @@
 // using node:crypto directly. It validates nothing else.
 // BENCH_WAVES=1: the same work, done in waves as Gatehouse does it (docs/performance.md,
 // "Requests in waves"): each request's work is queued when its body has been read, and
-// the queue is worked off in the event loop's check phase (setImmediate), once the poll
-// phase has read every request that arrived together.
+// the queue is worked off in the event loop's check phase (setImmediate), after the
+// requests that turn's poll phase has read.
 // Prints `READY <port> <client_id> <client_secret>`.
 import { generateKeyPairSync, randomBytes, sign, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
