@@ -435,6 +435,16 @@ for (const target of STORAGE_TARGETS) {
         assert.equal(cleared?.revocationEpoch, 0);
       });
 
+      /** What `gatehouse client rotate-secret` does without a grace period: before-rotation → after-rotation. */
+      const rotateWithoutGrace = (by: SqlStorage, clientId: string) =>
+        by.clients.updateClientSecret(clientId, {
+          expectedSecretDigest: 'before-rotation',
+          secretDigest: 'after-rotation',
+          previousSecretDigest: null,
+          previousSecretExpiresAt: null,
+          revokeTokens: true,
+        });
+
       it('findClient sees a rotation and a disable committed by another process, right after it answered the old record', async () => {
         const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'before-rotation' }));
         const other = openAgain(storage);
@@ -442,13 +452,7 @@ for (const target of STORAGE_TARGETS) {
         await Promise.all([1, 2, 3].map(() => storage.clients.findClient(client.id)));
         assert.equal((await storage.clients.findClient(client.id))?.secretDigest, 'before-rotation');
 
-        await other.clients.updateClientSecret(client.id, {
-          expectedSecretDigest: 'before-rotation',
-          secretDigest: 'after-rotation',
-          previousSecretDigest: null,
-          previousSecretExpiresAt: null,
-          revokeTokens: true,
-        });
+        await rotateWithoutGrace(other, client.id);
         const [a, b] = await Promise.all([storage.clients.findClient(client.id), storage.clients.findClient(client.id)]);
         assert.equal(a?.secretDigest, 'after-rotation', 'the first lookup after the other process committed');
         assert.equal(b?.secretDigest, 'after-rotation');
@@ -456,6 +460,23 @@ for (const target of STORAGE_TARGETS) {
 
         await other.clients.setClientDisabled(client.id, true);
         assert.equal((await storage.clients.findClient(client.id))?.disabled, true);
+      });
+
+      it('findClient sees another process’s rotation even while a transaction of this storage holds a read snapshot', async () => {
+        const client = await storage.clients.createClient(newClient(acme.id, { secretDigest: 'before-rotation' }));
+        const other = openAgain(storage);
+        assert.equal((await storage.clients.findClient(client.id))?.secretDigest, 'before-rotation', 'now cached by a caching store');
+
+        // A transaction that holds a read snapshot across turns of the event loop, during
+        // which the other process rotates the secret and a token request arrives.
+        let lookup: Promise<Client | undefined> | undefined;
+        await storage.db.transaction().execute(async (trx) => {
+          await trx.selectFrom('clients').select('id').execute();
+          await rotateWithoutGrace(other, client.id);
+          lookup = storage.clients.findClient(client.id);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        });
+        assert.equal((await lookup!)?.secretDigest, 'after-rotation');
       });
 
       it('updateClientSecret with revokeTokens raises the revocation epoch by exactly one, in the same update', async () => {
