@@ -14,7 +14,7 @@ const frameworks = (message) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'coverage/'] },
+  { ignores: ['**/dist/', '**/node_modules/', 'data/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -24,36 +24,36 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  layer(['src/core/**'], [
+  layer(['packages/server/src/core/**'], [
     ...frameworks('core/ is the protocol engine: no HTTP framework, no SQL, no node:http (ARCHITECTURE.md)'),
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'core/ depends on nothing but itself' },
   ]),
-  layer(['src/store/**'], [
+  layer(['packages/server/src/store/**'], [
     { group: ['fastify', 'fastify/*', '@fastify/*', 'node:http', 'http'], message: 'store/ knows nothing of HTTP' },
     { group: ['**/server/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'store/ depends on core/ only' },
   ]),
-  layer(['src/resource/**'], [
+  layer(['packages/resource/src/**'], [
     ...frameworks('resource/ imports jose and core error types only').filter((rule) => !rule.group.includes('fastify')),
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', '**/demo/**'], message: 'resource/ must not import the server or the store' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', '**/demo/**', '@gatehouse-auth/server', '@gatehouse-auth/client'], message: 'resource/ must not import the server or the store' },
   ]),
-  layer(['src/client/**'], [
+  layer(['packages/client/src/**'], [
     ...frameworks('client/ runs in browsers and edge runtimes: fetch and jose only'),
     { group: ['node:*'], message: 'client/ runs in browsers and edge runtimes: web APIs only' },
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**'], message: 'client/ must not import the server, the store or core' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**', '@gatehouse-auth/*'], message: 'client/ must not import the server, the store or core' },
   ]),
   {
-    files: ['src/client/**'],
+    files: ['packages/client/src/**'],
     rules: {
       'no-restricted-globals': ['error', ...['Buffer', 'process', 'require', 'global', 'setImmediate', '__dirname', '__filename'].map((name) => ({ name, message: 'client/ runs in browsers and edge runtimes: web APIs only' }))],
     },
   },
-  layer(['src/demo/**'], [
+  layer(['packages/server/src/demo/**'], [
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', 'kysely', 'pg', 'better-sqlite3'], message: 'demo/ is an example API: it uses gatehouse/resource and the storage interfaces of core/, nothing else' },
   ]),
-  layer(['src/web/**'], [
+  layer(['packages/server/src/web/**'], [
     { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis', '**/store/**', '**/server/**', '**/cli/**'], message: 'web/ renders pages from plain values: no storage, no server' },
   ]),
-  layer(['src/cli/**'], [
+  layer(['packages/server/src/cli/**'], [
     { group: ['kysely', 'pg', 'better-sqlite3', 'fastify'], message: 'cli/ owns no logic: call the services in core/ through server/context' },
   ]),
 );

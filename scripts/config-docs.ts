@@ -2,7 +2,7 @@
 // `npm run docs:config` rewrites it; test/core/config-docs.test.ts fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../src/core/config.js';
+import { configSchema } from '../packages/server/src/core/config.js';
 
 export function renderConfigDocs(): string {
   const rows = Object.entries(configSchema.properties).map(([name, schema]) => {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
+// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx). The
+// `@gatehouse-auth/source` condition makes the workspace packages import each other's
+// TypeScript sources, so a test and the server it starts share one copy of each module.
 // Usage: npm test [-- <file or folder filter>...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -38,7 +40,7 @@ if (!process.env.GATEHOUSE_TEST_BROWSER && !existsSync('/usr/bin/chromium')) {
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  ['--conditions=@gatehouse-auth/source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);

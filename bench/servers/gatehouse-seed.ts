@@ -6,8 +6,8 @@
 // confidential client for the authorization code and refresh token grants.
 // Prints `SEEDED <json>` (bench/servers/gatehouse-server.ts reads it) and exits.
 import { join } from 'node:path';
-import { loadConfig } from '../../src/core/config.js';
-import { openGatehouse } from '../../src/server/context.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { openGatehouse } from '../../packages/server/src/server/context.js';
 import { BENCH_TENANT, GRANTS_REDIRECT_URI, type Seeded } from './bench-data.js';
 
 const dir = process.env.BENCH_DIR;

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/core/config.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { startServer, type RunningServer } from '../../packages/server/src/server/serve.js';
 import type { Seeded } from './bench-data.js';
 import { freePort } from './free-port.js';
 

@@ -19,16 +19,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { codeDigestKey, digestCode, generateAuthorizationCode } from '../../src/core/authorization-codes.js';
-import { loadConfig } from '../../src/core/config.js';
-import { newRefreshToken } from '../../src/core/grants/grant-tokens.js';
-import { refreshTokenDigestKey } from '../../src/core/refresh-tokens.js';
-import { openGatehouse } from '../../src/server/context.js';
-import * as codes from '../../src/store/sql/repositories/codes.js';
-import * as grants from '../../src/store/sql/repositories/grants.js';
-import * as refreshTokens from '../../src/store/sql/repositories/refresh-tokens.js';
-import type { SqlStorage } from '../../src/store/sql/index.js';
-import type { Database } from '../../src/store/sql/schema.js';
+import { codeDigestKey, digestCode, generateAuthorizationCode } from '../../packages/server/src/core/authorization-codes.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { newRefreshToken } from '../../packages/server/src/core/grants/grant-tokens.js';
+import { refreshTokenDigestKey } from '../../packages/server/src/core/refresh-tokens.js';
+import { openGatehouse } from '../../packages/server/src/server/context.js';
+import * as codes from '../../packages/server/src/store/sql/repositories/codes.js';
+import * as grants from '../../packages/server/src/store/sql/repositories/grants.js';
+import * as refreshTokens from '../../packages/server/src/store/sql/repositories/refresh-tokens.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { Database } from '../../packages/server/src/store/sql/schema.js';
 import { BENCH_TENANT, GRANTS_REDIRECT_URI } from './bench-data.js';
 
 export interface SeedRequest {

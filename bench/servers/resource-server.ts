@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import Fastify from 'fastify';
 import { SignJWT } from 'jose';
-import { createVerifier, gatehouseResource } from '../../src/resource/index.js';
+import { createVerifier, gatehouseResource } from '../../packages/resource/src/index.js';
 
 const issuer = 'http://127.0.0.1:1';
 const audience = `${issuer}/api`;

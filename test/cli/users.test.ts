@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { verifyPassword } from '../../src/core/password.js';
+import { verifyPassword } from '../../packages/server/src/core/password.js';
 import { BIN, REPO_ROOT, childEnv, type CliResult } from '../helpers/process.js';
 
 const PASSWORD = 'Tr0ub4dor&3-horse-staple';

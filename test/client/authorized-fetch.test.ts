@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { parseChallenges } from '../../src/client/authorized-fetch.js';
-import { clientCredentials, isInvalidToken } from '../../src/client/index.js';
+import { parseChallenges } from '../../packages/client/src/authorized-fetch.js';
+import { clientCredentials, isInvalidToken } from '../../packages/client/src/index.js';
 
 interface Received {
   method: string;

@@ -17,7 +17,7 @@ import { startFront, startGatehouse, type RealGatehouse } from './helpers.js';
 
 const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
-const DIST_CLIENT = fileURLToPath(new URL('../../dist/client/', import.meta.url));
+const DIST_CLIENT = fileURLToPath(new URL('../../packages/client/dist/', import.meta.url));
 
 /**
  * Runs in the page, as plain JavaScript (a string, so that no compiler helper leaks into it):

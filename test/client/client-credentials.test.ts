@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { clientCredentials, TokenEndpointError } from '../../src/client/index.js';
+import { clientCredentials, TokenEndpointError } from '../../packages/client/src/index.js';
 import { basic, jwtPayload, postForm, waitFor } from '../helpers/process.js';
 import { manualClock, recordingFetch, startGatehouse, type RealGatehouse } from './helpers.js';
 

@@ -21,8 +21,8 @@ import {
   SessionEndedError,
   TokenEndpointError,
   validateCallback,
-} from '../../src/client/index.js';
-import { basicAuthorization } from '../../src/client/http.js';
+} from '../../packages/client/src/index.js';
+import { basicAuthorization } from '../../packages/client/src/http.js';
 
 const CLIENT_ID = 'client-1';
 const SECRET = 'gatehouse_secret_TOP-SECRET-do-not-log-0123456789';

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
-import { clientCredentials, discover, TokenEndpointError } from '../../src/client/index.js';
+import { clientCredentials, discover, TokenEndpointError } from '../../packages/client/src/index.js';
 import { recordingFetch } from './helpers.js';
 
 /** A secret with a space, a colon and other characters HTTP Basic must form-encode. */

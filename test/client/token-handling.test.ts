@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import { clientCredentials, DiscoveryError, discover, InvalidResponseError, NetworkError, refreshSession, SessionEndedError, TokenEndpointError, type TokenSet } from '../../src/client/index.js';
-import { TokenCache } from '../../src/client/token-cache.js';
+import { clientCredentials, DiscoveryError, discover, InvalidResponseError, NetworkError, refreshSession, SessionEndedError, TokenEndpointError, type TokenSet } from '../../packages/client/src/index.js';
+import { TokenCache } from '../../packages/client/src/token-cache.js';
 import { manualClock } from './helpers.js';
 
 const TOKEN_ENDPOINT = 'https://as.test/token';

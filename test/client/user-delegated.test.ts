@@ -17,7 +17,7 @@ import {
   TokenEndpointError,
   validateCallback,
   type TokenSet,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { basic, jwtPayload, postForm } from '../helpers/process.js';
 import { recordingFetch, recordingSleep, signIn, startFront, startGatehouse, type RealGatehouse } from './helpers.js';
 

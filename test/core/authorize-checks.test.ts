@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPkce, checkRedirectUri, checkResponseType, checkScope, checkTenantHint, parseAuthorizationParams, redirectUriMatches } from '../../src/core/authorize/checks.js';
-import { hintedTenant } from '../../src/core/authorize/complete.js';
-import { buildRedirect } from '../../src/core/authorize/redirect.js';
-import { authorizationSessionKey, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../src/core/authorize/session.js';
-import { AuthorizationPageError } from '../../src/core/authorize/types.js';
-import { OAuthError } from '../../src/core/errors.js';
-import { escapeHtml, html } from '../../src/web/html.js';
+import { checkPkce, checkRedirectUri, checkResponseType, checkScope, checkTenantHint, parseAuthorizationParams, redirectUriMatches } from '../../packages/server/src/core/authorize/checks.js';
+import { hintedTenant } from '../../packages/server/src/core/authorize/complete.js';
+import { buildRedirect } from '../../packages/server/src/core/authorize/redirect.js';
+import { authorizationSessionKey, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../packages/server/src/core/authorize/session.js';
+import { AuthorizationPageError } from '../../packages/server/src/core/authorize/types.js';
+import { OAuthError } from '../../packages/server/src/core/errors.js';
+import { escapeHtml, html } from '../../packages/server/src/web/html.js';
 
 const params = (query: string) => parseAuthorizationParams(query);
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';

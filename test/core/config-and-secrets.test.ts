@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { newClientId } from '../../src/core/admin.js';
-import { configFromEnv, loadConfig } from '../../src/core/config.js';
-import { ValidationError } from '../../src/core/errors.js';
-import { CLIENT_SECRET_PREFIX, digestSecret, generateClientSecret, openSecret, sealSecret, secretMatches } from '../../src/core/secrets.js';
+import { newClientId } from '../../packages/server/src/core/admin.js';
+import { configFromEnv, loadConfig } from '../../packages/server/src/core/config.js';
+import { ValidationError } from '../../packages/server/src/core/errors.js';
+import { CLIENT_SECRET_PREFIX, digestSecret, generateClientSecret, openSecret, sealSecret, secretMatches } from '../../packages/server/src/core/secrets.js';
 
 describe('configuration', () => {
   it('has documented defaults: 127.0.0.1:8080, SQLite under ./data, derived issuer and audience', () => {

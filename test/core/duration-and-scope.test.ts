@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/core/duration.js';
-import { OAuthError, ValidationError } from '../../src/core/errors.js';
-import { parseScopeList, resolveRequestedScope } from '../../src/core/scope.js';
+import { formatDuration, parseDuration } from '../../packages/server/src/core/duration.js';
+import { OAuthError, ValidationError } from '../../packages/server/src/core/errors.js';
+import { parseScopeList, resolveRequestedScope } from '../../packages/server/src/core/scope.js';
 
 describe('parseDuration', () => {
   it('reads the units operators type', () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ValidationError } from '../../src/core/errors.js';
+import { ValidationError } from '../../packages/server/src/core/errors.js';
 import {
   DUMMY_PASSWORD_HASH,
   PASSWORD_HASH_PARAMS,
@@ -14,7 +14,7 @@ import {
   parsePasswordHash,
   passwordHashNeedsUpgrade,
   verifyPassword,
-} from '../../src/core/password.js';
+} from '../../packages/server/src/core/password.js';
 
 const PASSWORD = 'correct horse battery staple';
 const FORMAT = /^scrypt\$v1\$N=32768,r=8,p=1\$([A-Za-z0-9_-]{22})\$([A-Za-z0-9_-]{86})$/;

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { configFromEnv, loadConfig } from '../../src/core/config.js';
-import { hashPassword } from '../../src/core/password.js';
-import type { ThrottleState, ThrottleStore, UserStore } from '../../src/core/storage.js';
-import type { UserWithPassword } from '../../src/core/types.js';
-import { authenticateUser, LoginError, type LoginAttempt, type UserAuthDeps } from '../../src/core/user-auth.js';
-import { normalizeUsername } from '../../src/core/username.js';
-import { MemoryThrottleStore } from '../../src/store/memory/throttle.js';
+import { configFromEnv, loadConfig } from '../../packages/server/src/core/config.js';
+import { hashPassword } from '../../packages/server/src/core/password.js';
+import type { ThrottleState, ThrottleStore, UserStore } from '../../packages/server/src/core/storage.js';
+import type { UserWithPassword } from '../../packages/server/src/core/types.js';
+import { authenticateUser, LoginError, type LoginAttempt, type UserAuthDeps } from '../../packages/server/src/core/user-auth.js';
+import { normalizeUsername } from '../../packages/server/src/core/username.js';
+import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
 const PASSWORD = 'correct horse battery staple';

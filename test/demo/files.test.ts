@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mintAccessToken } from '../../src/core/access-token.js';
-import { contentDisposition } from '../../src/demo/routes.js';
+import { mintAccessToken } from '../../packages/server/src/core/access-token.js';
+import { contentDisposition } from '../../packages/server/src/demo/routes.js';
 import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 import { caller, createTenantClient, storedFileNames, upload, uploadOk, type ApiCaller } from './helpers.js';
 

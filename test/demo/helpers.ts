@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createClient, getToken, type TestClient } from '../helpers/gatehouse.js';
-import type { Gatehouse } from '../../src/server/context.js';
+import type { Gatehouse } from '../../packages/server/src/server/context.js';
 
 export const ALL_SCOPES = 'documents:read documents:write documents:delete';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { keyRingKeySource } from '../../src/server/resource-adapters.js';
-import { openGatehouse } from '../../src/server/context.js';
+import { keyRingKeySource } from '../../packages/server/src/server/resource-adapters.js';
+import { openGatehouse } from '../../packages/server/src/server/context.js';
 import { basicAuth, createTestGatehouse, postForm, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
 import { caller, createTenantClient, multipart, upload, uploadOk, type ApiCaller } from './helpers.js';
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/core/config.js';
-import type { SqlStorage } from '../../src/store/sql/index.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { createTestGatehouse, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
 import { caller, createTenantClient, multipart, storedFileNames, upload, type ApiCaller } from './helpers.js';
 
@@ -58,7 +58,7 @@ describe('demo API: uploads', () => {
   });
 
   it('the limit is the demoMaxUploadBytes setting, 10 MiB by default, read from GATEHOUSE_DEMO_MAX_UPLOAD_BYTES', async () => {
-    const { configFromEnv } = await import('../../src/core/config.js');
+    const { configFromEnv } = await import('../../packages/server/src/core/config.js');
     assert.equal(loadConfig({}).demoMaxUploadBytes, 10 * 1024 * 1024);
     assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: '2048' })).demoMaxUploadBytes, 2048);
     assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_API: 'false' })).demoApi, false);

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { loadConfig, type Config, type ConfigInput } from '../../src/core/config.js';
-import type { CreateClientInput } from '../../src/core/admin.js';
-import { buildApp } from '../../src/server/app.js';
-import { openGatehouse, type Gatehouse } from '../../src/server/context.js';
+import { loadConfig, type Config, type ConfigInput } from '../../packages/server/src/core/config.js';
+import type { CreateClientInput } from '../../packages/server/src/core/admin.js';
+import { buildApp } from '../../packages/server/src/server/app.js';
+import { openGatehouse, type Gatehouse } from '../../packages/server/src/server/context.js';
 
 export const TEST_ISSUER = 'http://127.0.0.1:8080';
 

@@ -11,9 +11,9 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../packages/server/bin/gatehouse.js', import.meta.url));
 
-if (!existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)))) {
+if (!existsSync(fileURLToPath(new URL('../../packages/server/dist/cli/main.js', import.meta.url)))) {
   throw new Error('dist/ is missing: run `npm run build` before the CLI and e2e tests');
 }
 

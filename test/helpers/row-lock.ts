@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import pg from 'pg';
-import type { SqlStorage } from '../../src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 
 /**
  * PostgreSQL only: a second session runs `lockStatement` (e.g. `select … for update`) in an

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { codeDigestKey, digestCode, generateAuthorizationCode } from '../../src/core/authorization-codes.js';
-import type { Gatehouse } from '../../src/server/context.js';
+import { codeDigestKey, digestCode, generateAuthorizationCode } from '../../packages/server/src/core/authorization-codes.js';
+import type { Gatehouse } from '../../packages/server/src/server/context.js';
 import { basicAuth, postForm, type TestClient } from './gatehouse.js';
 
 export const REDIRECT_URI = 'https://app.example.com/callback';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BearerError, createVerifier, type RevocationChanges } from '../../src/resource/index.js';
+import { BearerError, createVerifier, type RevocationChanges } from '../../packages/resource/src/index.js';
 import { AUDIENCE, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/api/files' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BearerError } from '../../src/resource/index.js';
+import { BearerError } from '../../packages/resource/src/index.js';
 import { parseChallenge } from './helpers.js';
 
 describe('BearerError', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createVerifier, requireToken, type AccessTokenClaims, type RouteRequirements, type Verifier } from '../../src/resource/index.js';
+import { createVerifier, requireToken, type AccessTokenClaims, type RouteRequirements, type Verifier } from '../../packages/resource/src/index.js';
 import { AUDIENCE, ISSUER, countingVerifier, generateTestKey, parseChallenge, signToken, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
 
 // The middleware fits Node's own request and response types (and so Express's).

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { SignJWT, exportJWK, exportSPKI, importJWK, jwtVerify, type CryptoKey } from 'jose';
-import { createVerifier, gatehouseResource, type Verifier } from '../../src/resource/index.js';
+import { createVerifier, gatehouseResource, type Verifier } from '../../packages/resource/src/index.js';
 import { AUDIENCE, ISSUER, claimsOf, countingVerifier, generateTestKey, nowSeconds, parseChallenge, rawToken, signToken, staticKeySource, type TestKey } from './helpers.js';
 
 describe('gatehouseResource (Fastify plugin): the RFC 6750 matrix', () => {

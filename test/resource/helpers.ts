@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { KeySource, VerificationKey, Verifier } from '../../src/resource/index.js';
+import type { KeySource, VerificationKey, Verifier } from '../../packages/resource/src/index.js';
 
 export const ISSUER = 'https://auth.test';
 export const AUDIENCE = 'https://auth.test/api';

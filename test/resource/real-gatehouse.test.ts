@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createVerifier, type Verifier } from '../../src/resource/index.js';
+import { createVerifier, type Verifier } from '../../packages/resource/src/index.js';
 import { basicAuth, createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/process.js';
 import { eventually } from './helpers.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { exportJWK, generateSecret, type JWK } from 'jose';
-import { createVerifier, importJwks, remoteKeySource } from '../../src/resource/index.js';
+import { createVerifier, importJwks, remoteKeySource } from '../../packages/resource/src/index.js';
 import { generateTestKey, sendJson, signToken, startHttpServer, type TestHttpServer, type TestKey } from './helpers.js';
 
 /** An authorization server's metadata and JWKS, served on 127.0.0.1, whose answers the test controls. */

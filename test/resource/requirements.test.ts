@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { BearerError, createVerifier, gatehouseResource } from '../../src/resource/index.js';
+import { BearerError, createVerifier, gatehouseResource } from '../../packages/resource/src/index.js';
 import { AUDIENCE, generateTestKey, ISSUER, signToken, staticKeySource } from './helpers.js';
 
 describe('route requirements', () => {

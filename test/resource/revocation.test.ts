@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BearerError, createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../src/resource/index.js';
+import { BearerError, createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../packages/resource/src/index.js';
 import { AUDIENCE, ISSUER, eventually, generateTestKey, nowSeconds, sendJson, signToken, sleep, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
 
 /**

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { codeDigestKey, digestCode } from '../../src/core/authorization-codes.js';
-import type { SqlStorage } from '../../src/store/sql/index.js';
-import { pageSecurityHeadersFor } from '../../src/web/pages.js';
+import { codeDigestKey, digestCode } from '../../packages/server/src/core/authorization-codes.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { pageSecurityHeadersFor } from '../../packages/server/src/web/pages.js';
 import { createTestGatehouse, FORM, jwtPayload, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 
 const PASSWORD = 'correct horse battery';

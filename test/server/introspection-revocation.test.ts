@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
-import { mintAccessToken } from '../../src/core/access-token.js';
+import { mintAccessToken } from '../../packages/server/src/core/access-token.js';
 import {
   basicAuth,
   createClient,

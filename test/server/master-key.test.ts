@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/core/config.js';
-import { openGatehouse } from '../../src/server/context.js';
-import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { openGatehouse } from '../../packages/server/src/server/context.js';
+import { MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
 
 describe('master key and database belong together', () => {
   let dir: string;
@@ -30,7 +30,7 @@ describe('master key and database belong together', () => {
 
   it('refuses another master key for a database set up with one, and creates nothing', async () => {
     const other = join(dir, 'elsewhere', 'master.key');
-    const { loadOrCreateMasterKey } = await import('../../src/server/master-key.js');
+    const { loadOrCreateMasterKey } = await import('../../packages/server/src/server/master-key.js');
     loadOrCreateMasterKey(other);
     await assert.rejects(openGatehouse(config(other)), /is not the one this database was set up with/);
   });

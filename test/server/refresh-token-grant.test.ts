@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RevocationFollower } from '../../src/resource/index.js';
+import { RevocationFollower } from '../../packages/resource/src/index.js';
 import { basicAuth, createClient, createTestGatehouse, introspect, jwtHeader, jwtPayload, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { exchangeCode, issueCode, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';

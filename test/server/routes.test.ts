@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/core/config.js';
-import { buildApp } from '../../src/server/app.js';
-import { openGatehouse } from '../../src/server/context.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { buildApp } from '../../packages/server/src/server/app.js';
+import { openGatehouse } from '../../packages/server/src/server/context.js';
 import { createTestGatehouse, sleep, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 
 describe('errors raised by Fastify before routing', () => {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/core/config.js';
-import { startServer } from '../../src/server/serve.js';
-import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations, REVOCATION_SKEW_SECONDS } from '../../src/server/startup.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
+import { startServer } from '../../packages/server/src/server/serve.js';
+import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations, REVOCATION_SKEW_SECONDS } from '../../packages/server/src/server/startup.js';
 import { createClient, createTestGatehouse } from '../helpers/gatehouse.js';
 
 /** Starts a server on a free loopback port with `issuer`, returns its log lines. */

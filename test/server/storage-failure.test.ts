@@ -15,11 +15,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { loadConfig, type Config } from '../../src/core/config.js';
-import { StorageUnavailableError } from '../../src/core/errors.js';
-import { buildApp } from '../../src/server/app.js';
-import { openGatehouse, type Gatehouse, type OpenOptions } from '../../src/server/context.js';
-import type { SqlStorage } from '../../src/store/sql/index.js';
+import { loadConfig, type Config } from '../../packages/server/src/core/config.js';
+import { StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import { buildApp } from '../../packages/server/src/server/app.js';
+import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import {
   basicAuth,
   createClient,
@@ -379,7 +379,7 @@ describe('a PostgreSQL connection cut while a query runs', { skip: SKIP_POSTGRES
   );
 });
 
-const SRC = new URL('../../src/', import.meta.url).href;
+const SRC = new URL('../../packages/server/src/', import.meta.url).href;
 const PG = pathToFileURL(createRequire(import.meta.url).resolve('pg')).href;
 
 /** The child processes of the connection-cut tests (plain ESM; TypeScript modules load through tsx). */

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Client } from '../../src/core/types.js';
-import { ClientCache } from '../../src/store/sql/client-cache.js';
+import type { Client } from '../../packages/server/src/core/types.js';
+import { ClientCache } from '../../packages/server/src/store/sql/client-cache.js';
 
 function record(secretDigest: string): Client {
   return { id: 'c1', secretDigest, scopes: ['documents:read'], grantTypes: ['client_credentials'], defaultScopes: [], redirectUris: [] } as unknown as Client;

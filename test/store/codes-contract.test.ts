@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConflictError, NotFoundError, StorageUnavailableError } from '../../src/core/errors.js';
-import type { CodeConsumption, NewCode, NewGrant } from '../../src/core/storage.js';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import type { CodeConsumption, NewCode, NewGrant } from '../../packages/server/src/core/storage.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { installFailingGrantUpdate, removeFailingGrantUpdate, withRowLock } from '../helpers/row-lock.js';
 

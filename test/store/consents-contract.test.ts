@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NotFoundError } from '../../src/core/errors.js';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { NotFoundError } from '../../packages/server/src/core/errors.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
 for (const target of STORAGE_TARGETS) {

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { ConflictError, StorageUnavailableError } from '../../src/core/errors.js';
-import { generateSigningKey } from '../../src/core/keys.js';
-import type { NewClient } from '../../src/core/storage.js';
-import type { Client, SigningKey, Tenant } from '../../src/core/types.js';
-import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { ConflictError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import { generateSigningKey } from '../../packages/server/src/core/keys.js';
+import type { NewClient } from '../../packages/server/src/core/storage.js';
+import type { Client, SigningKey, Tenant } from '../../packages/server/src/core/types.js';
+import { MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { withRowLock } from '../helpers/row-lock.js';
 

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConflictError, NotFoundError, StorageUnavailableError } from '../../src/core/errors.js';
-import type { NewFile } from '../../src/core/storage.js';
-import type { Tenant } from '../../src/core/types.js';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import type { NewFile } from '../../packages/server/src/core/storage.js';
+import type { Tenant } from '../../packages/server/src/core/types.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);

@@ -16,9 +16,9 @@ import {
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
-import type { SqlStorage } from '../../src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { createTempPostgresDatabase, SKIP_POSTGRES, type TempDatabase } from '../helpers/postgres.js';
-import { MIGRATION_NAMES } from '../../src/store/sql/migrations/index.js';
+import { MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
 
 describe('Gatehouse on PostgreSQL: client_credentials end to end', { skip: SKIP_POSTGRES }, () => {
   let database: TempDatabase;

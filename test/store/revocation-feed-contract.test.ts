@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConflictError } from '../../src/core/errors.js';
-import type { NewClient } from '../../src/core/storage.js';
+import { ConflictError } from '../../packages/server/src/core/errors.js';
+import type { NewClient } from '../../packages/server/src/core/storage.js';
 import { Migrator, sql } from 'kysely';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
-import { migrationProvider } from '../../src/store/sql/migrations/index.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { migrationProvider } from '../../packages/server/src/store/sql/migrations/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
 const NOW_S = 1_800_000_000;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { StorageUnavailableError } from '../../src/core/errors.js';
-import type { ThrottleStore } from '../../src/core/storage.js';
-import { MemoryThrottleStore } from '../../src/store/memory/throttle.js';
-import { RedisThrottleStore } from '../../src/store/redis/throttle.js';
+import { StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import type { ThrottleStore } from '../../packages/server/src/core/storage.js';
+import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
+import { RedisThrottleStore } from '../../packages/server/src/store/redis/throttle.js';
 import { sleep } from '../helpers/gatehouse.js';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL;

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { ConflictError, NotFoundError, StorageUnavailableError } from '../../src/core/errors.js';
-import type { NewUser } from '../../src/core/storage.js';
-import type { Tenant, User } from '../../src/core/types.js';
-import { openSqlStorage, type SqlStorage } from '../../src/store/sql/index.js';
+import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
+import type { NewUser } from '../../packages/server/src/core/storage.js';
+import type { Tenant, User } from '../../packages/server/src/core/types.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);

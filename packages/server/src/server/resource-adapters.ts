@@ -7,7 +7,7 @@ import type { Config } from '../core/config.js';
 import type { KeyRing, VerificationKey } from '../core/keys.js';
 import { readRevocationChanges } from '../core/revocation-feed.js';
 import type { RevocationStore } from '../core/storage.js';
-import { createVerifier, type KeySource, type RevocationSource, type Verifier } from '../resource/index.js';
+import { createVerifier, type KeySource, type RevocationSource, type Verifier } from '@gatehouse-auth/resource';
 
 
 /**

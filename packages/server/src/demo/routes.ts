@@ -23,7 +23,7 @@ import type { Config } from '../core/config.js';
 import { OAuthError } from '../core/errors.js';
 import type { ClientStore, FileStore, GrantStore, PublishedFileStore, TenantStore } from '../core/storage.js';
 import type { StoredFile, Tenant } from '../core/types.js';
-import { gatehouseResource, type RouteRequirements, type Verifier } from '../resource/index.js';
+import { gatehouseResource, type RouteRequirements, type Verifier } from '@gatehouse-auth/resource';
 import { FileBytes, isFileId, type OpenedFile, type PendingUpload } from './files.js';
 
 export interface DemoApiOptions {
