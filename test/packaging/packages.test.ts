@@ -82,7 +82,7 @@ describe('the packages as their users install them', () => {
       project,
       `import * as resource from '@gatehouse-auth/resource';
        const verifier = resource.createVerifier({ issuer: 'https://auth.example.com', audience: 'https://api.example.com', keys: { getKey: async () => undefined } });
-       const outcome = await verifier.verify({ headers: { authorization: 'Bearer not-a-jwt' } }).then(() => 'accepted', (error) => error.name + ' ' + error.status);
+       const outcome = await verifier.verify({ url: '/documents', headers: { authorization: 'Bearer not-a-jwt' } }).then(() => 'accepted', (error) => error.name + ' ' + error.status);
        console.log(JSON.stringify({ exports: Object.keys(resource).sort(), outcome }));`,
     )) as { exports: string[]; outcome: string };
     for (const name of ['createVerifier', 'gatehouseResource', 'requireToken', 'BearerError', 'remoteKeySource', 'remoteRevocationSource', 'RevocationFollower']) {
