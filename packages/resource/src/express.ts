@@ -1,5 +1,8 @@
 import { BearerError } from './errors.js';
-import { nodeHeaders, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders } from './request.js';
+import type { RouteRequirements } from './requirements.js';
+import type { AccessTokenClaims } from './token-checks.js';
+import { verifyRequest, type Verifier } from './verifier.js';
 
 /**
  * The parts of Node's IncomingMessage the middleware reads (an Express request is one).

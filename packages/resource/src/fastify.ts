@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BearerError } from './errors.js';
-import { nodeHeaders, validateRequirements, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders } from './request.js';
+import { validateRequirements, type RouteRequirements } from './requirements.js';
+import type { AccessTokenClaims } from './token-checks.js';
+import { verifyRequest, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
