@@ -22,7 +22,7 @@ import {
   TokenEndpointError,
   validateCallback,
 } from '../../packages/client/src/index.js';
-import { basicAuthorization } from '../../packages/client/src/http.js';
+import { basicAuthorization } from '../../packages/client/src/encoding.js';
 
 const CLIENT_ID = 'client-1';
 const SECRET = 'gatehouse_secret_TOP-SECRET-do-not-log-0123456789';
