@@ -7,7 +7,10 @@ import { verifyRequest, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified access token's claims; null on public routes (set by gatehouseResource). */
+    /**
+     * The verified access token's claims; null on public routes (set by gatehouseResource).
+     * `getAccessToken(request)` gives it non-null, for the handlers of routes that require a token.
+     */
     accessToken: AccessTokenClaims | null;
   }
   interface FastifyContextConfig {
@@ -27,7 +30,9 @@ export interface GatehouseResourceOptions {
  *
  * ```ts
  * await app.register(gatehouseResource, { verifier });
- * app.get('/files/:id', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, handler);
+ * app.get('/files', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, async (request) =>
+ *   listFiles(getAccessToken(request).tenant),
+ * );
  * ```
  *
  * Unknown URLs still answer 404, not 401.

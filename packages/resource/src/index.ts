@@ -21,5 +21,7 @@ export { RevocationFollower } from './revocation-follower.js';
 export type { RevocableClaims, RevocationFollowerOptions } from './revocation-follower.js';
 export { gatehouseResource } from './fastify.js';
 export type { GatehouseResourceOptions } from './fastify.js';
+export { getAccessToken } from './access-token.js';
+export type { RequestWithAccessToken } from './access-token.js';
 export { requireToken, sendBearerError } from './express.js';
 export type { NextFunction, NodeRequestLike, NodeResponseLike } from './express.js';
