@@ -1,5 +1,5 @@
 /**
- * Every error type of gatehouse/client, provoked the way it happens in use, keeps secrets
+ * Every error type of @gatehouse-auth/client, provoked the way it happens in use, keeps secrets
  * out of its message, its stack, String(error), JSON.stringify(error), util.inspect (which
  * walks the cause chain) and pino's error serializer (which appends the causes' messages)
  * — even when the server is careless enough to echo a secret in its error_description.
