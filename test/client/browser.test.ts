@@ -1,5 +1,5 @@
 /**
- * gatehouse/client in a REAL browser (Debian's chromium, driven by playwright-core): the
+ * @gatehouse-auth/client in a REAL browser (Debian's chromium, driven by playwright-core): the
  * compiled dist/client modules, loaded as they are, get a token from a real `gatehouse
  * serve` process and call the demo API, and build a PKCE authorization request with
  * WebCrypto. Proves the SDK needs nothing Node-only. The page and the SDK are served by a
@@ -39,7 +39,7 @@ const IN_PAGE = `async ({ clientId, clientSecret }) => {
   return { distinct: new Set(tokens).size, tenants, challengeMatches: challenge === expected, verifierLength: request.codeVerifier.length, error };
 }`;
 
-describe('gatehouse/client in a real browser', { skip: SKIP_BROWSER }, () => {
+describe('@gatehouse-auth/client in a real browser', { skip: SKIP_BROWSER }, () => {
   let gatehouse: RealGatehouse;
   let front: Awaited<ReturnType<typeof startFront>>;
   let browser: Browser;

@@ -1,5 +1,5 @@
 /**
- * gatehouse/client's machine-to-machine flow against a REAL `gatehouse serve` process,
+ * @gatehouse-auth/client's machine-to-machine flow against a REAL `gatehouse serve` process,
  * set up with the real CLI: the token cache, single flight, renewal, typed errors,
  * authorizedFetch against the demo document API.
  */

@@ -1,5 +1,5 @@
 /**
- * Every error type of gatehouse/client, provoked the way it happens in use, keeps secrets
+ * Every error type of @gatehouse-auth/client, provoked the way it happens in use, keeps secrets
  * out of its message, its stack, String(error), JSON.stringify(error), util.inspect (which
  * walks the cause chain) and pino's error serializer (which appends the causes' messages)
  * — even when the server is careless enough to echo a secret in its error_description.
@@ -22,7 +22,7 @@ import {
   TokenEndpointError,
   validateCallback,
 } from '../../packages/client/src/index.js';
-import { basicAuthorization } from '../../packages/client/src/http.js';
+import { basicAuthorization } from '../../packages/client/src/encoding.js';
 
 const CLIENT_ID = 'client-1';
 const SECRET = 'gatehouse_secret_TOP-SECRET-do-not-log-0123456789';

@@ -1,5 +1,5 @@
 /**
- * Helpers for the gatehouse/client tests: a real `gatehouse serve` process set up with
+ * Helpers for the @gatehouse-auth/client tests: a real `gatehouse serve` process set up with
  * the real CLI, a fetch that records what the SDK sends, a clock the test moves, and a
  * tiny HTTP front that can answer for the real server (503, 429, …) before forwarding.
  */

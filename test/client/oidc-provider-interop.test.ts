@@ -1,5 +1,5 @@
 /**
- * Interoperability: gatehouse/client against panva's oidc-provider (certified OpenID
+ * Interoperability: @gatehouse-auth/client against panva's oidc-provider (certified OpenID
  * provider; a dev dependency), in process, with client_credentials and JWT access tokens
  * through resource indicators (the configuration of bench/servers/oidc-provider-server.ts).
  * Proves the SDK speaks standard OAuth, not just Gatehouse: OpenID Connect discovery as
@@ -19,7 +19,7 @@ import { recordingFetch } from './helpers.js';
 const BASIC_SECRET = 'basic secret: with spaces & symbols +/=% 0123456789abcdef';
 const POST_SECRET = 'post-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
-describe('gatehouse/client against oidc-provider (client_credentials)', () => {
+describe('@gatehouse-auth/client against oidc-provider (client_credentials)', () => {
   let server: Server;
   let issuer: string;
   let resource: string;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clientCredentials, NetworkError, TokenEndpointError } from '../../packages/client/src/index.js';
-import { parseRetryAfter } from '../../packages/client/src/http.js';
+import { parseRetryAfter } from '../../packages/client/src/transport.js';
 import { freePort } from '../helpers/process.js';
 import { answer, recordingFetch, recordingSleep, startFront, startGatehouse, type RealGatehouse } from './helpers.js';
 

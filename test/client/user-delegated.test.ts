@@ -1,5 +1,5 @@
 /**
- * gatehouse/client's user-delegated helpers against a REAL `gatehouse serve` process: the
+ * @gatehouse-auth/client's user-delegated helpers against a REAL `gatehouse serve` process: the
  * authorization URL (PKCE S256), a user signing in over HTTP, callback validation
  * (state, RFC 9207 iss, error responses), the code exchange, and a refresh-token session
  * minting per-tenant access tokens from one rotating refresh token.
@@ -24,7 +24,7 @@ import { recordingFetch, recordingSleep, signIn, startFront, startGatehouse, typ
 const REDIRECT_URI = 'https://app.example.com/callback';
 const PASSWORD = 'a long enough password';
 
-describe('user-delegated access with gatehouse/client against a real Gatehouse', () => {
+describe('user-delegated access with @gatehouse-auth/client against a real Gatehouse', () => {
   let gatehouse: RealGatehouse;
   let app: { clientId: string; clientSecret: string };
   let graceApp: { clientId: string; clientSecret: string };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BearerError, createVerifier, type RevocationChanges } from '../../packages/resource/src/index.js';
-import { AUDIENCE, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
+import { BearerError, createVerifier, type RevocationChanges, type Verifier } from '../../packages/resource/src/index.js';
+import { AUDIENCE, eventually, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/api/files' });
 
@@ -188,4 +188,112 @@ describe('verifyNow: a token verified before, answered without a promise', () =>
       await unread.close();
     }
   });
+});
+
+describe('verify and verifyNow answer a cached token through one lookup', () => {
+  type Way = (verifier: Verifier, token: string) => Promise<unknown>;
+  const ways: Record<string, Way> = {
+    verify: (verifier, token) => verifier.verify(request(token)),
+    verifyNow: async (verifier, token) => {
+      const claims = verifier.verifyNow!(request(token));
+      assert.notEqual(claims, undefined, 'verifyNow answered at once');
+      return claims;
+    },
+  };
+
+  /**
+   * A verifier with a token in its cache, a clock and a revocation feed the test drives.
+   * The token's key is then replaced by an impostor with the same kid: a full verification
+   * would fail on the signature, so any other answer came from the cached-token lookup.
+   */
+  async function withCachedToken(run: (scene: { verifier: Verifier; token: string; advance: (ms: number) => void; revoke: () => Promise<void>; takeFeedDown: () => Promise<void> }) => Promise<void>) {
+    const key = await generateTestKey();
+    const impostor = await generateTestKey('ES256', key.kid);
+    const published = [key];
+    let now = Date.now();
+    const empty: RevocationChanges = { revision: 0, clients: [], tokens: [], withdrawn_keys: [] };
+    let changes = empty;
+    let fetches = 0;
+    let feedDown = false;
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: staticKeySource(published),
+      clock: () => now,
+      clockTolerance: 0,
+      revocations: {
+        fetchChanges: async (since) => {
+          fetches++;
+          if (feedDown) throw new Error('the feed is down');
+          return since < changes.revision ? changes : { ...empty, revision: changes.revision };
+        },
+      },
+      pollInterval: 5,
+      maxStaleness: 10_000,
+      onError: () => {},
+    });
+    // Two more polls than now: the one in flight may have started before the change.
+    const twoPolls = async () => {
+      const seen = fetches;
+      await eventually('two polls of the feed', () => fetches >= seen + 2);
+    };
+    try {
+      await verifier.ready();
+      const token = await signToken(key, { client_id: 'client-9', client_epoch: 0, exp: nowSeconds() + 60 });
+      await verifier.verify(request(token));
+      published[0] = impostor;
+      await run({
+        verifier,
+        token,
+        advance: (ms) => void (now += ms),
+        revoke: async () => {
+          changes = { revision: 1, clients: [{ client_id: 'client-9', epoch: 1 }], tokens: [], withdrawn_keys: [] };
+          await twoPolls();
+        },
+        takeFeedDown: async () => {
+          feedDown = true;
+          await twoPolls();
+        },
+      });
+    } finally {
+      await verifier.close();
+    }
+  }
+
+  const refusal = (status: number, pattern: RegExp) => (error: unknown) => error instanceof BearerError && error.status === status && pattern.test(error.description);
+
+  for (const [name, way] of Object.entries(ways)) {
+    it(`${name}: answers a cached token without checking its signature again`, async () => {
+      await withCachedToken(async ({ verifier, token }) => {
+        const claims = (await way(verifier, token)) as { client_id: string };
+        assert.equal(claims.client_id, 'client-9');
+      });
+    });
+
+    it(`${name}: refuses a token revoked after it was cached`, async () => {
+      await withCachedToken(async ({ verifier, token, revoke }) => {
+        await revoke();
+        await assert.rejects(way(verifier, token), refusal(401, /has been revoked/));
+        // Still cached (a revoked token stays revoked): the same answer again, from the cache.
+        await assert.rejects(way(verifier, token), refusal(401, /has been revoked/));
+      });
+    });
+
+    it(`${name}: refuses an expired cached token and drops it from the cache`, async () => {
+      await withCachedToken(async ({ verifier, token, advance }) => {
+        advance(61_000);
+        await assert.rejects(way(verifier, token), refusal(401, /has expired/));
+        assert.equal(verifier.verifyNow!(request(token)), undefined, 'no longer cached');
+        await assert.rejects(verifier.verify(request(token)), refusal(401, /signature is invalid/), 'verified in full again');
+      });
+    });
+
+    it(`${name}: refuses a cached token once the revocation state is stale (503)`, async () => {
+      await withCachedToken(async ({ verifier, token, advance, takeFeedDown }) => {
+        await takeFeedDown();
+        advance(10_001);
+        await assert.rejects(way(verifier, token), (error: unknown) => refusal(503, /out of date/)(error) && (error as BearerError).retryAfter === 5);
+      });
+    });
+  }
 });

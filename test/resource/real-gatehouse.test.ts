@@ -5,7 +5,7 @@ import { basicAuth, createClient, createTestGatehouse, getToken, postForm, type 
 import { freePort } from '../helpers/process.js';
 import { eventually } from './helpers.js';
 
-describe('gatehouse/resource against a real Gatehouse over HTTP', () => {
+describe('@gatehouse-auth/resource against a real Gatehouse over HTTP', () => {
   let t: TestGatehouse;
   let issuer: string;
   let client: TestClient;

@@ -5,7 +5,9 @@
  */
 import { checkServerOptions, discoverWith, isAbsoluteUrl, tokenEndpointOf, type ServerOptions } from './discovery.js';
 import { CallbackError, DiscoveryError, sanitizeErrorCode, sanitizeServerText } from './errors.js';
-import { base64url, checkClientAuthentication, requestToken, runtimeOf, type ClientAuthentication, type TokenSet, type TransportOptions } from './http.js';
+import { base64url } from './encoding.js';
+import { checkClientAuthentication, requestToken, type ClientAuthentication, type TokenSet } from './token-request.js';
+import { runtimeOf, type TransportOptions } from './transport.js';
 import { checkSeconds, normalizeScope } from './token-cache.js';
 
 export interface AuthorizationRequestOptions extends TransportOptions {

@@ -1,5 +1,6 @@
 import { checkServerOptions, tokenEndpointOf, type ServerOptions } from './discovery.js';
-import { checkClientAuthentication, requestToken, runtimeOf, type ClientAuthMethod, type TransportOptions } from './http.js';
+import { checkClientAuthentication, requestToken, type ClientAuthMethod } from './token-request.js';
+import { runtimeOf, type TransportOptions } from './transport.js';
 import { checkSeconds, TokenCache } from './token-cache.js';
 import { createTokenSource, type TokenSource } from './token-source.js';
 

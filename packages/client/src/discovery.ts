@@ -1,5 +1,6 @@
 import { DiscoveryError, NetworkError, OAuthClientError } from './errors.js';
-import { checkEndpoint, isObject, runtimeOf, sendWithRetry, type Runtime, type TransportOptions } from './http.js';
+import { isObject } from './encoding.js';
+import { runtimeOf, sendWithRetry, type Runtime, type TransportOptions } from './transport.js';
 
 /** The members of RFC 8414 §2 metadata the SDK reads; the rest is kept as sent. */
 export interface AuthorizationServerMetadata {
@@ -138,4 +139,18 @@ export function isAbsoluteUrl(value: unknown): value is string {
   } catch {
     return false;
   }
+}
+
+/** A metadata or redirect URL the SDK will send credentials to: absolute, and https unless the issuer is http. */
+function checkEndpoint(value: unknown, name: string, issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new DiscoveryError(issuer, `${name} is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && issuer.startsWith('http:'))) {
+    throw new DiscoveryError(issuer, `${name} of an https issuer must use https`);
+  }
+  return url.href;
 }

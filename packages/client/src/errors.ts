@@ -1,5 +1,5 @@
 /**
- * The errors `gatehouse/client` throws about the server and the network. Every one is an
+ * The errors `@gatehouse-auth/client` throws about the server and the network. Every one is an
  * OAuthClientError; each carries what a program needs to decide (the OAuth `error` code,
  * the HTTP status, whether a retry may help) and none ever carries a client secret, an
  * access or refresh token, an authorization code or a PKCE verifier: not in `message`,

@@ -1,5 +1,5 @@
 /**
- * `gatehouse/client`: the SDK integrators use to get and keep access tokens — a token
+ * `@gatehouse-auth/client`: the SDK integrators use to get and keep access tokens — a token
  * cache with proactive renewal and single flight, retries with backoff, typed errors,
  * an authorizing fetch, and the authorization code flow with PKCE plus a rotating
  * refresh-token session. Web APIs only (fetch, WebCrypto): Node 20, browsers, edge runtimes.
@@ -14,7 +14,8 @@ export { isInvalidToken } from './authorized-fetch.js';
 export type { AuthorizedFetch } from './authorized-fetch.js';
 export { discover } from './discovery.js';
 export type { AuthorizationServerMetadata, ServerOptions } from './discovery.js';
-export type { ClientAuthentication, ClientAuthMethod, RetryOptions, TokenSet, TransportOptions } from './http.js';
+export type { ClientAuthentication, ClientAuthMethod, TokenSet } from './token-request.js';
+export type { RetryOptions, TransportOptions } from './transport.js';
 export type { TokenOptions } from './token-cache.js';
 export type { TokenSource } from './token-source.js';
 export {

@@ -1,6 +1,7 @@
 import { checkServerOptions, tokenEndpointOf, type ServerOptions } from './discovery.js';
 import { RefreshTokenPersistenceError, SessionEndedError, TokenEndpointError } from './errors.js';
-import { checkClientAuthentication, requestToken, runtimeOf, type ClientAuthentication, type TokenSet, type TransportOptions } from './http.js';
+import { checkClientAuthentication, requestToken, type ClientAuthentication, type TokenSet } from './token-request.js';
+import { runtimeOf, type TransportOptions } from './transport.js';
 import { abortable, checkSeconds, TokenCache } from './token-cache.js';
 import { createTokenSource, targetOf, type TokenSource, type TokenTarget } from './token-source.js';
 

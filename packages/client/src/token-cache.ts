@@ -1,5 +1,5 @@
 import { NetworkError, TokenEndpointError } from './errors.js';
-import type { TokenSet } from './http.js';
+import type { TokenSet } from './token-request.js';
 
 /** What a token is asked for; every distinct combination is its own cache entry. */
 export interface TokenOptions {

@@ -1,5 +1,5 @@
 import { createAuthorizedFetch, type AuthorizedFetch } from './authorized-fetch.js';
-import type { TokenSet } from './http.js';
+import type { TokenSet } from './token-request.js';
 import { abortable, cacheKey, normalizeScope, type TokenCache, type TokenOptions } from './token-cache.js';
 
 /** What clientCredentials and refreshSession hand out: access tokens per scope set and tenant, cached. */

@@ -1,5 +1,8 @@
 import { BearerError } from './errors.js';
-import { nodeHeaders, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders } from './request.js';
+import type { RouteRequirements } from './requirements.js';
+import type { AccessTokenClaims } from './token-checks.js';
+import { verifyRequest, type Verifier } from './verifier.js';
 
 /**
  * The parts of Node's IncomingMessage the middleware reads (an Express request is one).
@@ -24,13 +27,30 @@ export interface NodeResponseLike {
 
 export type NextFunction = (error?: unknown) => void;
 
+declare global {
+  // Express's own Request (from @types/express, when installed) gains the property the
+  // middleware sets; without @types/express this declares an interface nobody uses.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The verified access token's claims, set by requireToken; null when its
+       * requirements are public. `getAccessToken(req)` gives it non-null.
+       */
+      accessToken?: AccessTokenClaims | null;
+    }
+  }
+}
+
 /**
  * Connect/Express middleware: verifies the request's access token against
  * `requirements`, sets `req.accessToken` and calls `next()`; on a BearerError it answers
  * the request itself (status, `WWW-Authenticate`, `Cache-Control: no-store`, JSON body).
  *
  * ```ts
- * app.get('/files/:id', requireToken(verifier, { scopes: ['documents:read'] }), handler);
+ * app.get('/files/:id', requireToken(verifier, { scopes: ['documents:read'] }), (req, res) => {
+ *   res.json(findFile(getAccessToken(req).tenant, req.params.id));
+ * });
  * ```
  */
 export function requireToken(verifier: Verifier, requirements: RouteRequirements = {}) {

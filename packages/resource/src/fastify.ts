@@ -1,10 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BearerError } from './errors.js';
-import { nodeHeaders, validateRequirements, verifyRequest, type AccessTokenClaims, type RouteRequirements, type Verifier } from './verifier.js';
+import { nodeHeaders } from './request.js';
+import { validateRequirements, type RouteRequirements } from './requirements.js';
+import type { AccessTokenClaims } from './token-checks.js';
+import { verifyRequest, type Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified access token's claims; null on public routes (set by gatehouseResource). */
+    /**
+     * The verified access token's claims; null on public routes (set by gatehouseResource).
+     * `getAccessToken(request)` gives it non-null, for the handlers of routes that require a token.
+     */
     accessToken: AccessTokenClaims | null;
   }
   interface FastifyContextConfig {
@@ -24,7 +30,9 @@ export interface GatehouseResourceOptions {
  *
  * ```ts
  * await app.register(gatehouseResource, { verifier });
- * app.get('/files/:id', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, handler);
+ * app.get('/files', { config: { auth: { scopes: ['documents:read'], tenant: 'header' } } }, async (request) =>
+ *   listFiles(getAccessToken(request).tenant),
+ * );
  * ```
  *
  * Unknown URLs still answer 404, not 401.
