@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { AdminService } from '../core/admin.js';
+import { createAdminServices, type AdminServices } from '../core/admin/index.js';
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { KeyRing, keyRetentionMs } from '../core/keys.js';
@@ -16,7 +16,7 @@ export interface Gatehouse {
   config: Config;
   storage: Storage;
   keys: KeyRing;
-  admin: AdminService;
+  admin: AdminServices;
   throttle: ThrottleStore;
   /** The Redis throttle store when GATEHOUSE_REDIS_URL is set (for health checks). */
   redis: RedisThrottleStore | undefined;
@@ -82,7 +82,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
         clock,
         onError: (error) => report(error, 'signing key refresh'),
       }),
-      admin: new AdminService({ storage, digestKey, keyEncryptionKey, config, clock }),
+      admin: createAdminServices({ storage, digestKey, keyEncryptionKey, config, clock }),
       throttle: redis ?? new MemoryThrottleStore(),
       redis,
       digestKey,
