@@ -15,17 +15,17 @@ if (!dir) throw new Error('BENCH_DIR is required');
 const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn', demoApi: false });
 const gatehouse = await openGatehouse(config);
 try {
-  await gatehouse.admin.createTenant({ slug: BENCH_TENANT });
+  await gatehouse.admin.tenants.create({ slug: BENCH_TENANT });
   const count = Number(process.env.BENCH_CLIENTS ?? 10_000);
   let chosen: { id: string; secret: string } | undefined;
   for (let i = 0; i < count; i++) {
-    const { client, secret } = await gatehouse.admin.createClient({ tenant: BENCH_TENANT, name: `client ${i}`, scope: 'documents:read documents:write', defaultScope: 'documents:read' });
+    const { client, secret } = await gatehouse.admin.clients.create({ tenant: BENCH_TENANT, name: `client ${i}`, scope: 'documents:read documents:write', defaultScope: 'documents:read' });
     if (i === Math.floor(count / 2)) chosen = { id: client.id, secret: secret! };
   }
   const seeded: Seeded = { client: chosen! };
   if (process.env.BENCH_GRANTS === '1') {
-    const user = await gatehouse.admin.createUser({ tenant: BENCH_TENANT, username: 'bench-user', password: 'bench-password-0123456789' });
-    const { client, secret } = await gatehouse.admin.createClient({
+    const user = await gatehouse.admin.users.create({ tenant: BENCH_TENANT, username: 'bench-user', password: 'bench-password-0123456789' });
+    const { client, secret } = await gatehouse.admin.clients.create({
       tenant: BENCH_TENANT,
       name: 'bench web app',
       grantTypes: ['authorization_code', 'refresh_token'],
@@ -35,8 +35,8 @@ try {
     });
     seeded.grants = { client: { id: client.id, secret: secret! }, userId: user.id };
   }
-  await gatehouse.admin.ensureSigningKey('ES256');
-  if (process.env.BENCH_ALG === 'RS256') await gatehouse.admin.rotateSigningKey('RS256');
+  await gatehouse.admin.keys.ensureActive('ES256');
+  if (process.env.BENCH_ALG === 'RS256') await gatehouse.admin.keys.rotate('RS256');
   console.log(`SEEDED ${JSON.stringify(seeded)}`);
 } finally {
   await gatehouse.close();

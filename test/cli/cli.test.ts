@@ -1,14 +1,15 @@
 /**
- * Black-box tests of the `gatehouse` CLI: each test spawns `node bin/gatehouse.js …`
- * exactly as an operator would after `npm install`, against a fresh SQLite file.
+ * Tests of the `gatehouse` CLI, run in-process through `main(argv, io)` (what
+ * bin/gatehouse.js calls) against a fresh SQLite file: the same arguments, output and
+ * exit codes as an operator gets. binary.test.ts runs the real binary.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { cliJson, cliOk, runCli, type CliResult } from '../helpers/process.js';
+import { cliJson, cliOk, runCli, type CliRun } from './in-process.js';
 
 const SECRET = /^gatehouse_secret_([A-Za-z0-9_-]{43})$/;
 
@@ -36,7 +37,7 @@ function freshDatabase() {
 }
 
 /** An operator error: non-zero exit, one clear line on stderr, nothing on stdout. */
-function assertOperatorError(result: CliResult, message: RegExp): void {
+function assertOperatorError(result: CliRun, message: RegExp): void {
   assert.notEqual(result.code, 0, `expected a non-zero exit; stdout: ${result.stdout}`);
   assert.equal(result.code, 1);
   assert.equal(result.stdout, '', 'nothing may be printed on stdout on error');
@@ -103,7 +104,9 @@ describe('gatehouse tenant create', () => {
 
   it('reads the database URL from GATEHOUSE_DATABASE_URL when --db is absent', async () => {
     const g = freshDatabase();
+    const environment = { ...process.env };
     await cliOk(['tenant', 'create', 'envco'], { env: { GATEHOUSE_DATABASE_URL: g.db } });
+    assert.deepEqual({ ...process.env }, environment, 'the command read its own environment, not (a changed) process.env');
     const listed = await g.json<{ tenants: { slug: string }[] }>('tenant', 'list');
     assert.deepEqual(
       listed.tenants.map((t) => t.slug),
@@ -353,5 +356,21 @@ describe('gatehouse migrate', () => {
   it('refuses an unsupported database URL with a clear message', async () => {
     const dir = freshDir();
     assertOperatorError(await runCli(['migrate', '--db', 'mysql://localhost/gatehouse'], { env: { GATEHOUSE_DATA_DIR: dir } }), /unsupported database URL/);
+  });
+});
+
+describe('commands run in-process', () => {
+  it('close their database, also when they fail: SQLite removes the write-ahead log only when its last connection closes', async () => {
+    const g = freshDatabase();
+    const wal = join(g.dir, 'g.db-wal');
+    await g.ok('tenant', 'create', 'acme');
+    assert.equal(existsSync(join(g.dir, 'g.db')), true);
+    assert.equal(existsSync(wal), false, 'tenant create left the database open');
+    assert.equal((await g.run('tenant', 'create', 'acme')).code, 1);
+    assert.equal(existsSync(wal), false, 'a refused tenant create left the database open');
+    assert.equal((await g.run('client', 'rotate-secret', 'no-such-client')).code, 1);
+    assert.equal(existsSync(wal), false, 'a refused rotate-secret left the database open');
+    await g.ok('migrate');
+    assert.equal(existsSync(wal), false, 'migrate left the database open');
   });
 });

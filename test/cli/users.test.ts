@@ -1,17 +1,16 @@
 /**
- * Black-box tests of `gatehouse user …` and `gatehouse scope …`: each test spawns
- * `node bin/gatehouse.js …` as an operator would, with the password on the child's
- * standard input, against a fresh SQLite file.
+ * Tests of `gatehouse user …` and `gatehouse scope …`, run in-process through
+ * `main(argv, io)` with the password on the command's standard input, against a fresh
+ * SQLite file. binary.test.ts reads a password from a real process's standard input.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { verifyPassword } from '../../packages/server/src/core/password.js';
-import { BIN, REPO_ROOT, childEnv, type CliResult } from '../helpers/process.js';
+import { runCli as runInProcess, type CliRun } from './in-process.js';
 
 const PASSWORD = 'Tr0ub4dor&3-horse-staple';
 
@@ -21,30 +20,13 @@ after(() => {
 });
 
 /** Every CLI result of this file, to prove no password was ever printed. */
-const printed: CliResult[] = [];
+const printed: CliRun[] = [];
 
-/** Runs `node bin/gatehouse.js ...args` with `input` written to its standard input (then closed). */
-function runCli(args: string[], input = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = { code, signal, stdout, stderr, exitedAt: Date.now() };
-      printed.push(result);
-      resolve(result);
-    });
-    child.stdin.on('error', () => {}); // the child may exit before reading everything
-    child.stdin.end(input);
-  });
+/** Runs `gatehouse ...args` with `input` on its standard input. */
+async function runCli(args: string[], input = ''): Promise<CliRun> {
+  const result = await runInProcess(args, { input });
+  printed.push(result);
+  return result;
 }
 
 /** A fresh database; the helpers run the CLI against it. */
@@ -79,7 +61,7 @@ function freshDatabase() {
 }
 
 /** An operator error: exit 1, one clear line on stderr, nothing on stdout. */
-function assertOperatorError(result: CliResult, message: RegExp): void {
+function assertOperatorError(result: CliRun, message: RegExp): void {
   assert.equal(result.code, 1, `expected exit 1; stdout: ${result.stdout}; stderr: ${result.stderr}`);
   assert.equal(result.stdout, '', 'nothing may be printed on stdout on error');
   assert.match(result.stderr, /^error: /m);

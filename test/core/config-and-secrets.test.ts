@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { newClientId } from '../../packages/server/src/core/admin.js';
+import { newClientId } from '../../packages/server/src/core/admin/index.js';
 import { configFromEnv, loadConfig } from '../../packages/server/src/core/config.js';
 import { ValidationError } from '../../packages/server/src/core/errors.js';
 import { CLIENT_SECRET_PREFIX, digestSecret, generateClientSecret, openSecret, sealSecret, secretMatches } from '../../packages/server/src/core/secrets.js';

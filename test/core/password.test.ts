@@ -25,6 +25,23 @@ function flip(text: string, index: number): string {
   return text.slice(0, index) + replacement + text.slice(index + 1);
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The first 42 characters of a base64url key, with the last one's 4 bits beyond the
+ * 31st byte set: a lenient decoder reads exactly the key's first 31 bytes (a shorter key
+ * that verifies), so only the canonical-encoding check can refuse it. (Cutting at 42
+ * characters alone leaves those 4 bits as the random key had them: all zero one time
+ * in 16, i.e. a canonical 31-byte key.)
+ */
+function cutMidByte(key: string): string {
+  const last = BASE64URL.indexOf(key[41]!);
+  const cut = key.slice(0, 41) + BASE64URL[(last & 0b110000) | 0b0101]!;
+  assert.deepEqual(Buffer.from(cut, 'base64url'), Buffer.from(key, 'base64url').subarray(0, 31), 'decodes to the first 31 bytes of the key');
+  assert.notEqual(Buffer.from(cut, 'base64url').toString('base64url'), cut, 'not a canonical encoding');
+  return cut;
+}
+
 describe('hashPassword', () => {
   it('makes a self-describing scrypt hash: N=2^15, r=8, p=1, a 16-byte salt and a 64-byte key, base64url', async () => {
     assert.deepEqual({ ...PASSWORD_HASH_PARAMS }, { N: 32768, r: 8, p: 1 });
@@ -91,7 +108,9 @@ describe('verifyPassword', () => {
     assert.equal(await verifyPassword(PASSWORD, hash.replace('r=8', 'r=4')), false, 'r changed');
     // A shorter key is a legitimate format (the length is read from the string, see below),
     // but a key cut off mid-byte is not a canonical encoding and is refused.
-    assert.equal(await verifyPassword(PASSWORD, hash.replace(`$${key}`, () => `$${key!.slice(0, 42)}`)), false, 'key cut off mid-byte');
+    const shorter = Buffer.from(key!, 'base64url').subarray(0, 31).toString('base64url');
+    assert.equal(await verifyPassword(PASSWORD, hash.replace(`$${key}`, () => `$${shorter}`)), true, 'the same 31 bytes, canonically encoded: a shorter key');
+    assert.equal(await verifyPassword(PASSWORD, hash.replace(`$${key}`, () => `$${cutMidByte(key!)}`)), false, 'key cut off mid-byte');
   });
 
   it('answers false, without throwing, for stored values that are not hashes it can read', async () => {

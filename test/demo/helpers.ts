@@ -32,7 +32,7 @@ export function multipart(parts: Part[], boundary = BOUNDARY): { payload: Buffer
 
 /** A tenant with a display name, and a client of it with every documents scope. */
 export async function createTenantClient(gatehouse: Gatehouse, slug: string, name: string, scope = ALL_SCOPES): Promise<TestClient> {
-  if (!(await gatehouse.storage.tenants.findTenantBySlug(slug))) await gatehouse.admin.createTenant({ slug, name });
+  if (!(await gatehouse.storage.tenants.findTenantBySlug(slug))) await gatehouse.admin.tenants.create({ slug, name });
   return createClient(gatehouse, { tenant: slug, scope, defaultScope: scope });
 }
 

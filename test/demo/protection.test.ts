@@ -171,7 +171,7 @@ describe('demo API: protection', () => {
       const client = await createTenantClient(t.gatehouse, 'acme', 'Acme Corp');
       const who = await caller(t.app, client);
       assert.equal((await inject('GET', '/api/files', who.headers())).statusCode, 200);
-      await t.gatehouse.admin.rotateClientSecret(client.clientId);
+      await t.gatehouse.admin.clients.rotateSecret(client.clientId);
       const start = Date.now();
       let status = 200;
       while (Date.now() - start < 1_500) {
@@ -256,7 +256,7 @@ describe('demo API: signing keys of the in-process verifier', () => {
     const t = await createTestGatehouse({ clock: () => now });
     try {
       const source = keyRingKeySource(t.gatehouse.keys);
-      const [published] = await t.gatehouse.admin.listPublishedKeys();
+      const [published] = await t.gatehouse.admin.keys.listPublished();
       const kid = published!.kid;
       t.gatehouse.keys.invalidate();
       assert.equal(source.cachedKey!(kid), undefined, 'not read yet: getKey must read the store');
@@ -285,9 +285,9 @@ describe('demo API: signing keys of the in-process verifier', () => {
     try {
       const who = await caller(t.app, await createTenantClient(t.gatehouse, 'acme', 'Acme Corp'));
       for (let i = 0; i < 3; i++) assert.equal((await inject(t, who)).statusCode, 200);
-      const oldKid = (await cli.admin.listPublishedKeys())[0]!.kid;
-      await cli.admin.rotateSigningKey();
-      await cli.admin.withdrawSigningKey(oldKid);
+      const oldKid = (await cli.admin.keys.listPublished())[0]!.kid;
+      await cli.admin.keys.rotate();
+      await cli.admin.keys.withdraw(oldKid);
       let refused: LightMyRequestResponse | undefined;
       for (let waited = 0; waited < 5_000 && !refused; waited += 25) {
         const response = await inject(t, who);

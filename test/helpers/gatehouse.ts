@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config, type ConfigInput } from '../../packages/server/src/core/config.js';
-import type { CreateClientInput } from '../../packages/server/src/core/admin.js';
+import type { CreateClientInput } from '../../packages/server/src/core/admin/index.js';
 import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse, type Gatehouse } from '../../packages/server/src/server/context.js';
 
@@ -28,7 +28,7 @@ export async function createTestGatehouse(options: { databaseUrl?: string; confi
     ...options.config,
   });
   const gatehouse = await openGatehouse(config, options.clock ? { clock: options.clock } : {});
-  await gatehouse.admin.ensureSigningKey(config.signingAlgorithm);
+  await gatehouse.admin.keys.ensureActive(config.signingAlgorithm);
   const app = await buildApp(gatehouse, { logger: false });
   return {
     dir,
@@ -58,9 +58,9 @@ export async function createClient(
 ): Promise<TestClient> {
   const tenant = input.tenant ?? `tenant-${++tenantCounter}-${Math.random().toString(36).slice(2, 8)}`;
   if (!(await gatehouse.storage.tenants.findTenantBySlug(tenant))) {
-    await gatehouse.admin.createTenant({ slug: tenant, accessTokenTtl: input.tenantTtl ?? null });
+    await gatehouse.admin.tenants.create({ slug: tenant, accessTokenTtl: input.tenantTtl ?? null });
   }
-  const { client, secret } = await gatehouse.admin.createClient({
+  const { client, secret } = await gatehouse.admin.clients.create({
     name: 'Test client',
     scope: 'documents:read documents:write',
     defaultScope: 'documents:read',

@@ -49,7 +49,7 @@ describe('@gatehouse-auth/resource against a real Gatehouse over HTTP', () => {
     const verifier = createVerifier({ issuer, audience: `${issuer}/api` });
     const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` }, url: '/' });
     await verifier.verify(request(await getToken(t.app, client)));
-    await t.gatehouse.admin.rotateSigningKey();
+    await t.gatehouse.admin.keys.rotate();
     const claims = await verifier.verify(request(await getToken(t.app, client)));
     assert.equal(claims.client_id, client.clientId);
     await verifier.close();

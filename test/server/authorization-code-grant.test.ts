@@ -15,14 +15,14 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
 
   before(async () => {
     t = await createTestGatehouse();
-    await t.gatehouse.admin.createTenant({ slug: 'globex' });
+    await t.gatehouse.admin.tenants.create({ slug: 'globex' });
     app = await createClient(t.gatehouse, { tenant: 'acme', name: 'Signing app', ...withRefresh });
     other = await createClient(t.gatehouse, { tenant: 'acme', name: 'Other app', ...withRefresh });
     noRefresh = await createClient(t.gatehouse, { tenant: 'acme', name: 'No refresh', grantTypes: ['authorization_code'], redirectUris: [REDIRECT_URI] });
-    const { client } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, scope: 'documents:read', ...withRefresh });
+    const { client } = await t.gatehouse.admin.clients.create({ tenant: 'acme', name: 'SPA', isPublic: true, scope: 'documents:read', ...withRefresh });
     publicClientId = client.id;
-    const user = await t.gatehouse.admin.createUser({ tenant: 'acme', username: 'alice', password: 'correct horse battery' });
-    await t.gatehouse.admin.addUserToTenant('alice', 'globex');
+    const user = await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'alice', password: 'correct horse battery' });
+    await t.gatehouse.admin.users.addToTenant('alice', 'globex');
     userId = user.id;
   });
   after(() => t.close());
@@ -168,9 +168,9 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
   });
 
   it('refuses the code of a user disabled since', async () => {
-    const user = await t.gatehouse.admin.createUser({ tenant: 'acme', username: 'mallory', password: 'correct horse battery' });
+    const user = await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'mallory', password: 'correct horse battery' });
     const { code, verifier } = await issueCode(t.gatehouse, { clientId: app.clientId, userId: user.id });
-    await t.gatehouse.admin.disableUser('mallory');
+    await t.gatehouse.admin.users.disable('mallory');
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
   });
 

@@ -83,21 +83,21 @@ function assertPageHeaders(response: LightMyRequestResponse, formTarget?: string
 before(async () => {
   t = await createTestGatehouse();
   const admin = t.gatehouse.admin;
-  await admin.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
-  await admin.createTenant({ slug: 'globex', name: 'Globex', accessTokenTtl: null });
-  await admin.createScope({ tenant: 'acme', name: 'documents:read', description: 'Read your documents' });
-  await admin.createScope({ tenant: 'acme', name: 'documents:write', description: 'Upload documents' });
-  await admin.createUser({ tenant: 'acme', username: 'alice', password: PASSWORD });
-  await admin.createUser({ tenant: 'acme', username: 'bob', password: PASSWORD });
-  await admin.addUserToTenant('bob', 'globex');
-  await admin.createUser({ tenant: 'acme', username: 'carol', password: PASSWORD });
-  await admin.createUser({ tenant: 'acme', username: 'dave', password: PASSWORD });
-  await admin.createUser({ tenant: 'acme', username: 'erin', password: PASSWORD });
+  await admin.tenants.create({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
+  await admin.tenants.create({ slug: 'globex', name: 'Globex', accessTokenTtl: null });
+  await admin.scopes.create({ tenant: 'acme', name: 'documents:read', description: 'Read your documents' });
+  await admin.scopes.create({ tenant: 'acme', name: 'documents:write', description: 'Upload documents' });
+  await admin.users.create({ tenant: 'acme', username: 'alice', password: PASSWORD });
+  await admin.users.create({ tenant: 'acme', username: 'bob', password: PASSWORD });
+  await admin.users.addToTenant('bob', 'globex');
+  await admin.users.create({ tenant: 'acme', username: 'carol', password: PASSWORD });
+  await admin.users.create({ tenant: 'acme', username: 'dave', password: PASSWORD });
+  await admin.users.create({ tenant: 'acme', username: 'erin', password: PASSWORD });
   const scope = 'documents:read documents:write';
-  confidential = (await admin.createClient({ tenant: 'acme', name: 'Signing App', grantTypes: ['authorization_code'], redirectUris: [APP_URI, LOOPBACK_URI], scope })).client.id;
-  publicClient = (await admin.createClient({ tenant: 'acme', name: 'Desktop', isPublic: true, grantTypes: ['authorization_code'], redirectUris: [LOOPBACK_URI], scope })).client.id;
-  implicitClient = (await admin.createClient({ tenant: 'acme', name: 'Legacy SPA', isPublic: true, grantTypes: ['implicit'], redirectUris: [APP_URI], scope, accessTokenTtl: 3600 })).client.id;
-  evilNamed = (await admin.createClient({ tenant: 'acme', name: '<script>alert("x")</script>', grantTypes: ['authorization_code'], redirectUris: [APP_URI], scope })).client.id;
+  confidential = (await admin.clients.create({ tenant: 'acme', name: 'Signing App', grantTypes: ['authorization_code'], redirectUris: [APP_URI, LOOPBACK_URI], scope })).client.id;
+  publicClient = (await admin.clients.create({ tenant: 'acme', name: 'Desktop', isPublic: true, grantTypes: ['authorization_code'], redirectUris: [LOOPBACK_URI], scope })).client.id;
+  implicitClient = (await admin.clients.create({ tenant: 'acme', name: 'Legacy SPA', isPublic: true, grantTypes: ['implicit'], redirectUris: [APP_URI], scope, accessTokenTtl: 3600 })).client.id;
+  evilNamed = (await admin.clients.create({ tenant: 'acme', name: '<script>alert("x")</script>', grantTypes: ['authorization_code'], redirectUris: [APP_URI], scope })).client.id;
 });
 after(() => t.close());
 
@@ -345,11 +345,11 @@ describe('login and consent', () => {
 describe('the tenant hint (tenant=<slug>)', () => {
   before(async () => {
     const admin = t.gatehouse.admin;
-    await admin.createTenant({ slug: 'initech', name: 'Initech', accessTokenTtl: null });
+    await admin.tenants.create({ slug: 'initech', name: 'Initech', accessTokenTtl: null });
     // Users of acme and globex, one per test: consent is remembered per user and client.
     for (const username of ['hana', 'hiro', 'hugo']) {
-      await admin.createUser({ tenant: 'acme', username, password: PASSWORD });
-      await admin.addUserToTenant(username, 'globex');
+      await admin.users.create({ tenant: 'acme', username, password: PASSWORD });
+      await admin.users.addToTenant(username, 'globex');
     }
   });
 

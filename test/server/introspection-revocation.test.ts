@@ -110,7 +110,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   });
 
   it('refuses a public client (RFC 7662 §2.1): its bare client_id proves nothing, so it cannot scan for tokens', async () => {
-    const { client: spa } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
+    const { client: spa } = await t.gatehouse.admin.clients.create({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
     const token = await getToken(t.app, api);
     const response = await postForm(t.app, '/oauth/introspect', { token, client_id: spa.id });
     assert.equal(response.statusCode, 401);
@@ -129,9 +129,9 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     const doomed = await createClient(t.gatehouse, { tenant: 'acme' });
     const token = await getToken(t.app, doomed);
     assert.equal((await introspect(t.app, caller, token)).active, true);
-    await t.gatehouse.admin.disableClient(doomed.clientId);
+    await t.gatehouse.admin.clients.disable(doomed.clientId);
     assert.deepEqual(await introspect(t.app, caller, token), { active: false });
-    await t.gatehouse.admin.enableClient(doomed.clientId);
+    await t.gatehouse.admin.clients.enable(doomed.clientId);
     assert.deepEqual(await introspect(t.app, caller, token), { active: false }, 're-enabling does not revive revoked tokens');
   });
 });
@@ -182,7 +182,7 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
   });
 
   it('lets a public client revoke its own tokens with its client_id alone (RFC 7009 §2.1), and only its own', async () => {
-    const { client: spa } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
+    const { client: spa } = await t.gatehouse.admin.clients.create({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://app.example/cb'] });
     // No grant issues tokens to public clients yet: mint one as the authorization code grant will.
     const stored = (await t.gatehouse.storage.clients.findClient(spa.id))!;
     const { token: own } = await mintAccessToken({ client: stored, subject: 'user-1', scope: [], tenant: 'acme', ttl: 600 }, { keys: t.gatehouse.keys, config: t.config }, Date.now());

@@ -36,7 +36,7 @@ describe('GET /.well-known/jwks.json', () => {
   it('keys rotate: the new key signs at once, the old one stays published and its tokens stay valid', async () => {
     const before = await getToken(t.app, client);
     const oldKid = jwtHeader(before).kid;
-    const rotated = await t.gatehouse.admin.rotateSigningKey('ES256');
+    const rotated = await t.gatehouse.admin.keys.rotate('ES256');
     t.gatehouse.keys.invalidate();
     const afterRotation = await getToken(t.app, client);
     assert.equal(jwtHeader(afterRotation).kid, rotated.kid);
@@ -50,7 +50,7 @@ describe('GET /.well-known/jwks.json', () => {
   });
 
   it('keys rotate --alg RS256: RS256 tokens, RSA public key without private members', async () => {
-    const rsa = await t.gatehouse.admin.rotateSigningKey('RS256');
+    const rsa = await t.gatehouse.admin.keys.rotate('RS256');
     t.gatehouse.keys.invalidate();
     const token = await getToken(t.app, client);
     assert.equal(jwtHeader(token).alg, 'RS256');
@@ -62,10 +62,10 @@ describe('GET /.well-known/jwks.json', () => {
   });
 
   it('keys rotate without --alg keeps the algorithm of the active key', async () => {
-    await t.gatehouse.admin.rotateSigningKey('RS256');
-    const next = await t.gatehouse.admin.rotateSigningKey();
+    await t.gatehouse.admin.keys.rotate('RS256');
+    const next = await t.gatehouse.admin.keys.rotate();
     assert.equal(next.alg, 'RS256');
-    const es = await t.gatehouse.admin.rotateSigningKey('ES256');
+    const es = await t.gatehouse.admin.keys.rotate('ES256');
     assert.equal(es.alg, 'ES256');
   });
 
@@ -73,19 +73,19 @@ describe('GET /.well-known/jwks.json', () => {
     t.gatehouse.keys.invalidate();
     const signedByOld = await getToken(t.app, client);
     const oldKid = jwtHeader(signedByOld).kid as string;
-    await assert.rejects(t.gatehouse.admin.withdrawSigningKey(oldKid), /active signing key/, 'the active key cannot be withdrawn');
-    await t.gatehouse.admin.rotateSigningKey();
-    await t.gatehouse.admin.withdrawSigningKey(oldKid);
+    await assert.rejects(t.gatehouse.admin.keys.withdraw(oldKid), /active signing key/, 'the active key cannot be withdrawn');
+    await t.gatehouse.admin.keys.rotate();
+    await t.gatehouse.admin.keys.withdraw(oldKid);
     t.gatehouse.keys.invalidate();
     const { body } = await jwks();
     assert.ok(!body.keys.some((k) => k.kid === oldKid));
     assert.deepEqual(await introspect(t.app, client, signedByOld), { active: false });
-    await assert.rejects(t.gatehouse.admin.withdrawSigningKey('no-such-kid'), /no signing key/);
+    await assert.rejects(t.gatehouse.admin.keys.withdraw('no-such-kid'), /no signing key/);
   });
 
   it('refuses client and tenant lifetimes above maxAccessTokenTtl', async () => {
-    await assert.rejects(t.gatehouse.admin.createClient({ tenant: 'acme', name: 'x', accessTokenTtl: 86_401 }), /exceeds the maximum of 1d/);
-    await assert.rejects(t.gatehouse.admin.createTenant({ slug: 'too-long', accessTokenTtl: 100 * 365 * 86_400 }), /exceeds the maximum/);
+    await assert.rejects(t.gatehouse.admin.clients.create({ tenant: 'acme', name: 'x', accessTokenTtl: 86_401 }), /exceeds the maximum of 1d/);
+    await assert.rejects(t.gatehouse.admin.tenants.create({ slug: 'too-long', accessTokenTtl: 100 * 365 * 86_400 }), /exceeds the maximum/);
   });
 
   it('never stores a private key in the clear', async () => {
@@ -113,7 +113,7 @@ describe('retired key retention', () => {
 
   it('keeps a retired key published for maxAccessTokenTtl plus five minutes, decided by the server', async () => {
     const [oldKid] = await kids();
-    const rotated = await t.gatehouse.admin.rotateSigningKey();
+    const rotated = await t.gatehouse.admin.keys.rotate();
     assert.deepEqual((await kids()).sort(), [oldKid, rotated.kid].sort());
     const retention = (43_200 + 300) * 1000;
     offset = retention - 1000;

@@ -17,9 +17,9 @@ const withRefresh = { grantTypes: ['authorization_code', 'refresh_token'], redir
 
 /** A user of acme and globex, and a code exchange of `client` for them. */
 async function setUp(t: TestGatehouse) {
-  await t.gatehouse.admin.createTenant({ slug: 'globex' });
-  const user = await t.gatehouse.admin.createUser({ tenant: 'acme', username: 'alice', password: 'correct horse battery' });
-  await t.gatehouse.admin.addUserToTenant('alice', 'globex');
+  await t.gatehouse.admin.tenants.create({ slug: 'globex' });
+  const user = await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'alice', password: 'correct horse battery' });
+  await t.gatehouse.admin.users.addToTenant('alice', 'globex');
   const authorize = async (client: TestClient): Promise<TokenPair> => {
     const { code, verifier } = await issueCode(t.gatehouse, {
       clientId: client.clientId,

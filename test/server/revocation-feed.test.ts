@@ -32,7 +32,7 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     const token = await getToken(t.app, client);
     assert.equal(jwtPayload(token).client_epoch, 0);
     const before = (await changes(0)).revision;
-    await t.gatehouse.admin.rotateClientSecret(client.clientId);
+    await t.gatehouse.admin.clients.rotateSecret(client.clientId);
     const after = await changes(before);
     assert.equal(after.revision, before + 1);
     assert.deepEqual(after.clients, [{ client_id: client.clientId, epoch: 1 }]);
@@ -42,7 +42,7 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
   it('does not list a rotation with grace (issued tokens stay valid)', async () => {
     const client = await createClient(t.gatehouse, { tenant: 'acme' });
     const before = (await changes(0)).revision;
-    await t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 3600 });
+    await t.gatehouse.admin.clients.rotateSecret(client.clientId, { graceSeconds: 3600 });
     assert.equal((await changes(before)).revision, before);
   });
 
@@ -55,13 +55,13 @@ describe('GET /oauth/revocations (the revocation feed)', () => {
     const afterRevoke = await changes(before);
     assert.deepEqual(afterRevoke.tokens, [{ jti: jwtPayload(revoked).jti, client_id: client.clientId, exp: jwtPayload(revoked).exp }]);
 
-    await t.gatehouse.admin.disableClient(client.clientId);
+    await t.gatehouse.admin.clients.disable(client.clientId);
     const afterDisable = await changes(afterRevoke.revision);
     assert.deepEqual(afterDisable.clients, [{ client_id: client.clientId, epoch: 1 }]);
 
     const oldKid = jwtHeader(revoked).kid as string;
-    await t.gatehouse.admin.rotateSigningKey();
-    await t.gatehouse.admin.withdrawSigningKey(oldKid);
+    await t.gatehouse.admin.keys.rotate();
+    await t.gatehouse.admin.keys.withdraw(oldKid);
     const afterWithdraw = await changes(afterDisable.revision);
     assert.deepEqual(afterWithdraw.withdrawn_keys, [oldKid]);
 

@@ -63,7 +63,7 @@ describe('GET /healthz', () => {
       assert.equal(down.json().error, 'temporarily_unavailable');
       assert.match(String(down.headers['retry-after']), /^[1-9][0-9]*$/);
       assert.doesNotMatch(down.body, /signing key|keys rotate/, 'no internal detail');
-      await gatehouse.admin.ensureSigningKey('ES256');
+      await gatehouse.admin.keys.ensureActive('ES256');
       await sleep(100);
       const up = await app.inject({ method: 'GET', url: '/healthz' });
       assert.equal(up.statusCode, 200, up.body);

@@ -20,7 +20,7 @@ describe('client secret rotation', () => {
     const earlier = await getToken(t.app, client);
     assert.equal((await introspect(t.app, resourceServer, earlier)).active, true);
 
-    const rotated = await t.gatehouse.admin.rotateClientSecret(client.clientId);
+    const rotated = await t.gatehouse.admin.clients.rotateSecret(client.clientId);
     assert.notEqual(rotated.secret, client.secret);
     assert.equal(rotated.previousSecretExpiresAt, null);
 
@@ -34,7 +34,7 @@ describe('client secret rotation', () => {
   it('with grace: both secrets work until the grace ends, and earlier tokens stay valid', async () => {
     const client = await createClient(t.gatehouse, { tenant: 'acme' });
     const earlier = await getToken(t.app, client);
-    const rotated = await t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 2 });
+    const rotated = await t.gatehouse.admin.clients.rotateSecret(client.clientId, { graceSeconds: 2 });
     assert.ok(rotated.previousSecretExpiresAt! > Date.now());
 
     assert.equal(await tokenStatus(client.clientId, client.secret), 200);
@@ -49,24 +49,24 @@ describe('client secret rotation', () => {
 
   it('a second rotation drops the secret kept by an earlier grace', async () => {
     const client = await createClient(t.gatehouse, { tenant: 'acme' });
-    const second = await t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 3600 });
-    const third = await t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 3600 });
+    const second = await t.gatehouse.admin.clients.rotateSecret(client.clientId, { graceSeconds: 3600 });
+    const third = await t.gatehouse.admin.clients.rotateSecret(client.clientId, { graceSeconds: 3600 });
     assert.equal(await tokenStatus(client.clientId, client.secret), 401, 'the first secret is gone');
     assert.equal(await tokenStatus(client.clientId, second.secret), 200);
     assert.equal(await tokenStatus(client.clientId, third.secret), 200);
   });
 
   it('rotating a public client or an unknown client is refused with a clear error', async () => {
-    await assert.rejects(t.gatehouse.admin.rotateClientSecret('no-such-client'), /no client with id/);
-    const { client } = await t.gatehouse.admin.createClient({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://spa.example/cb'] });
-    await assert.rejects(t.gatehouse.admin.rotateClientSecret(client.id), /public client/);
+    await assert.rejects(t.gatehouse.admin.clients.rotateSecret('no-such-client'), /no client with id/);
+    const { client } = await t.gatehouse.admin.clients.create({ tenant: 'acme', name: 'SPA', isPublic: true, redirectUris: ['https://spa.example/cb'] });
+    await assert.rejects(t.gatehouse.admin.clients.rotateSecret(client.id), /public client/);
   });
 
   it('an emergency rotation racing a grace rotation cannot bring the old secret back', async () => {
     const client = await createClient(t.gatehouse, { tenant: 'acme' });
     const results = await Promise.allSettled([
-      t.gatehouse.admin.rotateClientSecret(client.clientId),
-      t.gatehouse.admin.rotateClientSecret(client.clientId, { graceSeconds: 86_400 }),
+      t.gatehouse.admin.clients.rotateSecret(client.clientId),
+      t.gatehouse.admin.clients.rotateSecret(client.clientId, { graceSeconds: 86_400 }),
     ]);
     const [emergency, graceful] = results;
     assert.ok(results.some((r) => r.status === 'rejected'), 'both read the same secret: one of them must fail');
@@ -87,7 +87,7 @@ describe('client secret rotation', () => {
     try {
       const client = await createClient(t.gatehouse, { tenant: 'acme' });
       const earlier = await getToken(t.app, client);
-      await slow.gatehouse.admin.rotateClientSecret(client.clientId);
+      await slow.gatehouse.admin.clients.rotateSecret(client.clientId);
       assert.deepEqual(await introspect(t.app, resourceServer, earlier), { active: false });
     } finally {
       await slow.app.close();

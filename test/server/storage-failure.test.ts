@@ -100,8 +100,8 @@ function itAnswers503DuringTheOutage(state: () => OutageState): void {
 
   it('an operator action during the outage fails with StorageUnavailableError', async () => {
     const { gatehouse, client } = state();
-    await assert.rejects(gatehouse.admin.rotateClientSecret(client.clientId), StorageUnavailableError);
-    await assert.rejects(gatehouse.admin.createTenant({ slug: 'during-outage' }), StorageUnavailableError);
+    await assert.rejects(gatehouse.admin.clients.rotateSecret(client.clientId), StorageUnavailableError);
+    await assert.rejects(gatehouse.admin.tenants.create({ slug: 'during-outage' }), StorageUnavailableError);
   });
 }
 
@@ -301,11 +301,11 @@ for (const target of STORAGE_TARGETS) {
     });
 
     it('a signing-key rotation failing after the old key was retired leaves the old key active and signing', async () => {
-      const [previous] = await t.gatehouse.admin.listPublishedKeys();
+      const [previous] = await t.gatehouse.admin.keys.listPublished();
       assert.ok(previous?.active);
-      await failingInsertInto(t, 'signing_keys', () => t.gatehouse.admin.rotateSigningKey('ES256'));
+      await failingInsertInto(t, 'signing_keys', () => t.gatehouse.admin.keys.rotate('ES256'));
 
-      assert.deepEqual(await t.gatehouse.admin.listPublishedKeys(), [previous], 'the old key is still the only key, active, not retired');
+      assert.deepEqual(await t.gatehouse.admin.keys.listPublished(), [previous], 'the old key is still the only key, active, not retired');
       await sleep(KEY_REFRESH_MS * 2);
       const token = await getToken(t.app, client);
       assert.equal(jwtHeader(token).kid, previous.kid);
@@ -319,17 +319,17 @@ for (const target of STORAGE_TARGETS) {
 
     it('a client creation failing after the client row was inserted leaves no client and no new scope', async () => {
       const tenant = client.tenant;
-      const clientsBefore = await t.gatehouse.admin.listClients(tenant);
+      const clientsBefore = await t.gatehouse.admin.clients.list(tenant);
       const tenantId = clientsBefore[0]!.tenantId;
       const scopesBefore = await t.gatehouse.storage.scopes.listScopes(tenantId);
-      await failingInsertInto(t, 'scopes', () => t.gatehouse.admin.createClient({ tenant, name: 'Half written', scope: 'documents:read archive:export' }));
+      await failingInsertInto(t, 'scopes', () => t.gatehouse.admin.clients.create({ tenant, name: 'Half written', scope: 'documents:read archive:export' }));
 
-      assert.deepEqual(await t.gatehouse.admin.listClients(tenant), clientsBefore);
+      assert.deepEqual(await t.gatehouse.admin.clients.list(tenant), clientsBefore);
       assert.deepEqual(await t.gatehouse.storage.scopes.listScopes(tenantId), scopesBefore);
       const metadata = (await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json() as { scopes_supported: string[] };
       assert.ok(!metadata.scopes_supported.includes('archive:export'));
       // The storage works normally afterwards (no transaction left open).
-      const { client: created } = await t.gatehouse.admin.createClient({ tenant, name: 'Whole', scope: 'archive:export' });
+      const { client: created } = await t.gatehouse.admin.clients.create({ tenant, name: 'Whole', scope: 'archive:export' });
       assert.equal((await t.gatehouse.storage.clients.findClient(created.id))?.name, 'Whole');
     });
   });
@@ -411,10 +411,10 @@ const CHILD_SCRIPTS = {
     proxied.port = String(proxy.address().port);
     const config = loadConfig({ databaseUrl: proxied.href, dataDir: process.env.DATA_DIR, issuer: 'http://127.0.0.1:8080', logLevel: 'silent' });
     const gatehouse = await openGatehouse(config);
-    await gatehouse.admin.ensureSigningKey('ES256');
+    await gatehouse.admin.keys.ensureActive('ES256');
     const app = await buildApp(gatehouse, { logger: false });
-    await gatehouse.admin.createTenant({ slug: 'acme' });
-    const { client, secret } = await gatehouse.admin.createClient({ tenant: 'acme', name: 'Reset', scope: 'documents:read' });
+    await gatehouse.admin.tenants.create({ slug: 'acme' });
+    const { client, secret } = await gatehouse.admin.clients.create({ tenant: 'acme', name: 'Reset', scope: 'documents:read' });
     const authorization = 'Basic ' + Buffer.from(client.id + ':' + secret).toString('base64');
     const token = () => app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, payload: 'grant_type=client_credentials' });
     console.log('before', (await token()).statusCode);
@@ -433,13 +433,13 @@ const CHILD_SCRIPTS = {
     const { openGatehouse } = await import('${SRC}server/context.ts');
     const config = loadConfig({ databaseUrl: process.env.DB_URL, dataDir: process.env.DATA_DIR, issuer: 'http://127.0.0.1:8080', logLevel: 'silent' });
     const gatehouse = await openGatehouse(config);
-    const first = await gatehouse.admin.rotateSigningKey('ES256');
+    const first = await gatehouse.admin.keys.rotate('ES256');
     console.log('active', first.kid);
     const admin = new pg.Client({ connectionString: process.env.DB_URL });
     await admin.connect();
     await admin.query("create function cut_insert() returns trigger language plpgsql as $$ begin perform pg_sleep(60); return new; end $$");
     await admin.query('create trigger cut_insert before insert on signing_keys for each row execute function cut_insert()');
-    const rotation = gatehouse.admin.rotateSigningKey('ES256').then(() => 'resolved', (error) => 'rejected ' + error.name);
+    const rotation = gatehouse.admin.keys.rotate('ES256').then(() => 'resolved', (error) => 'rejected ' + error.name);
     for (let i = 0; i < 1000; i += 1) {
       const { rows } = await admin.query("select pid from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'");
       if (rows.length > 0) {
@@ -451,7 +451,7 @@ const CHILD_SCRIPTS = {
     console.log(await rotation);
     await admin.query('drop trigger cut_insert on signing_keys');
     await admin.end();
-    const keys = await gatehouse.admin.listPublishedKeys();
+    const keys = await gatehouse.admin.keys.listPublished();
     console.log('active', keys.filter((key) => key.active).map((key) => key.kid).join(' '));
     await gatehouse.close();
   `,

@@ -152,7 +152,7 @@ describe('POST /oauth/token — errors (RFC 6749 §5.2)', () => {
 
   it('answers a wrong secret, an unknown client and a disabled client with the same invalid_client body', async () => {
     const disabled = await createClient(t.gatehouse, { tenant: 'acme' });
-    await t.gatehouse.admin.disableClient(disabled.clientId);
+    await t.gatehouse.admin.clients.disable(disabled.clientId);
     const wrong = await token({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: `${client.secret}x` });
     const unknown = await token({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: client.secret });
     const off = await token({ grant_type: 'client_credentials', client_id: disabled.clientId, client_secret: disabled.secret });

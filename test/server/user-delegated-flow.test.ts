@@ -20,15 +20,15 @@ describe('user-delegated access, end to end', () => {
   before(async () => {
     t = await createTestGatehouse();
     const { admin } = t.gatehouse;
-    await admin.createTenant({ slug: 'acme', name: 'Acme' });
-    await admin.createTenant({ slug: 'globex', name: 'Globex' });
+    await admin.tenants.create({ slug: 'acme', name: 'Acme' });
+    await admin.tenants.create({ slug: 'globex', name: 'Globex' });
     // One user per test: consent is remembered per user, client and scopes.
     for (const username of ['alice', 'bob', 'carol']) {
-      await admin.createUser({ tenant: 'acme', username, password: PASSWORD });
-      await admin.addUserToTenant(username, 'globex');
+      await admin.users.create({ tenant: 'acme', username, password: PASSWORD });
+      await admin.users.addToTenant(username, 'globex');
     }
-    await admin.createScope({ tenant: 'acme', name: 'documents:read', description: 'Read your documents' });
-    const created = await admin.createClient({
+    await admin.scopes.create({ tenant: 'acme', name: 'documents:read', description: 'Read your documents' });
+    const created = await admin.clients.create({
       tenant: 'acme',
       name: 'Signing App',
       grantTypes: ['authorization_code', 'refresh_token'],
@@ -36,7 +36,7 @@ describe('user-delegated access, end to end', () => {
       scope: 'documents:read documents:write',
     });
     app = { clientId: created.client.id, secret: created.secret!, tenant: 'acme' };
-    const rs = await admin.createClient({ tenant: 'acme', name: 'Document API', resourceServer: true });
+    const rs = await admin.clients.create({ tenant: 'acme', name: 'Document API', resourceServer: true });
     resourceServer = { clientId: rs.client.id, secret: rs.secret!, tenant: 'acme' };
   });
   after(() => t.close());
@@ -167,15 +167,15 @@ describe('user-delegated access, end to end', () => {
   });
 
   it('disabling a user revokes the grants of every application at once', async () => {
-    await t.gatehouse.admin.createUser({ tenant: 'acme', username: 'dave', password: PASSWORD });
-    await t.gatehouse.admin.addUserToTenant('dave', 'globex');
+    await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'dave', password: PASSWORD });
+    await t.gatehouse.admin.users.addToTenant('dave', 'globex');
     const verifier = randomBytes(32).toString('base64url');
     const back = await authorizeAs('dave', 'allow', ['acme'], createHash('sha256').update(verifier).digest('base64url'), 'state-4');
     const tokens = (
       await postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) })
     ).json();
     assert.equal((await introspect(t.app, resourceServer, tokens.access_token)).active, true);
-    await t.gatehouse.admin.disableUser('dave');
+    await t.gatehouse.admin.users.disable('dave');
     assert.deepEqual(await introspect(t.app, resourceServer, tokens.access_token), { active: false });
     const refreshed = await postForm(t.app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: basicAuth(app.clientId, app.secret) });
     assert.equal(refreshed.json().error, 'invalid_grant');

@@ -65,7 +65,7 @@ describe('Gatehouse on PostgreSQL: client_credentials end to end', { skip: SKIP_
 
     const epochBefore = (await t.gatehouse.storage.clients.findClient(client.clientId))?.revocationEpoch;
     assert.equal(epochBefore, 0);
-    const rotated = await t.gatehouse.admin.rotateClientSecret(client.clientId);
+    const rotated = await t.gatehouse.admin.clients.rotateSecret(client.clientId);
     assert.equal(rotated.previousSecretExpiresAt, null);
     assert.equal(rotated.client.revocationEpoch, 1, 'a rotation without grace raised the revocation epoch by one');
     assert.deepEqual(await t.gatehouse.storage.clients.findClient(client.clientId), rotated.client);

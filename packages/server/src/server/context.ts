@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { AdminService } from '../core/admin.js';
+import { createAdminServices, type AdminServices } from '../core/admin/index.js';
 import { codeDigestKey } from '../core/authorization-codes.js';
 import { authorizationSessionKey } from '../core/authorize/session.js';
 import type { Config } from '../core/config.js';
@@ -20,7 +20,7 @@ export interface Gatehouse {
   config: Config;
   storage: Storage;
   keys: KeyRing;
-  admin: AdminService;
+  admin: AdminServices;
   throttle: ThrottleStore;
   /** The Redis throttle store when GATEHOUSE_REDIS_URL is set (for health checks). */
   redis: RedisThrottleStore | undefined;
@@ -89,7 +89,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       config,
       storage,
       keys,
-      admin: new AdminService({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, clock }),
+      admin: createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, clock }),
       throttle,
       redis,
       digestKey: derived.clientSecretDigest,

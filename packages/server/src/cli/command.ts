@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import { configFromEnv, loadConfig, type Config, type ConfigInput } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { openGatehouse, type Gatehouse, type OpenOptions } from '../server/context.js';
+import { parseDatabaseUrl } from '../store/sql/index.js';
+import type { Io } from './io.js';
+
+/** The options every command that opens the database takes. */
+export interface DatabaseOptions {
+  db?: string;
+}
+
+export interface OutputOptions extends DatabaseOptions {
+  json?: boolean;
+}
+
+/** The configuration of one command: the environment, then --db, then the command's own flags. */
+export function configFor(io: Io, options: DatabaseOptions, overrides: ConfigInput = {}): Config {
+  return loadConfig({ ...configFromEnv(io.env ?? process.env), ...(options.db ? { databaseUrl: options.db } : {}), ...overrides });
+}
+
+/**
+ * Opens the database for one command, runs `action`, and closes it, also on error.
+ * By default (`if-fresh`) an empty database is set up and one in use is never migrated
+ * behind the servers' back; creating a new SQLite file that way is said on stderr, so an
+ * operator in the wrong directory notices at once.
+ */
+export async function withGatehouse<T>(
+  io: Io,
+  options: DatabaseOptions,
+  action: (gatehouse: Gatehouse) => Promise<T>,
+  migrate: NonNullable<OpenOptions['migrate']> = 'if-fresh',
+): Promise<T> {
+  const config = configFor(io, options);
+  const target = parseDatabaseUrl(config.databaseUrl);
+  const fresh = migrate === 'if-fresh' && target.dialect === 'sqlite' && !existsSync(target.path);
+  const gatehouse = await openGatehouse(config, { migrate });
+  if (fresh) io.err(`note: no database existed at ${resolve(target.path)}; created a new one (master key: ${resolve(gatehouse.masterKey.file)})`);
+  try {
+    return await action(gatehouse);
+  } finally {
+    await gatehouse.close();
+  }
+}
+
+/** How a command shows its result. */
+export interface Output<T> {
+  /** The one JSON object --json prints (src/core/admin/resources.ts). */
+  json?: (result: T) => unknown;
+  /** The text printed otherwise (lines joined with \n). */
+  text: (result: T) => string;
+}
+
+/**
+ * The shape of every admin command: open the database, call one service, close, then
+ * print the result as one JSON object with --json, else as text. Nothing is printed on
+ * stdout when the action fails (`main` prints the error on stderr).
+ */
+export async function runCommand<T>(io: Io, options: OutputOptions, action: (gatehouse: Gatehouse) => Promise<T>, output: Output<T>): Promise<void> {
+  const result = await withGatehouse(io, options, action);
+  io.out(options.json && output.json ? JSON.stringify(output.json(result)) : output.text(result));
+}
+
+export const dbOption = () => new Option('--db <url>', 'database URL (sqlite:<path> or postgres://…); env GATEHOUSE_DATABASE_URL');
+
+export const jsonOption = () => new Option('--json', 'print one JSON object');
+
+export function durationOption(flag: string, description: string): Option {
+  return new Option(flag, description).argParser((value: string) => parseDuration(value));
+}
+
+/** Collects a repeatable option's values. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -1,0 +1,138 @@
+import type { Command } from 'commander';
+import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
+import { formatDuration } from '../../core/duration.js';
+import { collect, dbOption, durationOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import type { Io } from '../io.js';
+
+interface CreateClientOptions extends OutputOptions {
+  tenant: string;
+  name: string;
+  grantType?: string[];
+  scope?: string;
+  defaultScope?: string;
+  redirectUri?: string[];
+  public?: boolean;
+  resourceServer?: boolean;
+  accessTokenTtl?: number;
+  refreshIdleTtl?: number;
+  refreshAbsoluteTtl?: number;
+  refreshGrace?: number;
+}
+
+export function registerClientCommands(program: Command, io: Io): void {
+  const client = program.command('client').description('manage API clients');
+  client
+    .command('create')
+    .description('register a client; the secret is shown once')
+    .requiredOption('--tenant <slug>', 'tenant the client belongs to')
+    .requiredOption('--name <text>', 'display name')
+    .option('--grant-type <type>', 'allowed grant type, repeatable (default client_credentials)', collect)
+    .option('--scope <scopes>', 'space-delimited scopes the client may request')
+    .option('--default-scope <scopes>', 'scopes granted when a request names none')
+    .option('--redirect-uri <url>', 'registered redirect URI, repeatable', collect)
+    .option('--public', 'a public client (no secret)')
+    .option('--resource-server', 'a resource server of the API provider: may read the revocation feed and introspect every tenant')
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s (default: the tenant\'s, else 1h)'))
+    .addOption(durationOption('--refresh-idle-ttl <duration>', 'a refresh token unused this long expires, e.g. 14d (default 30d)'))
+    .addOption(durationOption('--refresh-absolute-ttl <duration>', 'no refresh token is honoured this long after the user\'s authorization, e.g. 90d (default 1y)'))
+    .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m (default: none)'))
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((options: CreateClientOptions) =>
+      runCommand(
+        io,
+        options,
+        (g) =>
+          g.admin.clients.create({
+            tenant: options.tenant,
+            name: options.name,
+            grantTypes: options.grantType,
+            scope: options.scope,
+            defaultScope: options.defaultScope,
+            redirectUris: options.redirectUri,
+            isPublic: options.public ?? false,
+            resourceServer: options.resourceServer ?? false,
+            accessTokenTtl: options.accessTokenTtl ?? null,
+            refreshIdleTtl: options.refreshIdleTtl ?? null,
+            refreshAbsoluteTtl: options.refreshAbsoluteTtl ?? null,
+            refreshGraceSeconds: options.refreshGrace ?? null,
+          }),
+        {
+          json: toCreatedClientResource,
+          text: ({ client: created, secret }) =>
+            [
+              `created client "${created.name}" in tenant ${created.tenantSlug}`,
+              `  client_id:     ${created.id}`,
+              ...(secret === undefined ? [] : [`  client_secret: ${secret}`, 'store the secret now: it is shown only once (only a digest is kept)']),
+            ].join('\n'),
+        },
+      ),
+    );
+  client
+    .command('list')
+    .description("list a tenant's clients")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((options: OutputOptions & { tenant: string }) =>
+      runCommand(io, options, (g) => g.admin.clients.list(options.tenant), {
+        json: (clients) => ({ clients: clients.map(toClientResource) }),
+        text: (clients) => (clients.length === 0 ? 'no clients' : clients.map((c) => `${c.id}\t${c.name}${c.disabled ? '\t(disabled)' : ''}`).join('\n')),
+      }),
+    );
+  client
+    .command('rotate-secret <client_id>')
+    .description('issue a new secret; without --grace the old one stops at once and its tokens are revoked')
+    .addOption(durationOption('--grace <duration>', 'keep the old secret working this long (e.g. 24h); tokens stay valid'))
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: OutputOptions & { grace?: number }) =>
+      runCommand(io, options, (g) => g.admin.clients.rotateSecret(clientId, { graceSeconds: options.grace ?? 0 }), {
+        json: toRotatedSecretResource,
+        text: (rotated) => {
+          const until = toRotatedSecretResource(rotated).previous_secret_expires_at;
+          return [
+            `new secret for client ${rotated.client.id}:`,
+            `  client_secret: ${rotated.secret}`,
+            until === null ? 'the old secret no longer works and every token issued with it is revoked' : `the old secret keeps working until ${until} (${formatDuration(options.grace ?? 0)})`,
+          ].join('\n');
+        },
+      }),
+    );
+  client
+    .command('show <client_id>')
+    .description('show a client (never its secret)')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.clients.get(clientId), {
+        json: toClientResource,
+        text: (found) =>
+          Object.entries(toClientResource(found))
+            .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value)}`)
+            .join('\n'),
+      }),
+    );
+  client
+    .command('disable <client_id>')
+    .description('disable a client: it can no longer get tokens and its tokens are revoked')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.clients.disable(clientId), {
+        json: toClientResource,
+        text: (disabled) => `client ${disabled.id} disabled; its tokens are revoked`,
+      }),
+    );
+  client
+    .command('enable <client_id>')
+    .description('re-enable a disabled client (tokens revoked by disabling stay revoked)')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.clients.enable(clientId), {
+        json: toClientResource,
+        text: (enabled) => `client ${enabled.id} enabled`,
+      }),
+    );
+}

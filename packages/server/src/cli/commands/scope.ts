@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { toScopeResource } from '../../core/admin/resources.js';
+import { dbOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import type { Io } from '../io.js';
+
+export function registerScopeCommands(program: Command, io: Io): void {
+  const scope = program.command('scope').description("manage a tenant's scopes and the descriptions the consent page shows");
+  scope
+    .command('create <name>')
+    .description("add a scope to a tenant's catalogue, or change its description")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .requiredOption('--description <text>', 'what the scope lets an application do, as the consent page shows it')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((name: string, options: OutputOptions & { tenant: string; description: string }) =>
+      runCommand(io, options, (g) => g.admin.scopes.create({ tenant: options.tenant, name, description: options.description }), {
+        json: (created) => toScopeResource(created, options.tenant),
+        text: (created) => `scope ${created.name} of tenant ${options.tenant}: ${created.description}`,
+      }),
+    );
+  scope
+    .command('list')
+    .description("list a tenant's scopes with their descriptions")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((options: OutputOptions & { tenant: string }) =>
+      runCommand(io, options, (g) => g.admin.scopes.list(options.tenant), {
+        json: (scopes) => ({ scopes: scopes.map((s) => toScopeResource(s)) }),
+        text: (scopes) => (scopes.length === 0 ? 'no scopes' : scopes.map((s) => `${s.name}\t${s.description || '(no description)'}`).join('\n')),
+      }),
+    );
+}

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { ValidationError } from '../../core/errors.js';
+import { startServer } from '../../server/serve.js';
+import { configFor, dbOption } from '../command.js';
+import type { Io } from '../io.js';
+
+/**
+ * `gatehouse serve`: runs until SIGINT or SIGTERM, then closes the server and exits.
+ * It installs process signal handlers and never returns, so it is not run in-process.
+ */
+export function registerServeCommand(program: Command, io: Io): void {
+  program
+    .command('serve')
+    .description('start the authorization server (creates and migrates the database on first start)')
+    .option('--port <n>', 'TCP port; env GATEHOUSE_PORT (default 8080)')
+    .option('--host <host>', 'listen address; env GATEHOUSE_HOST (default 127.0.0.1)')
+    .option('--issuer <url>', 'issuer URL; env GATEHOUSE_ISSUER (default http://<host>:<port>)')
+    .addOption(dbOption())
+    .action(async (options: { port?: string; host?: string; issuer?: string; db?: string }) => {
+      if (options.port !== undefined && !/^\d+$/.test(options.port)) throw new ValidationError(`invalid --port "${options.port}"`);
+      const config = configFor(io, options, {
+        ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+      });
+      const server = await startServer(config);
+      const stop = () => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise<void>(() => {});
+    });
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { toTenantResource } from '../../core/admin/resources.js';
+import { dbOption, durationOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import type { Io } from '../io.js';
+
+export function registerTenantCommands(program: Command, io: Io): void {
+  const tenant = program.command('tenant').description('manage tenants');
+  tenant
+    .command('create <slug>')
+    .description('create a tenant (a workspace whose clients, users and documents are kept apart)')
+    .option('--name <text>', 'display name (default: the slug)')
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime for its clients, e.g. 12h (default 1h)'))
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((slug: string, options: OutputOptions & { name?: string; accessTokenTtl?: number }) =>
+      runCommand(io, options, (g) => g.admin.tenants.create({ slug, name: options.name, accessTokenTtl: options.accessTokenTtl ?? null }), {
+        json: toTenantResource,
+        text: (created) => `created tenant ${created.slug} (${created.name})`,
+      }),
+    );
+  tenant
+    .command('list')
+    .description('list tenants')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.tenants.list(), {
+        json: (tenants) => ({ tenants: tenants.map(toTenantResource) }),
+        text: (tenants) => (tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}`).join('\n')),
+      }),
+    );
+}

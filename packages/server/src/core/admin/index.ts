@@ -1,0 +1,47 @@
+import type { Config } from '../config.js';
+import type { Storage } from '../storage.js';
+import { ClientService } from './clients.js';
+import { SigningKeyService } from './keys.js';
+import { ScopeService } from './scopes.js';
+import { TenantService } from './tenants.js';
+import { UserService } from './users.js';
+
+/**
+ * Operator actions, one service per resource. The CLI and the admin API call these;
+ * they own no logic of their own. Each service takes only the stores and settings it
+ * needs, so it can be built (and tested) alone; `createAdminServices` builds them all
+ * from the application's storage for the composition root.
+ */
+export interface AdminServices {
+  tenants: TenantService;
+  clients: ClientService;
+  keys: SigningKeyService;
+  users: UserService;
+  scopes: ScopeService;
+}
+
+export interface AdminDeps {
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants'>;
+  /** Keys the client-secret digests (derived from the master key). */
+  digestKey: Buffer;
+  /** Seals generated signing keys (derived from the master key). */
+  keyEncryptionKey: Buffer;
+  config: Pick<Config, 'maxAccessTokenTtl' | 'signingAlgorithm'>;
+  clock?: () => number;
+}
+
+export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, clock }: AdminDeps): AdminServices {
+  return {
+    tenants: new TenantService({ tenants: storage.tenants, config }),
+    clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, clock }),
+    keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, clock }),
+    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, clock }),
+    scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes }),
+  };
+}
+
+export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
+export { SigningKeyService, type PublishedKey, type SigningKeyServiceDeps } from './keys.js';
+export { ScopeService, type CreateScopeInput, type ScopeServiceDeps } from './scopes.js';
+export { TenantService, type CreateTenantInput, type TenantServiceDeps } from './tenants.js';
+export { UserService, type CreateUserInput, type UserServiceDeps } from './users.js';

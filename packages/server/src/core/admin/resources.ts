@@ -1,0 +1,138 @@
+import type { Client, ScopeDefinition, SigningKey, Tenant, User } from '../types.js';
+import type { CreatedClient, RotatedSecret } from './clients.js';
+import type { PublishedKey } from './keys.js';
+
+/**
+ * The wire shapes of admin resources: what `gatehouse … --json` prints and what the
+ * admin API returns. snake_case names as in OAuth's own documents, times as ISO 8601,
+ * lifetimes in seconds. Never a secret or a digest, except the secret a create or a
+ * rotation returns once.
+ */
+
+const isoTime = (epochMs: number): string => new Date(epochMs).toISOString();
+
+export interface TenantResource {
+  slug: string;
+  name: string;
+  access_token_ttl: number | null;
+  created_at: string;
+}
+
+export function toTenantResource(tenant: Tenant): TenantResource {
+  return { slug: tenant.slug, name: tenant.name, access_token_ttl: tenant.accessTokenTtl, created_at: isoTime(tenant.createdAt) };
+}
+
+export interface ClientResource {
+  client_id: string;
+  /** The tenant's slug. */
+  tenant: string;
+  name: string;
+  public: boolean;
+  resource_server: boolean;
+  grant_types: string[];
+  /** Space-delimited (RFC 6749 §3.3). */
+  scope: string;
+  default_scope: string;
+  redirect_uris: string[];
+  access_token_ttl: number | null;
+  refresh_idle_ttl: number;
+  refresh_absolute_ttl: number;
+  refresh_grace: number;
+  disabled: boolean;
+  created_at: string;
+}
+
+export function toClientResource(client: Client): ClientResource {
+  return {
+    client_id: client.id,
+    tenant: client.tenantSlug,
+    name: client.name,
+    public: client.isPublic,
+    resource_server: client.resourceServer,
+    grant_types: client.grantTypes,
+    scope: client.scopes.join(' '),
+    default_scope: client.defaultScopes.join(' '),
+    redirect_uris: client.redirectUris,
+    access_token_ttl: client.accessTokenTtl,
+    refresh_idle_ttl: client.refreshIdleTtl,
+    refresh_absolute_ttl: client.refreshAbsoluteTtl,
+    refresh_grace: client.refreshGraceSeconds,
+    disabled: client.disabled,
+    created_at: isoTime(client.createdAt),
+  };
+}
+
+/** A client just registered: its resource and, for a confidential client, the secret (shown this once). */
+export function toCreatedClientResource({ client, secret }: CreatedClient): ClientResource & { client_secret?: string } {
+  return { ...toClientResource(client), ...(secret !== undefined ? { client_secret: secret } : {}) };
+}
+
+export interface RotatedSecretResource {
+  client_id: string;
+  client_secret: string;
+  tenant: string;
+  /** Until when the previous secret keeps working; null when it stopped at once. */
+  previous_secret_expires_at: string | null;
+}
+
+export function toRotatedSecretResource(rotated: RotatedSecret): RotatedSecretResource {
+  return {
+    client_id: rotated.client.id,
+    client_secret: rotated.secret,
+    tenant: rotated.client.tenantSlug,
+    previous_secret_expires_at: rotated.previousSecretExpiresAt === null ? null : isoTime(rotated.previousSecretExpiresAt),
+  };
+}
+
+export interface UserResource {
+  username: string;
+  /** The slugs of the tenants the user belongs to. */
+  tenants: string[];
+  disabled: boolean;
+  created_at: string;
+}
+
+export function toUserResource(user: User): UserResource {
+  return { username: user.username, tenants: user.tenants.map((tenant) => tenant.slug), disabled: user.disabled, created_at: isoTime(user.createdAt) };
+}
+
+export interface ScopeResource {
+  /** The tenant's slug, when the scope is shown outside its tenant's list. */
+  tenant?: string;
+  name: string;
+  description: string;
+}
+
+/** A scope of a tenant's catalogue; `tenantSlug` is named when the scope is shown alone. */
+export function toScopeResource(scope: ScopeDefinition, tenantSlug?: string): ScopeResource {
+  return { ...(tenantSlug !== undefined ? { tenant: tenantSlug } : {}), name: scope.name, description: scope.description };
+}
+
+/** A signing key as a rotation reports it (the public key is in the JWKS). */
+export interface NewSigningKeyResource {
+  kid: string;
+  alg: string;
+}
+
+export function toNewSigningKeyResource(key: SigningKey): NewSigningKeyResource {
+  return { kid: key.kid, alg: key.alg };
+}
+
+export interface SigningKeyResource {
+  kid: string;
+  alg: string;
+  active: boolean;
+  created_at: string;
+  /** When a retired key leaves the JWKS; null for the active key. */
+  published_until: string | null;
+}
+
+export function toSigningKeyResource(key: PublishedKey): SigningKeyResource {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    active: key.active,
+    created_at: isoTime(key.createdAt),
+    published_until: key.publishedUntil === null ? null : isoTime(key.publishedUntil),
+  };
+}

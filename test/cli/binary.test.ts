@@ -1,0 +1,46 @@
+/**
+ * Smoke tests of the real `gatehouse` binary (node packages/server/bin/gatehouse.js, the
+ * built dist/ an operator runs): its exit codes, its output, and a password read from a
+ * real standard input. Everything else about the commands is tested in-process
+ * (cli.test.ts, users.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../helpers/process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-binary-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const db = `sqlite:${join(dir, 'g.db')}`;
+
+describe('the gatehouse binary', () => {
+  it('--help prints the usage and exits 0', async () => {
+    const result = await runCli(['--help']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage: gatehouse /);
+    for (const group of ['serve', 'migrate', 'tenant', 'client', 'user', 'scope', 'keys']) assert.match(result.stdout, new RegExp(`\\n  ${group}\\b`));
+  });
+
+  it('tenant create --json, a user whose password comes from a pipe, then tenant list --json: one database, exit 0 each; an operator error exits 1', async () => {
+    const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme', '--json', '--db', db]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(created.stdout) as object), ['slug', 'name', 'access_token_ttl', 'created_at']);
+    assert.match(created.stderr, /^note: no database existed at /);
+
+    const user = await runCli(['user', 'create', '--tenant', 'acme', '--username', 'alice', '--password-stdin', '--json', '--db', db], { input: 'correct horse battery staple\n' });
+    assert.equal(user.code, 0, user.stderr);
+    assert.deepEqual((JSON.parse(user.stdout) as { tenants: string[] }).tenants, ['acme']);
+
+    const listed = await runCli(['tenant', 'list', '--json', '--db', db]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const { tenants } = JSON.parse(listed.stdout) as { tenants: { slug: string; name: string }[] };
+    assert.deepEqual(tenants.map((t) => [t.slug, t.name]), [['acme', 'Acme']]);
+
+    const duplicate = await runCli(['tenant', 'create', 'acme', '--db', db]);
+    assert.equal(duplicate.code, 1);
+    assert.equal(duplicate.stdout, '');
+    assert.match(duplicate.stderr, /^error: .*already exists/);
+  });
+});
