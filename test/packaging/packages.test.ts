@@ -57,8 +57,12 @@ function sizeOf(path: string): number {
 async function evaluate(dir: string, source: string): Promise<unknown> {
   const file = join(dir, `probe-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, source);
-  const { stdout } = await run(process.execPath, [file], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-  return JSON.parse(stdout);
+  try {
+    const { stdout } = await run(process.execPath, [file], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    return JSON.parse(stdout);
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 describe('the packages as their users install them', () => {
