@@ -60,10 +60,12 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   }
   registerErrorHandling(app);
   registerSecurityHeaders(app);
-  await app.register(oauthRoutes, { gatehouse });
-  await app.register(wellKnownRoutes, { gatehouse });
-  await app.register(authorizeRoutes, { gatehouse });
-  await app.register(healthRoutes, { gatehouse });
+  // Routes get the application built once in context.ts (services.ts), never storage or keys.
+  const routes = { config, services: gatehouse.services };
+  await app.register(oauthRoutes, routes);
+  await app.register(wellKnownRoutes, routes);
+  await app.register(authorizeRoutes, routes);
+  await app.register(healthRoutes, routes);
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, { env: options.env });
   return app;

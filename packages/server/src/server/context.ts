@@ -1,15 +1,19 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AdminService } from '../core/admin.js';
+import { codeDigestKey } from '../core/authorization-codes.js';
+import { authorizationSessionKey } from '../core/authorize/session.js';
 import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { KeyRing, keyRetentionMs } from '../core/keys.js';
+import { refreshTokenDigestKey } from '../core/refresh-tokens.js';
 import { deriveKey } from '../core/secrets.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
 import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
+import { buildServices, type DerivedKeys, type Services } from './services.js';
 
 /** Everything a running Gatehouse (server or CLI command) works with. */
 export interface Gatehouse {
@@ -22,6 +26,8 @@ export interface Gatehouse {
   redis: RedisThrottleStore | undefined;
   digestKey: Buffer;
   masterKey: MasterKey;
+  /** The application the HTTP layer serves (services.ts), built once. */
+  services: Services;
   /** Migrations applied by this open (empty when the schema was current). */
   migrationsApplied: string[];
   close(): Promise<void>;
@@ -71,22 +77,24 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     const migrationsApplied = await migrateAsAsked(storage, options.migrate ?? 'always');
     const masterKey = await loadMasterKey(storage, config.masterKeyFile);
     await redis?.ready();
-    const digestKey = deriveKey(masterKey.key, 'client-secret digest');
-    const keyEncryptionKey = deriveKey(masterKey.key, 'signing-key encryption');
+    const derived = deriveKeys(masterKey.key);
+    const keys = new KeyRing(storage.keys, derived.signingKeyEncryption, {
+      refreshMs: config.keyRefreshInterval,
+      retentionMs: keyRetentionMs(config),
+      clock,
+      onError: (error) => report(error, 'signing key refresh'),
+    });
+    const throttle = redis ?? new MemoryThrottleStore();
     return {
       config,
       storage,
-      keys: new KeyRing(storage.keys, keyEncryptionKey, {
-        refreshMs: config.keyRefreshInterval,
-        retentionMs: keyRetentionMs(config),
-        clock,
-        onError: (error) => report(error, 'signing key refresh'),
-      }),
-      admin: new AdminService({ storage, digestKey, keyEncryptionKey, config, clock }),
-      throttle: redis ?? new MemoryThrottleStore(),
+      keys,
+      admin: new AdminService({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, clock }),
+      throttle,
       redis,
-      digestKey,
+      digestKey: derived.clientSecretDigest,
       masterKey,
+      services: buildServices({ config, storage, keys, throttle, redis, derived }),
       migrationsApplied,
       close: closeAll,
     };
@@ -94,6 +102,17 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     await closeAll();
     throw error;
   }
+}
+
+/** Every key derived from the master key (HKDF, one purpose each): derived here, once. */
+export function deriveKeys(masterKey: Buffer): DerivedKeys {
+  return {
+    clientSecretDigest: deriveKey(masterKey, 'client-secret digest'),
+    signingKeyEncryption: deriveKey(masterKey, 'signing-key encryption'),
+    codeDigest: codeDigestKey(masterKey),
+    refreshTokenDigest: refreshTokenDigestKey(masterKey),
+    authorizationSession: authorizationSessionKey(masterKey),
+  };
 }
 
 async function migrateAsAsked(storage: Storage, mode: 'always' | 'if-fresh'): Promise<string[]> {

@@ -1,3 +1,4 @@
+import type { AuthorizationPage, ConsentPageModel, LoginPageModel } from '../core/authorize/steps.js';
 import { STYLESHEET_PATH } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -54,12 +55,7 @@ ${body}
 `.toString();
 }
 
-export interface LoginPageInput {
-  clientName: string;
-  csrfToken: string;
-  error?: string;
-  username?: string;
-}
+export type LoginPageInput = LoginPageModel;
 
 export function loginPage({ clientName, csrfToken, error, username }: LoginPageInput): string {
   return layout(
@@ -78,18 +74,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
   );
 }
 
-export interface ConsentPageInput {
-  clientName: string;
-  redirectHost: string;
-  username: string;
-  scopes: { name: string; description: string }[];
-  /** The user's tenants; a picker is shown when there are several. */
-  tenants: { slug: string }[];
-  /** The picker's tenant checked from the start (the request's tenant hint); the user may change it. */
-  checkedTenant?: string;
-  csrfToken: string;
-  error?: string;
-}
+export type ConsentPageInput = ConsentPageModel;
 
 export function consentPage(input: ConsentPageInput): string {
   const { clientName, redirectHost, username, scopes, tenants, checkedTenant, csrfToken, error } = input;
@@ -122,4 +107,11 @@ ${tenantPart}
 
 export function errorPage(title: string, message: string): string {
   return layout(title, html`<h1>${title}</h1>\n<p>${message}</p>\n<p class="muted">You can close this page, or go back to the application and try again.</p>`);
+}
+
+/** The page a step of the authorization flow (core/authorize/flow.ts) asks for. */
+export function renderAuthorizationPage(view: AuthorizationPage): string {
+  if (view.page === 'login') return loginPage(view.model);
+  if (view.page === 'consent') return consentPage(view.model);
+  return errorPage(view.model.title, view.model.message);
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { OAuthError, StorageUnavailableError } from '../../core/errors.js';
-import type { Gatehouse } from '../context.js';
+import { OAuthError } from '../../core/errors.js';
+import type { Services } from '../services.js';
 
 /**
  * GET /healthz: 200 `{"status":"ok"}` when the database answers and a signing key can
@@ -8,18 +8,13 @@ import type { Gatehouse } from '../context.js';
  * optional hot state (the server works without it): when it is configured but down the
  * answer is still 200, with `"redis":"unavailable"`.
  */
-export async function healthRoutes(app: FastifyInstance, { gatehouse }: { gatehouse: Gatehouse }): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, { services }: { services: Pick<Services, 'health'> }): Promise<void> {
   app.get('/healthz', async (request, reply) => {
-    await gatehouse.storage.ping();
-    try {
-      await gatehouse.keys.signingKey();
-    } catch (error) {
-      if (error instanceof StorageUnavailableError) throw error;
-      request.log.error({ err: error }, 'no signing key can be loaded');
+    const report = await services.health();
+    if (report.status === 'no_signing_key') {
+      request.log.error({ err: report.problem }, 'no signing key can be loaded');
       throw new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable; retry later', { headers: { 'Retry-After': '5' } });
     }
-    const redis = gatehouse.redis;
-    if (redis && !(await redis.available())) return reply.send({ status: 'ok', redis: 'unavailable' });
-    return reply.send({ status: 'ok' });
+    return reply.send(report);
   });
 }

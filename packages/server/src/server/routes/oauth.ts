@@ -1,13 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { codeDigestKey } from '../../core/authorization-codes.js';
+import type { Config } from '../../core/config.js';
 import { OAuthError } from '../../core/errors.js';
-import { refreshTokenDigestKey } from '../../core/refresh-tokens.js';
 import type { OAuthRequest } from '../../core/params.js';
-import { handleIntrospectionRequest } from '../../core/introspection.js';
-import { handleRevocationFeedRequest } from '../../core/revocation-feed.js';
-import { handleRevocationRequest } from '../../core/revocation.js';
-import { handleTokenRequest } from '../../core/token-endpoint.js';
-import type { Gatehouse } from '../context.js';
+import type { Services } from '../services.js';
 
 export function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   const question = request.url.indexOf('?');
@@ -22,56 +17,38 @@ export function toOAuthRequest(request: FastifyRequest): OAuthRequest {
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
+export interface RouteOptions {
+  config: Config;
+  services: Services;
+}
+
 /**
  * The OAuth endpoints. Bodies are read as raw text whatever their media type; the
  * protocol engine decides what is acceptable (RFC 6749 §3.2 requires
  * application/x-www-form-urlencoded), so a wrong media type is an OAuth error, not a 415.
  */
-export async function oauthRoutes(app: FastifyInstance, { gatehouse }: { gatehouse: Gatehouse }): Promise<void> {
-  const { config, storage, keys, throttle, digestKey } = gatehouse;
+export async function oauthRoutes(app: FastifyInstance, { config, services }: RouteOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: config.tokenBodyLimit }, (_request, body, done) => done(null, body));
 
-  const authDeps = { clients: storage.clients, throttle, digestKey, config };
-  const refreshTokenDigest = refreshTokenDigestKey(gatehouse.masterKey.key);
-  const tokenDeps = {
-    ...authDeps,
-    keys,
-    codes: storage.codes,
-    grants: storage.grants,
-    refreshTokens: storage.refreshTokens,
-    users: storage.users,
-    codeDigestKey: codeDigestKey(gatehouse.masterKey.key),
-    refreshTokenDigestKey: refreshTokenDigest,
-  };
-  const lookupDeps = {
-    ...authDeps,
-    keys,
-    revocations: storage.revocations,
-    grants: storage.grants,
-    refreshTokens: storage.refreshTokens,
-    refreshTokenDigestKey: refreshTokenDigest,
-  };
-
   app.post('/oauth/token', async (request, reply) => {
-    const response = await handleTokenRequest(toOAuthRequest(request), tokenDeps, Date.now());
+    const response = await services.token(toOAuthRequest(request), Date.now());
     return reply.headers(NO_STORE).send(response);
   });
 
   app.post('/oauth/introspect', async (request, reply) => {
-    const response = await handleIntrospectionRequest(toOAuthRequest(request), lookupDeps, Date.now());
+    const response = await services.introspect(toOAuthRequest(request), Date.now());
     return reply.headers(NO_STORE).send(response);
   });
 
   app.post('/oauth/revoke', async (request, reply) => {
-    await handleRevocationRequest(toOAuthRequest(request), lookupDeps, Date.now());
+    await services.revoke(toOAuthRequest(request), Date.now());
     return reply.headers(NO_STORE).code(200).send();
   });
 
   // The revocation feed that resource servers follow (docs/resource-server.md).
-  const feedDeps = { ...authDeps, revocations: storage.revocations };
   app.get('/oauth/revocations', async (request, reply) => {
-    const changes = await handleRevocationFeedRequest(toOAuthRequest(request), feedDeps, Date.now());
+    const changes = await services.revocationFeed(toOAuthRequest(request), Date.now());
     return reply.headers(NO_STORE).send(changes);
   });
 

@@ -1,0 +1,173 @@
+import type { ClientStore, ConsentStore, ScopeStore, UserStore } from '../storage.js';
+import type { Client, User } from '../types.js';
+import { authenticateUser, LoginError, type UserAuthDeps } from '../user-auth.js';
+import { approveAuthorization, chosenTenants, hintedTenant, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
+import { denyAuthorization, validateAuthorizationRequest } from './index.js';
+import { csrfTokenMatches, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession, withUser, type AuthorizationSession } from './session.js';
+import { errorStep, redirectStep, type AuthorizationPageStep, type AuthorizationStep, type ConsentForm, type LoginForm } from './steps.js';
+
+export type * from './steps.js';
+
+/**
+ * The authorization flow (RFC 6749 §4.1, §4.2) as three steps, each a function from the
+ * state (the sealed session the browser sends back) and the input (query or form) to
+ * the next page or the redirect to the client:
+ *
+ *   startAuthorization   GET /oauth/authorize          → login page (new session) | error page | error redirect
+ *   submitLogin          POST /oauth/authorize/login   → consent page | redirect (remembered consent) | login page again
+ *   submitConsent        POST /oauth/authorize/consent → redirect (code, token or access_denied) | consent page again
+ *
+ * Between the steps the pending request and the user live in the sealed session
+ * (session.ts), so any process of a cluster can continue the flow. Every form must carry
+ * the session's CSRF token.
+ */
+
+export interface AuthorizationFlowDeps extends ApprovalDeps {
+  clients: Pick<ClientStore, 'findClient'>;
+  users: Pick<UserStore, 'findUser'> & UserAuthDeps['users'];
+  consents: Pick<ConsentStore, 'findConsent' | 'saveConsent'>;
+  scopes: Pick<ScopeStore, 'listScopes'>;
+  throttle: UserAuthDeps['throttle'];
+  config: ApprovalDeps['config'] & UserAuthDeps['config'];
+  /** authorizationSessionKey(masterKey) (session.ts): seals the session. */
+  sessionKey: Buffer;
+}
+
+/** GET /oauth/authorize: validate the request (index.ts), then ask the user to sign in. */
+export async function startAuthorization(query: string, deps: AuthorizationFlowDeps, now: number): Promise<AuthorizationStep> {
+  const outcome = await validateAuthorizationRequest(query, { clients: deps.clients, issuer: deps.config.issuer });
+  if (outcome.kind === 'page') return errorStep(outcome.error.status, outcome.error.title, outcome.error.message);
+  if (outcome.kind === 'redirect') return redirectStep(outcome.location);
+  const session = newAuthorizationSession(outcome.request, now);
+  return {
+    kind: 'page',
+    status: 200,
+    page: 'login',
+    model: { clientName: outcome.client.name, csrfToken: session.csrf },
+    redirectUri: outcome.request.redirectUri,
+    session: { set: sealAuthorizationSession(session, deps.sessionKey) },
+  };
+}
+
+/**
+ * POST /oauth/authorize/login: check the password (throttled, user-auth.ts). Signed in,
+ * the user sees the consent page, unless a remembered consent covers the request: then
+ * the client gets its answer at once.
+ */
+export async function submitLogin(sealed: string | undefined, form: LoginForm, address: string, deps: AuthorizationFlowDeps, now: number): Promise<AuthorizationStep> {
+  const session = openFormSession(sealed, form.csrfToken, deps, now);
+  if ('kind' in session) return session;
+  const client = await findSessionClient(session, deps);
+  if (!client) return unknownApplication();
+  let user: User;
+  try {
+    user = await authenticateUser({ username: form.username, password: form.password, ip: address }, deps, now);
+  } catch (error) {
+    if (!(error instanceof LoginError)) throw error;
+    if (error.code === 'throttled') {
+      return { ...errorStep(429, 'Too many attempts', 'Too many failed sign-in attempts. Wait a minute, then try again.'), retryAfter: error.retryAfter ?? 60 };
+    }
+    // One message whatever failed: the page must not tell which usernames exist.
+    return {
+      kind: 'page',
+      status: 401,
+      page: 'login',
+      model: { clientName: client.name, csrfToken: session.csrf, error: 'Incorrect username or password.', username: form.username },
+      redirectUri: session.request.redirectUri,
+    };
+  }
+  const signedIn = withUser(session, user.id, now);
+  const remembered = tenantsFromConsent(await deps.consents.findConsent(user.id, client.id), signedIn.request, user);
+  if (remembered !== undefined) {
+    return redirectStep(await approveAuthorization({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, deps, now));
+  }
+  return consentStep(signedIn, client, user, deps);
+}
+
+/**
+ * POST /oauth/authorize/consent: Deny sends `access_denied` to the client; Allow, with
+ * an acceptable choice of tenants, remembers the consent and sends the code (or token).
+ * A user disabled since signing in is refused like a denial.
+ */
+export async function submitConsent(sealed: string | undefined, form: ConsentForm, deps: AuthorizationFlowDeps, now: number): Promise<AuthorizationStep> {
+  const session = openFormSession(sealed, form.csrfToken, deps, now);
+  if ('kind' in session) return session;
+  if (!session.user) return errorStep(400, 'Not signed in', 'Sign in first: go back to the application and start again.', 'clear');
+  const client = await findSessionClient(session, deps);
+  if (!client) return unknownApplication();
+  if (form.decision === 'deny') return redirectStep(denyAuthorization(session.request, deps.config.issuer));
+  const user = await deps.users.findUser(session.user.id);
+  if (!user || user.disabled) return redirectStep(denyAuthorization(session.request, deps.config.issuer));
+  if (form.decision !== 'allow') return consentStep(session, client, user, deps, 'Choose Allow or Deny.');
+  const tenants = chosenTenants(form.tenants, user);
+  const problem = tenantChoiceProblem(tenants, user, session.request);
+  if (problem) return consentStep(session, client, user, deps, problem);
+  await rememberConsent(deps.consents, user.id, session.request, tenants);
+  return redirectStep(await approveAuthorization({ request: session.request, client, user: session.user, tenants }, deps, now));
+}
+
+/** The flow with its dependencies bound: what the composition root hands to the routes. */
+export interface AuthorizationFlow {
+  start(query: string, now: number): Promise<AuthorizationStep>;
+  submitLogin(sealedSession: string | undefined, form: LoginForm, address: string, now: number): Promise<AuthorizationStep>;
+  submitConsent(sealedSession: string | undefined, form: ConsentForm, now: number): Promise<AuthorizationStep>;
+}
+
+export function createAuthorizationFlow(deps: AuthorizationFlowDeps): AuthorizationFlow {
+  return {
+    start: (query, now) => startAuthorization(query, deps, now),
+    submitLogin: (sealed, form, address, now) => submitLogin(sealed, form, address, deps, now),
+    submitConsent: (sealed, form, now) => submitConsent(sealed, form, deps, now),
+  };
+}
+
+/**
+ * The session of a form post, or the error page to show instead: a session that is
+ * absent, forged or expired ends the flow (400, cleared); a form without the session's
+ * CSRF token is refused (403) and the session left as it is, for the genuine form.
+ */
+export function openFormSession(
+  sealed: string | undefined,
+  csrfToken: string | undefined,
+  deps: Pick<AuthorizationFlowDeps, 'sessionKey'>,
+  now: number,
+): AuthorizationSession | AuthorizationPageStep {
+  const session = openAuthorizationSession(sealed, deps.sessionKey, now);
+  if (!session) return errorStep(400, 'Session expired', 'This sign-in took too long, or cookies are disabled. Go back to the application and start again.', 'clear');
+  if (!csrfTokenMatches(session, csrfToken)) return errorStep(403, 'Request refused', 'The form could not be verified. Go back to the application and start again.');
+  return session;
+}
+
+/** The client of the session, if it is still registered and enabled. */
+async function findSessionClient(session: AuthorizationSession, deps: Pick<AuthorizationFlowDeps, 'clients'>): Promise<Client | undefined> {
+  const client = await deps.clients.findClient(session.request.clientId);
+  return client && !client.disabled ? client : undefined;
+}
+
+function unknownApplication(): AuthorizationPageStep {
+  return errorStep(400, 'Unknown application', 'The application that sent you here is not registered, or is disabled.', 'clear');
+}
+
+/** The consent page (400 with the problem of a rejected submission), the session (re)sealed. */
+async function consentStep(session: AuthorizationSession, client: Client, user: User, deps: AuthorizationFlowDeps, error?: string): Promise<AuthorizationPageStep> {
+  const catalogue = new Map((await deps.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
+  const redirect = new URL(session.request.redirectUri);
+  const checkedTenant = hintedTenant(session.request, user);
+  return {
+    kind: 'page',
+    status: error ? 400 : 200,
+    page: 'consent',
+    model: {
+      clientName: client.name,
+      redirectHost: redirect.host || redirect.protocol,
+      username: user.username,
+      scopes: session.request.scope.map((name) => ({ name, description: catalogue.get(name) ?? '' })),
+      tenants: user.tenants.map(({ slug }) => ({ slug })),
+      ...(checkedTenant !== undefined ? { checkedTenant } : {}),
+      csrfToken: session.csrf,
+      ...(error ? { error } : {}),
+    },
+    redirectUri: session.request.redirectUri,
+    session: { set: sealAuthorizationSession(session, deps.sessionKey) },
+  };
+}

@@ -1,0 +1,65 @@
+import { SUPPORTED_AUTH_METHODS, type ClientAuthMethod } from './client-auth.js';
+import type { Config } from './config.js';
+import { GRANTS } from './grants/index.js';
+import type { ScopeStore } from './storage.js';
+
+/** RFC 8414 §2 authorization server metadata, plus the Gatehouse revocation feed. */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  scopes_supported: string[];
+  authorization_endpoint: string;
+  response_types_supported: string[];
+  code_challenge_methods_supported: string[];
+  authorization_response_iss_parameter_supported: boolean;
+  grant_types_supported: string[];
+  token_endpoint_auth_methods_supported: readonly ClientAuthMethod[];
+  introspection_endpoint: string;
+  introspection_endpoint_auth_methods_supported: readonly ClientAuthMethod[];
+  revocation_endpoint: string;
+  revocation_endpoint_auth_methods_supported: ClientAuthMethod[];
+  gatehouse_revocation_feed_endpoint: string;
+}
+
+export interface MetadataDeps {
+  config: Pick<Config, 'issuer'>;
+  scopes: Pick<ScopeStore, 'listScopeNames'>;
+}
+
+/** The metadata document (RFC 8414 §3.2): the endpoints, and the scopes defined in any tenant. */
+export async function readAuthorizationServerMetadata(deps: MetadataDeps): Promise<AuthorizationServerMetadata> {
+  const { issuer } = deps.config;
+  const scopes = await deps.scopes.listScopeNames();
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    scopes_supported: scopes,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    // 'token' (legacy implicit, RFC 9700 §2.1.2) only for clients registered with it.
+    response_types_supported: ['code', 'token'],
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: true,
+    grant_types_supported: [...GRANTS.keys()],
+    token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    // Public clients may revoke their own tokens with their client_id alone (RFC 7009 §2.1).
+    revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
+    // Gatehouse extension (docs/resource-server.md): the revocation feed resource servers follow.
+    gatehouse_revocation_feed_endpoint: `${issuer}/oauth/revocations`,
+  };
+}
+
+/**
+ * Where the metadata is served. RFC 8414 §3.1: for an issuer with a path
+ * (https://example.com/auth) clients look it up at
+ * /.well-known/oauth-authorization-server/auth; it is served there too.
+ */
+export function metadataPaths(issuer: string): string[] {
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  return ['/.well-known/oauth-authorization-server', ...(issuerPath ? [`/.well-known/oauth-authorization-server${issuerPath}`] : [])];
+}

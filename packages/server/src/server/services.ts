@@ -1,0 +1,107 @@
+import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
+import type { Config } from '../core/config.js';
+import type { TokenResponse } from '../core/grants/index.js';
+import { checkHealth, type HealthReport } from '../core/health.js';
+import { handleIntrospectionRequest, type IntrospectionResponse } from '../core/introspection.js';
+import type { KeyRing } from '../core/keys.js';
+import { readAuthorizationServerMetadata, type AuthorizationServerMetadata } from '../core/metadata.js';
+import type { OAuthRequest } from '../core/params.js';
+import { handleRevocationFeedRequest } from '../core/revocation-feed.js';
+import { handleRevocationRequest } from '../core/revocation.js';
+import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.js';
+import { handleTokenRequest } from '../core/token-endpoint.js';
+import type { JWK } from 'jose';
+
+/**
+ * The application: one plain function (or object) per thing the HTTP layer offers, each
+ * built once from the narrow dependencies its core handler asks for. Routes parse the
+ * request, call one of these and send what it returns; they never reach storage or keys.
+ */
+export interface Services {
+  /** POST /oauth/token (RFC 6749 §3.2). */
+  token(request: OAuthRequest, now: number): Promise<TokenResponse>;
+  /** POST /oauth/introspect (RFC 7662). */
+  introspect(request: OAuthRequest, now: number): Promise<IntrospectionResponse>;
+  /** POST /oauth/revoke (RFC 7009). */
+  revoke(request: OAuthRequest, now: number): Promise<void>;
+  /** GET /oauth/revocations: the feed resource servers follow. */
+  revocationFeed(request: OAuthRequest, now: number): Promise<RevocationChanges>;
+  /** /oauth/authorize and its login and consent pages (core/authorize/flow.ts). */
+  authorization: AuthorizationFlow;
+  /** RFC 8414 metadata. */
+  metadata(): Promise<AuthorizationServerMetadata>;
+  /** The published verification keys (RFC 7517). */
+  jwks(): Promise<{ keys: JWK[] }>;
+  /** GET /healthz. */
+  health(): Promise<HealthReport>;
+}
+
+/** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
+export interface DerivedKeys {
+  /** Client secret digests (HMAC-SHA-256). */
+  clientSecretDigest: Buffer;
+  /** Seals signing keys at rest (AES-256-GCM). */
+  signingKeyEncryption: Buffer;
+  /** Authorization code digests. */
+  codeDigest: Buffer;
+  /** Refresh token digests. */
+  refreshTokenDigest: Buffer;
+  /** Seals the authorization session cookie. */
+  authorizationSession: Buffer;
+}
+
+export interface ServiceParts {
+  config: Config;
+  storage: Storage;
+  keys: KeyRing;
+  throttle: ThrottleStore;
+  redis: { available(): Promise<boolean> } | undefined;
+  derived: DerivedKeys;
+}
+
+/** Builds every service once (the composition step of ARCHITECTURE.md). */
+export function buildServices({ config, storage, keys, throttle, redis, derived }: ServiceParts): Services {
+  const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config };
+  const tokenDeps = {
+    ...clientAuth,
+    keys,
+    codes: storage.codes,
+    grants: storage.grants,
+    refreshTokens: storage.refreshTokens,
+    users: storage.users,
+    codeDigestKey: derived.codeDigest,
+    refreshTokenDigestKey: derived.refreshTokenDigest,
+  };
+  const lookupDeps = {
+    ...clientAuth,
+    keys,
+    revocations: storage.revocations,
+    grants: storage.grants,
+    refreshTokens: storage.refreshTokens,
+    refreshTokenDigestKey: derived.refreshTokenDigest,
+  };
+  const feedDeps = { ...clientAuth, revocations: storage.revocations };
+  const metadataDeps = { config, scopes: storage.scopes };
+  const healthDeps = { database: storage, keys, redis };
+  return {
+    token: (request, now) => handleTokenRequest(request, tokenDeps, now),
+    introspect: (request, now) => handleIntrospectionRequest(request, lookupDeps, now),
+    revoke: (request, now) => handleRevocationRequest(request, lookupDeps, now),
+    revocationFeed: (request, now) => handleRevocationFeedRequest(request, feedDeps, now),
+    authorization: createAuthorizationFlow({
+      clients: storage.clients,
+      users: storage.users,
+      consents: storage.consents,
+      scopes: storage.scopes,
+      codes: storage.codes,
+      keys,
+      throttle,
+      config,
+      codeDigestKey: derived.codeDigest,
+      sessionKey: derived.authorizationSession,
+    }),
+    metadata: () => readAuthorizationServerMetadata(metadataDeps),
+    jwks: () => keys.jwks(),
+    health: () => checkHealth(healthDeps),
+  };
+}
