@@ -26,20 +26,20 @@ export default tseslint.config(
   },
   layer(['packages/server/src/core/**'], [
     ...frameworks('core/ is the protocol engine: no HTTP framework, no SQL, no node:http (ARCHITECTURE.md)'),
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'core/ depends on nothing but itself' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/examples/**', '@gatehouse-auth/example-*'], message: 'core/ depends on nothing but itself' },
   ]),
   layer(['packages/server/src/store/**'], [
     { group: ['fastify', 'fastify/*', '@fastify/*', 'node:http', 'http'], message: 'store/ knows nothing of HTTP' },
-    { group: ['**/server/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/demo/**'], message: 'store/ depends on core/ only' },
+    { group: ['**/server/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/examples/**', '@gatehouse-auth/example-*'], message: 'store/ depends on core/ only' },
   ]),
   layer(['packages/resource/src/**'], [
     ...frameworks('resource/ imports jose and core error types only').filter((rule) => !rule.group.includes('fastify')),
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', '**/demo/**', '@gatehouse-auth/server', '@gatehouse-auth/client'], message: 'resource/ must not import the server or the store' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', '**/examples/**', '@gatehouse-auth/server', '@gatehouse-auth/client'], message: 'resource/ must not import the server or the store' },
   ]),
   layer(['packages/client/src/**'], [
     ...frameworks('client/ runs in browsers and edge runtimes: fetch and jose only'),
     { group: ['node:*'], message: 'client/ runs in browsers and edge runtimes: web APIs only' },
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/demo/**', '**/core/**', '@gatehouse-auth/*'], message: 'client/ must not import the server, the store or core' },
+    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/examples/**', '**/core/**', '@gatehouse-auth/*'], message: 'client/ must not import the server, the store or core' },
   ]),
   {
     files: ['packages/client/src/**'],
@@ -47,8 +47,11 @@ export default tseslint.config(
       'no-restricted-globals': ['error', ...['Buffer', 'process', 'require', 'global', 'setImmediate', '__dirname', '__filename'].map((name) => ({ name, message: 'client/ runs in browsers and edge runtimes: web APIs only' }))],
     },
   },
-  layer(['packages/server/src/demo/**'], [
-    { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/client/**', 'kysely', 'pg', 'better-sqlite3'], message: 'demo/ is an example API: it uses gatehouse/resource and the storage interfaces of core/, nothing else' },
+  layer(['examples/document-api/src/**'], [
+    {
+      regex: '^(?!(@gatehouse-auth/resource|fastify|@fastify/multipart|better-sqlite3)$|node:|\\./)',
+      message: 'the document API is an example app outside the product: it uses @gatehouse-auth/resource, fastify, @fastify/multipart, its own storage (better-sqlite3) and node:* only',
+    },
   ]),
   layer(['packages/server/src/web/**'], [
     { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis', '**/store/**', '**/server/**', '**/cli/**'], message: 'web/ renders pages from plain values: no storage, no server' },

@@ -7,8 +7,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** In build order: the server imports the resource package. */
-export const PACKAGES = ['resource', 'client', 'server'];
+/** Workspace folders, in build order: the server and the example document API import the resource package. */
+export const PACKAGES = ['packages/resource', 'packages/client', 'packages/server', 'examples/document-api'];
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -17,16 +17,16 @@ function files(dir) {
   });
 }
 
-/** A digest of what the build of `name` is made from: its sources and the compiler settings. */
+/** A digest of what the build of workspace `name` is made from: its sources and the compiler settings. */
 export function sourceDigest(name) {
-  const dir = join(ROOT, 'packages', name);
+  const dir = join(ROOT, name);
   const inputs = [...files(join(dir, 'src')).sort(), join(dir, 'tsconfig.build.json'), join(ROOT, 'tsconfig.json')];
   const hash = createHash('sha256');
   for (const file of inputs) hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
 
-const stampOf = (name) => join(ROOT, 'packages', name, 'dist', '.source-digest');
+const stampOf = (name) => join(ROOT, name, 'dist', '.source-digest');
 
 export function isCurrent(name) {
   const stamp = stampOf(name);

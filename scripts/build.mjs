@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { PACKAGES, recordBuild, ROOT } from './build-state.mjs';
 
 for (const name of PACKAGES) {
-  const result = spawnSync('npm', ['run', 'build', '--silent', '--workspace', `packages/${name}`], { cwd: ROOT, stdio: 'inherit' });
+  const result = spawnSync('npm', ['run', 'build', '--silent', '--workspace', name], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
   recordBuild(name);
 }

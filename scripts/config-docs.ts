@@ -26,6 +26,11 @@ export function renderConfigDocs(): string {
     '|---|---|---|---|',
     ...rows,
     '',
+    'The demo document API that `gatehouse serve` mounts for loopback issuers (`/api`, public links under `/files/`) is an',
+    'example app outside the server, with its own settings: `GATEHOUSE_DEMO_API` (default: on for a loopback issuer, off',
+    'otherwise; `true`/`false` decide) and `GATEHOUSE_DEMO_MAX_UPLOAD_BYTES` (default 10 MiB). See',
+    '[examples/document-api/README.md](../examples/document-api/README.md).',
+    '',
   ].join('\n');
 }
 

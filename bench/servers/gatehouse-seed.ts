@@ -12,7 +12,7 @@ import { BENCH_TENANT, GRANTS_REDIRECT_URI, type Seeded } from './bench-data.js'
 
 const dir = process.env.BENCH_DIR;
 if (!dir) throw new Error('BENCH_DIR is required');
-const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn', demoApi: false });
+const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn' });
 const gatehouse = await openGatehouse(config);
 try {
   await gatehouse.admin.tenants.create({ slug: BENCH_TENANT });

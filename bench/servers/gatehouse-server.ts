@@ -54,7 +54,9 @@ try {
 }
 
 const port = await freePort();
-const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, port, logLevel: 'warn', demoApi: false });
+const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, port, logLevel: 'warn' });
+// The token endpoint alone: no demo document API (examples/document-api) beside it.
+process.env.GATEHOUSE_DEMO_API = 'false';
 running.server = await startServer(config, { logger: { level: 'warn' } });
 const extra = seeded.grants ? [seeded.grants.client.id, seeded.grants.client.secret, seeded.grants.userId, dir] : [];
 console.log(['READY', port, seeded.client.id, seeded.client.secret, ...extra].join(' '));

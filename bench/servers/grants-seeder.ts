@@ -57,7 +57,7 @@ const clientId = process.env.BENCH_CLIENT_ID;
 const userId = process.env.BENCH_USER_ID;
 if (!dir || !clientId || !userId || !process.send) throw new Error('grants-seeder.ts runs as a child of bench/run.ts (BENCH_DIR, BENCH_CLIENT_ID, BENCH_USER_ID, IPC)');
 
-const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn', demoApi: false });
+const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn' });
 // `if-fresh`: the server migrated the database already; never change it behind its back.
 const gatehouse = await openGatehouse(config, { migrate: 'if-fresh' });
 const storage = gatehouse.storage as SqlStorage;

@@ -33,11 +33,9 @@ describe('configuration', () => {
     assert.equal(config.masterKeyFile, '/var/lib/gh/master.key');
   });
 
-  it('serves the demo API by default on loopback only, unless told otherwise', () => {
-    assert.equal(loadConfig().demoApi, true);
-    assert.equal(loadConfig({ issuer: 'https://auth.example.com' }).demoApi, false);
-    assert.equal(loadConfig({ issuer: 'https://auth.example.com', demoApi: true }).demoApi, true);
-    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_API: 'false' })).demoApi, false);
+  it('has no demo settings: the demo document API reads its own (test/demo/settings.test.ts)', () => {
+    assert.throws(() => loadConfig({ demoApi: true } as never), /demoApi: unknown setting/);
+    assert.deepEqual(configFromEnv({ GATEHOUSE_DEMO_API: 'false', GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: '5' }), {});
   });
 
   it('normalises the issuer and refuses one with a query or fragment (RFC 8414 §2)', () => {

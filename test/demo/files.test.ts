@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mintAccessToken } from '../../packages/server/src/core/access-token.js';
-import { contentDisposition } from '../../packages/server/src/demo/routes.js';
+import { contentDisposition } from '@gatehouse-auth/example-document-api';
 import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 import { caller, createTenantClient, storedFileNames, upload, uploadOk, type ApiCaller } from './helpers.js';
 
@@ -71,7 +71,7 @@ describe('demo API: files', () => {
       const created = Date.parse(String(body.created_at));
       assert.ok(created >= before - 1 && created <= Date.now() + 1, `created_at ${String(body.created_at)} is now`);
       assert.equal(response.headers.location, `/api/files/${String(body.id)}`);
-      assert.equal(readFileSync(join(t.dir, 'files', String(body.id)), 'utf8'), 'hello, world\n', 'the bytes are under the data directory');
+      assert.equal(readFileSync(join(t.dir, 'document-api', 'files', String(body.id)), 'utf8'), 'hello, world\n', 'the bytes are under the data directory');
     });
 
     it("GET /api/files lists the tenant's files, oldest first", async () => {
@@ -153,13 +153,13 @@ describe('demo API: files', () => {
   describe('delete', () => {
     it('DELETE /api/files/:id answers 204 and removes the row and the bytes', async () => {
       const id = await uploadOk(t.app, acme, 'to be deleted');
-      assert.ok(existsSync(join(t.dir, 'files', id)));
+      assert.ok(existsSync(join(t.dir, 'document-api', 'files', id)));
       const response = await t.app.inject({ method: 'DELETE', url: `/api/files/${id}`, headers: acme.headers() });
       assert.equal(response.statusCode, 204);
       assert.equal(response.body, '');
       assert.equal((await get(`/api/files/${id}`)).statusCode, 404);
       assert.equal((await get(`/api/files/${id}/content`)).statusCode, 404);
-      assert.ok(!existsSync(join(t.dir, 'files', id)), 'the bytes are gone');
+      assert.ok(!existsSync(join(t.dir, 'document-api', 'files', id)), 'the bytes are gone');
       assert.ok(!storedFileNames(t.dir).includes(id));
       const again = await t.app.inject({ method: 'DELETE', url: `/api/files/${id}`, headers: acme.headers() });
       assert.equal(again.statusCode, 404);

@@ -64,10 +64,13 @@ export async function uploadOk(app: FastifyInstance, who: ApiCaller, content: st
   return (response.json() as { id: string }).id;
 }
 
-/** The names in `<dataDir>/files` (temporary files included), or [] when it does not exist. */
+/** The example's own SQLite file under the data directory. */
+export const filesDatabase = (dataDir: string) => join(dataDir, 'document-api', 'files.db');
+
+/** The names in `<dataDir>/document-api/files` (temporary files included), or [] when it does not exist. */
 export function storedFileNames(dataDir: string): string[] {
   try {
-    return readdirSync(join(dataDir, 'files')).sort();
+    return readdirSync(join(dataDir, 'document-api', 'files')).sort();
   } catch {
     return [];
   }

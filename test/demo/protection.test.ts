@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { readDocumentApiSettings } from '@gatehouse-auth/example-document-api';
 import { keyRingKeySource } from '../../packages/server/src/server/resource-adapters.js';
 import { openGatehouse } from '../../packages/server/src/server/context.js';
 import { basicAuth, createTestGatehouse, postForm, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
@@ -218,9 +219,9 @@ describe('demo API: protection', () => {
   });
 });
 
-describe('demo API: the demoApi switch', () => {
-  it('demoApi: false removes every demo route (404), and the OAuth endpoints still work', async () => {
-    const t = await createTestGatehouse({ config: { demoApi: false } });
+describe('demo API: the GATEHOUSE_DEMO_API switch', () => {
+  it('GATEHOUSE_DEMO_API=false removes every demo route (404), and the OAuth endpoints still work', async () => {
+    const t = await createTestGatehouse({ env: { GATEHOUSE_DEMO_API: 'false' } });
     try {
       const who = await caller(t.app, await createTenantClient(t.gatehouse, 'acme', 'Acme Corp'));
       for (const [method, url] of [
@@ -239,10 +240,10 @@ describe('demo API: the demoApi switch', () => {
     }
   });
 
-  it('demoApi is on by default', async () => {
-    const t = await createTestGatehouse();
+  it('is on by default (a loopback issuer)', async () => {
+    const t = await createTestGatehouse({ env: {} });
     try {
-      assert.equal(t.config.demoApi, true);
+      assert.equal(readDocumentApiSettings({}, t.config.issuer).enabled, true);
       assert.equal((await t.app.inject({ method: 'GET', url: '/api/files' })).statusCode, 401);
     } finally {
       await t.close();

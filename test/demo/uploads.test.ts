@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
-import { loadConfig } from '../../packages/server/src/core/config.js';
-import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { DocumentApiSettingsError, readDocumentApiSettings } from '@gatehouse-auth/example-document-api';
+import { TEST_ISSUER } from '../helpers/gatehouse.js';
 import { createTestGatehouse, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
-import { caller, createTenantClient, multipart, storedFileNames, upload, type ApiCaller } from './helpers.js';
+import { caller, createTenantClient, filesDatabase, multipart, storedFileNames, upload, type ApiCaller } from './helpers.js';
 
 const LIMIT = 1024;
 
@@ -18,7 +18,7 @@ describe('demo API: uploads', () => {
   let acme: ApiCaller;
 
   before(async () => {
-    t = await createTestGatehouse({ config: { demoMaxUploadBytes: LIMIT } });
+    t = await createTestGatehouse({ env: { GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: String(LIMIT) } });
     acme = await caller(t.app, await createTenantClient(t.gatehouse, 'acme', 'Acme Corp'));
   });
   after(() => t.close());
@@ -57,12 +57,11 @@ describe('demo API: uploads', () => {
     });
   });
 
-  it('the limit is the demoMaxUploadBytes setting, 10 MiB by default, read from GATEHOUSE_DEMO_MAX_UPLOAD_BYTES', async () => {
-    const { configFromEnv } = await import('../../packages/server/src/core/config.js');
-    assert.equal(loadConfig({}).demoMaxUploadBytes, 10 * 1024 * 1024);
-    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: '2048' })).demoMaxUploadBytes, 2048);
-    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_DEMO_API: 'false' })).demoApi, false);
-    assert.throws(() => loadConfig({ demoMaxUploadBytes: 0 }), /demoMaxUploadBytes/);
+  it('the limit is the maxUploadBytes setting, 10 MiB by default, read from GATEHOUSE_DEMO_MAX_UPLOAD_BYTES', () => {
+    assert.equal(readDocumentApiSettings({}, TEST_ISSUER).maxUploadBytes, 10 * 1024 * 1024);
+    assert.equal(readDocumentApiSettings({ GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: '2048' }, TEST_ISSUER).maxUploadBytes, 2048);
+    assert.equal(readDocumentApiSettings({ GATEHOUSE_DEMO_API: 'false' }, TEST_ISSUER).enabled, false);
+    assert.throws(() => readDocumentApiSettings({ GATEHOUSE_DEMO_MAX_UPLOAD_BYTES: '0' }, TEST_ISSUER), (error: unknown) => error instanceof DocumentApiSettingsError && /GATEHOUSE_DEMO_MAX_UPLOAD_BYTES/.test(error.message));
   });
 
   it('refuses bodies that are not one file in the field "file" with 400, leaving nothing behind', async () => {
@@ -174,8 +173,9 @@ describe('demo API: uploads', () => {
   });
 
   it('when the database refuses the row, the bytes are removed too (503, nothing left behind)', async () => {
-    const storage = t.gatehouse.storage as SqlStorage;
-    await sql.raw("create trigger demo_fail_insert before insert on demo_files begin select raise(abort, 'simulated failure'); end").execute(storage.db);
+    // The example's own SQLite file, through a second connection: the trigger is seen by the API's.
+    const database = new BetterSqlite3(filesDatabase(t.dir));
+    database.exec("create trigger demo_fail_insert before insert on files begin select raise(abort, 'simulated failure'); end");
     try {
       await leavesNothing(async () => {
         const response = await upload(t.app, acme, 'never stored');
@@ -183,7 +183,8 @@ describe('demo API: uploads', () => {
         assert.equal((response.json() as { error: string }).error, 'temporarily_unavailable');
       });
     } finally {
-      await sql.raw('drop trigger demo_fail_insert').execute(storage.db);
+      database.exec('drop trigger demo_fail_insert');
+      database.close();
     }
     assert.equal((await upload(t.app, acme, 'stored again')).statusCode, 201, 'uploads work again afterwards');
   });

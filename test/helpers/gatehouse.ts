@@ -18,7 +18,9 @@ export interface TestGatehouse {
 }
 
 /** A fresh Gatehouse on its own SQLite file (or `databaseUrl`), with a signing key, served through fastify.inject. */
-export async function createTestGatehouse(options: { databaseUrl?: string; config?: ConfigInput; clock?: () => number } = {}): Promise<TestGatehouse> {
+export async function createTestGatehouse(
+  options: { databaseUrl?: string; config?: ConfigInput; clock?: () => number; /** What the mounted example app reads its settings from (default process.env). */ env?: NodeJS.ProcessEnv } = {},
+): Promise<TestGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
     databaseUrl: options.databaseUrl ?? `sqlite:${join(dir, 'gatehouse.db')}`,
@@ -29,7 +31,7 @@ export async function createTestGatehouse(options: { databaseUrl?: string; confi
   });
   const gatehouse = await openGatehouse(config, options.clock ? { clock: options.clock } : {});
   await gatehouse.admin.keys.ensureActive(config.signingAlgorithm);
-  const app = await buildApp(gatehouse, { logger: false });
+  const app = await buildApp(gatehouse, { logger: false, env: options.env });
   return {
     dir,
     config,

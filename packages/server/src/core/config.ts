@@ -110,16 +110,6 @@ export const configSchema = Type.Object({
     'GATEHOUSE_TRUST_PROXY',
     'Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (per-address throttling behind a proxy needs it): a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`; also `loopback`, `linklocal`, `uniquelocal`), or a number of hops (`1`: trust the immediate peer, whoever it is — only safe when the server is reachable solely through the proxy; prefer addresses). Empty (the default) trusts no proxy. `true` is refused: trusting every `X-Forwarded-For` lets any client forge its address.',
   ),
-  demoApi: setting(
-    Type.Optional(Type.Boolean()),
-    'GATEHOUSE_DEMO_API',
-    'Serve the demo document API (`/api/tenants`, `/api/files`, public links under `/files/`), protected by `gatehouse/resource`: the example to try first. Defaults to on when the issuer is on loopback (development) and off otherwise, so a production server never hosts uploads by accident; `true`/`false` decide explicitly.',
-  ),
-  demoMaxUploadBytes: setting(
-    Type.Integer({ minimum: 1, default: 10_485_760 }),
-    'GATEHOUSE_DEMO_MAX_UPLOAD_BYTES',
-    'Largest file the demo API accepts, in bytes (default 10 MiB); a larger upload gets 413 and leaves nothing behind.',
-  ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
     'GATEHOUSE_LOG_LEVEL',
@@ -179,7 +169,6 @@ export function loadConfig(input: ConfigInput = {}): Config {
   config.issuer = normaliseIssuer(config.issuer);
   config.trustProxy = normaliseTrustProxy(config.trustProxy);
   if (!config.audience) config.audience = `${config.issuer}/api`;
-  config.demoApi ??= isLoopbackIssuer(config.issuer);
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(`invalid configuration: accessTokenTtl (${config.accessTokenTtl}s) exceeds maxAccessTokenTtl (${config.maxAccessTokenTtl}s)`);
   }

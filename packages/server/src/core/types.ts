@@ -135,20 +135,6 @@ export interface ScopeDefinition {
   description: string;
 }
 
-/** A file of the demo document API (src/demo). Its bytes are stored outside the database. */
-export interface StoredFile {
-  id: string;
-  tenantId: string;
-  /** The file name given at upload (sanitized: no path, no control characters). */
-  name: string;
-  /** Bytes. */
-  size: number;
-  contentType: string;
-  createdAt: number;
-  /** The unguessable id of the public download link; null while the file is not published. */
-  publicId: string | null;
-}
-
 // --- Authorization codes, grants and refresh tokens (issue 4) ---
 
 /** PKCE code challenge methods (RFC 7636 §4.2); RFC 9700 §2.1.1: S256, never `plain`. */

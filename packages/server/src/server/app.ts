@@ -1,9 +1,8 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { demoApi } from '../demo/routes.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
-import { createInProcessVerifier } from './resource-adapters.js';
+import { mountDocumentApi } from './mounts.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -12,6 +11,8 @@ import { wellKnownRoutes } from './routes/well-known.js';
 export interface BuildAppOptions {
   /** Fastify logger option; false for silence (tests). Defaults to JSON logs at the configured level. */
   logger?: FastifyServerOptions['logger'];
+  /** The environment the mounted example app reads its settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Log the path only: query strings can carry tokens (`?access_token=`) and must not be logged. */
@@ -65,16 +66,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);
   await app.register(healthRoutes, routes);
-  if (config.demoApi) {
-    const verifier = createInProcessVerifier({
-      config,
-      keys: gatehouse.keys,
-      revocations: gatehouse.storage.revocations,
-      onError: (error) => app.log.warn({ err: error }, 'demo API: reading signing keys or the revocation feed failed'),
-    });
-    app.addHook('onClose', () => verifier.close());
-    // Encapsulated: its token check and multipart parser stay off the OAuth routes.
-    await app.register(demoApi, { gatehouse, verifier });
-  }
+  // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
+  await mountDocumentApi(app, gatehouse, { env: options.env });
   return app;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { isLoopbackIssuer, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
 import { openGatehouse, type Gatehouse } from './context.js';
@@ -52,9 +52,6 @@ export async function startServer(config: Config, options: { logger?: FastifySer
     app.log.info({ issuer: config.issuer, listening: url }, 'gatehouse is ready');
     const issuerWarning = insecureIssuerWarning(config.issuer);
     if (issuerWarning) app.log.warn({ issuer: config.issuer }, issuerWarning);
-    if (config.demoApi && !isLoopbackIssuer(config.issuer)) {
-      app.log.warn('the demo document API is on for a non-loopback issuer: any token with documents:write can store files on this server; set GATEHOUSE_DEMO_API=false in production');
-    }
 
     const prune = setInterval(() => {
       // Entries outlive their token by REVOCATION_SKEW_SECONDS (clock skew between nodes).

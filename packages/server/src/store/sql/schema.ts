@@ -99,18 +99,6 @@ export interface RevokedAccessTokensTable {
   revision: number;
 }
 
-/** The demo document API's files (src/demo); the bytes are under the data directory. */
-export interface DemoFilesTable {
-  id: string;
-  tenant_id: string;
-  name: string;
-  size: number;
-  content_type: string;
-  created_at: number;
-  /** The unguessable id of the file's public download link; null while unpublished. */
-  public_id: string | null;
-}
-
 // --- Authorization codes, grants and refresh tokens (issue 4) ---
 
 /** Authorization codes, by digest (the code itself is never stored). */
@@ -180,7 +168,6 @@ export interface Database {
   revoked_access_tokens: RevokedAccessTokensTable;
   settings: SettingsTable;
   counters: CountersTable;
-  demo_files: DemoFilesTable;
   authorization_codes: AuthorizationCodesTable;
   grants: GrantsTable;
   refresh_tokens: RefreshTokensTable;

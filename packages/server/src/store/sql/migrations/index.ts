@@ -6,6 +6,7 @@ import * as users from './2026-11-23T04-00-users.js';
 import * as codesAndRefreshTokens from './2026-11-23T05-00-codes-and-refresh-tokens.js';
 import * as clientRefreshSettings from './2026-11-23T06-00-client-refresh-settings.js';
 import * as consents from './2026-11-23T07-00-consents.js';
+import * as dropDemoFiles from './2026-12-07T00-00-drop-demo-files.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23T05-00-codes-and-refresh-tokens': codesAndRefreshTokens,
   '2026-11-23T06-00-client-refresh-settings': clientRefreshSettings,
   '2026-11-23T07-00-consents': consents,
+  '2026-12-07T00-00-drop-demo-files': dropDemoFiles,
 };
 
 /** Every migration name, in order (for tooling and tests). */

@@ -5,27 +5,11 @@ import type { AuthorizationGrant } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database, GrantsTable } from '../schema.js';
 import { lockCode, markCodeReplayed } from './codes.js';
-import { createRefreshToken } from './refresh-tokens.js';
+import { findGrantByCode, toGrant } from './grant-rows.js';
 import { bumpRevocationRevision } from './revisions.js';
 
 // Lock order, to rule out deadlocks on PostgreSQL: the code's row, then the revision
 // counter, then grant rows (the other revocations also take the counter before their rows).
-
-const list = (value: string): string[] => (value === '' ? [] : value.split(' '));
-
-function toGrant(row: Selectable<GrantsTable>): AuthorizationGrant {
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    userId: row.user_id,
-    codeDigest: row.code_digest,
-    scope: list(row.scope),
-    tenants: list(row.tenants),
-    createdAt: Number(row.created_at),
-    absoluteExpiresAt: Number(row.absolute_expires_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-  };
-}
 
 /** Thrown inside a revoking transaction when there was nothing to revoke: the revision bump rolls back. */
 export class NothingRevoked extends Error {
@@ -36,7 +20,9 @@ export class NothingRevoked extends Error {
 }
 
 /**
- * Call inside a transaction. Takes the code's row lock first: a replay recorded before
+ * Call inside a transaction. Stores the grant only: its first refresh token
+ * (`input.refreshToken`) is written by createGrantWithFirstRefreshToken (code-exchange.ts)
+ * in the same transaction. Takes the code's row lock first: a replay recorded before
  * (markCodeReplayed) makes the grant born revoked, with a revision of its own, and a
  * replay recorded after finds the grant (revokeGrantByCode).
  */
@@ -63,15 +49,7 @@ export async function createGrant(db: Kysely<Database>, input: NewGrant): Promis
     if (isForeignKeyViolation(error)) throw new NotFoundError(`no client with id "${input.clientId}"`);
     throw error;
   }
-  if (input.refreshToken && revokedAt === null) {
-    await createRefreshToken(db, { ...input.refreshToken, grantId: input.id, clientId: input.clientId, createdAt: input.createdAt });
-  }
   return toGrant(row);
-}
-
-export async function findGrant(db: Kysely<Database>, id: string): Promise<AuthorizationGrant | undefined> {
-  const row = await db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && toGrant(row);
 }
 
 /** For the caller of a revoking transaction: NothingRevoked is an outcome, not a failure. */
@@ -113,13 +91,10 @@ export async function revokeGrantByCode(db: Kysely<Database>, codeDigest: string
   if (grant && grant.revokedAt === null) await revokeGrant(db, grant.id, now);
 }
 
-export async function findGrantByCode(db: Kysely<Database>, codeDigest: string): Promise<AuthorizationGrant | undefined> {
-  const row = await db.selectFrom('grants').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst();
-  return row && toGrant(row);
-}
-
 /** The grants revoked after revision `since` (the revocation feed). */
 export async function listGrantsRevokedAfter(db: Kysely<Database>, since: number): Promise<string[]> {
   const rows = await db.selectFrom('grants').select('id').where('revision', '>', since).where('revoked_at', 'is not', null).execute();
   return rows.map((row) => row.id);
 }
+
+export { findGrant, findGrantByCode } from './grant-rows.js';

@@ -4,7 +4,7 @@ import type { NewRefreshToken, RefreshTokenRotation, RotationOutcome } from '../
 import type { RefreshToken } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
-import { findGrant } from './grants.js';
+import { findGrant } from './grant-rows.js';
 
 function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshToken {
   return {

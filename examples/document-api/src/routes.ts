@@ -1,8 +1,10 @@
 /**
- * The demo document API: files that belong to a tenant, protected by gatehouse/resource.
- * It is the first thing a new user tries and the working example for API providers:
- * each route states what it asks of the access token in `config.auth`, and the
- * gatehouseResource plugin enforces it before the handler runs.
+ * The demo document API: files that belong to a tenant, protected by
+ * @gatehouse-auth/resource. It is the first thing a new user tries and the working example
+ * for API providers: each route states what it asks of the access token in `config.auth`,
+ * and the gatehouseResource plugin enforces it before the handler runs. It uses nothing
+ * of the authorization server but what the host hands it (DocumentApiHost), and keeps
+ * its files in its own storage (store.ts, files.ts).
  *
  * | route | token |
  * |---|---|
@@ -17,28 +19,45 @@
  * Another tenant's file answers 404, exactly like a file that does not exist.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../core/config.js';
-import { OAuthError } from '../core/errors.js';
-import type { ClientStore, FileStore, GrantStore, PublishedFileStore, TenantStore } from '../core/storage.js';
-import type { StoredFile, Tenant } from '../core/types.js';
-import { gatehouseResource, type RouteRequirements, type Verifier } from '@gatehouse-auth/resource';
+import { gatehouseResource, type AccessTokenClaims, type RouteRequirements, type Verifier } from '@gatehouse-auth/resource';
+import { ApiError, badRequest, notFound, sendApiError, tooLarge, unavailable } from './errors.js';
 import { FileBytes, isFileId, type OpenedFile, type PendingUpload } from './files.js';
+import { isLoopbackIssuer, type DocumentApiSettings } from './settings.js';
+import { FileStoreUnavailableError, openFileStore, type FileStore, type StoredFile } from './store.js';
 
-export interface DemoApiOptions {
-  /** The narrow part of a Gatehouse the demo needs (a whole Gatehouse will do). */
-  gatehouse: {
-    config: Pick<Config, 'issuer' | 'dataDir' | 'demoMaxUploadBytes'>;
-    storage: {
-      tenants: Pick<TenantStore, 'findTenantBySlug'>;
-      clients: Pick<ClientStore, 'findClient'>;
-      grants: Pick<GrantStore, 'findGrant'>;
-      files: FileStore;
-      publishedFiles: PublishedFileStore;
-    };
-  };
+/** A tenant as the API shows it. */
+export interface TenantJson {
+  slug: string;
+  name: string;
+}
+
+/**
+ * What the document API needs from the server that mounts it: the server's token
+ * verifier, and the one question about its data the API cannot answer from the token.
+ */
+export interface DocumentApiHost {
+  /** Verifies the access tokens; the host owns it (and closes it). */
   verifier: Verifier;
+  /**
+   * The tenants a verified token may act for, with their display names: a tenant
+   * token's own tenant (if it exists), the tenants a user granted (a tenant-free token
+   * from a grant), or the client's tenant (a tenant-free client token).
+   */
+  tenantsOf(claims: AccessTokenClaims): Promise<TenantJson[]>;
+  /** The server's issuer: the public download links start with it. */
+  issuer: string;
+  /** The files go to `<dataDir>/document-api/`: files.db and files/. */
+  dataDir: string;
+}
+
+export interface DocumentApiOptions {
+  host: DocumentApiHost;
+  settings: DocumentApiSettings;
+  /** The metadata store; default: the SQLite file `<dataDir>/document-api/files.db`, closed with the app. */
+  store?: FileStore;
 }
 
 /** The JSON of a file. */
@@ -67,15 +86,22 @@ const SAFE_DOWNLOAD_HEADERS = {
 type IdParams = { Params: { id: string } };
 
 /**
- * The demo API as a Fastify plugin. Register it encapsulated (not with skip-override):
- * its token check and its multipart parser then apply to its own routes only, never to
- * the OAuth endpoints.
+ * The document API as a Fastify plugin. Register it encapsulated (not with
+ * skip-override): its token check, its multipart parser and its error handler then apply
+ * to its own routes only, never to the host's (the OAuth endpoints).
  */
-export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Promise<void> {
-  const { config, storage } = options.gatehouse;
-  const bytes = new FileBytes(config.dataDir);
+export async function documentApi(app: FastifyInstance, options: DocumentApiOptions): Promise<void> {
+  const { host, settings } = options;
+  if (!isLoopbackIssuer(host.issuer)) {
+    app.log.warn('the demo document API is on for a non-loopback issuer: any token with documents:write can store files on this server; set GATEHOUSE_DEMO_API=false in production');
+  }
+  const directory = join(host.dataDir, 'document-api');
+  const bytes = new FileBytes(join(directory, 'files'));
+  const files = options.store ?? openFileStore(join(directory, 'files.db'));
+  if (!options.store) app.addHook('onClose', async () => files.close());
+  const maxUploadBytes = settings.maxUploadBytes;
   const limits = {
-    fileSize: config.demoMaxUploadBytes,
+    fileSize: maxUploadBytes,
     files: 1,
     fields: 20,
     fieldSize: 16_384,
@@ -85,47 +111,42 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
   };
 
   await app.register(multipart, { limits });
-  await app.register(gatehouseResource, { verifier: options.verifier });
+  await app.register(gatehouseResource, { verifier: host.verifier });
 
-  /** The tenant the request acts for: the token's, which gatehouseResource checked against X-Tenant. */
-  async function tenantOf(request: FastifyRequest): Promise<Tenant> {
-    const slug = request.accessToken?.tenant;
-    const tenant = slug === undefined ? undefined : await storage.tenants.findTenantBySlug(slug);
-    if (!tenant) throw new DemoNotFound('the tenant of this access token does not exist');
-    return tenant;
+  /** The tenant the request acts for: the token's (which gatehouseResource checked against X-Tenant), if the host knows it. */
+  async function tenantOf(request: FastifyRequest): Promise<string> {
+    const claims = request.accessToken!;
+    const slug = claims.tenant;
+    if (slug === undefined || !(await host.tenantsOf(claims)).some((tenant) => tenant.slug === slug)) {
+      throw notFound('the tenant of this access token does not exist');
+    }
+    return slug;
   }
 
   /** The tenant's file named by `:id`; 404 for a malformed id (never looked up), an unknown one, or another tenant's. */
-  async function fileOf(request: FastifyRequest<IdParams>): Promise<{ tenant: Tenant; file: StoredFile }> {
+  async function fileOf(request: FastifyRequest<IdParams>): Promise<{ tenant: string; file: StoredFile }> {
     const tenant = await tenantOf(request);
-    const file = isFileId(request.params.id) ? await storage.files.findFile(tenant.id, request.params.id) : undefined;
-    if (!file) throw new DemoNotFound('no such file');
+    const file = isFileId(request.params.id) ? await files.findFile(tenant, request.params.id) : undefined;
+    if (!file) throw notFound('no such file');
     return { tenant, file };
   }
 
-  app.setErrorHandler(async (error, _request, reply) => {
-    if (error instanceof DemoNotFound) return sendNotFound(reply, error.message);
-    throw error; // to the server's error serializer
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof ApiError) return sendApiError(reply, error);
+    if (error instanceof FileStoreUnavailableError) {
+      request.log.error({ err: error.cause }, 'document API: the file store is unavailable');
+      return sendApiError(reply, unavailable());
+    }
+    throw error; // to the host's error handler
   });
 
-  app.get('/api/tenants', { config: { auth: { tenant: 'free' } } }, async (request) => {
-    const claims = request.accessToken!;
-    // A tenant token acts for its tenant. A tenant-free token of a user (from a grant) may
-    // list the tenants the user granted; one of a client, its client's tenant.
-    const grantId = (claims as { grant_id?: unknown }).grant_id;
-    const slugs =
-      claims.tenant !== undefined
-        ? [claims.tenant]
-        : typeof grantId === 'string'
-          ? ((await storage.grants.findGrant(grantId))?.tenants ?? [])
-          : [(await storage.clients.findClient(claims.client_id))?.tenantSlug].filter((slug): slug is string => slug !== undefined);
-    const tenants = (await Promise.all(slugs.map((slug) => storage.tenants.findTenantBySlug(slug)))).filter((tenant) => tenant !== undefined);
-    return { tenants: tenants.map((tenant) => ({ slug: tenant.slug, name: tenant.name })) };
-  });
+  // A tenant token acts for its tenant. A tenant-free token of a user (from a grant) may
+  // list the tenants the user granted; one of a client, its client's tenant.
+  app.get('/api/tenants', { config: { auth: { tenant: 'free' } } }, async (request) => ({ tenants: await host.tenantsOf(request.accessToken!) }));
 
   app.get('/api/files', { config: { auth: READ } }, async (request) => {
     const tenant = await tenantOf(request);
-    return { files: (await storage.files.listFiles(tenant.id)).map(toJson) };
+    return { files: (await files.listFiles(tenant)).map(toJson) };
   });
 
   app.post('/api/files', { config: { auth: WRITE } }, async (request, reply) => {
@@ -143,11 +164,11 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
         name = cleanFileName(part.filename);
         contentType = cleanContentType(part.mimetype);
         upload = await bytes.receive(part.file);
-        if (part.file.truncated) throw tooLarge(config.demoMaxUploadBytes);
+        if (part.file.truncated) throw uploadTooLarge(maxUploadBytes);
       }
     } catch (error) {
       await upload?.discard();
-      throw uploadError(error, config.demoMaxUploadBytes);
+      throw uploadError(error, maxUploadBytes);
     }
     if (!upload) throw badRequest('no file: send multipart/form-data with the file in the field "file"');
 
@@ -160,7 +181,7 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
     }
     let file: StoredFile;
     try {
-      file = await storage.files.createFile(tenant.id, { id, name, size: upload.size, contentType });
+      file = await files.createFile(tenant, { id, name, size: upload.size, contentType });
     } catch (error) {
       await bytes.remove(id);
       throw error;
@@ -180,44 +201,37 @@ export async function demoApi(app: FastifyInstance, options: DemoApiOptions): Pr
   app.delete<IdParams>('/api/files/:id', { config: { auth: DELETE } }, async (request, reply) => {
     const { tenant, file } = await fileOf(request);
     // The row first: once it is gone nobody can reach the bytes, whatever happens next.
-    if (!(await storage.files.deleteFile(tenant.id, file.id))) throw new DemoNotFound('no such file');
+    if (!(await files.deleteFile(tenant, file.id))) throw notFound('no such file');
     // The file is deleted either way; bytes that could not be removed are unreachable.
-    await bytes.remove(file.id).catch((error: unknown) => request.log.error({ err: error, fileId: file.id }, 'could not remove the bytes of a deleted demo file'));
+    await bytes.remove(file.id).catch((error: unknown) => request.log.error({ err: error, fileId: file.id }, 'document API: could not remove the bytes of a deleted file'));
     return reply.code(204).send();
   });
 
   app.post<IdParams>('/api/files/:id/publish', { config: { auth: WRITE } }, async (request) => {
     const { tenant, file } = await fileOf(request);
     // 122 random bits: the link is the capability. An already published file keeps its link.
-    const published = await storage.files.publishFile(tenant.id, file.id, randomUUID());
-    if (!published?.publicId) throw new DemoNotFound('no such file');
-    return { download_url: `${config.issuer}/files/${published.publicId}/download` };
+    const published = await files.publishFile(tenant, file.id, randomUUID());
+    if (!published?.publicId) throw notFound('no such file');
+    return { download_url: `${host.issuer}/files/${published.publicId}/download` };
   });
 
   app.delete<IdParams>('/api/files/:id/publish', { config: { auth: WRITE } }, async (request, reply) => {
     const { tenant, file } = await fileOf(request);
-    if (!(await storage.files.unpublishFile(tenant.id, file.id))) throw new DemoNotFound('no such file');
+    if (!(await files.unpublishFile(tenant, file.id))) throw notFound('no such file');
     return reply.code(204).send();
   });
 
   app.get<{ Params: { uuid: string } }>('/files/:uuid/download', { config: { auth: { public: true } } }, async (request, reply) => {
-    const file = isFileId(request.params.uuid) ? await storage.publishedFiles.findPublishedFile(request.params.uuid) : undefined;
-    if (!file) throw new DemoNotFound('no such download link');
+    const file = isFileId(request.params.uuid) ? await files.findPublishedFile(request.params.uuid) : undefined;
+    if (!file) throw notFound('no such download link');
     return sendContent(request, reply, file, await bytes.open(file.id));
   });
 }
 
-/** A 404 of the demo API (the same body as the server's not-found answer). */
-class DemoNotFound extends Error {}
-
-function sendNotFound(reply: FastifyReply, description: string): FastifyReply {
-  return reply.code(404).send({ error: 'not_found', error_description: description, message: description });
-}
-
 function sendContent(request: FastifyRequest, reply: FastifyReply, file: StoredFile, opened: OpenedFile | undefined): FastifyReply {
   if (!opened) {
-    request.log.error({ fileId: file.id }, 'the bytes of a demo file are missing');
-    return sendNotFound(reply, 'the content of this file is missing');
+    request.log.error({ fileId: file.id }, 'document API: the bytes of a file are missing');
+    return sendApiError(reply, notFound('the content of this file is missing'));
   }
   return reply
     .code(200)
@@ -232,29 +246,26 @@ function toJson(file: StoredFile): FileJson {
   return { id: file.id, name: file.name, size: file.size, content_type: file.contentType, created_at: new Date(file.createdAt).toISOString() };
 }
 
-const badRequest = (description: string) => new OAuthError('invalid_request', description);
-
-const tooLarge = (limit: number) =>
-  new OAuthError('invalid_request', `the file is larger than the upload limit of ${limit} bytes`, { status: 413 });
+const uploadTooLarge = (limit: number) => tooLarge(`the file is larger than the upload limit of ${limit} bytes`);
 
 /**
  * What a failed upload answers. Disk errors stay errors (500, logged); anything wrong
  * with the multipart body itself is the client's: 400, or 413 for a limit.
  */
 function uploadError(error: unknown, limit: number): unknown {
-  if (error instanceof OAuthError) return error;
+  if (error instanceof ApiError) return error;
   const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
   if (typeof syscall === 'string') return error;
   switch (code) {
     case 'FST_REQ_FILE_TOO_LARGE':
-      return tooLarge(limit);
+      return uploadTooLarge(limit);
     case 'FST_FILES_LIMIT':
       return badRequest('send one file per request, in the field "file"');
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return new OAuthError('invalid_request', 'the multipart body has too many parts', { status: 413 });
+      return tooLarge('the multipart body has too many parts');
     default:
-      return new OAuthError('invalid_request', 'the multipart/form-data body could not be read', { cause: error });
+      return badRequest('the multipart/form-data body could not be read', error);
   }
 }
 

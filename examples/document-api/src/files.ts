@@ -1,6 +1,7 @@
 /**
- * The bytes of the demo API's files: one file per upload, `<dataDir>/files/<id>`, the
- * metadata being in the database (FileStore). An upload is written to a temporary file in
+ * The bytes of the document API's files: one file per upload, `<directory>/<id>` (in
+ * `gatehouse serve`, `<dataDir>/document-api/files/<id>`), the metadata being in the
+ * API's own database (store.ts). An upload is written to a temporary file in
  * the same directory and renamed into place only once it is complete, so a file name that
  * exists always holds a whole upload.
  */
@@ -36,8 +37,8 @@ export interface OpenedFile {
 export class FileBytes {
   readonly directory: string;
 
-  constructor(dataDir: string) {
-    this.directory = join(dataDir, 'files');
+  constructor(directory: string) {
+    this.directory = directory;
   }
 
   /** Creates the files directory (mode 0700) unless it exists; call it before `receive`. */

@@ -1,0 +1,68 @@
+/** Clients: the applications that ask for tokens, their secrets and refresh settings. See ./index.ts for the rules every store follows. */
+import type { Client, GrantType } from '../types.js';
+
+/** A client's refresh token settings when none are given (seconds): 30 days idle, 1 year absolute, no grace. */
+export const DEFAULT_REFRESH_SETTINGS = Object.freeze({ refreshIdleTtl: 30 * 86_400, refreshAbsoluteTtl: 365 * 86_400, refreshGraceSeconds: 0 });
+
+export interface NewClient {
+  id: string;
+  tenantId: string;
+  name: string;
+  isPublic: boolean;
+  secretDigest: string | null;
+  grantTypes: GrantType[];
+  scopes: string[];
+  defaultScopes: string[];
+  redirectUris: string[];
+  accessTokenTtl: number | null;
+  resourceServer: boolean;
+  /** Seconds (Client.refreshIdleTtl etc.); absent: DEFAULT_REFRESH_SETTINGS. */
+  refreshIdleTtl?: number;
+  refreshAbsoluteTtl?: number;
+  refreshGraceSeconds?: number;
+}
+
+export interface SecretChange {
+  /** The digest the caller read: the change applies only if it is still current. */
+  expectedSecretDigest: string;
+  secretDigest: string;
+  previousSecretDigest: string | null;
+  previousSecretExpiresAt: number | null;
+  /** Raise the revocation epoch by one: every access token issued so far stops being active. */
+  revokeTokens: boolean;
+}
+
+export interface ClientStore {
+  /**
+   * Creates the client and registers its scope names in the tenant's scope catalogue
+   * (leaving existing descriptions alone), in one transaction. ConflictError when the
+   * id is taken.
+   */
+  createClient(input: NewClient): Promise<Client>;
+  /**
+   * Looks a client up by `client_id`, whatever its tenant (ids are globally unique). The
+   * answer reflects every change committed before the call began, by any process: an
+   * implementation that caches records must not answer from a cache it has not checked
+   * since (a rotated secret is refused by the very next request).
+   */
+  findClient(clientId: string): Promise<Client | undefined>;
+  /** The clients of one tenant only. */
+  listClients(tenantId: string): Promise<Client[]>;
+  /**
+   * (Rotations with `revokeTokens` and disabling bump the revocation revision; see
+   * RevocationStore.readChanges.)
+   *
+   * Replaces the secret digests, atomically and only if the current digest is still
+   * `expectedSecretDigest` (compare-and-set: two rotations racing cannot resurrect a
+   * secret). Undefined when the client does not exist; ConflictError when the secret
+   * changed since it was read.
+   */
+  updateClientSecret(clientId: string, change: SecretChange): Promise<Client | undefined>;
+  /**
+   * Enables or disables a client. Disabling also raises the revocation epoch by one, so
+   * every token issued so far stops being active; enabling leaves the epoch alone.
+   */
+  setClientDisabled(clientId: string, disabled: boolean): Promise<Client | undefined>;
+  /** The longest access token lifetime configured on any client or tenant (seconds), or null. */
+  longestAccessTokenTtl(): Promise<number | null>;
+}

@@ -1,0 +1,21 @@
+/** Remembered consents (issue 4). See ./index.ts for the rules every store follows. */
+import type { Consent } from '../types.js';
+
+export interface ConsentInput {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  tenants: string[];
+}
+
+/** Remembered consents, one per user and client (the consent page). */
+export interface ConsentStore {
+  /** The user's consent for the client, or undefined. */
+  findConsent(userId: string, clientId: string): Promise<Consent | undefined>;
+  /**
+   * Creates the consent, or replaces the scopes and tenants of the existing one (its
+   * creation time stays), in one statement: of two concurrent saves the later wins.
+   * NotFoundError when the user or the client does not exist.
+   */
+  saveConsent(input: ConsentInput): Promise<Consent>;
+}

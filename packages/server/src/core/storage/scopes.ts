@@ -1,0 +1,15 @@
+/** Scopes: each tenant's catalogue of scope names and descriptions. See ./index.ts for the rules every store follows. */
+import type { ScopeDefinition } from '../types.js';
+
+export interface ScopeStore {
+  /** Every scope of one tenant, sorted by name. */
+  listScopes(tenantId: string): Promise<ScopeDefinition[]>;
+  /** The distinct scope names of all tenants, sorted (for RFC 8414 `scopes_supported`). */
+  listScopeNames(): Promise<string[]>;
+  /**
+   * Creates the scope in the tenant's catalogue, or replaces the description of the
+   * existing one (its name and creation time stay). NotFoundError when the tenant does
+   * not exist.
+   */
+  upsertScope(tenantId: string, name: string, description: string): Promise<ScopeDefinition>;
+}

@@ -1,0 +1,159 @@
+/** The assembly: openSqlStorage builds the Storage from a connection, the repositories and the guard. */
+import { sql, type Kysely } from 'kysely';
+import { ConflictError } from '../../core/errors.js';
+import type { Storage } from '../../core/storage.js';
+import { ClientCache } from './client-cache.js';
+import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
+import { guarded } from './guard.js';
+import { migrateToLatest, readMigrationStatus } from './migrate.js';
+import * as clients from './repositories/clients.js';
+import { createGrantWithFirstRefreshToken } from './repositories/code-exchange.js';
+import * as codes from './repositories/codes.js';
+import * as consents from './repositories/consents.js';
+import * as grants from './repositories/grants.js';
+import * as keys from './repositories/keys.js';
+import * as refreshTokens from './repositories/refresh-tokens.js';
+import * as revocations from './repositories/revocations.js';
+import * as scopes from './repositories/scopes.js';
+import * as settings from './repositories/settings.js';
+import * as tenants from './repositories/tenants.js';
+import * as users from './repositories/users.js';
+import type { Database } from './schema.js';
+
+export interface SqlStorage extends Storage {
+  readonly dialect: Dialect;
+  /** The Kysely handle, for tests and migrations tooling. */
+  readonly db: Kysely<Database>;
+}
+
+/** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
+export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
+  const { db, dialect, sqlite } = openConnection(url, options);
+  const clock = options.clock ?? Date.now;
+  let closed = false;
+  const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
+  /** A write to the clients table: the cache (SQLite) forgets before and after it. */
+  const writingClients = async <T>(write: () => Promise<T>): Promise<T> => {
+    clientCache?.invalidate();
+    try {
+      return await write();
+    } finally {
+      clientCache?.invalidate();
+    }
+  };
+  return {
+    dialect,
+    db,
+    tenants: guarded({
+      createTenant: (input) => tenants.createTenant(db, input, clock()),
+      findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
+      listTenants: () => tenants.listTenants(db),
+    }),
+    users: guarded({
+      createUser: async (input) => {
+        const id = await db.transaction().execute((trx) => users.createUser(trx, input, clock()));
+        return (await users.findUser(db, id))!;
+      },
+      findUser: (userId) => users.findUser(db, userId),
+      findUserByUsername: (username) => users.findUserByUsername(db, username),
+      addUserToTenant: (userId, tenantId) => users.addUserToTenant(db, userId, tenantId, clock()),
+      listUsers: (tenantId) => users.listUsers(db, tenantId),
+      setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
+      setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
+    }),
+    clients: guarded({
+      createClient: (input) =>
+        writingClients(async () => {
+          await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
+          return (await clients.findClient(db, input.id))!;
+        }),
+      findClient: (clientId) => (clientCache ? clientCache.find(clientId, (id) => clients.findClient(db, id)) : clients.findClient(db, clientId)),
+      listClients: (tenantId) => clients.listClients(db, tenantId),
+      updateClientSecret: (clientId, change) =>
+        writingClients(async () => {
+          const outcome = await db.transaction().execute(async (trx) => {
+            const result = await clients.updateClientSecret(trx, clientId, change, clock());
+            // Thrown inside the transaction: the revision bump rolls back with it.
+            if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+            return result;
+          });
+          return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
+        }),
+      setClientDisabled: (clientId, disabled) =>
+        writingClients(async () => {
+          const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
+          return found ? clients.findClient(db, clientId) : undefined;
+        }),
+      longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
+    }),
+    scopes: guarded({
+      listScopes: (tenantId) => scopes.listScopes(db, tenantId),
+      listScopeNames: () => scopes.listScopeNames(db),
+      upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
+    }),
+    keys: guarded({
+      listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
+      activateKey: (key, now) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, dialect)),
+      withdrawKey: (kid, now) => db.transaction().execute((trx) => keys.withdrawKey(trx, kid, now)),
+    }),
+    settings: guarded({
+      getSetting: (name) => settings.getSetting(db, name),
+      putSettingIfAbsent: (name, value) => settings.putSettingIfAbsent(db, name, value),
+    }),
+    revocations: guarded({
+      revokeAccessToken: (entry) => db.transaction().execute((trx) => revocations.revokeAccessToken(trx, entry)),
+      isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
+      pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
+      readChanges: (since, notExpiredBefore) => revocations.readChanges(db, since, notExpiredBefore),
+    }),
+    // --- Authorization codes, grants and refresh tokens (issue 4) ---
+    codes: guarded({
+      createCode: (input) => codes.createCode(db, input),
+      consumeCode: (codeDigest, now) => codes.consumeCode(db, codeDigest, now),
+      pruneExpired: (now) => codes.pruneExpiredCodes(db, now),
+    }),
+    grants: guarded({
+      createGrant: (input) => db.transaction().execute((trx) => createGrantWithFirstRefreshToken(trx, input)),
+      findGrant: (id) => grants.findGrant(db, id),
+      revokeGrant: async (id, now) => {
+        await db.transaction().execute((trx) => grants.revokeGrant(trx, id, now)).catch(grants.ignoreNothingRevoked);
+        return grants.findGrant(db, id);
+      },
+      revokeGrantByCode: async (codeDigest, now) => {
+        await db.transaction().execute((trx) => grants.revokeGrantByCode(trx, codeDigest, now)).catch(grants.ignoreNothingRevoked);
+        return grants.findGrantByCode(db, codeDigest);
+      },
+      revokeGrantsOfUser: async (userId, now) => {
+        try {
+          return await db.transaction().execute((trx) => grants.revokeGrantsOfUser(trx, userId, now));
+        } catch (error) {
+          grants.ignoreNothingRevoked(error);
+          return 0;
+        }
+      },
+    }),
+    refreshTokens: guarded({
+      createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),
+      findRefreshToken: (tokenDigest) => refreshTokens.findRefreshToken(db, tokenDigest),
+      rotateRefreshToken: (rotation) => db.transaction().execute((trx) => refreshTokens.rotateRefreshToken(trx, rotation)),
+      pruneExpired: (now) => refreshTokens.pruneExpiredRefreshTokens(db, now),
+    }),
+    // --- end of codes, grants and refresh tokens ---
+    consents: guarded({
+      findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
+      saveConsent: (input) => consents.saveConsent(db, input, clock()),
+    }),
+    ...guarded({
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      migrate: () => migrateToLatest(db, sqlite),
+      migrationStatus: () => readMigrationStatus(db),
+    }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Connecting to the database a storage URL names: URL parsing (and redaction for logs),
+ * the SQLite file with its pragmas and statement cache, the PostgreSQL pool.
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import type pg from 'pg';
+import { ValidationError } from '../../core/errors.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SqlStorageOptions {
+  clock?: () => number;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
+export interface SqlConnection {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  sqlite?: BetterSqlite3.Database;
+}
+
+/** Parses a storage URL: `sqlite:<path>` or `postgres://…` / `postgresql://…`. */
+export function parseDatabaseUrl(url: string): { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string } {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ValidationError('invalid database URL "sqlite:": give a file path, e.g. sqlite:./data/gatehouse.db');
+    return { dialect: 'sqlite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', connectionString: url };
+  throw new ValidationError(`unsupported database URL "${redactUrl(url)}": use sqlite:<path> or postgres://user@host:port/database`);
+}
+
+/** A database URL fit for a log line: the password is replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/**
+ * The PostgreSQL driver is loaded only when a postgres:// URL is opened: a server on the
+ * SQLite default does not carry it in memory (docs/performance.md).
+ */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
+
+export function openConnection(url: string, options: SqlStorageOptions): SqlConnection {
+  const parsed = parseDatabaseUrl(url);
+  if (parsed.dialect === 'sqlite') {
+    if (parsed.path !== ':memory:' && !existsSync(parsed.path)) {
+      // The database holds secret digests and sealed keys: readable by its owner only
+      // (SQLite gives its -wal and -shm files the same mode).
+      mkdirSync(dirname(parsed.path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(parsed.path, 'a', 0o600));
+    }
+    const database = new BetterSqlite3(parsed.path);
+    // WAL lets the CLI write while the server reads; busy_timeout waits out a writer.
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    // better-sqlite3 builds SQLite with a 16 MiB page cache (SQLite's own default is 2 MiB),
+    // which fills up with grant and token pages under load. The hot reads (clients, keys)
+    // are cached in the process and the OS caches the file: 4 MiB is plenty.
+    database.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
+  }
+  const { Pool, types } = loadPg();
+  const pool = new Pool({
+    connectionString: parsed.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
+    statement_timeout: 10_000,
+    // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
+  });
+  // A connection lost while idle, or while checked out for a query, must not crash the
+  // process: the query in flight rejects (→ StorageUnavailableError) and the pool
+  // discards the broken connection when it is released.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+}
+
+/** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
+const SQLITE_PAGE_CACHE_KIB = 4096;
+
+/** How many distinct SQL statements to keep prepared (the queries are a fixed set). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing is the most expensive
+ * step of a better-sqlite3 query (a fifth of a token request's CPU in a profile). The
+ * queries come from a fixed set of repository functions, so their SQL strings repeat:
+ * keep the prepared statements, by SQL text. better-sqlite3 runs one statement at a time
+ * on its connection, so reusing one is safe.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (sql: string) => {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size < STATEMENT_CACHE_SIZE) statements.set(sql, statement);
+      }
+      return statement as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
+}
+
+/**
+ * SQLite's `PRAGMA data_version` on this connection: it changes when another connection
+ * (another process) commits to the database file. Undefined while this connection is inside
+ * a transaction, whose snapshot it would show instead of the latest commit.
+ */
+export function dataVersionReader(database: BetterSqlite3.Database): () => number | undefined {
+  const statement = database.prepare('PRAGMA data_version').pluck();
+  return () => (database.inTransaction ? undefined : (statement.get() as number));
+}

@@ -1,0 +1,55 @@
+/**
+ * The forward migration 2026-12-07T00-00-drop-demo-files: the demo document API left the
+ * product's schema (it keeps its files in its own database now). A database set up by the
+ * older migrations, with a demo file in it, migrates forward cleanly and keeps working,
+ * on every backend in STORAGE_TARGETS.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Migrator, sql } from 'kysely';
+import { migrationProvider, MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { STORAGE_TARGETS } from '../helpers/postgres.js';
+
+const LAST_WITH_DEMO_FILES = '2026-11-23T07-00-consents';
+
+for (const target of STORAGE_TARGETS) {
+  describe(`migration: drop demo_files (${target.name})`, { skip: target.skip }, () => {
+    let dir: string;
+    let storage: SqlStorage;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), `gatehouse-migrate-${target.name}-`));
+      const created = await target.create(dir);
+      cleanup = created.cleanup;
+      storage = openSqlStorage(created.url);
+    });
+    after(async () => {
+      await storage?.close();
+      await cleanup?.();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a database with a demo file, migrated by the old migrations, migrates forward and keeps its data', async () => {
+      const { error } = await new Migrator({ db: storage.db, provider: migrationProvider }).migrateTo(LAST_WITH_DEMO_FILES);
+      assert.equal(error, undefined);
+      const now = Date.now();
+      await sql`insert into tenants (id, slug, name, access_token_ttl, created_at) values ('t1', 'acme', 'Acme', null, ${now})`.execute(storage.db);
+      await sql`insert into demo_files (id, tenant_id, name, size, content_type, created_at, public_id)
+                values ('00000000-0000-4000-8000-000000000001', 't1', 'old.txt', 3, 'text/plain', ${now}, '00000000-0000-4000-8000-000000000002')`.execute(storage.db);
+      assert.deepEqual((await storage.migrationStatus()).pending, ['2026-12-07T00-00-drop-demo-files']);
+
+      assert.deepEqual(await storage.migrate(), ['2026-12-07T00-00-drop-demo-files']);
+      assert.deepEqual(await storage.migrationStatus(), { applied: [...MIGRATION_NAMES], pending: [] });
+      const tables = (await storage.db.introspection.getTables()).map((table) => table.name);
+      assert.ok(!tables.includes('demo_files'), `demo_files is gone: ${tables.join(', ')}`);
+      assert.equal((await storage.tenants.findTenantBySlug('acme'))?.name, 'Acme', 'the rest of the data stays');
+      await storage.tenants.createTenant({ slug: 'after', name: 'After', accessTokenTtl: null });
+      assert.deepEqual(await storage.migrate(), [], 'nothing left to do');
+    });
+  });
+}
