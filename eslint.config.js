@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Layering (ARCHITECTURE.md): server → core ← store; resource/ and client/ stand alone. */
+/** Layering (docs/architecture.md): server → core ← store; resource/ and client/ stand alone. */
 const layer = (files, patterns) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns }] },
@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   layer(['packages/server/src/core/**'], [
-    ...frameworks('core/ is the protocol engine: no HTTP framework, no SQL, no node:http (ARCHITECTURE.md)'),
+    ...frameworks('core/ is the protocol engine: no HTTP framework, no SQL, no node:http (docs/architecture.md)'),
     { group: ['**/server/**', '**/store/**', '**/cli/**', '**/web/**', '**/resource/**', '**/client/**', '**/examples/**', '@gatehouse-auth/example-*'], message: 'core/ depends on nothing but itself' },
   ]),
   layer(['packages/server/src/store/**'], [

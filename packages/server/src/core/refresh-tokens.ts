@@ -4,7 +4,7 @@ import { deriveKey, digestSecret, randomToken } from './secrets.js';
  * Refresh tokens (RFC 6749 §6): 256 random bits with a recognisable prefix (for secret
  * scanners), stored only as a keyed digest (HMAC-SHA-256 under a key derived from the
  * master key), so a database leak reveals no usable token. They are never chosen by a
- * person: no slow hash is needed (ARCHITECTURE.md).
+ * person: no slow hash is needed (docs/architecture.md, "Decisions").
  */
 export const REFRESH_TOKEN_PREFIX = 'gatehouse_rt_';
 

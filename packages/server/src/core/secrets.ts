@@ -39,7 +39,7 @@ export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
 /**
  * Keyed digest of a high-entropy secret (HMAC-SHA-256). Secrets that were never chosen
  * by a person need no slow hash: a keyed digest cannot be brute-forced offline without
- * the key, and it costs microseconds on every token request (ARCHITECTURE.md).
+ * the key, and it costs microseconds on every token request (docs/architecture.md, "Decisions").
  */
 export function digestSecret(secret: string, digestKey: Buffer): string {
   return createHmac('sha256', digestKey).update(secret, 'utf8').digest('base64url');

@@ -59,7 +59,7 @@ export interface ServiceParts {
   derived: DerivedKeys;
 }
 
-/** Builds every service once (the composition step of ARCHITECTURE.md). */
+/** Builds every service once (the composition step of docs/architecture.md). */
 export function buildServices({ config, storage, keys, throttle, redis, derived }: ServiceParts): Services {
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config };
   const tokenDeps = {

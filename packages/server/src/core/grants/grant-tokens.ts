@@ -12,7 +12,7 @@ import type { GrantDeps, TokenResponse } from './types.js';
  */
 
 /**
- * ARCHITECTURE.md "per-tenant tokens": the `tenant` parameter names one of the tenants
+ * docs/architecture.md, "Per-tenant tokens": the `tenant` parameter names one of the tenants
  * the user granted; the access token is minted for it alone. Without it the token carries
  * no tenant (it may only list the granted tenants). A tenant the user did not grant is
  * RFC 8707 §2 `invalid_target`.
