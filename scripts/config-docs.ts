@@ -1,4 +1,4 @@
-// Generates docs/configuration.md from the configuration schema (src/core/config.ts).
+// Generates docs/configuration.md from the configuration schema (packages/server/src/core/config.ts).
 // `npm run docs:config` rewrites it; test/core/config-docs.test.ts fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ export function renderConfigDocs(): string {
   return [
     '# Configuration reference',
     '',
-    '<!-- Generated from src/core/config.ts by `npm run docs:config`; do not edit by hand. -->',
+    '<!-- Generated from packages/server/src/core/config.ts by `npm run docs:config`; do not edit by hand. -->',
     '',
     'Gatehouse reads its settings from `GATEHOUSE_*` environment variables and command-line flags',
     '(`gatehouse serve --port --host --issuer --db`; flags win). The configuration is validated at start-up:',
