@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BearerError, createVerifier, type RevocationChanges, type Verifier } from '../../packages/resource/src/index.js';
-import { AUDIENCE, eventually, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
+import { AUDIENCE, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
+import { eventually } from '../helpers/timing.js';
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/api/files' });
 

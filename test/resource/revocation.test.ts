@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BearerError, createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../packages/resource/src/index.js';
-import { AUDIENCE, ISSUER, eventually, generateTestKey, nowSeconds, sendJson, signToken, sleep, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
+import { AUDIENCE, ISSUER, generateTestKey, nowSeconds, sendJson, signToken, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
+import { eventually, sleep } from '../helpers/timing.js';
 
 /**
  * A feed the test writes to: every change gets the next revision, and `fetchChanges(since)`

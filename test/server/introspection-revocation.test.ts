@@ -3,18 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { mintAccessToken } from '../../packages/server/src/core/access-token.js';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
   getToken,
   introspect,
-  jwtPayload,
   postForm,
-  sleep,
   TEST_ISSUER,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 
 describe('POST /oauth/introspect (RFC 7662)', () => {
   let t: TestGatehouse;

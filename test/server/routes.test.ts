@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../packages/server/src/core/config.js';
 import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse } from '../../packages/server/src/server/context.js';
-import { createTestGatehouse, sleep, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
 
 describe('errors raised by Fastify before routing', () => {
   let t: TestGatehouse;

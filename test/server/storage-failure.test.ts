@@ -21,18 +21,17 @@ import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
   getToken,
   introspect,
-  jwtHeader,
   postForm,
-  sleep,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
 import { adminQuery, createTempPostgresDatabase, POSTGRES_URL, SKIP_POSTGRES, STORAGE_TARGETS, type TempDatabase } from '../helpers/postgres.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth, jwtHeader } from '../helpers/tokens.js';
 
 /** Fast key refreshes, so a test sees the KeyRing go back to the store within milliseconds. */
 const KEY_REFRESH_MS = 50;
