@@ -1,4 +1,4 @@
-/** HTTP to a listening server (a `gatehouse serve` process, an API): fetch and the real curl. */
+/** HTTP in tests: requests to a listening server (fetch, the real curl), and scripted answers. */
 import { execFile } from 'node:child_process';
 
 export const FORM = 'application/x-www-form-urlencoded';
@@ -6,6 +6,11 @@ export const FORM = 'application/x-www-form-urlencoded';
 /** An application/x-www-form-urlencoded body. */
 export function form(params: Record<string, string>): string {
   return new URLSearchParams(params).toString();
+}
+
+/** A web Response with a JSON body, as a scripted `fetch` answers. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
 export interface HttpResult {
