@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clientCredentials, TokenEndpointError } from '../../packages/client/src/index.js';
-import { basic, jwtPayload, postForm, waitFor } from '../helpers/process.js';
 import { manualClock, recordingFetch, startGatehouse, type RealGatehouse } from './helpers.js';
+import { postForm } from '../helpers/http.js';
+import { waitFor } from '../helpers/timing.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 
 describe('clientCredentials against a real Gatehouse', () => {
   let gatehouse: RealGatehouse;
@@ -100,7 +102,7 @@ describe('clientCredentials against a real Gatehouse', () => {
       await client.getToken();
       const sent = recorder.tokenRequests()[0]!;
       if (authMethod === 'client_secret_basic') {
-        assert.equal(sent.headers.get('authorization'), basic(credentials.clientId, credentials.clientSecret));
+        assert.equal(sent.headers.get('authorization'), basicAuth(credentials.clientId, credentials.clientSecret));
         assert.equal(sent.form!.get('client_secret'), null);
       } else {
         assert.equal(sent.headers.get('authorization'), null);
@@ -131,7 +133,7 @@ describe('clientCredentials against a real Gatehouse', () => {
       ...credentials,
       // The secret is wrong until `failing` is switched off.
       fetch: (input, init) => {
-        if (failing && init?.method === 'POST') return recorder.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: basic(credentials.clientId, 'wrong') } });
+        if (failing && init?.method === 'POST') return recorder.fetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: basicAuth(credentials.clientId, 'wrong') } });
         return recorder.fetch(input, init);
       },
     });
@@ -178,7 +180,7 @@ describe('clientCredentials against a real Gatehouse', () => {
     assert.equal((await client.authorizedFetch(url)).status, 200);
 
     // RFC 7009, then wait until the API (which follows the revocation feed) refuses the token.
-    const revocation = await postForm(`${gatehouse.server.url}/oauth/revoke`, { token: revoked }, { authorization: basic(credentials.clientId, credentials.clientSecret) });
+    const revocation = await postForm(`${gatehouse.server.url}/oauth/revoke`, { token: revoked }, { authorization: basicAuth(credentials.clientId, credentials.clientSecret) });
     assert.equal(revocation.status, 200);
     await waitFor('the API to refuse the revoked token', async () => {
       const response = await fetch(url, { headers: { authorization: `Bearer ${revoked}` } });

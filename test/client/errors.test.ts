@@ -23,6 +23,7 @@ import {
   validateCallback,
 } from '../../packages/client/src/index.js';
 import { basicAuthorization } from '../../packages/client/src/encoding.js';
+import { jsonResponse } from '../helpers/http.js';
 
 const CLIENT_ID = 'client-1';
 const SECRET = 'gatehouse_secret_TOP-SECRET-do-not-log-0123456789';
@@ -35,13 +36,10 @@ const SECRETS = [SECRET, REFRESH_TOKEN, NEW_REFRESH_TOKEN, ACCESS_TOKEN, CODE, V
 const ISSUER = 'https://as.test';
 const TOKEN_ENDPOINT = 'https://as.test/token';
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-
 /** A careless server: its error descriptions repeat whatever was sent. */
 const echoingError = (status: number, error: string): typeof fetch => async (_input, init) => {
   const sent = `${String(init?.body)} ${JSON.stringify(init?.headers)}`;
-  return json(status, { error, error_description: `could not accept ${sent}` });
+  return jsonResponse(status, { error, error_description: `could not accept ${sent}` });
 };
 
 async function caught(promise: Promise<unknown>): Promise<OAuthClientError> {
@@ -132,14 +130,14 @@ describe('no secret in any error', () => {
   });
 
   it('InvalidResponseError: a token of another type', async () => {
-    const client = clientCredentials({ tokenEndpoint: TOKEN_ENDPOINT, clientId: CLIENT_ID, clientSecret: SECRET, fetch: async () => json(200, { access_token: ACCESS_TOKEN, token_type: 'DPoP', expires_in: 60 }) });
+    const client = clientCredentials({ tokenEndpoint: TOKEN_ENDPOINT, clientId: CLIENT_ID, clientSecret: SECRET, fetch: async () => jsonResponse(200, { access_token: ACCESS_TOKEN, token_type: 'DPoP', expires_in: 60 }) });
     const error = await caught(client.getToken());
     assert.ok(error instanceof InvalidResponseError);
     assertNoSecret(error);
   });
 
   it("DiscoveryError: another issuer's metadata", async () => {
-    const client = clientCredentials({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: SECRET, fetch: async () => json(200, { issuer: 'https://evil.test', token_endpoint: 'https://evil.test/token' }) });
+    const client = clientCredentials({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: SECRET, fetch: async () => jsonResponse(200, { issuer: 'https://evil.test', token_endpoint: 'https://evil.test/token' }) });
     const error = await caught(client.getToken());
     assert.ok(error instanceof DiscoveryError);
     assertNoSecret(error);
@@ -170,7 +168,7 @@ describe('no secret in any error', () => {
       onRefreshToken: () => {
         throw thrown;
       },
-      fetch: async () => json(200, { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 600, refresh_token: NEW_REFRESH_TOKEN }),
+      fetch: async () => jsonResponse(200, { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 600, refresh_token: NEW_REFRESH_TOKEN }),
     });
     const error = await caught(session.getToken());
     assert.ok(error instanceof RefreshTokenPersistenceError);

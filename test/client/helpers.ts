@@ -3,11 +3,9 @@
  * the real CLI, a fetch that records what the SDK sends, a clock the test moves, and a
  * tiny HTTP front that can answer for the real server (503, 429, …) before forwarding.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cliJson, cliOk, sleep, startServer, waitFor, type ServerProcess } from '../helpers/process.js';
+import { cliOk, startSqliteServer, type ServerProcess } from '../helpers/process.js';
+import { sleep, waitFor } from '../helpers/timing.js';
 
 export interface RealGatehouse {
   server: ServerProcess;
@@ -28,14 +26,13 @@ export interface RealGatehouse {
 
 /** A real `gatehouse serve` on its own SQLite database, with the tenants acme and globex. */
 export async function startGatehouse(): Promise<RealGatehouse> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-client-'));
-  const db = `sqlite:${join(dir, 'g.db')}`;
+  const gatehouse = await startSqliteServer('gatehouse-client-');
+  const { server, db } = gatehouse;
   const cli = async (args: string[], input?: string) => {
-    await cliOk([...args, '--db', db], input === undefined ? {} : { input });
+    await gatehouse.cli(args, input);
   };
   await cli(['tenant', 'create', 'acme', '--name', 'Acme']);
   await cli(['tenant', 'create', 'globex', '--name', 'Globex']);
-  const server = await startServer({ db });
   const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) })).json()) as { issuer: string; token_endpoint: string };
   const tokenRequestsLogged = () =>
     server.logLines().filter((line) => line.msg === 'request completed' && (line.req as { path?: string } | undefined)?.path === '/oauth/token').length;
@@ -46,9 +43,9 @@ export async function startGatehouse(): Promise<RealGatehouse> {
     tokenEndpoint: metadata.token_endpoint,
     cli,
     async createClient(options = {}) {
-      const created = await cliJson<{ client_id: string; client_secret: string }>([
+      const created = await gatehouse.cliJson<{ client_id: string; client_secret: string }>([
         'client', 'create', '--tenant', options.tenant ?? 'acme', '--name', `SDK test ${++clients}`,
-        '--scope', 'documents:read documents:write', ...(options.args ?? []), '--db', db,
+        '--scope', 'documents:read documents:write', ...(options.args ?? []),
       ]);
       return { clientId: created.client_id, clientSecret: created.client_secret };
     },
@@ -61,10 +58,7 @@ export async function startGatehouse(): Promise<RealGatehouse> {
       await sleep(100); // and no more than that arrive late
       return tokenRequestsLogged();
     },
-    async close() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => gatehouse.close(),
   };
 }
 

@@ -10,10 +10,10 @@ import { describe, it } from 'node:test';
 import { clientCredentials, DiscoveryError, discover, InvalidResponseError, NetworkError, refreshSession, SessionEndedError, TokenEndpointError, type TokenSet } from '../../packages/client/src/index.js';
 import { TokenCache } from '../../packages/client/src/token-cache.js';
 import { manualClock } from './helpers.js';
+import { sleep } from '../helpers/timing.js';
+import { jsonResponse } from '../helpers/http.js';
 
 const TOKEN_ENDPOINT = 'https://as.test/token';
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 /** A token endpoint minting `token-1`, `token-2`, … with `extra` fields; records the forms it got. */
 function scriptedEndpoint(extra: Record<string, unknown> = { expires_in: 3600 }) {
@@ -22,7 +22,7 @@ function scriptedEndpoint(extra: Record<string, unknown> = { expires_in: 3600 })
   const fetch: typeof globalThis.fetch = async (_input, init) => {
     forms.push(new URLSearchParams(String(init?.body)));
     headers.push(new Headers(init?.headers));
-    return json(200, { access_token: `token-${forms.length}`, token_type: 'bearer', ...extra });
+    return jsonResponse(200, { access_token: `token-${forms.length}`, token_type: 'bearer', ...extra });
   };
   return { fetch, forms, headers };
 }
@@ -65,7 +65,7 @@ describe('token lifetimes', () => {
       clock: clock.now,
       sleep: async (ms) => clock.advance(ms),
       random: () => 0, // no jitter on top of Retry-After
-      fetch: async () => (++calls === 1 ? json(503, { error: 'temporarily_unavailable' }, { 'retry-after': '10' }) : json(200, { access_token: 't', token_type: 'Bearer', expires_in: 600 })),
+      fetch: async () => (++calls === 1 ? jsonResponse(503, { error: 'temporarily_unavailable' }, { 'retry-after': '10' }) : jsonResponse(200, { access_token: 't', token_type: 'Bearer', expires_in: 600 })),
     });
     assert.equal((await client.getTokenSet()).expiresAt, start + 10_000 + 600_000);
   });
@@ -100,7 +100,7 @@ describe('while the authorization server is down', () => {
     const fetch: typeof globalThis.fetch = async () => {
       state.calls++;
       if (state.down) throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
-      return json(200, { access_token: `token-${state.calls}`, token_type: 'Bearer', expires_in: 600 });
+      return jsonResponse(200, { access_token: `token-${state.calls}`, token_type: 'Bearer', expires_in: 600 });
     };
     return { state, fetch };
   }
@@ -188,9 +188,9 @@ describe('an answer whose body is cut off', () => {
 describe('answers that are not a usable token', () => {
   for (const [what, response] of [
     ['a body that is not JSON', () => new Response('<html>', { status: 200 })],
-    ['no access_token', () => json(200, { token_type: 'Bearer' })],
-    ['a token type other than Bearer', () => json(200, { access_token: 'x', token_type: 'N_A' })],
-    ['expires_in that is not a number', () => json(200, { access_token: 'x', token_type: 'Bearer', expires_in: 'soon' })],
+    ['no access_token', () => jsonResponse(200, { token_type: 'Bearer' })],
+    ['a token type other than Bearer', () => jsonResponse(200, { access_token: 'x', token_type: 'N_A' })],
+    ['expires_in that is not a number', () => jsonResponse(200, { access_token: 'x', token_type: 'Bearer', expires_in: 'soon' })],
     ['a redirect', () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.test/token' } })],
   ] as const) {
     it(`${what}: InvalidResponseError, not retried`, async () => {
@@ -219,7 +219,7 @@ describe('answers that are not a usable token', () => {
   });
 
   it('an overlong, non-ASCII error_description is capped and made printable', async () => {
-    const client = clientCredentials({ ...base, fetch: async () => json(400, { error: 'invalid_request', error_description: `é\n${'x'.repeat(1000)}` }) });
+    const client = clientCredentials({ ...base, fetch: async () => jsonResponse(400, { error: 'invalid_request', error_description: `é\n${'x'.repeat(1000)}` }) });
     await assert.rejects(client.getToken(), (error: unknown) => {
       assert.ok(error instanceof TokenEndpointError);
       assert.equal(error.errorDescription!.length, 300);
@@ -265,10 +265,10 @@ describe('discovery', () => {
     let failing = true;
     const fetch: typeof globalThis.fetch = async (input) => {
       const url = String(input);
-      if (url.endsWith('/token')) return json(200, { access_token: 't', token_type: 'Bearer', expires_in: 60 });
+      if (url.endsWith('/token')) return jsonResponse(200, { access_token: 't', token_type: 'Bearer', expires_in: 60 });
       calls++;
-      if (failing) return json(503, { error: 'temporarily_unavailable' });
-      return json(200, { issuer: 'https://as.test', token_endpoint: 'https://as.test/token' });
+      if (failing) return jsonResponse(503, { error: 'temporarily_unavailable' });
+      return jsonResponse(200, { issuer: 'https://as.test', token_endpoint: 'https://as.test/token' });
     };
     const client = clientCredentials({ issuer: 'https://as.test', clientId: 'c', clientSecret: 's', fetch, retry: false });
     const failed = await Promise.allSettled(Array.from({ length: 10 }, () => client.getToken({ scope: String(Math.random()) })));
@@ -280,8 +280,8 @@ describe('discovery', () => {
   });
 
   it('refuses metadata naming another issuer (RFC 8414 §3.3), and an http endpoint for an https issuer', async () => {
-    await assert.rejects(discover('https://as.test', { fetch: async () => json(200, { issuer: 'https://as.test/', token_endpoint: 'https://as.test/token' }) }), /names the issuer "https:\/\/as.test\/"/);
-    await assert.rejects(discover('https://as.test', { fetch: async () => json(200, { issuer: 'https://as.test', token_endpoint: 'http://as.test/token' }) }), /must use https/);
+    await assert.rejects(discover('https://as.test', { fetch: async () => jsonResponse(200, { issuer: 'https://as.test/', token_endpoint: 'https://as.test/token' }) }), /names the issuer "https:\/\/as.test\/"/);
+    await assert.rejects(discover('https://as.test', { fetch: async () => jsonResponse(200, { issuer: 'https://as.test', token_endpoint: 'http://as.test/token' }) }), /must use https/);
   });
 
   it('for an issuer with a path, asks the RFC 8414 §3.1 location first', async () => {
@@ -289,7 +289,7 @@ describe('discovery', () => {
     const metadata = await discover('https://as.test/tenant-a', {
       fetch: async (input) => {
         asked.push(String(input));
-        return asked.length < 2 ? new Response(null, { status: 404 }) : json(200, { issuer: 'https://as.test/tenant-a' });
+        return asked.length < 2 ? new Response(null, { status: 404 }) : jsonResponse(200, { issuer: 'https://as.test/tenant-a' });
       },
     });
     assert.equal(metadata.issuer, 'https://as.test/tenant-a');
@@ -307,7 +307,7 @@ describe('single flight and callers', () => {
       fetch: async () => {
         calls++;
         await gate;
-        return json(200, { access_token: 'shared', token_type: 'Bearer', expires_in: 600 });
+        return jsonResponse(200, { access_token: 'shared', token_type: 'Bearer', expires_in: 600 });
       },
     });
     const controller = new AbortController();
@@ -324,7 +324,7 @@ describe('single flight and callers', () => {
     const endpoint = scriptedEndpoint();
     const client = clientCredentials({ ...base, fetch: endpoint.fetch });
     await assert.rejects(client.getToken({ signal: AbortSignal.abort(new Error('the caller gave up')) }), /the caller gave up/);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     assert.equal(endpoint.forms.length, 0);
   });
 
@@ -335,7 +335,7 @@ describe('single flight and callers', () => {
       ...base,
       fetch: async () => {
         await gate;
-        return json(200, { access_token: 'late', token_type: 'Bearer', expires_in: 600 });
+        return jsonResponse(200, { access_token: 'late', token_type: 'Bearer', expires_in: 600 });
       },
     });
     const controller = new AbortController();

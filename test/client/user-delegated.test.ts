@@ -18,8 +18,9 @@ import {
   validateCallback,
   type TokenSet,
 } from '../../packages/client/src/index.js';
-import { basic, jwtPayload, postForm } from '../helpers/process.js';
 import { recordingFetch, recordingSleep, signIn, startFront, startGatehouse, type RealGatehouse } from './helpers.js';
+import { postForm } from '../helpers/http.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 
 const REDIRECT_URI = 'https://app.example.com/callback';
 const PASSWORD = 'a long enough password';
@@ -65,7 +66,7 @@ describe('user-delegated access with @gatehouse-auth/client against a real Gateh
   }
 
   async function isActive(token: string): Promise<boolean> {
-    const response = await postForm(`${gatehouse.server.url}/oauth/introspect`, { token }, { authorization: basic(resourceServer.clientId, resourceServer.clientSecret) });
+    const response = await postForm(`${gatehouse.server.url}/oauth/introspect`, { token }, { authorization: basicAuth(resourceServer.clientId, resourceServer.clientSecret) });
     assert.equal(response.status, 200);
     return response.json?.active === true;
   }
@@ -203,7 +204,7 @@ describe('user-delegated access with @gatehouse-auth/client against a real Gateh
     const session = refreshSession({ issuer: gatehouse.issuer, ...app, refreshToken: tokens.refreshToken!, onRefreshToken: () => {}, fetch: recorder.fetch });
     await session.getToken({ tenant: 'acme' });
     // Someone replays the spent refresh token: Gatehouse revokes the whole grant.
-    const replay = await postForm(gatehouse.tokenEndpoint, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }, { authorization: basic(app.clientId, app.clientSecret) });
+    const replay = await postForm(gatehouse.tokenEndpoint, { grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }, { authorization: basicAuth(app.clientId, app.clientSecret) });
     assert.equal(replay.json?.error, 'invalid_grant');
 
     await assert.rejects(session.getToken({ tenant: 'acme', scope: 'documents:read' }), (error: unknown) => {

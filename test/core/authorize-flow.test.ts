@@ -4,7 +4,7 @@
  * what it comes to (page model, status, session update, redirect) is checked.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { before, beforeEach, describe, it } from 'node:test';
 import { digestCode } from '../../packages/server/src/core/authorization-codes.js';
 import {
@@ -23,11 +23,12 @@ import type { NewCode } from '../../packages/server/src/core/storage.js';
 import type { Client, Consent, UserWithPassword } from '../../packages/server/src/core/types.js';
 import { normalizeUsername } from '../../packages/server/src/core/username.js';
 import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
+import { pkceChallenge } from '../helpers/tokens.js';
 
 const ISSUER = 'https://auth.example.com';
 const REDIRECT_URI = 'https://app.example.com/cb';
 const PASSWORD = 'correct horse battery staple';
-const CHALLENGE = createHash('sha256').update('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk').digest('base64url');
+const CHALLENGE = pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk');
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
 
 let passwordHash: string;

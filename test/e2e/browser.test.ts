@@ -9,14 +9,16 @@
  * GATEHOUSE_TEST_BROWSER is set, a browser that cannot be launched fails the suite.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { cliJson, cliOk, jwtPayload, postForm, startServer, type HttpResult, type ServerProcess } from '../helpers/process.js';
+import { startSqliteServer, type ServerProcess, type SqliteServer } from '../helpers/process.js';
+import { type HttpResult, postForm } from '../helpers/http.js';
+import { jwtPayload, pkcePair } from '../helpers/tokens.js';
 
 const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
@@ -51,14 +53,8 @@ async function startIntegratorApp(): Promise<{ server: Server; url: string; call
   return { server, url: `http://127.0.0.1:${address.port}`, callbacks };
 }
 
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
-}
-
 describe('real browser: authorization code flow with PKCE, tenant choice, refresh and deny', { skip: SKIP_BROWSER }, () => {
-  let dir: string;
-  let db: string;
+  let gatehouse: SqliteServer;
   let server: ServerProcess;
   let app: Awaited<ReturnType<typeof startIntegratorApp>>;
   let browser: Browser;
@@ -67,11 +63,9 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   let redirectUri: string;
   let issuer: string;
 
-  const cli = (args: string[], input?: string) => cliOk([...args, '--db', db], input === undefined ? {} : { input });
+  const cli = (args: string[], input?: string) => gatehouse.cli(args, input);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
-    db = `sqlite:${join(dir, 'g.db')}`;
     app = await startIntegratorApp();
     redirectUri = `${app.url}/callback`;
     // Launch first: a browser that cannot start fails here, before anything else.
@@ -80,7 +74,8 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
       timeout: 30_000,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
     });
-    server = await startServer({ db });
+    gatehouse = await startSqliteServer('gatehouse-browser-');
+    server = gatehouse.server;
     issuer = ((await (await fetch(`${server.url}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) })).json()) as { issuer: string }).issuer;
 
     await cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);
@@ -90,10 +85,10 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     await cli(['user', 'create', '--tenant', 'acme', '--username', 'bob', '--password-stdin'], `${BOB_PASSWORD}\n`);
     await cli(['scope', 'create', '--tenant', 'acme', 'documents:read', '--description', 'Read your documents']);
     await cli(['scope', 'create', '--tenant', 'acme', 'documents:write', '--description', 'Upload and publish documents']);
-    const client = await cliJson<{ client_id: string; client_secret?: string | null }>([
+    const client = await gatehouse.cliJson<{ client_id: string; client_secret?: string | null }>([
       'client', 'create', '--tenant', 'acme', '--name', 'Acme Desktop Sync',
       '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
-      '--redirect-uri', redirectUri, '--scope', 'documents:read documents:write', '--public', '--db', db,
+      '--redirect-uri', redirectUri, '--scope', 'documents:read documents:write', '--public',
     ]);
     assert.ok(!client.client_secret, 'a public client has no secret');
     clientId = client.client_id;
@@ -102,9 +97,8 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   after(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close().catch(() => {});
-    await server?.stop();
+    await gatehouse?.close();
     if (app) await new Promise<void>((resolve) => app.server.close(() => resolve()).closeAllConnections());
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function freshPage(): Promise<Page> {
@@ -150,7 +144,7 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   const token = (body: Record<string, string>): Promise<HttpResult> => postForm(`${server.url}/oauth/token`, { client_id: clientId, ...body });
 
   it('login → consent (client name, scope descriptions, tenant picker) → Allow acme → code → tokens → demo API → refresh', async () => {
-    const { verifier, challenge } = pkce();
+    const { verifier, challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
     const page = await freshPage();
     await signIn(page, state, challenge, 'alice', PASSWORD);
@@ -230,7 +224,7 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   });
 
   it('remembered consent: alice signing in again for the same scopes goes straight back to the app with a code', async () => {
-    const { challenge } = pkce();
+    const { challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
     const page = await freshPage();
     const response = await page.goto(authorizeUrl(state, challenge));
@@ -245,7 +239,7 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   });
 
   it('deny path: a fresh browser, login, Deny → callback with error=access_denied, the state and iss', async () => {
-    const { challenge } = pkce();
+    const { challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
     const page = await freshPage();
     // bob has not consented yet (alice's consent is remembered and would skip the page).

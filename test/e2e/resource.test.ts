@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { basic, childEnv, cliJson, cliOk, jwtHeader, postForm, REPO_ROOT, sleep, startServer, type ServerProcess } from '../helpers/process.js';
+import { childEnv, cliJson, cliOk, REPO_ROOT, startSqliteServer, type ServerProcess, type SqliteServer } from '../helpers/process.js';
+import { postForm } from '../helpers/http.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth, jwtHeader } from '../helpers/tokens.js';
 
 interface Api {
   child: ChildProcess;
@@ -41,16 +42,15 @@ async function startApi(env: Record<string, string>): Promise<Api> {
 }
 
 describe('a resource server in another process', () => {
-  let dir: string;
+  let gatehouse: SqliteServer;
   let db: string;
   let server: ServerProcess;
   let api: Api;
   let client: { client_id: string; client_secret: string };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-rs-'));
-    db = `sqlite:${join(dir, 'g.db')}`;
-    server = await startServer({ db });
+    gatehouse = await startSqliteServer('gatehouse-rs-');
+    ({ server, db } = gatehouse);
     await cliOk(['tenant', 'create', 'acme', '--db', db]);
     client = await cliJson(['client', 'create', '--tenant', 'acme', '--name', 'Integrator', '--scope', 'documents:read', '--default-scope', 'documents:read', '--json', '--db', db]);
     const rs = await cliJson<{ client_id: string; client_secret: string }>(['client', 'create', '--tenant', 'acme', '--name', 'Document API', '--resource-server', '--json', '--db', db]);
@@ -62,12 +62,11 @@ describe('a resource server in another process', () => {
       api.child.kill('SIGTERM');
       await new Promise((resolve) => api.child.once('exit', resolve));
     }
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await gatehouse?.close();
   });
 
   const token = async (credentials = client) => {
-    const response = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(credentials.client_id, credentials.client_secret) });
+    const response = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(credentials.client_id, credentials.client_secret) });
     assert.equal(response.status, 200, response.text);
     return (response.json as { access_token: string }).access_token;
   };
@@ -102,7 +101,7 @@ describe('a resource server in another process', () => {
   it('refuses a token revoked with RFC 7009 within one second', async () => {
     const accessToken = await token();
     assert.equal((await call(accessToken)).status, 200);
-    const revoked = await postForm(`${server.url}/oauth/revoke`, { token: accessToken }, { authorization: basic(client.client_id, client.client_secret) });
+    const revoked = await postForm(`${server.url}/oauth/revoke`, { token: accessToken }, { authorization: basicAuth(client.client_id, client.client_secret) });
     assert.equal(revoked.status, 200);
     const elapsed = await msUntilRefused(accessToken, Date.now());
     assert.ok(elapsed < 1000, `took ${elapsed} ms`);

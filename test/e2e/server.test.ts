@@ -11,21 +11,17 @@ import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createTempPostgresDatabase, SKIP_POSTGRES } from '../helpers/postgres.js';
 import {
-  basic,
   cliJson,
   cliOk,
-  curl,
-  getUrl,
-  jwtHeader,
-  jwtPayload,
-  postForm,
   runCli,
-  sleep,
   startServer,
-  waitFor,
-  type HttpResult,
+  startSqliteServer,
   type ServerProcess,
+  type SqliteServer,
 } from '../helpers/process.js';
+import { curl, getUrl, type HttpResult, postForm } from '../helpers/http.js';
+import { sleep, waitFor } from '../helpers/timing.js';
+import { basicAuth, jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 interface CreatedClient {
   client_id: string;
@@ -40,7 +36,7 @@ interface Credentials {
 const INACTIVE = '{"active":false}';
 
 function tokenRequest(server: ServerProcess, client: Credentials, extra: Record<string, string> = {}): Promise<HttpResult> {
-  return postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', ...extra }, { authorization: basic(client.id, client.secret) });
+  return postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', ...extra }, { authorization: basicAuth(client.id, client.secret) });
 }
 
 async function getToken(server: ServerProcess, client: Credentials, extra: Record<string, string> = {}): Promise<string> {
@@ -52,7 +48,7 @@ async function getToken(server: ServerProcess, client: Credentials, extra: Recor
 }
 
 async function introspect(server: ServerProcess, caller: Credentials, token: string): Promise<HttpResult> {
-  const response = await postForm(`${server.url}/oauth/introspect`, { token }, { authorization: basic(caller.id, caller.secret) });
+  const response = await postForm(`${server.url}/oauth/introspect`, { token }, { authorization: basicAuth(caller.id, caller.secret) });
   assert.equal(response.status, 200, `introspection at ${server.url} failed: ${response.status} ${response.text}`);
   return response;
 }
@@ -69,6 +65,7 @@ function credentialsOf(created: CreatedClient): Credentials {
 }
 
 describe('gatehouse serve: one real server process on SQLite', () => {
+  let sqlite: SqliteServer;
   let dir: string;
   let db: string;
   let server: ServerProcess;
@@ -77,13 +74,12 @@ describe('gatehouse serve: one real server process on SQLite', () => {
   const secrets: string[] = [];
   const tokens: string[] = [];
 
-  const cli = (...args: string[]) => cliOk([...args, '--db', db]);
-  const cliObject = <T = Record<string, unknown>>(...args: string[]) => cliJson<T>([...args, '--db', db]);
+  const cli = (...args: string[]) => sqlite.cli(args);
+  const cliObject = <T = Record<string, unknown>>(...args: string[]) => sqlite.cliJson<T>(args);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
-    db = `sqlite:${join(dir, 'g.db')}`;
-    server = await startServer({ db });
+    sqlite = await startSqliteServer('gatehouse-e2e-');
+    ({ dir, db, server } = sqlite);
     await cli('tenant', 'create', 'acme', '--name', 'Acme');
     integrator = credentialsOf(
       await cliObject<CreatedClient>(
@@ -95,8 +91,8 @@ describe('gatehouse serve: one real server process on SQLite', () => {
   });
 
   after(async () => {
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.stop(); // the one restarted below, when it was
+    await sqlite?.close();
   });
 
   it('first start: logs where the master key file is (created 0600) and that a signing key was generated', async () => {
@@ -237,10 +233,10 @@ describe('gatehouse serve: one real server process on SQLite', () => {
     assert.equal(posted.status, 200, posted.text);
     tokens.push(posted.json!.access_token as string);
     await introspect(server, integrator, tokens[0]!);
-    const inUrl = await postForm(`${server.url}/oauth/introspect?client_secret=${integrator.secret}`, { token: tokens[0]! }, { authorization: basic(integrator.id, integrator.secret) });
+    const inUrl = await postForm(`${server.url}/oauth/introspect?client_secret=${integrator.secret}`, { token: tokens[0]! }, { authorization: basicAuth(integrator.id, integrator.secret) });
     assert.equal(inUrl.status, 400);
     assert.equal(inUrl.json?.error, 'invalid_request');
-    await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basic(integrator.id, `${integrator.secret}x`) });
+    await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(integrator.id, `${integrator.secret}x`) });
 
     // A final request whose path marks the end: once it is logged, every request above is.
     const marker = `/log-marker-${Date.now()}`;

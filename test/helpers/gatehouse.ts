@@ -1,46 +1,85 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * In-process helpers: a Gatehouse built from a config and served through fastify.inject
+ * (no port, no process). For a real `gatehouse serve` process, see process.ts.
+ */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config, type ConfigInput } from '../../packages/server/src/core/config.js';
 import type { CreateClientInput } from '../../packages/server/src/core/admin/index.js';
 import { buildApp } from '../../packages/server/src/server/app.js';
-import { openGatehouse, type Gatehouse } from '../../packages/server/src/server/context.js';
+import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
+import { FORM, form } from './http.js';
+import { createTempDir } from './temp-dir.js';
+import { basicAuth, jwtHeader, jwtPayload } from './tokens.js';
+import { sleep } from './timing.js';
+
+/** Moved to tokens.ts and timing.ts; re-exported until test/store and test/demo import them from there. */
+export { basicAuth, jwtHeader, jwtPayload, sleep };
 
 export const TEST_ISSUER = 'http://127.0.0.1:8080';
 
-export interface TestGatehouse {
-  dir: string;
-  config: Config;
+export interface TestApp {
   gatehouse: Gatehouse;
   app: FastifyInstance;
+  /** Closes the app, then the Gatehouse. */
   close(): Promise<void>;
 }
 
-/** A fresh Gatehouse on its own SQLite file (or `databaseUrl`), with a signing key, served through fastify.inject. */
-export async function createTestGatehouse(
-  options: { databaseUrl?: string; config?: ConfigInput; clock?: () => number; /** What the mounted example app reads its settings from (default process.env). */ env?: NodeJS.ProcessEnv } = {},
-): Promise<TestGatehouse> {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const config = loadConfig({
-    databaseUrl: options.databaseUrl ?? `sqlite:${join(dir, 'gatehouse.db')}`,
-    dataDir: dir,
-    issuer: TEST_ISSUER,
-    logLevel: 'silent',
-    ...options.config,
-  });
-  const gatehouse = await openGatehouse(config, options.clock ? { clock: options.clock } : {});
-  await gatehouse.admin.keys.ensureActive(config.signingAlgorithm);
-  const app = await buildApp(gatehouse, { logger: false, env: options.env });
+export interface TestAppOptions extends OpenOptions {
+  /** Create a signing key (when there is none) before the app is built, so it serves from the start. */
+  signingKey?: boolean;
+  /** What the mounted example app reads its settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Opens a Gatehouse on `config` and builds its Fastify app (quiet): `gatehouse serve` minus the port. */
+export async function openTestApp(config: Config, options: TestAppOptions = {}): Promise<TestApp> {
+  const { signingKey = false, env, ...openOptions } = options;
+  const gatehouse = await openGatehouse(config, openOptions);
+  if (signingKey) await gatehouse.admin.keys.ensureActive(config.signingAlgorithm);
+  const app = await buildApp(gatehouse, { logger: false, env });
   return {
-    dir,
-    config,
     gatehouse,
     app,
     async close() {
       await app.close();
       await gatehouse.close();
-      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestGatehouse extends TestApp {
+  dir: string;
+  config: Config;
+}
+
+export interface TestGatehouseOptions {
+  databaseUrl?: string;
+  config?: ConfigInput;
+  clock?: () => number;
+  /** Create a signing key before the app is built (default true). */
+  signingKey?: boolean;
+  /** What the mounted example app reads its settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A fresh Gatehouse on its own SQLite file (or `databaseUrl`), with a signing key, served through fastify.inject. */
+export async function createTestGatehouse(options: TestGatehouseOptions = {}): Promise<TestGatehouse> {
+  const dir = createTempDir('gatehouse-test-');
+  const config = loadConfig({
+    databaseUrl: options.databaseUrl ?? dir.sqliteUrl,
+    dataDir: dir.path,
+    issuer: TEST_ISSUER,
+    logLevel: 'silent',
+    ...options.config,
+  });
+  const opened = await openTestApp(config, { ...(options.clock ? { clock: options.clock } : {}), signingKey: options.signingKey ?? true, env: options.env });
+  return {
+    ...opened,
+    dir: dir.path,
+    config,
+    async close() {
+      await opened.close();
+      dir.remove();
     },
   };
 }
@@ -73,18 +112,6 @@ export async function createClient(
   return { clientId: client.id, secret, tenant };
 }
 
-/** RFC 6749 §2.3.1: form-urlencode id and secret, then Base64 "id:secret". */
-export function basicAuth(clientId: string, secret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
-}
-
-export const FORM = 'application/x-www-form-urlencoded';
-
-export function form(params: Record<string, string>): string {
-  return new URLSearchParams(params).toString();
-}
-
 /** POST a form to an OAuth endpoint through fastify.inject. */
 export function postForm(
   app: FastifyInstance,
@@ -112,14 +139,3 @@ export async function introspect(app: FastifyInstance, caller: TestClient, token
   if (response.statusCode !== 200) throw new Error(`introspection failed: ${response.statusCode} ${response.body}`);
   return response.json() as Record<string, unknown>;
 }
-
-/** The decoded payload of a JWT (no verification). */
-export function jwtPayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-export function jwtHeader(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

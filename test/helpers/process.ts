@@ -5,10 +5,15 @@
  * Every wait is bounded; every process started here is tracked by PID and killed when
  * the test file's process exits, even after a failure.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createTempDir } from './temp-dir.js';
+import { sleep, waitFor } from './timing.js';
+
+/** Moved to timing.ts; re-exported until test/packaging imports them from there. */
+export { sleep, waitFor };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../packages/server/bin/gatehouse.js', import.meta.url));
@@ -130,26 +135,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await sleep(options.intervalMs ?? 50);
-  }
-}
-
 export interface ServerProcess {
   pid: number;
   port: number;
@@ -261,88 +246,44 @@ async function spawnServer(port: number, options: StartServerOptions): Promise<S
   }
 }
 
-export interface HttpResult {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** The body parsed as JSON (undefined when it is not JSON). */
-  json: Record<string, unknown> | undefined;
+export interface SqliteServer {
+  /** The temporary directory of the database, the master key and the data files. */
+  dir: string;
+  /** The --db value the server and the CLI share. */
+  db: string;
+  server: ServerProcess;
+  /** `gatehouse <args> --db <db>` (with the server's env), failing unless it exits 0; `input` goes to its standard input. */
+  cli(args: string[], input?: string): Promise<CliResult>;
+  /** The same with --json, stdout parsed as one JSON value. */
+  cliJson<T = Record<string, unknown>>(args: string[]): Promise<T>;
+  /** Stops the server and removes the directory. */
+  close(): Promise<void>;
 }
 
-/** POST an application/x-www-form-urlencoded body to a running server. */
-export async function postForm(url: string, body: Record<string, string> | string, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: typeof body === 'string' ? body : new URLSearchParams(body).toString(),
-    signal: AbortSignal.timeout(10_000),
-  });
-  return readResponse(response);
-}
-
-export async function getUrl(url: string): Promise<HttpResult> {
-  return readResponse(await fetch(url, { signal: AbortSignal.timeout(10_000) }));
-}
-
-async function readResponse(response: Response): Promise<HttpResult> {
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
+/**
+ * A real `gatehouse serve` process (see startServer) on a fresh SQLite database in a
+ * temporary directory named `prefix…`, and the CLI bound to that database.
+ */
+export async function startSqliteServer(prefix: string, options: Omit<StartServerOptions, 'db'> = {}): Promise<SqliteServer> {
+  const dir = createTempDir(prefix);
+  const db = dir.sqliteUrl;
+  const env = options.env ?? {};
+  let server: ServerProcess;
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
+    server = await startServer({ ...options, db });
+  } catch (error) {
+    dir.remove();
+    throw error;
   }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-/** RFC 6749 §2.3.1 HTTP Basic credentials. */
-export function basic(clientId: string, secret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
-}
-
-export interface CurlResult {
-  status: number;
-  /** Lower-cased header names. */
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Runs the real curl binary with `args` (add -i to get the headers back) and parses its output. */
-export function curl(args: string[]): Promise<CurlResult> {
-  return new Promise((resolve, reject) => {
-    execFile('curl', args, { timeout: 15_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`curl ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-        return;
-      }
-      let rest = stdout;
-      for (;;) {
-        const end = rest.indexOf('\r\n\r\n');
-        if (!rest.startsWith('HTTP/') || end === -1) {
-          reject(new Error(`curl output has no HTTP status line (did you pass -i?): ${stdout}`));
-          return;
-        }
-        const [statusLine, ...headerLines] = rest.slice(0, end).split('\r\n');
-        const status = Number(statusLine!.split(' ')[1]);
-        rest = rest.slice(end + 4);
-        if (status === 100) continue;
-        const headers: Record<string, string> = {};
-        for (const line of headerLines) {
-          const colon = line.indexOf(':');
-          if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-        }
-        resolve({ status, headers, body: rest });
-        return;
-      }
-    });
-  });
-}
-
-export function jwtHeader(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-export function jwtPayload(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return {
+    dir: dir.path,
+    db,
+    server,
+    cli: (args, input) => cliOk([...args, '--db', db], input === undefined ? { env } : { env, input }),
+    cliJson: (args) => cliJson([...args, '--db', db], { env }),
+    async close() {
+      await server.stop();
+      dir.remove();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { waitFor } from './timing.js';
 
 /**
  * PostgreSQL only: a second session runs `lockStatement` (e.g. `select … for update`) in an
@@ -24,15 +25,16 @@ export async function withRowLock<T>(
     const locked = await locker.query(lockStatement);
     if (locked.rowCount === 0) throw new Error(`the lock statement locked no row: ${lockStatement}`);
     const waitUntilBlocked = async (count: number) => {
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        const { rows } = await monitor.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-        );
-        if ((rows[0]?.n ?? 0) >= count) return;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      throw new Error(`fewer than ${count} sessions blocked on the row lock after 10 s`);
+      await waitFor(
+        `${count} sessions blocked on the row lock`,
+        async () => {
+          const { rows } = await monitor.query<{ n: number }>(
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+          );
+          return (rows[0]?.n ?? 0) >= count ? true : undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 10 },
+      );
     };
     calls = await start(waitUntilBlocked);
   } finally {

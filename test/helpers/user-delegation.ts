@@ -1,16 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { codeDigestKey, digestCode, generateAuthorizationCode } from '../../packages/server/src/core/authorization-codes.js';
 import type { Gatehouse } from '../../packages/server/src/server/context.js';
-import { basicAuth, postForm, type TestClient } from './gatehouse.js';
+import { postForm, type TestClient } from './gatehouse.js';
+import { basicAuth, pkcePair } from './tokens.js';
 
 export const REDIRECT_URI = 'https://app.example.com/callback';
-
-/** A PKCE pair (RFC 7636 §4.1, §4.2): a 43-character verifier and its S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
-}
 
 export interface IssueCodeInput {
   clientId: string;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BearerError, createVerifier, type RevocationChanges, type Verifier } from '../../packages/resource/src/index.js';
-import { AUDIENCE, eventually, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
+import { AUDIENCE, generateTestKey, ISSUER, nowSeconds, signToken, staticKeySource } from './helpers.js';
+import { eventually, sleep } from '../helpers/timing.js';
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}`, 'x-tenant': 'acme' }, url: '/api/files' });
 
@@ -48,7 +49,7 @@ describe('the verified-token cache', () => {
           () => false,
           (error: unknown) => error instanceof BearerError && /revoked/.test(error.description),
         );
-        if (!rejected) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (!rejected) await sleep(10);
       }
       assert.ok(rejected, 'the cached token is refused after the epoch rose');
     } finally {
@@ -152,7 +153,7 @@ describe('verifyNow: a token verified before, answered without a promise', () =>
       while (!refused && Date.now() < deadline) {
         try {
           verifier.verifyNow!(request(token));
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          await sleep(10);
         } catch (error) {
           refused = error instanceof BearerError && /revoked/.test(error.description);
         }

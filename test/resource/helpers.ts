@@ -134,19 +134,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns true, or fails after `timeoutMs`. */
-export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await probe()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-
 /** `verifier` as it is, counting its verify() calls (verifyNow, ready and close pass through). */
 export function countingVerifier(verifier: Verifier): Verifier & { readonly verifyCalls: number } {
   let calls = 0;

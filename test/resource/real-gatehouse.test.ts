@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createVerifier, type Verifier } from '../../packages/resource/src/index.js';
-import { basicAuth, createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/process.js';
-import { eventually } from './helpers.js';
+import { eventually } from '../helpers/timing.js';
+import { basicAuth } from '../helpers/tokens.js';
 
 describe('@gatehouse-auth/resource against a real Gatehouse over HTTP', () => {
   let t: TestGatehouse;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BearerError, createVerifier, RevocationFeedError, RevocationFollower, remoteRevocationSource, type RevocationChanges, type RevocationSource } from '../../packages/resource/src/index.js';
-import { AUDIENCE, ISSUER, eventually, generateTestKey, nowSeconds, sendJson, signToken, sleep, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
+import { AUDIENCE, ISSUER, generateTestKey, nowSeconds, sendJson, signToken, startHttpServer, staticKeySource, type TestHttpServer, type TestKey } from './helpers.js';
+import { eventually, sleep } from '../helpers/timing.js';
 
 /**
  * A feed the test writes to: every change gets the next revision, and `fetchChanges(since)`
@@ -256,13 +257,13 @@ describe('createVerifier with a revocation source', () => {
       await verifier.ready();
       const request = { headers: { authorization: `Bearer ${await signToken(key)}` }, url: '/' };
       feed.failing = true;
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await sleep(60);
       assert.equal((await verifier.verify(request)).client_id, 'client-1', 'a few failed polls: the last state still vouches');
       assert.ok(errors.length >= 1, 'the failures are reported');
       now += 10_001;
       await assert.rejects(verifier.verify(request), (error: unknown) => error instanceof BearerError && error.status === 503 && error.retryAfter === 5 && error.code === 'temporarily_unavailable');
       feed.failing = false;
-      await new Promise((resolve) => setTimeout(resolve, 80));
+      await sleep(80);
       assert.equal((await verifier.verify(request)).client_id, 'client-1', 'accepted again once the feed answers');
     } finally {
       await verifier.close();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, createTestGatehouse, introspect, jwtPayload, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
-import { exchangeCode, issueCode, pkcePair, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';
+import { createClient, createTestGatehouse, introspect, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { exchangeCode, issueCode, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';
+import { jwtPayload, pkcePair } from '../helpers/tokens.js';
 
 describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636)', () => {
   let t: TestGatehouse;

@@ -3,19 +3,20 @@
  * fastify.inject, following redirects and cookies by hand.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { codeDigestKey, digestCode } from '../../packages/server/src/core/authorization-codes.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { pageSecurityHeadersFor } from '../../packages/server/src/web/pages.js';
-import { createTestGatehouse, FORM, jwtPayload, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { FORM } from '../helpers/http.js';
+import { jwtPayload, pkceChallenge } from '../helpers/tokens.js';
 
 const PASSWORD = 'correct horse battery';
 const APP_URI = 'https://app.example.com/cb';
 const LOOPBACK_URI = 'http://127.0.0.1/callback';
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
-const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
+const CHALLENGE = pkceChallenge(VERIFIER);
 const CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 let t: TestGatehouse;

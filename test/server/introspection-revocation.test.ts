@@ -3,18 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, generateKeyPair } from 'jose';
 import { mintAccessToken } from '../../packages/server/src/core/access-token.js';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
   getToken,
   introspect,
-  jwtPayload,
   postForm,
-  sleep,
   TEST_ISSUER,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth, jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 describe('POST /oauth/introspect (RFC 7662)', () => {
   let t: TestGatehouse;
@@ -71,7 +70,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
 
   it('answers {"active":false} for a token signed by a foreign key with our kid and issuer', async () => {
     const real = await getToken(t.app, api);
-    const kid = JSON.parse(Buffer.from(real.split('.')[0]!, 'base64url').toString()).kid as string;
+    const kid = jwtHeader(real).kid as string;
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ ...jwtPayload(real) }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(privateKey);
     assert.equal((await introspect(t.app, caller, forged)).active, false);
@@ -79,9 +78,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
 
   it('answers {"active":false} for an alg:none token', async () => {
     const real = await getToken(t.app, api);
-    const [header] = real.split('.');
-    const parsed = JSON.parse(Buffer.from(header!, 'base64url').toString());
-    const none = `${Buffer.from(JSON.stringify({ ...parsed, alg: 'none' })).toString('base64url')}.${real.split('.')[1]}.`;
+    const none = `${Buffer.from(JSON.stringify({ ...jwtHeader(real), alg: 'none' })).toString('base64url')}.${real.split('.')[1]}.`;
     assert.equal((await introspect(t.app, caller, none)).active, false);
   });
 

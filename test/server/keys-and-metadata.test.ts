@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { createClient, createTestGatehouse, getToken, introspect, jwtHeader, TEST_ISSUER, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, introspect, TEST_ISSUER, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { jwtHeader } from '../helpers/tokens.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 

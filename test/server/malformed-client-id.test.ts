@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { basicAuth, createClient, createTestGatehouse, FORM, getToken, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { FORM } from '../helpers/http.js';
+import { basicAuth } from '../helpers/tokens.js';
 
 const CHALLENGE = 'Basic realm="http://127.0.0.1:8080", charset="UTF-8"';
 

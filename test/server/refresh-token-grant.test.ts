@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RevocationFollower } from '../../packages/resource/src/index.js';
-import { basicAuth, createClient, createTestGatehouse, introspect, jwtHeader, jwtPayload, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, introspect, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { exchangeCode, issueCode, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';
+import { basicAuth, jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 const assertError = (response: { statusCode: number; json(): unknown }, error: string, status = 400) => {
   assert.equal(response.statusCode, status, JSON.stringify(response.json()));

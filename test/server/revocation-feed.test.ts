@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basicAuth, createClient, createTestGatehouse, getToken, introspect, jwtHeader, jwtPayload, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, introspect, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { basicAuth, jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 describe('GET /oauth/revocations (the revocation feed)', () => {
   let t: TestGatehouse;

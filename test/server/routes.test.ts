@@ -1,13 +1,8 @@
 /** Framework errors, metadata members and GET /healthz, through fastify.inject. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../packages/server/src/core/config.js';
-import { buildApp } from '../../packages/server/src/server/app.js';
-import { openGatehouse } from '../../packages/server/src/server/context.js';
-import { createTestGatehouse, sleep, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
 
 describe('errors raised by Fastify before routing', () => {
   let t: TestGatehouse;
@@ -53,10 +48,7 @@ describe('GET /healthz', () => {
   });
 
   it('answers 503 temporarily_unavailable while no signing key can be loaded, 200 once one exists', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-health-'));
-    const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`, dataDir: dir, issuer: TEST_ISSUER, keyRefreshInterval: 50, logLevel: 'silent' });
-    const gatehouse = await openGatehouse(config);
-    const app = await buildApp(gatehouse, { logger: false });
+    const { gatehouse, app, close } = await createTestGatehouse({ config: { keyRefreshInterval: 50 }, signingKey: false });
     try {
       const down = await app.inject({ method: 'GET', url: '/healthz' });
       assert.equal(down.statusCode, 503, down.body);
@@ -69,9 +61,7 @@ describe('GET /healthz', () => {
       assert.equal(up.statusCode, 200, up.body);
       assert.deepEqual(up.json(), { status: 'ok' });
     } finally {
-      await app.close();
-      await gatehouse.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

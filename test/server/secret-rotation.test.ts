@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basicAuth, createClient, createTestGatehouse, getToken, introspect, postForm, sleep, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, introspect, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth } from '../helpers/tokens.js';
 
 describe('client secret rotation', () => {
   let t: TestGatehouse;

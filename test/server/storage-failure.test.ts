@@ -17,22 +17,22 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../packages/server/src/core/config.js';
 import { StorageUnavailableError } from '../../packages/server/src/core/errors.js';
-import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
   getToken,
   introspect,
-  jwtHeader,
+  openTestApp,
   postForm,
-  sleep,
+  type TestApp,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
 import { adminQuery, createTempPostgresDatabase, POSTGRES_URL, SKIP_POSTGRES, STORAGE_TARGETS, type TempDatabase } from '../helpers/postgres.js';
+import { sleep, waitFor } from '../helpers/timing.js';
+import { basicAuth, jwtHeader } from '../helpers/tokens.js';
 
 /** Fast key refreshes, so a test sees the KeyRing go back to the store within milliseconds. */
 const KEY_REFRESH_MS = 50;
@@ -59,8 +59,11 @@ interface OutageState {
   jwks: unknown;
 }
 
-/** The behaviour every outage shares, whatever the backend and however it went down. */
-function itAnswers503DuringTheOutage(state: () => OutageState): void {
+/**
+ * The behaviour every outage shares, whatever the backend and however it went down: 503
+ * wherever the storage is needed, the JWKS loaded before the outage still served.
+ */
+function itHandlesTheOutage(state: () => OutageState): void {
   it('POST /oauth/token with client_secret_basic answers 503 temporarily_unavailable with Retry-After', async () => {
     const { app, client } = state();
     assertUnavailable(await postForm(app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(client.clientId, client.secret) }));
@@ -103,6 +106,13 @@ function itAnswers503DuringTheOutage(state: () => OutageState): void {
     await assert.rejects(gatehouse.admin.clients.rotateSecret(client.clientId), StorageUnavailableError);
     await assert.rejects(gatehouse.admin.tenants.create({ slug: 'during-outage' }), StorageUnavailableError);
   });
+
+  it('keeps serving the JWKS loaded before the outage', async () => {
+    await sleep(KEY_REFRESH_MS * 2);
+    const response = await state().app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), state().jwks);
+  });
 }
 
 /** Creates a client, gets a token and loads the JWKS while the storage is up. */
@@ -116,7 +126,7 @@ async function prepare(t: TestGatehouse): Promise<Omit<OutageState, 'app' | 'gat
 describe('storage outage: the SQLite database is closed under a running server', () => {
   let t: TestGatehouse;
   let state: OutageState;
-  const restarted: { app: FastifyInstance; gatehouse: Gatehouse }[] = [];
+  const restarted: TestApp[] = [];
 
   before(async () => {
     t = await createTestGatehouse({ config: { keyRefreshInterval: KEY_REFRESH_MS } });
@@ -126,26 +136,16 @@ describe('storage outage: the SQLite database is closed under a running server',
   });
 
   after(async () => {
-    for (const { app, gatehouse } of restarted) {
-      await app.close();
-      await gatehouse.close();
-    }
+    for (const opened of restarted) await opened.close();
     await t.close();
   });
 
-  itAnswers503DuringTheOutage(() => state);
-
-  it('keeps serving the JWKS loaded before the outage', async () => {
-    await sleep(KEY_REFRESH_MS * 2);
-    const response = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
-    assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), state.jwks);
-  });
+  itHandlesTheOutage(() => state);
 
   it('after a restart on the same database, nothing the outage refused was written', async () => {
-    const gatehouse = await openGatehouse(t.config);
-    const app = await buildApp(gatehouse, { logger: false });
-    restarted.push({ app, gatehouse });
+    const reopened = await openTestApp(t.config);
+    restarted.push(reopened);
+    const { gatehouse, app } = reopened;
     assert.deepEqual(gatehouse.migrationsApplied, []);
     // The secret rotation refused during the outage did not happen: the old secret works.
     await getToken(app, state.client);
@@ -162,15 +162,14 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
   let t: TestGatehouse;
   let state: OutageState;
   /** A second server on the same database, opened while it was up, that has not loaded its keys yet. */
-  let cold: { app: FastifyInstance; gatehouse: Gatehouse } | undefined;
+  let cold: TestApp | undefined;
 
   before(async () => {
     database = await createTempPostgresDatabase();
     name = new URL(database.url).pathname.slice(1);
     t = await createTestGatehouse({ databaseUrl: database.url, config: { keyRefreshInterval: KEY_REFRESH_MS } });
     state = { app: t.app, gatehouse: t.gatehouse, ...(await prepare(t)) };
-    const coldGatehouse = await openGatehouse(t.config);
-    cold = { gatehouse: coldGatehouse, app: await buildApp(coldGatehouse, { logger: false }) };
+    cold = await openTestApp(t.config);
     // The database refuses new connections and every open one is cut (a failover or a restart).
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
@@ -179,20 +178,12 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
 
   after(async () => {
     await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
-    await cold?.app.close();
-    await cold?.gatehouse.close();
+    await cold?.close();
     await t?.close();
     await database?.drop();
   });
 
-  itAnswers503DuringTheOutage(() => state);
-
-  it('keeps serving the JWKS loaded before the outage', async () => {
-    await sleep(KEY_REFRESH_MS * 2);
-    const response = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
-    assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), state.jwks);
-  });
+  itHandlesTheOutage(() => state);
 
   it('a server that had not loaded its keys before the outage answers 503 on every storage-backed endpoint, JWKS included', async () => {
     const { app } = cold!;
@@ -512,13 +503,14 @@ async function waitUntilNoSessions(name: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const { rows } = await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
-      if (rows[0]?.n === 0) break;
-      if (Date.now() > deadline) throw new Error(`sessions of ${name} still open after 10 s`);
-      await sleep(10);
-    }
+    await waitFor(
+      `every session of ${name} to end`,
+      async () => {
+        const { rows } = await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        return rows[0]?.n === 0 ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
   } finally {
     await client.end();
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basicAuth, createClient, createTestGatehouse, getToken, postForm, sleep, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth } from '../helpers/tokens.js';
 
 describe('throttling of failed client authentication', () => {
   let t: TestGatehouse;

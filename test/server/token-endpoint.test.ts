@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
-  FORM,
-  form,
-  jwtHeader,
-  jwtPayload,
   postForm,
   TEST_ISSUER,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
+import { form, FORM } from '../helpers/http.js';
+import { basicAuth, jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 function assertOAuthError(response: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, code: string): void {
   assert.equal(response.statusCode, status, `expected ${status} ${code}, got ${response.statusCode}`);

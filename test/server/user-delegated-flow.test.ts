@@ -4,10 +4,12 @@
  * a replayed code revoking everything issued from it.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { basicAuth, createTestGatehouse, FORM, introspect, jwtPayload, postForm, sleep, TEST_ISSUER, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, introspect, postForm, TEST_ISSUER, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { FORM } from '../helpers/http.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth, jwtPayload, pkceChallenge, pkcePair } from '../helpers/tokens.js';
 
 const PASSWORD = 'a long enough password';
 const REDIRECT = 'https://app.example.com/callback';
@@ -82,8 +84,7 @@ describe('user-delegated access, end to end', () => {
     t.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${token}`, ...(tenant ? { 'x-tenant': tenant } : {}) } });
 
   it('login, consent for two tenants, code, per-tenant tokens, refresh, and code replay', async () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const { verifier, challenge } = pkcePair();
     const back = await authorizeAs('alice', 'allow', ['acme', 'globex'], challenge, 'state-1');
     assert.equal(back.origin + back.pathname, REDIRECT);
     assert.equal(back.searchParams.get('state'), 'state-1');
@@ -141,8 +142,8 @@ describe('user-delegated access, end to end', () => {
   });
 
   it('a replayed code revokes the tokens issued from it', async () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const back = await authorizeAs('bob', 'allow', ['acme'], createHash('sha256').update(verifier).digest('base64url'), 'state-2');
+    const { verifier, challenge } = pkcePair();
+    const back = await authorizeAs('bob', 'allow', ['acme'], challenge, 'state-2');
     const code = back.searchParams.get('code')!;
     const request = () =>
       postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) });
@@ -157,7 +158,7 @@ describe('user-delegated access, end to end', () => {
   it('remembers the consent: the same user, client and scopes skip the consent page', async () => {
     const start = await t.app.inject({
       method: 'GET',
-      url: `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'documents:read', state: 's', code_challenge: createHash('sha256').update('y'.repeat(43)).digest('base64url'), code_challenge_method: 'S256' })}`,
+      url: `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'documents:read', state: 's', code_challenge: pkceChallenge('y'.repeat(43)), code_challenge_method: 'S256' })}`,
     });
     const login = await submit('/oauth/authorize/login', cookieOf(start), [['csrf_token', csrfOf(start.body)], ['username', 'bob'], ['password', PASSWORD]]);
     assert.equal(login.statusCode, 302);
@@ -169,8 +170,8 @@ describe('user-delegated access, end to end', () => {
   it('disabling a user revokes the grants of every application at once', async () => {
     await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'dave', password: PASSWORD });
     await t.gatehouse.admin.users.addToTenant('dave', 'globex');
-    const verifier = randomBytes(32).toString('base64url');
-    const back = await authorizeAs('dave', 'allow', ['acme'], createHash('sha256').update(verifier).digest('base64url'), 'state-4');
+    const { verifier, challenge } = pkcePair();
+    const back = await authorizeAs('dave', 'allow', ['acme'], challenge, 'state-4');
     const tokens = (
       await postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) })
     ).json();
@@ -182,7 +183,7 @@ describe('user-delegated access, end to end', () => {
   });
 
   it('a user who denies sends the app back with access_denied, state and iss', async () => {
-    const back = await authorizeAs('carol', 'deny', [], createHash('sha256').update('x'.repeat(43)).digest('base64url'), 'state-3');
+    const back = await authorizeAs('carol', 'deny', [], pkceChallenge('x'.repeat(43)), 'state-3');
     assert.equal(back.searchParams.get('error'), 'access_denied');
     assert.equal(back.searchParams.get('state'), 'state-3');
     assert.equal(back.searchParams.get('iss'), TEST_ISSUER);
