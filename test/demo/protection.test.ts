@@ -9,7 +9,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import { readDocumentApiSettings } from '@gatehouse-auth/example-document-api';
 import { keyRingKeySource } from '../../packages/server/src/server/resource-adapters.js';
 import { openGatehouse } from '../../packages/server/src/server/context.js';
-import { basicAuth, createTestGatehouse, postForm, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, postForm, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
+import { basicAuth } from '../helpers/tokens.js';
 import { caller, createTenantClient, multipart, upload, uploadOk, type ApiCaller } from './helpers.js';
 
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';

@@ -7,8 +7,8 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { DocumentApiSettingsError, readDocumentApiSettings } from '@gatehouse-auth/example-document-api';
-import { TEST_ISSUER } from '../helpers/gatehouse.js';
-import { createTestGatehouse, sleep, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
 import { caller, createTenantClient, filesDatabase, multipart, storedFileNames, upload, type ApiCaller } from './helpers.js';
 
 const LIMIT = 1024;

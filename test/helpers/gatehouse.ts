@@ -9,11 +9,8 @@ import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
 import { FORM, form } from './http.js';
 import { createTempDir } from './temp-dir.js';
-import { basicAuth, jwtHeader, jwtPayload } from './tokens.js';
-import { sleep } from './timing.js';
+import { basicAuth } from './tokens.js';
 
-/** Moved to tokens.ts and timing.ts; re-exported until test/store and test/demo import them from there. */
-export { basicAuth, jwtHeader, jwtPayload, sleep };
 
 export const TEST_ISSUER = 'http://127.0.0.1:8080';
 

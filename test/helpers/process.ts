@@ -10,10 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTempDir } from './temp-dir.js';
-import { sleep, waitFor } from './timing.js';
-
-/** Moved to timing.ts; re-exported until test/packaging imports them from there. */
-export { sleep, waitFor };
+import { sleep } from './timing.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../packages/server/bin/gatehouse.js', import.meta.url));

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { childEnv, freePort, REPO_ROOT, sleep, waitFor } from '../helpers/process.js';
+import { childEnv, freePort, REPO_ROOT } from '../helpers/process.js';
+import { sleep, waitFor } from '../helpers/timing.js';
 
 async function answers(url: string): Promise<boolean> {
   try {

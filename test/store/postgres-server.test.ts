@@ -6,16 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  basicAuth,
   createClient,
   createTestGatehouse,
   getToken,
   introspect,
-  jwtPayload,
   postForm,
   type TestClient,
   type TestGatehouse,
 } from '../helpers/gatehouse.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { createTempPostgresDatabase, SKIP_POSTGRES, type TempDatabase } from '../helpers/postgres.js';
 import { MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';

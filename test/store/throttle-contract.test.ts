@@ -5,7 +5,7 @@ import { StorageUnavailableError } from '../../packages/server/src/core/errors.j
 import type { ThrottleStore } from '../../packages/server/src/core/storage.js';
 import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
 import { RedisThrottleStore } from '../../packages/server/src/store/redis/throttle.js';
-import { sleep } from '../helpers/gatehouse.js';
+import { sleep } from '../helpers/timing.js';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL;
 
