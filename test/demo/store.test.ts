@@ -9,14 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileConflictError, FileStoreUnavailableError, openFileStore, type FileStore, type NewFile } from '@gatehouse-auth/example-document-api';
+import { rejectsWith } from '../helpers/assertions.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
-
-const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    return true;
-  });
 
 const newFile = (overrides: Partial<NewFile> = {}): NewFile => ({
   id: randomUUID(),

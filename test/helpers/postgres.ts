@@ -42,19 +42,22 @@ export interface StorageTarget {
   create(dir: string): Promise<{ url: string; cleanup(): Promise<void> }>;
 }
 
+/** SQLite: a database file in the directory `create` is given. */
+export const SQLITE_TARGET: StorageTarget = {
+  name: 'sqlite',
+  skip: false,
+  create: async (dir) => ({ url: `sqlite:${dir}/contract-${randomBytes(4).toString('hex')}.db`, cleanup: async () => {} }),
+};
+
+/** PostgreSQL, when configured: a database of its own on the test server, dropped by `cleanup`. */
+export const POSTGRES_TARGET: StorageTarget = {
+  name: 'postgres',
+  skip: SKIP_POSTGRES,
+  create: async () => {
+    const database = await createTempPostgresDatabase();
+    return { url: database.url, cleanup: () => database.drop() };
+  },
+};
+
 /** Every storage backend a contract test runs against: SQLite always, PostgreSQL when configured. */
-export const STORAGE_TARGETS: StorageTarget[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    create: async (dir) => ({ url: `sqlite:${dir}/contract-${randomBytes(4).toString('hex')}.db`, cleanup: async () => {} }),
-  },
-  {
-    name: 'postgres',
-    skip: SKIP_POSTGRES,
-    create: async () => {
-      const database = await createTempPostgresDatabase();
-      return { url: database.url, cleanup: () => database.drop() };
-    },
-  },
-];
+export const STORAGE_TARGETS: StorageTarget[] = [SQLITE_TARGET, POSTGRES_TARGET];

@@ -4,52 +4,37 @@
  * GATEHOUSE_TEST_POSTGRES_URL is set.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
-import type { CodeConsumption, NewCode, NewGrant } from '../../packages/server/src/core/storage.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { NewCode, NewGrant } from '../../packages/server/src/core/storage.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { countStatuses, rejectsWith } from '../helpers/assertions.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { installFailingGrantUpdate, removeFailingGrantUpdate, withRowLock } from '../helpers/row-lock.js';
+import { closeFreshStorages, openFreshStorage, randomDigest, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
 const MINUTE = 60_000;
 
-const digest = () => createHash('sha256').update(randomBytes(32)).digest('base64url');
-
-const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    return true;
-  });
-
-const statuses = (outcomes: CodeConsumption[]) =>
-  outcomes.reduce<Record<string, number>>((counts, outcome) => ({ ...counts, [outcome.status]: (counts[outcome.status] ?? 0) + 1 }), {});
-
 for (const target of STORAGE_TARGETS) {
   describe(`code store contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let main: FreshStorage;
     let url: string;
     let storage: SqlStorage;
     let clientId: string;
     /** Closed and dropped at the end, last opened first. */
-    const opened: { storage: SqlStorage; cleanup(): Promise<void> }[] = [];
+    const opened: FreshStorage[] = [];
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-codes-${target.name}-`));
-      const created = await target.create(dir);
-      url = created.url;
       // Room for 20 sessions blocked at once on one row (PostgreSQL).
-      storage = openSqlStorage(url, { poolSize: 25 });
-      opened.push({ storage, cleanup: created.cleanup });
-      await storage.migrate();
+      main = await openFreshStorage(target, { prefix: 'codes', poolSize: 25 });
+      opened.push(main);
+      ({ storage, url } = main);
       const tenant = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
       clientId = (
         await storage.clients.createClient({
-          id: `client-${randomBytes(6).toString('hex')}`,
+          id: uniqueId('client'),
           tenantId: tenant.id,
           name: 'Signing app',
           isPublic: true,
@@ -64,17 +49,11 @@ for (const target of STORAGE_TARGETS) {
       ).id;
     });
 
-    after(async () => {
-      for (const { storage, cleanup } of opened.reverse()) {
-        await storage.close();
-        await cleanup();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => closeFreshStorages(opened));
 
     /** A NewCode with every field set to a non-default value, so a dropped field shows. */
     const newCode = (overrides: Partial<NewCode> = {}): NewCode => ({
-      codeDigest: digest(),
+      codeDigest: randomDigest(),
       clientId,
       userId: `user-${randomBytes(4).toString('hex')}`,
       redirectUri: 'https://app.example.com/callback?from=consent',
@@ -132,7 +111,7 @@ for (const target of STORAGE_TARGETS) {
       it("answers 'unknown' for a digest never stored, and matches digests exactly", async () => {
         const input = newCode();
         await storage.codes.createCode(input);
-        assert.deepEqual(await storage.codes.consumeCode(digest(), T0), { status: 'unknown' });
+        assert.deepEqual(await storage.codes.consumeCode(randomDigest(), T0), { status: 'unknown' });
         assert.deepEqual(await storage.codes.consumeCode(input.codeDigest.toUpperCase(), T0), { status: 'unknown' });
         assert.deepEqual(await storage.codes.consumeCode(input.codeDigest.slice(0, -1), T0), { status: 'unknown' });
         assert.equal((await storage.codes.consumeCode(input.codeDigest, T0)).status, 'consumed', 'the near misses consumed nothing');
@@ -168,7 +147,7 @@ for (const target of STORAGE_TARGETS) {
         const input = newCode();
         await storage.codes.createCode(input);
         const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.codes.consumeCode(input.codeDigest, T0 + i)));
-        assert.deepEqual(statuses(outcomes), { consumed: 1, replayed: 19 });
+        assert.deepEqual(countStatuses(outcomes), { consumed: 1, replayed: 19 });
         const consumedAt = new Set(outcomes.map((outcome) => (outcome.status === 'consumed' || outcome.status === 'replayed' ? outcome.code.consumedAt : null)));
         assert.equal(consumedAt.size, 1, "every loser sees the winner's consumption time");
       });
@@ -185,19 +164,18 @@ for (const target of STORAGE_TARGETS) {
               await waitUntilBlocked(20);
               return calls;
             });
-            assert.deepEqual(statuses(outcomes), { consumed: 1, replayed: 19 }, `round ${round}`);
+            assert.deepEqual(countStatuses(outcomes), { consumed: 1, replayed: 19 }, `round ${round}`);
           }
         },
       );
 
       it("two processes presenting one code at once: one 'consumed', one 'replayed'", async () => {
-        const second = openSqlStorage(url);
-        opened.push({ storage: second, cleanup: async () => {} });
+        const second = main.openAnother();
         for (let round = 0; round < 5; round += 1) {
           const input = newCode();
           await storage.codes.createCode(input);
           const outcomes = await Promise.all([storage.codes.consumeCode(input.codeDigest, T0), second.codes.consumeCode(input.codeDigest, T0)]);
-          assert.deepEqual(statuses(outcomes), { consumed: 1, replayed: 1 });
+          assert.deepEqual(countStatuses(outcomes), { consumed: 1, replayed: 1 });
         }
       });
     });
@@ -225,7 +203,7 @@ for (const target of STORAGE_TARGETS) {
         await storage.codes.createCode(code);
         const start = await revision();
         assert.equal(await storage.grants.revokeGrantByCode(code.codeDigest, T0), undefined);
-        assert.equal(await storage.grants.revokeGrantByCode(digest(), T0), undefined);
+        assert.equal(await storage.grants.revokeGrantByCode(randomDigest(), T0), undefined);
         assert.equal(await revision(), start);
       });
 
@@ -236,7 +214,7 @@ for (const target of STORAGE_TARGETS) {
         await storage.grants.revokeGrantByCode(code.codeDigest, T0 + 500);
         const start = await revision();
         const input = newGrant(code);
-        const refreshToken = { id: randomUUID(), tokenDigest: digest(), idleExpiresAt: T0 + 60_000 };
+        const refreshToken = { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: T0 + 60_000 };
         const grant = await storage.grants.createGrant({ ...input, refreshToken });
         assert.deepEqual(grant, { ...input, revokedAt: T0 + 500 });
         assert.deepEqual(await storage.grants.findGrant(input.id), grant);
@@ -249,7 +227,7 @@ for (const target of STORAGE_TARGETS) {
         const code = newCode();
         await storage.codes.createCode(code);
         await storage.grants.revokeGrantByCode(code.codeDigest, T0);
-        const existing = await storage.grants.createGrant(newGrant(newCode({ codeDigest: digest() })));
+        const existing = await storage.grants.createGrant(newGrant(newCode({ codeDigest: randomDigest() })));
         const start = await revision();
         await rejectsWith(storage.grants.createGrant(newGrant(code, { id: existing.id })), ConflictError);
         assert.equal(await revision(), start, 'the bump rolled back with the insert');
@@ -305,7 +283,7 @@ for (const target of STORAGE_TARGETS) {
 
     describe('pruneExpired', () => {
       it('deletes the codes consumed, or expired, more than 10 minutes ago, and only those', async () => {
-        const fresh = await openFreshStorage();
+        const fresh = await openSeparateStorage();
         const now = T0 + 60 * MINUTE;
         const cutoff = now - 10 * MINUTE;
         const codes = {
@@ -333,11 +311,10 @@ for (const target of STORAGE_TARGETS) {
     });
 
     /** A migrated storage on a database of its own (for tests that count rows). */
-    async function openFreshStorage(): Promise<SqlStorage> {
-      const created = await target.create(dir);
-      const fresh = openSqlStorage(created.url);
-      opened.push({ storage: fresh, cleanup: created.cleanup });
-      await fresh.migrate();
+    async function openSeparateStorage(): Promise<SqlStorage> {
+      const separate = await openFreshStorage(target, { prefix: 'codes' });
+      opened.push(separate);
+      const fresh = separate.storage;
       const tenant = await fresh.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
       await fresh.clients.createClient({
         id: clientId,

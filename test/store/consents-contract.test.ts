@@ -3,42 +3,31 @@
  * STORAGE_TARGETS: SQLite always, PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NotFoundError } from '../../packages/server/src/core/errors.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 for (const target of STORAGE_TARGETS) {
   describe(`consent store contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let fresh: FreshStorage;
     let storage: SqlStorage;
-    let cleanup: () => Promise<void>;
     let clientId: string;
     let userId: string;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-consents-${target.name}-`));
-      const created = await target.create(dir);
-      cleanup = created.cleanup;
-      storage = openSqlStorage(created.url);
-      await storage.migrate();
+      fresh = await openFreshStorage(target, { prefix: 'consents' });
+      storage = fresh.storage;
       const tenant = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
-      clientId = `client-${randomBytes(6).toString('hex')}`;
+      clientId = uniqueId('client');
       await storage.clients.createClient({
         id: clientId, tenantId: tenant.id, name: 'App', isPublic: true, secretDigest: null, grantTypes: ['authorization_code'],
         scopes: ['a', 'b'], defaultScopes: [], redirectUris: ['https://app.example.com/cb'], accessTokenTtl: null, resourceServer: false,
       });
       userId = (await storage.users.createUser({ username: 'alice', passwordHash: 'x', tenantIds: [tenant.id] })).id;
     });
-    after(async () => {
-      await storage.close();
-      await cleanup();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => fresh?.close());
 
     it('finds nothing before a save; saves, then replaces scopes and tenants keeping the creation time', async () => {
       assert.equal(await storage.consents.findConsent(userId, clientId), undefined);

@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { ConflictError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
@@ -16,15 +13,15 @@ import { generateSigningKey } from '../../packages/server/src/core/keys.js';
 import type { NewClient } from '../../packages/server/src/core/storage.js';
 import type { Client, SigningKey, Tenant } from '../../packages/server/src/core/types.js';
 import { MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
-import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { rejectsWith } from '../helpers/assertions.js';
+import { SQLITE_TARGET, STORAGE_TARGETS } from '../helpers/postgres.js';
 import { withRowLock } from '../helpers/row-lock.js';
+import { closeFreshStorages, openFreshStorage, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 /** Every migration, in order: an empty database gets all of them. */
 const ALL_MIGRATIONS = [...MIGRATION_NAMES];
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
-
-const uniqueId = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
 
 /** A NewClient with every field set to a non-default value, so a dropped field shows. */
 function newClient(tenantId: string, overrides: Partial<NewClient> = {}): NewClient {
@@ -44,59 +41,36 @@ function newClient(tenantId: string, overrides: Partial<NewClient> = {}): NewCli
   };
 }
 
-/** A migrated storage on its own database, with the URL it was opened on. */
-type FreshStorage = SqlStorage & { url: string; migrationsApplied: string[] };
-
-const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    return true;
-  });
+/** A storage on its own database, with the URL it was opened on, what migrate() applied and a way to open a second one. */
+type OpenedStorage = SqlStorage & Pick<FreshStorage, 'url' | 'migrationsApplied' | 'openAnother'>;
 
 for (const target of STORAGE_TARGETS) {
   describe(`storage contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
     let now = T0;
     const clock = () => now;
-    const opened: { storage: SqlStorage; cleanup(): Promise<void> }[] = [];
+    const opened: FreshStorage[] = [];
+
+    /** A storage on an empty database of this target, migrated or not. */
+    async function openOnEmptyDatabase(migrate: boolean): Promise<OpenedStorage> {
+      const fresh = await openFreshStorage(target, { prefix: 'contract', clock, migrate });
+      opened.push(fresh);
+      return Object.assign(fresh.storage, { url: fresh.url, migrationsApplied: fresh.migrationsApplied, openAnother: fresh.openAnother });
+    }
 
     /** A storage on an empty database of this target, not migrated yet. */
-    async function openEmpty(): Promise<SqlStorage & { url: string }> {
-      const { url, cleanup } = await target.create(dir);
-      const storage = openSqlStorage(url, { clock });
-      opened.push({ storage, cleanup });
-      return Object.assign(storage, { url });
-    }
+    const openEmpty = () => openOnEmptyDatabase(false);
 
     /** A fresh, migrated storage on an empty database of this target. */
-    async function openFresh(): Promise<FreshStorage> {
-      const storage = await openEmpty();
-      const migrationsApplied = await storage.migrate();
-      return Object.assign(storage, { migrationsApplied });
-    }
+    const openFresh = () => openOnEmptyDatabase(true);
 
-    /** A second storage (another process, as it were) on the database of `storage`. */
-    function openAgain(storage: { url: string }): SqlStorage {
-      const again = openSqlStorage(storage.url, { clock });
-      opened.push({ storage: again, cleanup: async () => {} });
-      return again;
-    }
+    /** A second storage (another process, as it were) on the database of `storage`, with the same clock. */
+    const openAgain = (storage: OpenedStorage): SqlStorage => storage.openAnother();
 
     async function openTenant(storage: SqlStorage, input: Partial<Parameters<SqlStorage['tenants']['createTenant']>[0]> = {}): Promise<Tenant> {
       return storage.tenants.createTenant({ slug: uniqueId('tenant'), name: 'Acme Documents', accessTokenTtl: null, ...input });
     }
 
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-contract-${target.name}-`));
-    });
-
-    after(async () => {
-      for (const { storage, cleanup } of opened.reverse()) {
-        await storage.close();
-        await cleanup();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => closeFreshStorages(opened));
 
     describe('migrations', () => {
       it('applies the initial migration to an empty database, then nothing on a second call', async () => {
@@ -138,7 +112,7 @@ for (const target of STORAGE_TARGETS) {
     });
 
     describe('settings', () => {
-      let storage: FreshStorage;
+      let storage: OpenedStorage;
       before(async () => {
         storage = await openFresh();
       });
@@ -244,7 +218,7 @@ for (const target of STORAGE_TARGETS) {
     });
 
     describe('clients', () => {
-      let storage: FreshStorage;
+      let storage: OpenedStorage;
       let acme: Tenant;
       let globex: Tenant;
       before(async () => {
@@ -1028,8 +1002,8 @@ for (const target of STORAGE_TARGETS) {
 
 describe('SQLite connection settings', () => {
   it('WAL (the CLI writes while the server reads), foreign keys, and a 4 MiB page cache (bounded memory)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pragmas-'));
-    const storage = openSqlStorage(`sqlite:${join(dir, 'gatehouse.db')}`);
+    const fresh = await openFreshStorage(SQLITE_TARGET, { prefix: 'pragmas', migrate: false });
+    const storage = fresh.storage;
     try {
       const pragma = async (name: string) => (await sql.raw(`PRAGMA ${name}`).execute(storage.db)).rows[0] as Record<string, unknown>;
       assert.equal((await pragma('journal_mode')).journal_mode, 'wal');
@@ -1037,8 +1011,7 @@ describe('SQLite connection settings', () => {
       // better-sqlite3's own default is -16000 (16 MiB), which took the grants bench server past 150 MB.
       assert.equal((await pragma('cache_size')).cache_size, -4096);
     } finally {
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
+      await fresh.close();
     }
   });
 });

@@ -5,34 +5,25 @@
  * on every backend in STORAGE_TARGETS.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { migrationProvider, MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, type FreshStorage } from '../helpers/storage.js';
 
 const LAST_WITH_DEMO_FILES = '2026-11-23T07-00-consents';
 
 for (const target of STORAGE_TARGETS) {
   describe(`migration: drop demo_files (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let fresh: FreshStorage;
     let storage: SqlStorage;
-    let cleanup: () => Promise<void>;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-migrate-${target.name}-`));
-      const created = await target.create(dir);
-      cleanup = created.cleanup;
-      storage = openSqlStorage(created.url);
+      fresh = await openFreshStorage(target, { prefix: 'migrate', migrate: false });
+      storage = fresh.storage;
     });
-    after(async () => {
-      await storage?.close();
-      await cleanup?.();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => fresh?.close());
 
     it('a database with a demo file, migrated by the old migrations, migrates forward and keeps its data', async () => {
       const { error } = await new Migrator({ db: storage.db, provider: migrationProvider }).migrateTo(LAST_WITH_DEMO_FILES);

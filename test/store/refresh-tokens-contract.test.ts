@@ -4,50 +4,37 @@
  * SQLite always, PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
 import type { NewGrant, NewRefreshToken, RefreshTokenRotation, RotationOutcome } from '../../packages/server/src/core/storage.js';
 import type { AuthorizationGrant, RefreshToken } from '../../packages/server/src/core/types.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { countStatuses, rejectsWith } from '../helpers/assertions.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
 import { installFailingGrantUpdate, removeFailingGrantUpdate, withRowLock } from '../helpers/row-lock.js';
+import { closeFreshStorages, openFreshStorage, randomDigest, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
 const SECOND = 1_000;
 const DAY = 24 * 60 * 60 * SECOND;
 const IDLE = 14 * DAY;
 
-const digest = () => createHash('sha256').update(randomBytes(32)).digest('base64url');
-
-const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    return true;
-  });
-
-const statuses = (outcomes: RotationOutcome[]) =>
-  outcomes.reduce<Record<string, number>>((counts, outcome) => ({ ...counts, [outcome.status]: (counts[outcome.status] ?? 0) + 1 }), {});
-
 for (const target of STORAGE_TARGETS) {
   describe(`grant and refresh token store contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let main: FreshStorage;
     let url: string;
     let storage: SqlStorage;
     let clientId: string;
     let otherClientId: string;
     /** Closed and dropped at the end, last opened first. */
-    const opened: { storage: SqlStorage; cleanup(): Promise<void> }[] = [];
+    const opened: FreshStorage[] = [];
 
     /** A migrated storage on an empty database, with two clients. */
-    async function openFresh(poolSize?: number): Promise<{ storage: SqlStorage; url: string }> {
-      const created = await target.create(dir);
-      const fresh = openSqlStorage(created.url, { poolSize });
-      opened.push({ storage: fresh, cleanup: created.cleanup });
-      await fresh.migrate();
+    async function openFresh(poolSize?: number): Promise<FreshStorage> {
+      const opening = await openFreshStorage(target, { prefix: 'refresh', poolSize });
+      opened.push(opening);
+      const fresh = opening.storage;
       const tenant = await fresh.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
       for (const id of [clientId, otherClientId]) {
         await fresh.clients.createClient({
@@ -64,30 +51,24 @@ for (const target of STORAGE_TARGETS) {
           resourceServer: false,
         });
       }
-      return { storage: fresh, url: created.url };
+      return opening;
     }
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-refresh-${target.name}-`));
-      clientId = `client-${randomBytes(6).toString('hex')}`;
-      otherClientId = `client-${randomBytes(6).toString('hex')}`;
+      clientId = uniqueId('client');
+      otherClientId = uniqueId('client');
       // Room for 20 sessions blocked at once on one row (PostgreSQL).
-      ({ storage, url } = await openFresh(25));
+      main = await openFresh(25);
+      ({ storage, url } = main);
     });
 
-    after(async () => {
-      for (const { storage, cleanup } of opened.reverse()) {
-        await storage.close();
-        await cleanup();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => closeFreshStorages(opened));
 
     const newGrant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
       id: randomUUID(),
       clientId,
       userId: `user-${randomBytes(4).toString('hex')}`,
-      codeDigest: digest(),
+      codeDigest: randomDigest(),
       scope: ['documents:read', 'offline_access'],
       tenants: ['acme', 'acme-eu'],
       createdAt: T0,
@@ -97,7 +78,7 @@ for (const target of STORAGE_TARGETS) {
 
     const newToken = (grant: AuthorizationGrant, overrides: Partial<NewRefreshToken> = {}): NewRefreshToken => ({
       id: randomUUID(),
-      tokenDigest: digest(),
+      tokenDigest: randomDigest(),
       grantId: grant.id,
       clientId: grant.clientId,
       createdAt: T0,
@@ -108,7 +89,7 @@ for (const target of STORAGE_TARGETS) {
     const rotation = (presented: { tokenDigest: string }, now: number, overrides: Partial<RefreshTokenRotation> = {}): RefreshTokenRotation => ({
       presentedDigest: presented.tokenDigest,
       clientId,
-      newToken: { id: randomUUID(), tokenDigest: digest(), idleExpiresAt: now + IDLE },
+      newToken: { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: now + IDLE },
       now,
       graceSeconds: 0,
       ...overrides,
@@ -144,7 +125,7 @@ for (const target of STORAGE_TARGETS) {
       });
 
       it('createGrant with a first refresh token stores both; the token is current and rotates', async () => {
-        const first = { id: randomUUID(), tokenDigest: digest(), idleExpiresAt: T0 + IDLE };
+        const first = { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: T0 + IDLE };
         const { refreshToken: _omitted, ...fields } = newGrant({ refreshToken: first });
         const grant = await storage.grants.createGrant({ ...fields, refreshToken: first });
         assert.deepEqual(grant, { ...fields, revokedAt: null });
@@ -230,7 +211,7 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(token, { ...input, rotatedAt: null, replacedBy: null });
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(input.tokenDigest), token);
         assert.equal(await storage.refreshTokens.findRefreshToken(input.tokenDigest.toUpperCase()), undefined);
-        assert.equal(await storage.refreshTokens.findRefreshToken(digest()), undefined);
+        assert.equal(await storage.refreshTokens.findRefreshToken(randomDigest()), undefined);
       });
 
       it('a taken id or digest fails with ConflictError; an unknown grant with NotFoundError', async () => {
@@ -307,7 +288,7 @@ for (const target of STORAGE_TARGETS) {
 
       it("answers 'unknown' for a digest never stored, and for a token presented by another client (RFC 6749 §6), writing nothing", async () => {
         const { token } = await grantWithToken();
-        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation({ tokenDigest: digest() }, T0)), { status: 'unknown' });
+        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation({ tokenDigest: randomDigest() }, T0)), { status: 'unknown' });
         const foreign = rotation(token, T0 + SECOND, { clientId: otherClientId });
         assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(foreign), { status: 'unknown' });
         assert.equal(await storage.refreshTokens.findRefreshToken(foreign.newToken.tokenDigest), undefined);
@@ -344,7 +325,7 @@ for (const target of STORAGE_TARGETS) {
         const other = await grantWithToken();
         const clash = rotation(token, T0 + SECOND, { newToken: { id: randomUUID(), tokenDigest: other.token.tokenDigest, idleExpiresAt: T0 + IDLE } });
         await rejectsWith(storage.refreshTokens.rotateRefreshToken(clash), ConflictError);
-        const clashId = rotation(token, T0 + SECOND, { newToken: { id: other.token.id, tokenDigest: digest(), idleExpiresAt: T0 + IDLE } });
+        const clashId = rotation(token, T0 + SECOND, { newToken: { id: other.token.id, tokenDigest: randomDigest(), idleExpiresAt: T0 + IDLE } });
         await rejectsWith(storage.refreshTokens.rotateRefreshToken(clashId), ConflictError);
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(token.tokenDigest), token, 'not marked rotated');
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(other.token.tokenDigest), other.token);
@@ -383,12 +364,11 @@ for (const target of STORAGE_TARGETS) {
         'PostgreSQL: two processes rotating one token at once: one rotates',
         { skip: target.name === 'postgres' ? false : 'one process holds a SQLite write lock synchronously: two storages in one process would wait on each other' },
         async () => {
-          const second = openSqlStorage(url);
-          opened.push({ storage: second, cleanup: async () => {} });
+          const second = main.openAnother();
           for (let round = 0; round < 5; round += 1) {
             const { token } = await grantWithToken();
             const outcomes = await Promise.all([storage, second].map((on) => on.refreshTokens.rotateRefreshToken(rotation(token, T0 + SECOND))));
-            assert.deepEqual(statuses(outcomes), { rotated: 1, reused: 1 });
+            assert.deepEqual(countStatuses(outcomes), { rotated: 1, reused: 1 });
           }
         },
       );
@@ -423,7 +403,7 @@ for (const target of STORAGE_TARGETS) {
         const { storage: closed } = await openFresh();
         const { grant, token } = await grantWithToken(closed);
         await closed.close();
-        const code = { codeDigest: digest(), clientId, userId: 'u', redirectUri: 'https://app.example.com/callback', scope: [], tenants: [], codeChallenge: null, codeChallengeMethod: null, authTime: T0, expiresAt: T0 + 60 * SECOND };
+        const code = { codeDigest: randomDigest(), clientId, userId: 'u', redirectUri: 'https://app.example.com/callback', scope: [], tenants: [], codeChallenge: null, codeChallengeMethod: null, authTime: T0, expiresAt: T0 + 60 * SECOND };
         for (const call of [
           () => closed.codes.createCode(code),
           () => closed.codes.consumeCode(code.codeDigest, T0),
@@ -443,7 +423,7 @@ for (const target of STORAGE_TARGETS) {
     });
 
     function assertOneWinner(outcomes: RotationOutcome[], graceSeconds: number): void {
-      assert.deepEqual(statuses(outcomes), graceSeconds === 0 ? { rotated: 1, reused: 19 } : { rotated: 1, grace: 19 }, `graceSeconds ${graceSeconds}`);
+      assert.deepEqual(countStatuses(outcomes), graceSeconds === 0 ? { rotated: 1, reused: 19 } : { rotated: 1, grace: 19 }, `graceSeconds ${graceSeconds}`);
       const winner = outcomes.find((outcome) => outcome.status === 'rotated');
       for (const outcome of outcomes) {
         if (outcome.status === 'grace') assert.deepEqual(outcome.replacement, winner?.status === 'rotated' ? winner.refreshToken : undefined, "the replacement is the winner's successor");

@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConflictError } from '../../packages/server/src/core/errors.js';
 import type { NewClient } from '../../packages/server/src/core/storage.js';
 import { Migrator, sql } from 'kysely';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { migrationProvider } from '../../packages/server/src/store/sql/migrations/index.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 const NOW_S = 1_800_000_000;
 
 for (const target of STORAGE_TARGETS) {
   describe(`revocation feed contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let fresh: FreshStorage;
     let storage: SqlStorage;
-    let cleanup: () => Promise<void>;
     let tenantId: string;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'gatehouse-feed-'));
-      const created = await target.create(dir);
-      cleanup = created.cleanup;
-      storage = openSqlStorage(created.url);
-      await storage.migrate();
+      fresh = await openFreshStorage(target, { prefix: 'feed' });
+      storage = fresh.storage;
       tenantId = (await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null })).id;
     });
-    after(async () => {
-      await storage?.close();
-      await cleanup?.();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => fresh?.close());
 
     const newClient = (): NewClient => ({
-      id: `client-${randomBytes(6).toString('hex')}`,
+      id: uniqueId('client'),
       tenantId,
       name: 'c',
       isPublic: false,
@@ -54,8 +44,8 @@ for (const target of STORAGE_TARGETS) {
     });
 
     it('hands revocations made before the feed migration to a follower starting from 0', async () => {
-      const created = await target.create(dir);
-      const old = openSqlStorage(created.url);
+      const unmigrated = await openFreshStorage(target, { prefix: 'feed', migrate: false });
+      const old = unmigrated.storage;
       try {
         // The schema as it was before the feed existed.
         const migrator = new Migrator({ db: old.db, provider: migrationProvider });
@@ -72,8 +62,7 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(changes.tokens, [{ jti: 'old-jti', client_id: 'old-client', exp: NOW_S + 60 }]);
         assert.ok(changes.revision >= 1);
       } finally {
-        await old.close();
-        await created.cleanup();
+        await unmigrated.close();
       }
     });
 

@@ -5,24 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ConflictError, NotFoundError, StorageUnavailableError } from '../../packages/server/src/core/errors.js';
 import type { NewUser } from '../../packages/server/src/core/storage.js';
 import type { Tenant, User } from '../../packages/server/src/core/types.js';
-import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { rejectsWith } from '../helpers/assertions.js';
 import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, uniqueId, type FreshStorage } from '../helpers/storage.js';
 
 const T0 = Date.UTC(2026, 0, 15, 9, 30);
-
-const rejectsWith = (promise: Promise<unknown>, type: new (...args: never[]) => Error) =>
-  assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof type, `expected ${type.name}, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
-    return true;
-  });
 
 function assertOneWinner(outcomes: PromiseSettledResult<unknown>[] | undefined, what: string): void {
   assert.ok(outcomes);
@@ -32,16 +25,15 @@ function assertOneWinner(outcomes: PromiseSettledResult<unknown>[] | undefined, 
   for (const failure of lost) assert.ok(failure.reason instanceof ConflictError, `${what}: expected ConflictError, got ${String(failure.reason)}`);
 }
 
-const uniqueName = (prefix: string) => `${prefix}.${randomBytes(4).toString('hex')}`;
+/** A username no other test run uses, in the dotted shape of a real one. */
+const uniqueName = (prefix: string) => uniqueId(prefix, '.');
 const fakeHash = () => `scrypt$v1$N=32768,r=8,p=1$${randomBytes(16).toString('base64url')}$${randomBytes(64).toString('base64url')}`;
 
 for (const target of STORAGE_TARGETS) {
   describe(`user store contract (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let fresh: FreshStorage;
     let url: string;
     let storage: SqlStorage;
-    let cleanup: () => Promise<void>;
-    const others: SqlStorage[] = [];
     let now = T0;
     let tenantA: Tenant;
     let tenantB: Tenant;
@@ -50,22 +42,13 @@ for (const target of STORAGE_TARGETS) {
     const newUser = (overrides: Partial<NewUser> = {}): NewUser => ({ username: uniqueName('User'), passwordHash: fakeHash(), tenantIds: [tenantA.id], ...overrides });
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-users-${target.name}-`));
-      const created = await target.create(dir);
-      url = created.url;
-      cleanup = created.cleanup;
-      storage = openSqlStorage(url, { clock: () => now });
-      await storage.migrate();
+      fresh = await openFreshStorage(target, { prefix: 'users', clock: () => now });
+      ({ storage, url } = fresh);
       tenantA = await storage.tenants.createTenant({ slug: 'tenant-a', name: 'A', accessTokenTtl: null });
       tenantB = await storage.tenants.createTenant({ slug: 'tenant-b', name: 'B', accessTokenTtl: null });
       tenantC = await storage.tenants.createTenant({ slug: 'tenant-c', name: 'C', accessTokenTtl: null });
     });
-    after(async () => {
-      for (const other of others) await other.close();
-      await storage?.close();
-      await cleanup?.();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => fresh?.close());
 
     it('createUser returns an enabled user of its tenants, epoch 0, created now; findUser and findUserByUsername round-trip it', async () => {
       now = T0 + 1_000;
@@ -196,8 +179,7 @@ for (const target of STORAGE_TARGETS) {
     it('creating one username several times at once (in different letter cases): exactly one succeeds, the others get ConflictError', async () => {
       // SQLite runs one storage's transactions one after the other, and two storages in one
       // process would block each other's synchronous driver: there, one storage races itself.
-      const second = target.name === 'postgres' ? openSqlStorage(url, { clock: () => now }) : storage;
-      if (second !== storage) others.push(second);
+      const second = target.name === 'postgres' ? fresh.openAnother() : storage;
       for (let round = 0; round < 5; round += 1) {
         const base = uniqueName('race');
         const outcomes = await Promise.allSettled([
@@ -215,9 +197,8 @@ for (const target of STORAGE_TARGETS) {
       'two processes creating one username while its row is being inserted elsewhere: both wait; exactly one succeeds, the other gets ConflictError',
       { skip: target.name === 'postgres' ? false : 'PostgreSQL only: SQLite serialises writers on the whole file' },
       async () => {
-        const first = openSqlStorage(url, { clock: () => now });
-        const second = openSqlStorage(url, { clock: () => now });
-        others.push(first, second);
+        const first = fresh.openAnother();
+        const second = fresh.openAnother();
         const username = uniqueName('Blocked');
         const locker = new pg.Client({ connectionString: url });
         const monitor = new pg.Client({ connectionString: url });
@@ -257,7 +238,7 @@ for (const target of STORAGE_TARGETS) {
     );
 
     it('a closed storage reports StorageUnavailableError', async () => {
-      const closed = openSqlStorage(url, { clock: () => now });
+      const closed = fresh.openAnother();
       await closed.ping();
       await closed.close();
       await rejectsWith(closed.users.findUserByUsername('anyone'), StorageUnavailableError);
@@ -268,26 +249,18 @@ for (const target of STORAGE_TARGETS) {
   });
 
   describe(`scope catalogue upsert (${target.name})`, { skip: target.skip }, () => {
-    let dir: string;
+    let fresh: FreshStorage;
     let storage: SqlStorage;
-    let cleanup: () => Promise<void>;
     let tenantA: Tenant;
     let tenantB: Tenant;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `gatehouse-scopes-${target.name}-`));
-      const created = await target.create(dir);
-      cleanup = created.cleanup;
-      storage = openSqlStorage(created.url, { clock: () => T0 });
-      await storage.migrate();
+      fresh = await openFreshStorage(target, { prefix: 'scopes', clock: () => T0 });
+      storage = fresh.storage;
       tenantA = await storage.tenants.createTenant({ slug: 'tenant-a', name: 'A', accessTokenTtl: null });
       tenantB = await storage.tenants.createTenant({ slug: 'tenant-b', name: 'B', accessTokenTtl: null });
     });
-    after(async () => {
-      await storage?.close();
-      await cleanup?.();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => fresh?.close());
 
     it('creates a scope, then replaces its description; another tenant keeps its own', async () => {
       assert.deepEqual(await storage.scopes.upsertScope(tenantA.id, 'documents:read', 'Read your documents'), {
@@ -303,7 +276,7 @@ for (const target of STORAGE_TARGETS) {
 
     it('a scope registered by a client (empty description) gets its description', async () => {
       await storage.clients.createClient({
-        id: `client-${randomBytes(4).toString('hex')}`,
+        id: uniqueId('client'),
         tenantId: tenantA.id,
         name: 'C',
         isPublic: false,
