@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Workspace folders, in build order: the server and the example document API import the resource package. */
-export const PACKAGES = ['packages/resource', 'packages/client', 'packages/server', 'examples/document-api'];
+export const WORKSPACES = ['packages/resource', 'packages/client', 'packages/server', 'examples/document-api'];
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -27,6 +27,11 @@ export function sourceDigest(name) {
 }
 
 const stampOf = (name) => join(ROOT, name, 'dist', '.source-digest');
+
+/** Whether workspace `name` was ever built here (its digest is recorded). */
+export function isBuilt(name) {
+  return existsSync(stampOf(name));
+}
 
 export function isCurrent(name) {
   const stamp = stampOf(name);

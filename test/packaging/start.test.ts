@@ -26,11 +26,11 @@ describe('npm start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves from the current build without compiling, and a SIGTERM to npm stops the server', async () => {
+  it('serves from the current build without compiling, and a SIGTERM to npm stops the server cleanly', async () => {
     const port = await freePort();
     const npm = spawn('npm', ['start'], {
       cwd: REPO_ROOT,
-      env: childEnv({ GATEHOUSE_DATABASE_URL: `sqlite:${dataDir}/gatehouse.db`, GATEHOUSE_PORT: String(port), GATEHOUSE_LOG_LEVEL: 'warn' }),
+      env: childEnv({ GATEHOUSE_DATABASE_URL: `sqlite:${dataDir}/gatehouse.db`, GATEHOUSE_PORT: String(port) }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that cleanup can end whatever it started, even an orphan.
       detached: true,
@@ -49,6 +49,9 @@ describe('npm start', () => {
       npm.kill('SIGTERM'); // the npm process only, as `docker stop` signals PID 1
       const outcome = await Promise.race([exited, sleep(10_000).then(() => 'timeout' as const)]);
       assert.notEqual(outcome, 'timeout', 'npm start exits after SIGTERM');
+      assert.deepEqual(outcome, { code: 0, signal: null }, 'a clean shutdown');
+      assert.match(output, /"signal":"SIGTERM".*shutting down/);
+      assert.match(output, /gatehouse stopped/);
       // The server itself is gone too: nothing answers on its port any more.
       await waitFor('the port to close', async () => ((await answers(healthz)) ? undefined : true), { timeoutMs: 5000 });
     } finally {

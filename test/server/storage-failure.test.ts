@@ -1,6 +1,6 @@
 /**
  * Storage down → 503 `temporarily_unavailable` with Retry-After, never a 500
- * (ARCHITECTURE.md), and a write cut off halfway leaves nothing half-written.
+ * (docs/architecture.md), and a write cut off halfway leaves nothing half-written.
  * Black-box through fastify.inject, on SQLite always and on PostgreSQL when
  * GATEHOUSE_TEST_POSTGRES_URL is set.
  */

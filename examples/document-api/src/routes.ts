@@ -10,7 +10,7 @@
  * |---|---|
  * | `GET /api/tenants` | any valid token, with or without a tenant |
  * | `GET /api/files`, `GET /api/files/:id` | `documents:read`, `X-Tenant` |
- * | `GET /api/files/:id/content` | `documents:read`, `X-Tenant`; also `?access_token=` |
+ * | `GET /api/files/:id/content` | `documents:read`, the token's tenant (`X-Tenant` optional, so a browser can follow a link); also `?access_token=` |
  * | `POST /api/files` (multipart, field `file`) | `documents:write`, `X-Tenant` |
  * | `POST` / `DELETE /api/files/:id/publish` | `documents:write`, `X-Tenant` |
  * | `DELETE /api/files/:id` | `documents:delete`, `X-Tenant` |

@@ -24,10 +24,17 @@ export function registerServeCommand(program: Command, io: Io): void {
         ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
       });
       const server = await startServer(config);
-      const stop = () => {
+      const stop = (signal: NodeJS.Signals) => {
+        server.app.log.info({ signal }, 'shutting down: new requests get 503, requests in flight are answered');
         server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => {
+            server.app.log.info('gatehouse stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            server.app.log.error({ err: error }, 'gatehouse did not stop cleanly');
+            process.exit(1);
+          },
         );
       };
       process.once('SIGINT', stop);
