@@ -56,6 +56,9 @@ export default tseslint.config(
   layer(['packages/server/src/web/**'], [
     { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis', '**/store/**', '**/server/**', '**/cli/**'], message: 'web/ renders pages from plain values: no storage, no server' },
   ]),
+  layer(['packages/server/src/server/routes/**'], [
+    { group: ['kysely', 'kysely/*', 'pg', 'better-sqlite3', 'ioredis', '**/store/**', '**/core/storage*', '**/core/secrets*', '**/master-key*', '**/context*'], message: 'routes parse, call one service (server/services.ts) and render: no storage, keys or master key (docs/architecture.md)' },
+  ]),
   layer(['packages/server/src/cli/**'], [
     { group: ['kysely', 'pg', 'better-sqlite3', 'fastify'], message: 'cli/ owns no logic: call the services in core/ through server/context' },
   ]),

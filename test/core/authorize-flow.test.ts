@@ -1,5 +1,5 @@
 /**
- * The rules of the authorization flow (src/core/authorize/flow.ts), without HTTP: each
+ * The rules of the authorization flow (packages/server/src/core/authorize/flow.ts), without HTTP: each
  * step is called with the sealed session and the form, against in-memory stores, and
  * what it comes to (page model, status, session update, redirect) is checked.
  */

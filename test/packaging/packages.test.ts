@@ -138,9 +138,10 @@ describe('the packages as their users install them', () => {
        console.log(JSON.stringify({ exports: Object.keys(server).sort(), issuer: config.issuer, refused, resolved: import.meta.resolve('@gatehouse-auth/server') }));`,
     )) as { exports: string[]; issuer: string; refused: string; resolved: string };
     assert.match(probe.resolved, /packages\/server\/dist\/index\.js$/, 'plain node resolves the built code');
-    for (const name of ['startServer', 'buildApp', 'openGatehouse', 'loadConfig', 'configFromEnv', 'OAuthError', 'runCli']) {
+    for (const name of ['startServer', 'loadConfig', 'configFromEnv', 'OAuthError', 'ValidationError', 'runCli']) {
       assert.ok(probe.exports.includes(name), `exports ${name}`);
     }
+    for (const internal of ['openGatehouse', 'buildApp', 'openSqlStorage']) assert.ok(!probe.exports.includes(internal), `${internal} stays internal`);
     assert.match(probe.issuer, /^http:\/\/127\.0\.0\.1/);
     assert.equal(probe.refused, 'ValidationError');
   });

@@ -1,7 +1,7 @@
 // The public surface of @gatehouse-auth/server, for an application that embeds Gatehouse
 // (test/types/public-api.test.ts checks this file against the built declarations).
 import type { FastifyInstance } from 'fastify';
-import { configFromEnv, loadConfig, OAuthError, runCli, startServer, StorageUnavailableError, ValidationError, type Config, type ConfigInput, type RunningServer } from '@gatehouse-auth/server';
+import { configFromEnv, loadConfig, OAuthError, runCli, startServer, StorageUnavailableError, ValidationError, type Config, type ConfigInput, type GatehouseServer } from '@gatehouse-auth/server';
 import { expectType, type Equal } from './expect.js';
 
 export async function check(): Promise<void> {
@@ -13,7 +13,10 @@ export async function check(): Promise<void> {
   config.port = 1;
 
   const server = await startServer(config);
-  expectType<Equal<typeof server, RunningServer>>();
+  expectType<Equal<typeof server, GatehouseServer>>();
+  // The server's internals (storage, keys, the master key) are not reachable from it.
+  // @ts-expect-error no gatehouse internals on the public server
+  void server.gatehouse;
   const app: FastifyInstance = server.app;
   const url: string = server.url;
   await server.close();
@@ -31,4 +34,6 @@ export async function check(): Promise<void> {
 // Internals stay internal.
 // @ts-expect-error the storage implementations are not exported
 import { openSqlStorage } from '@gatehouse-auth/server';
-void openSqlStorage;
+// @ts-expect-error the composition root (storage, keys, the master key) is not exported
+import { openGatehouse } from '@gatehouse-auth/server';
+void [openSqlStorage, openGatehouse];

@@ -113,13 +113,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (kid !== undefined) {
       // A token seen before: the same lookup as verifyNow's, once the key and the revocation state can be read.
       const key: VerificationKey | undefined = await keys.getKey(kid).catch(() => undefined);
-      await revocation.whenReadable();
+      if (!revocation.readable) await revocation.whenReadable();
       const claims = cache.lookup(token, key);
       if (claims) return claims;
       // dropped from the cache meanwhile: verified in full
     }
     const checked = await checkToken(token, tokenChecks);
-    await revocation.whenReadable();
+    // No extra microtask once the revocation state has been read (the usual case).
+    if (!revocation.readable) await revocation.whenReadable();
     revocation.check(checked.claims, checked.kid);
     cache.remember(token, checked);
     return copyClaims(checked.claims);

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
-import { mountDocumentApi } from './mounts.js';
+import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -13,6 +13,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The environment the mounted example app reads its settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The demo document API as prepareDocumentApi found it (`gatehouse serve` prepares it before opening the database); prepared here from `env` when absent. */
+  documentApi?: PreparedDocumentApi;
 }
 
 /** Log the path only: query strings can carry tokens (`?access_token=`) and must not be logged. */
@@ -67,6 +69,6 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(authorizeRoutes, routes);
   await app.register(healthRoutes, routes);
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
-  await mountDocumentApi(app, gatehouse, { env: options.env });
+  await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));
   return app;
 }

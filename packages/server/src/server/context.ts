@@ -13,7 +13,9 @@ import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
 import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
+import { createInProcessVerifier } from './resource-adapters.js';
 import { buildServices, type DerivedKeys, type Services } from './services.js';
+import type { Verifier } from '@gatehouse-auth/resource';
 
 /** Everything a running Gatehouse (server or CLI command) works with. */
 export interface Gatehouse {
@@ -28,6 +30,12 @@ export interface Gatehouse {
   masterKey: MasterKey;
   /** The application the HTTP layer serves (services.ts), built once. */
   services: Services;
+  /**
+   * The verifier of this server's own access tokens for APIs it hosts (the demo document
+   * API; the admin API): signing keys and the revocation feed read in-process
+   * (resource-adapters.ts). Built on first use, once; closed with the Gatehouse.
+   */
+  verifier(): Verifier;
   /** Migrations applied by this open (empty when the schema was current). */
   migrationsApplied: string[];
   close(): Promise<void>;
@@ -69,7 +77,9 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const redis = config.redisUrl
     ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })
     : undefined;
+  let verifier: Verifier | undefined;
   const closeAll = async () => {
+    await verifier?.close();
     await redis?.close();
     await storage.close();
   };
@@ -95,6 +105,8 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       digestKey: derived.clientSecretDigest,
       masterKey,
       services: buildServices({ config, storage, keys, throttle, redis, derived }),
+      verifier: () =>
+        (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,
       close: closeAll,
     };

@@ -10,13 +10,11 @@
  * and the tenants a token may act for. A server installed without the example (a
  * production install of the server package alone) logs one line and runs without it.
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AccessTokenClaims, Verifier } from '@gatehouse-auth/resource';
 import { isLoopbackIssuer } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import type { Storage } from '../core/storage.js';
 import type { Gatehouse } from './context.js';
-import { createInProcessVerifier } from './resource-adapters.js';
 
 /** The package the server looks for (resolved from the server's own location). */
 export const DOCUMENT_API_PACKAGE = '@gatehouse-auth/example-document-api';
@@ -39,78 +37,80 @@ export interface DocumentApiHostShape {
   dataDir: string;
 }
 
-export interface MountOptions {
+export interface PrepareOptions {
   /** Where the example reads its settings from (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
   /** Loads the example (tests replace it); default: import(DOCUMENT_API_PACKAGE). */
   load?: () => Promise<unknown>;
 }
 
+/** What prepareDocumentApi found: whether to mount the example, and with what. */
+export type PreparedDocumentApi =
+  | { kind: 'off' }
+  /** Wanted but not installed; `askedFor`: GATEHOUSE_DEMO_API said so explicitly. */
+  | { kind: 'not-installed'; askedFor: boolean }
+  | { kind: 'ready'; example: DocumentApiModule; settings: { enabled: true; maxUploadBytes: number } };
+
 /**
- * Mounts the demo document API on `app` when it is wanted and installed; returns whether
- * it did. Registered encapsulated: its token check, multipart parser and error handler
- * stay off the OAuth routes.
+ * Decides whether the demo document API is mounted, loading the example and reading its
+ * settings. `gatehouse serve` calls it before it opens the database, so an invalid
+ * GATEHOUSE_DEMO_* value stops it (ValidationError naming the variable) before anything is
+ * created on disk. A broken example (one of its own modules missing) is an error too.
  */
-export async function mountDocumentApi(app: FastifyInstance, gatehouse: Pick<Gatehouse, 'config' | 'keys' | 'storage'>, options: MountOptions = {}): Promise<boolean> {
-  const { config, storage } = gatehouse;
+export async function prepareDocumentApi(issuer: string, options: PrepareOptions = {}): Promise<PreparedDocumentApi> {
   const env = options.env ?? process.env;
-  if (!mayBeWanted(env.GATEHOUSE_DEMO_API, config.issuer)) return false;
-  const example = await loadExample(options.load ?? (() => import(DOCUMENT_API_PACKAGE)), app.log, env.GATEHOUSE_DEMO_API !== undefined);
-  if (!example) return false;
+  if (!mayBeWanted(env.GATEHOUSE_DEMO_API, issuer)) return { kind: 'off' };
+  const example = await loadExample(options.load ?? (() => import(DOCUMENT_API_PACKAGE)));
+  if (!example) return { kind: 'not-installed', askedFor: env.GATEHOUSE_DEMO_API !== undefined };
   let settings;
   try {
-    settings = example.readDocumentApiSettings(env, config.issuer);
+    settings = example.readDocumentApiSettings(env, issuer);
   } catch (error) {
-    throw new ValidationError((error as Error).message);
+    // The example's own settings error (its message names the variable); anything else is a bug.
+    if ((error as Error)?.name === 'DocumentApiSettingsError') throw new ValidationError((error as Error).message);
+    throw error;
   }
-  if (!settings.enabled) return false;
-  const verifier = createInProcessVerifier({
-    config,
-    keys: gatehouse.keys,
-    revocations: storage.revocations,
-    onError: (error) => app.log.warn({ err: error }, 'demo API: reading signing keys or the revocation feed failed'),
-  });
-  app.addHook('onClose', () => verifier.close());
-  const host: DocumentApiHostShape = { verifier, tenantsOf: tenantsOfToken(storage), issuer: config.issuer, dataDir: config.dataDir };
-  await app.register(example.documentApi, { host, settings });
+  return settings.enabled ? { kind: 'ready', example, settings: { ...settings, enabled: true } } : { kind: 'off' };
+}
+
+/**
+ * Mounts the demo document API on `app` as prepared; returns whether it did. Registered
+ * encapsulated: its token check, multipart parser and error handler stay off the OAuth
+ * routes. It verifies tokens with the Gatehouse's in-process verifier, and learns the
+ * tenants a token may act for from the services.
+ */
+export async function mountDocumentApi(app: FastifyInstance, gatehouse: Pick<Gatehouse, 'config' | 'verifier' | 'services'>, prepared: PreparedDocumentApi): Promise<boolean> {
+  if (prepared.kind === 'not-installed') {
+    const line = `the demo document API is not installed (${DOCUMENT_API_PACKAGE}): serving without /api`;
+    if (prepared.askedFor) app.log.warn(line);
+    else app.log.info(line);
+  }
+  if (prepared.kind !== 'ready') return false;
+  const { config, services } = gatehouse;
+  const host: DocumentApiHostShape = { verifier: gatehouse.verifier(), tenantsOf: services.tenantsOfToken, issuer: config.issuer, dataDir: config.dataDir };
+  await app.register(prepared.example.documentApi, { host, settings: prepared.settings });
   return true;
 }
 
-/** The example's own rule, as far as the server must know it to skip loading it: off when unset for a public issuer, or set to false. */
+/**
+ * The example's own on/off rule (examples/document-api/src/settings.ts), as far as the
+ * server must know it to skip loading the example at all: off when unset for a public
+ * issuer, or set to false. Repeated there because the example imports nothing of the server.
+ */
 function mayBeWanted(switchValue: string | undefined, issuer: string): boolean {
   if (switchValue === undefined || switchValue === '') return isLoopbackIssuer(issuer);
   return !/^(0|false|no|off)$/i.test(switchValue.trim());
 }
 
-async function loadExample(load: () => Promise<unknown>, log: FastifyBaseLogger, askedFor: boolean): Promise<DocumentApiModule | undefined> {
+async function loadExample(load: () => Promise<unknown>): Promise<DocumentApiModule | undefined> {
   try {
     return (await load()) as DocumentApiModule;
   } catch (error) {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    // Only the package itself missing; a broken example (a module of it missing) is an error.
-    if (code !== 'ERR_MODULE_NOT_FOUND' || typeof message !== 'string' || !/Cannot find package/.test(message)) throw error;
-    const line = `the demo document API is not installed (${DOCUMENT_API_PACKAGE}): serving without /api`;
-    if (askedFor) log.warn(line);
-    else log.info(line);
+    // Only the package itself missing. A package the example needs, or a module of its own,
+    // missing is a broken install: an error, not "not installed".
+    const missing = code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`Cannot find package '${DOCUMENT_API_PACKAGE}'`);
+    if (!missing) throw error;
     return undefined;
   }
-}
-
-/**
- * The tenants a verified token may act for: a tenant token its tenant; a tenant-free
- * token of a user (from a grant) the tenants the user granted; one of a client, the
- * client's tenant. Only tenants that exist, with their names.
- */
-export function tenantsOfToken(storage: Pick<Storage, 'tenants' | 'grants' | 'clients'>): (claims: AccessTokenClaims) => Promise<{ slug: string; name: string }[]> {
-  return async (claims) => {
-    const grantId = (claims as { grant_id?: unknown }).grant_id;
-    const slugs =
-      claims.tenant !== undefined
-        ? [claims.tenant]
-        : typeof grantId === 'string'
-          ? ((await storage.grants.findGrant(grantId))?.tenants ?? [])
-          : [(await storage.clients.findClient(claims.client_id))?.tenantSlug].filter((slug): slug is string => slug !== undefined);
-    const tenants = await Promise.all(slugs.map((slug) => storage.tenants.findTenantBySlug(slug)));
-    return tenants.filter((tenant) => tenant !== undefined).map((tenant) => ({ slug: tenant.slug, name: tenant.name }));
-  };
 }

@@ -1,5 +1,5 @@
 /**
- * gatehouse/resource inside `gatehouse serve`: the verifier of the demo API reads the
+ * @gatehouse-auth/resource inside `gatehouse serve`: the verifier of the APIs it hosts reads the
  * signing keys and the revocation feed straight from this server's KeyRing and store
  * instead of over HTTP, with the same semantics (docs/resource-server.md).
  */

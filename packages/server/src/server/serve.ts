@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from '../core/config.js';
 import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
+import { prepareDocumentApi } from './mounts.js';
 import { openGatehouse, type Gatehouse } from './context.js';
 import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations } from './startup.js';
 
@@ -19,12 +20,20 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
  * `gatehouse serve`: open (and on first start create) the database, master key and
  * signing key, then listen. Logs where everything lives; never a secret.
  */
-export async function startServer(config: Config, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Where the demo document API reads its GATEHOUSE_DEMO_* settings (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   // Background problems (key refresh, Redis) are logged once the logger exists, at most
   // once per context every 10 s.
   let log: FastifyInstance['log'] | undefined;
   const lastReported = new Map<string, number>();
   const early: { error: unknown; context: string }[] = [];
+  // The demo's settings are checked before the database or the master key is created.
+  const documentApi = await prepareDocumentApi(config.issuer, { env: options.env });
   const gatehouse = await openGatehouse(config, {
     migrate: 'always',
     onBackgroundError: (error, context) => {
@@ -37,7 +46,7 @@ export async function startServer(config: Config, options: { logger?: FastifySer
     },
   });
   try {
-    const app = await buildApp(gatehouse, options);
+    const app = await buildApp(gatehouse, { ...options, documentApi });
     log = app.log;
     for (const { error, context } of early.splice(0)) app.log.warn({ err: error, context }, `background problem: ${context}`);
     const { masterKey } = gatehouse;

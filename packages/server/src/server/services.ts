@@ -10,6 +10,7 @@ import { handleRevocationFeedRequest } from '../core/revocation-feed.js';
 import { handleRevocationRequest } from '../core/revocation.js';
 import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.js';
 import { handleTokenRequest } from '../core/token-endpoint.js';
+import { listTenantsOfToken, type TenantClaims } from '../core/token-tenants.js';
 import type { JWK } from 'jose';
 
 /**
@@ -34,6 +35,8 @@ export interface Services {
   jwks(): Promise<{ keys: JWK[] }>;
   /** GET /healthz. */
   health(): Promise<HealthReport>;
+  /** The tenants a verified access token may act for (core/token-tenants.ts). */
+  tenantsOfToken(claims: TenantClaims): Promise<{ slug: string; name: string }[]>;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -83,6 +86,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived 
   const feedDeps = { ...clientAuth, revocations: storage.revocations };
   const metadataDeps = { config, scopes: storage.scopes };
   const healthDeps = { database: storage, keys, redis };
+  const tenantDeps = { tenants: storage.tenants, grants: storage.grants, clients: storage.clients };
   return {
     token: (request, now) => handleTokenRequest(request, tokenDeps, now),
     introspect: (request, now) => handleIntrospectionRequest(request, lookupDeps, now),
@@ -103,5 +107,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived 
     metadata: () => readAuthorizationServerMetadata(metadataDeps),
     jwks: () => keys.jwks(),
     health: () => checkHealth(healthDeps),
+    tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Storage role interfaces (the ports the protocol engine depends on), one file per role.
- * Implementations live in src/store/ and all pass one contract suite
+ * Implementations live in packages/server/src/store/ and all pass one contract suite
  * (test/store/contract.test.ts and its siblings).
  *
  * Every implementation reports a backend failure (connection lost, disk full, lock

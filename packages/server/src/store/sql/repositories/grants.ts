@@ -26,7 +26,7 @@ export class NothingRevoked extends Error {
  * (markCodeReplayed) makes the grant born revoked, with a revision of its own, and a
  * replay recorded after finds the grant (revokeGrantByCode).
  */
-export async function createGrant(db: Kysely<Database>, input: NewGrant): Promise<AuthorizationGrant> {
+export async function createGrant(db: Kysely<Database>, input: Omit<NewGrant, 'refreshToken'>): Promise<AuthorizationGrant> {
   const code = await lockCode(db, input.codeDigest);
   const revokedAt = code?.grantRevokedAt ?? null;
   const revision = revokedAt === null ? 0 : await bumpRevocationRevision(db);
