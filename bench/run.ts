@@ -45,7 +45,7 @@
 //             10 000 clients), panva oidc-provider, and the "bare limit" (node:http signing a
 //             JWT of the same size, validating nothing else), which also runs a second time
 //             answering in waves as Gatehouse does, to show what the waves gain on their own.
-//   resource  gatehouse/resource: the same route unprotected, protected, and protected with
+//   resource  @gatehouse-auth/resource: the same route unprotected, protected, and protected with
 //             the verified-token cache off.
 //   grants    one Gatehouse ES256 server: client_credentials, the authorization code exchange
 //             (PKCE S256, client_secret_basic) and refresh_token (rotation). Codes and refresh

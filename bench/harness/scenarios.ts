@@ -99,7 +99,7 @@ const token: Scenario = {
 
 const resource: Scenario = {
   name: 'resource',
-  description: 'gatehouse/resource: the same JSON route (20 file records), unprotected vs protected (ES256 token, scope + X-Tenant check, revocation check)',
+  description: '@gatehouse-auth/resource: the same JSON route (20 file records), unprotected vs protected (ES256 token, scope + X-Tenant check, revocation check)',
   async start() {
     const { child, port, extra } = await startServer('servers/resource-server.ts');
     const [accessToken] = extra;

@@ -1,4 +1,4 @@
-// Bench server: the same route twice, once protected by gatehouse/resource and once
+// Bench server: the same route twice, once protected by @gatehouse-auth/resource and once
 // public, in one Fastify process. Prints `READY <port> <token>` on stdout when listening.
 // The verifier uses an in-process key (no network on the hot path, as in production once
 // the JWKS is cached) and a revocation source with nothing revoked.
