@@ -1,5 +1,5 @@
 /**
- * How gatehouse/resource protects the demo API inside `gatehouse serve`: scopes, the
+ * How @gatehouse-auth/resource protects the demo API inside `gatehouse serve`: scopes, the
  * X-Tenant rule, tenant isolation, query tokens, revocation, and that none of it leaks
  * onto the OAuth endpoints.
  */

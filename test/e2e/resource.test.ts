@@ -1,7 +1,7 @@
 /**
- * gatehouse/resource across processes: a real `gatehouse serve`, the real CLI, and a
+ * @gatehouse-auth/resource across processes: a real `gatehouse serve`, the real CLI, and a
  * separate API process (test/e2e/fixtures/document-api.mjs) that imports the published
- * `gatehouse/resource` entry point and follows the server's JWKS and revocation feed.
+ * `@gatehouse-auth/resource` entry point and follows the server's JWKS and revocation feed.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
