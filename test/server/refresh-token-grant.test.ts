@@ -160,7 +160,7 @@ describe('POST /oauth/token grant_type=refresh_token (RFC 6749 §6, RFC 9700 §4
       assert.equal((await introspect(t.app, other, (next.json() as TokenPair).access_token)).active, true);
     });
 
-    it('lists the revoked grant in the revocation feed, so gatehouse/resource rejects the family\'s access tokens', async () => {
+    it('lists the revoked grant in the revocation feed, so @gatehouse-auth/resource rejects the family\'s access tokens', async () => {
       const follower = new RevocationFollower({
         source: {
           fetchChanges: async (since) => {
