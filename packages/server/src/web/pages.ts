@@ -38,7 +38,8 @@ export const CSRF_FIELD = 'csrf_token';
 export const LOGIN_PATH = '/oauth/authorize/login';
 export const CONSENT_PATH = '/oauth/authorize/consent';
 
-function layout(title: string, body: SafeHtml): string {
+/** The page around a body: the stylesheet, no script; `wide` for pages of reading rather than forms. */
+export function layout(title: string, body: SafeHtml, { wide = false }: { wide?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -48,7 +49,7 @@ function layout(title: string, body: SafeHtml): string {
 <title>${title}</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
-<body><main>
+<body><main${wide ? html` class="wide"` : ''}>
 ${body}
 </main></body>
 </html>
