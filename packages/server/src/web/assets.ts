@@ -14,6 +14,12 @@ h2 { font-size: 1.05rem; margin: 1.5rem 0 0.5rem; }
 code { overflow-wrap: anywhere; }
 dt { font-weight: 600; margin-top: 0.6rem; }
 dd { margin: 0.2rem 0 0 1rem; }
+dd code { display: block; margin-bottom: 0.2rem; }
+@media (max-width: 30rem) {
+  body { padding: 1rem 0.5rem; }
+  main { padding: 1rem 1.2rem; }
+  dd { margin-left: 0.5rem; }
+}
 label { display: block; margin: 0.8rem 0 0.3rem; }
 input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: 0.5rem; font: inherit; }
 button { font: inherit; padding: 0.5rem 1.2rem; margin: 1rem 0.5rem 0 0; cursor: pointer; }

@@ -31,13 +31,13 @@ export function landingPage(model: LandingPageModel): string {
 <h2>Endpoints</h2>
 <dl>
 <dt>Authorization</dt>
-<dd><code>${model.authorizationEndpoint}</code><br>Where an application sends a user's browser: sign-in, then consent (authorization code with PKCE).</dd>
+<dd><code>${model.authorizationEndpoint}</code>Where an application sends a user's browser: sign-in, then consent (authorization code with PKCE).</dd>
 <dt>Token</dt>
-<dd><code>${model.tokenEndpoint}</code><br>Where a client gets its tokens (POST).</dd>
+<dd><code>${model.tokenEndpoint}</code>Where a client gets its tokens (POST).</dd>
 <dt>Introspection</dt>
-<dd><code>${model.introspectionEndpoint}</code><br>Whether a token is active (RFC 7662, POST).</dd>
+<dd><code>${model.introspectionEndpoint}</code>Whether a token is active (RFC 7662, POST).</dd>
 <dt>Revocation</dt>
-<dd><code>${model.revocationEndpoint}</code><br>Revokes a token (RFC 7009, POST).</dd>
+<dd><code>${model.revocationEndpoint}</code>Revokes a token (RFC 7009, POST).</dd>
 </dl>
 <p class="muted">Nothing to sign in to here: an application sends you to the authorization endpoint when it needs your approval.</p>`,
     { wide: true },
