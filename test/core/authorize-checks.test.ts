@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkPkce, checkRedirectUri, checkResponseType, checkScope, checkTenantHint, parseAuthorizationParams, redirectUriMatches } from '../../packages/server/src/core/authorize/checks.js';
-import { hintedTenant } from '../../packages/server/src/core/authorize/complete.js';
+import { checkPkce, checkPrompt, checkRedirectUri, checkResponseType, checkScope, checkTenantHint, parseAuthorizationParams, redirectUriMatches } from '../../packages/server/src/core/authorize/checks.js';
+import { hintedTenant, preCheckedTenants } from '../../packages/server/src/core/authorize/complete.js';
 import { buildRedirect } from '../../packages/server/src/core/authorize/redirect.js';
 import { authorizationSessionKey, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../packages/server/src/core/authorize/session.js';
 import { AuthorizationPageError } from '../../packages/server/src/core/authorize/types.js';
@@ -58,6 +58,33 @@ describe('authorization checks, each alone', () => {
     for (const bad of ['a'.repeat(64), 'acme%00', 'ac%0Ame', 'ac%20me', 'acm%C3%A9']) {
       assert.throws(() => checkTenantHint(params(`tenant=${bad}`)), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_request', bad);
     }
+  });
+
+  it('checkPrompt: space-delimited none, login, consent, select_account; none alone; anything else invalid_request', () => {
+    assert.equal(checkPrompt(params('')), undefined);
+    assert.deepEqual(checkPrompt(params('prompt=none')), ['none']);
+    assert.deepEqual(checkPrompt(params('prompt=login%20consent')), ['login', 'consent']);
+    assert.deepEqual(checkPrompt(params('prompt=select_account+login+login')), ['select_account', 'login'], 'duplicates dropped');
+    assert.deepEqual(checkPrompt(params('prompt=consent%20')), ['consent'], 'extra spaces ignored');
+    assert.equal(checkPrompt(params('prompt=%20')), undefined);
+    const invalid = (query: string, description: RegExp) =>
+      assert.throws(() => checkPrompt(params(query)), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_request' && description.test(e.description), query);
+    invalid('prompt=bogus', /prompt "bogus" is not supported \(allowed: none, login, consent, select_account\)/);
+    invalid('prompt=Login', /"Login" is not supported/);
+    invalid('prompt=login%09consent', /not supported/);
+    invalid('prompt=none%20login', /"none" cannot be combined/);
+    invalid('prompt=consent%20none', /"none" cannot be combined/);
+  });
+
+  it('preCheckedTenants: the granted tenants still the user’s plus the hinted one; implicit: one', () => {
+    const user = { tenants: [{ id: 't1', slug: 'acme' }, { id: 't2', slug: 'globex' }, { id: 't3', slug: 'initech' }] };
+    const consent = { userId: 'u', clientId: 'c', scopes: [], tenants: ['initech', 'gone'], createdAt: 0, updatedAt: 0 };
+    assert.deepEqual(preCheckedTenants(consent, { responseType: 'code', tenantHint: 'acme' }, user), ['acme', 'initech']);
+    assert.deepEqual(preCheckedTenants(consent, { responseType: 'code', tenantHint: 'umbrella' }, user), ['initech']);
+    assert.deepEqual(preCheckedTenants(undefined, { responseType: 'code', tenantHint: 'globex' }, user), ['globex']);
+    assert.deepEqual(preCheckedTenants(undefined, { responseType: 'code' }, user), []);
+    assert.deepEqual(preCheckedTenants(consent, { responseType: 'token', tenantHint: 'acme' }, user), ['acme']);
+    assert.deepEqual(preCheckedTenants(consent, { responseType: 'token' }, user), ['initech']);
   });
 
   it('hintedTenant: the hint only when the user belongs to that tenant', () => {

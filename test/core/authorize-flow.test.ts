@@ -17,7 +17,7 @@ import {
   type AuthorizationStep,
   type ConsentPageModel,
 } from '../../packages/server/src/core/authorize/flow.js';
-import { AUTHORIZATION_SESSION_TTL_MS, openAuthorizationSession } from '../../packages/server/src/core/authorize/session.js';
+import { AUTHORIZATION_SESSION_TTL_MS, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../packages/server/src/core/authorize/session.js';
 import { hashPassword } from '../../packages/server/src/core/password.js';
 import type { NewCode } from '../../packages/server/src/core/storage.js';
 import type { Client, Consent, UserWithPassword } from '../../packages/server/src/core/types.js';
@@ -407,7 +407,7 @@ describe('submitConsent', () => {
 
   it('binds the code to the tenants chosen, and pre-checks the hinted tenant of a user who belongs to it', async () => {
     const { sealed, csrf, model } = await toConsent('bob', codeQuery({ tenant: 'globex' }));
-    assert.equal(model.checkedTenant, 'globex');
+    assert.deepEqual(model.checkedTenants, ['globex']);
     asRedirect(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: ['globex', 'acme'] }, deps, T0 + 2000));
     assert.deepEqual(world.codes[0]?.tenants, ['acme', 'globex']);
     assert.deepEqual(world.consents.get('user-bob client-1')?.tenants, ['acme', 'globex']);
@@ -425,5 +425,111 @@ describe('submitConsent', () => {
     const step = assertErrorPage(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: [] }, deps, T0 + 2000), 400, 'Unknown application');
     assert.equal(step.session, 'clear');
     assert.equal(world.codes.length, 0);
+  });
+});
+
+describe('consent that can grow (by tenant as by scope)', () => {
+  const remember = (username: string, scopes: string[], tenants: string[]) =>
+    world.consents.set(`user-${username} client-1`, { userId: `user-${username}`, clientId: 'client-1', scopes, tenants, createdAt: T0, updatedAt: T0 });
+
+  it('asks again when the tenant hint names a tenant of the user’s that was not granted, pre-checking the granted ones and the hinted one', async () => {
+    remember('bob', ['documents:read'], ['acme']);
+    const { sealed, csrf, model } = await toConsent('bob', codeQuery({ tenant: 'globex' }));
+    assert.deepEqual(model.checkedTenants, ['acme', 'globex']);
+    asRedirect(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: ['acme', 'globex'] }, deps, T0 + 2000));
+    assert.deepEqual(world.codes[0]?.tenants, ['acme', 'globex']);
+    assert.deepEqual(world.consents.get('user-bob client-1')?.tenants, ['acme', 'globex'], 'the grown consent is remembered');
+    // Now covered: the same request skips the page.
+    const url = asRedirect(await signIn('bob', codeQuery({ tenant: 'globex' })));
+    assert.ok(url.searchParams.get('code'));
+    assert.deepEqual(world.codes[1]?.tenants, ['acme', 'globex']);
+  });
+
+  it('skips the page for a hint naming a granted tenant, or a tenant the user is not in (the answer does not tell whether it exists)', async () => {
+    remember('bob', ['documents:read'], ['acme']);
+    for (const tenant of ['acme', 'initech', 'no-such-tenant']) {
+      asRedirect(await signIn('bob', codeQuery({ tenant })));
+    }
+    assert.deepEqual(world.codes.map((code) => code.tenants), [['acme'], ['acme'], ['acme']]);
+  });
+
+  it('pre-checks the tenants granted before when a new scope brings the page back', async () => {
+    remember('bob', ['documents:read'], ['globex']);
+    const { model } = await toConsent('bob', codeQuery({ scope: 'documents:read documents:write' }));
+    assert.deepEqual(model.checkedTenants, ['globex']);
+  });
+
+  it('checks nothing for a first consent without a hint, and pre-checks again after a rejected choice', async () => {
+    remember('bob', ['documents:read'], ['acme']);
+    const { sealed, csrf, model } = await toConsent('bob', codeQuery({ tenant: 'globex' }));
+    assert.deepEqual(model.checkedTenants, ['acme', 'globex']);
+    const again = asPage(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: [] }, deps, T0 + 2000), 400, 'consent');
+    assert.deepEqual(again.page === 'consent' && again.model.checkedTenants, ['acme', 'globex']);
+    world.consents.clear();
+    assert.deepEqual((await toConsent('bob')).model.checkedTenants, []);
+  });
+});
+
+describe('prompt (OpenID Connect Core 1.0 §3.1.2.1)', () => {
+  const remember = () =>
+    world.consents.set('user-bob client-1', { userId: 'user-bob', clientId: 'client-1', scopes: ['documents:read'], tenants: ['globex'], createdAt: T0, updatedAt: T0 });
+
+  it('prompt=none answers login_required with state and iss, even with a remembered consent: there is no sign-in session', async () => {
+    remember();
+    const url = asRedirect(await startAuthorization(codeQuery({ prompt: 'none' }), deps, T0));
+    assert.equal(url.origin + url.pathname, REDIRECT_URI);
+    assert.equal(url.searchParams.get('error'), 'login_required');
+    assert.equal(url.searchParams.get('state'), 'xyz');
+    assert.equal(url.searchParams.get('iss'), ISSUER);
+    assert.equal(url.searchParams.get('code'), null);
+    assert.equal(world.codes.length, 0);
+  });
+
+  it('prompt=none answers an implicit request in the fragment', async () => {
+    world.clients.set('client-1', makeClient({ grantTypes: ['implicit'], isPublic: true }));
+    const url = asRedirect(await startAuthorization(new URLSearchParams({ response_type: 'token', client_id: 'client-1', scope: 'documents:read', state: 's', prompt: 'none' }).toString(), deps, T0));
+    assert.equal(url.search, '');
+    const fragment = new URLSearchParams(url.hash.slice(1));
+    assert.equal(fragment.get('error'), 'login_required');
+    assert.equal(fragment.get('state'), 's');
+    assert.equal(fragment.get('iss'), ISSUER);
+  });
+
+  it('redirects an unknown prompt value, or none with another, as invalid_request with state and iss', async () => {
+    for (const prompt of ['bogus', 'none login', 'NONE', 'login consent create']) {
+      const url = asRedirect(await startAuthorization(codeQuery({ prompt }), deps, T0));
+      assert.equal(url.searchParams.get('error'), 'invalid_request', prompt);
+      assert.match(url.searchParams.get('error_description')!, /prompt/);
+      assert.equal(url.searchParams.get('state'), 'xyz');
+      assert.equal(url.searchParams.get('iss'), ISSUER);
+    }
+  });
+
+  it('prompt=login and prompt=select_account show the login page and are recorded in the session', async () => {
+    for (const prompt of ['login', 'select_account', 'login consent']) {
+      const step = asPage(await startAuthorization(codeQuery({ prompt }), deps, T0), 200, 'login');
+      assert.deepEqual(openAuthorizationSession(sealedOf(step), world.sessionKey, T0)?.request.prompt, prompt.split(' '));
+    }
+    const none = asPage(await startAuthorization(codeQuery(), deps, T0), 200, 'login');
+    assert.equal(openAuthorizationSession(sealedOf(none), world.sessionKey, T0)?.request.prompt, undefined, 'absent when not asked');
+  });
+
+  it('prompt=consent shows the consent page although the remembered consent covers the request, pre-checking what was granted', async () => {
+    remember();
+    const { sealed, csrf, model } = await toConsent('bob', codeQuery({ prompt: 'consent' }));
+    assert.deepEqual(model.checkedTenants, ['globex']);
+    asRedirect(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: ['globex'] }, deps, T0 + 2000));
+    assert.deepEqual(world.codes[0]?.tenants, ['globex']);
+    // Without it, the same request skips the page.
+    asRedirect(await signIn('bob'));
+  });
+
+  it('continues a session sealed before prompt was recorded', async () => {
+    remember();
+    const request = { clientId: 'client-1', redirectUri: REDIRECT_URI, responseType: 'code' as const, scope: ['documents:read'], state: 'old', codeChallenge: CHALLENGE, codeChallengeMethod: 'S256' as const };
+    const session = newAuthorizationSession(request, T0);
+    const url = asRedirect(await submitLogin(sealAuthorizationSession(session, world.sessionKey), { csrfToken: session.csrf, username: 'bob', password: PASSWORD }, freshAddress(), deps, T0 + 1000));
+    assert.equal(url.searchParams.get('state'), 'old');
+    assert.ok(url.searchParams.get('code'));
   });
 });

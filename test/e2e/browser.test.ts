@@ -10,10 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startSqliteServer, type ServerProcess, type SqliteServer } from '../helpers/process.js';
@@ -25,6 +26,20 @@ const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /u
 
 /** Where the consent page's screenshot goes (for a person to look at; not part of the repository). */
 const CONSENT_SCREENSHOT = join(tmpdir(), 'gatehouse-browser-consent.png');
+/** Screenshots of the landing and consent pages at desktop and phone widths (git-ignored). */
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+
+/** Saves the page at each width as <name>-<width>.png under SCREENSHOTS; fails if the page scrolls sideways. */
+async function screenshotAtWidths(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const [label, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.equal(overflow, 0, `${name} fits the ${label} width`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+  }
+}
 
 const PASSWORD = 'correct-horse-battery-staple';
 const BOB_PASSWORD = 'bobs-own-long-password';
@@ -109,8 +124,9 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     return context.newPage();
   }
 
-  function authorizeUrl(state: string, challenge: string): string {
+  function authorizeUrl(state: string, challenge: string, extra: Record<string, string> = {}): string {
     const query = new URLSearchParams({
+      ...extra,
       response_type: 'code',
       client_id: clientId,
       redirect_uri: redirectUri,
@@ -123,8 +139,8 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
   }
 
   /** Opens the authorization URL and signs in on the login page. */
-  async function signIn(page: Page, state: string, challenge: string, username: string, password: string): Promise<void> {
-    const response = await page.goto(authorizeUrl(state, challenge));
+  async function signIn(page: Page, state: string, challenge: string, username: string, password: string, extra: Record<string, string> = {}): Promise<void> {
+    const response = await page.goto(authorizeUrl(state, challenge, extra));
     assert.equal(response?.status(), 200);
     assert.equal(await page.title(), 'Sign in');
     assert.equal(await page.locator('h1').textContent(), 'Sign in');
@@ -236,6 +252,34 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     assert.ok(callback.searchParams.get('code'), callback.href);
     assert.equal(callback.searchParams.get('state'), state);
     assert.equal(callback.searchParams.get('iss'), issuer);
+  });
+
+  it('consent that grows: alice asked for globex (tenant hint) sees the consent page again, acme (granted) and globex (hinted) checked', async () => {
+    const { verifier, challenge } = pkcePair();
+    const state = randomBytes(16).toString('base64url');
+    const page = await freshPage();
+    await signIn(page, state, challenge, 'alice', PASSWORD, { tenant: 'globex' });
+    assert.equal(await page.title(), 'Authorize access', 'globex is not covered by the remembered consent');
+    assert.equal(await page.getByLabel('acme', { exact: true }).isChecked(), true, 'granted before');
+    assert.equal(await page.getByLabel('globex', { exact: true }).isChecked(), true, 'hinted');
+    await screenshotAtWidths(page, 'consent-grown');
+    const callback = await decide(page, 'Allow');
+    const code = callback.searchParams.get('code');
+    assert.ok(code, callback.href);
+    const exchanged = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, tenant: 'globex' });
+    assert.equal(exchanged.status, 200, exchanged.text);
+    assert.equal(jwtPayload(exchanged.json?.access_token as string).tenant, 'globex');
+  });
+
+  it('the landing page at / names the issuer and links the metadata, which the browser can follow', async () => {
+    const page = await freshPage();
+    const response = await page.goto(`${server.url}/`);
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.title(), 'Gatehouse');
+    assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`Its issuer is ${issuer.replace(/\./g, '\\.')}`));
+    await screenshotAtWidths(page, 'landing');
+    await Promise.all([page.waitForURL((url) => url.pathname === '/.well-known/oauth-authorization-server'), page.getByRole('link', { name: 'Authorization server metadata' }).click()]);
+    assert.match((await page.locator('body').textContent()) ?? '', /"issuer"/);
   });
 
   it('deny path: a fresh browser, login, Deny → callback with error=access_denied, the state and iss', async () => {

@@ -8,9 +8,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { codeDigestKey, digestCode } from '../../packages/server/src/core/authorization-codes.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { pageSecurityHeadersFor } from '../../packages/server/src/web/pages.js';
-import { createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createTestGatehouse, TEST_ISSUER, type TestGatehouse } from '../helpers/gatehouse.js';
 import { FORM } from '../helpers/http.js';
 import { jwtPayload, pkceChallenge } from '../helpers/tokens.js';
+import { exchangeCode, refresh, REDIRECT_URI, type TokenPair } from '../helpers/user-delegation.js';
 
 const PASSWORD = 'correct horse battery';
 const APP_URI = 'https://app.example.com/cb';
@@ -413,13 +414,37 @@ describe('the tenant hint (tenant=<slug>)', () => {
     assert.equal(await codeTenants(url), 'acme');
   });
 
-  it('leaves a remembered consent as it is: no consent page, the remembered tenants only', async () => {
+  it('leaves a remembered consent as it is for a hint naming a granted tenant: no consent page, the remembered tenants only', async () => {
     const first = await loginThrough(codeRequest(), 'hugo');
     location(await post('/oauth/authorize/consent', first.cookie, [['csrf_token', csrfOf(first.response.body)], ['decision', 'allow'], ['tenant', 'acme']]));
-    const again = await loginThrough(codeRequest({ tenant: 'globex', state: 'again' }), 'hugo');
+    const again = await loginThrough(codeRequest({ tenant: 'acme', state: 'again' }), 'hugo');
     const url = location(again.response);
     assert.equal(url.searchParams.get('state'), 'again');
     assert.equal(await codeTenants(url), 'acme');
+  });
+
+  it('asks again for a hinted tenant not yet granted, pre-checking the granted one: the grown grant reaches the new tenant, on refresh too', async () => {
+    await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'hilda', password: PASSWORD });
+    await t.gatehouse.admin.users.addToTenant('hilda', 'globex');
+    const grower = await createClient(t.gatehouse, { tenant: 'acme', name: 'Growing App', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [REDIRECT_URI] });
+    const request = (tenant: string) => codeRequest({ client_id: grower.clientId, redirect_uri: REDIRECT_URI, tenant });
+    const first = await loginThrough(request('acme'), 'hilda');
+    location(await post('/oauth/authorize/consent', first.cookie, [['csrf_token', csrfOf(first.response.body)], ['decision', 'allow'], ['tenant', 'acme']]));
+
+    const again = await loginThrough(request('globex'), 'hilda');
+    assert.equal(again.response.statusCode, 200, 'the consent page, not a redirect');
+    assertPageHeaders(again.response, 'https://app.example.com');
+    assert.match(checkbox(again.response.body, 'acme'), / checked>$/, 'granted before');
+    assert.match(checkbox(again.response.body, 'globex'), / checked>$/, 'hinted');
+    const url = location(await post('/oauth/authorize/consent', again.cookie, [['csrf_token', csrfOf(again.response.body)], ['decision', 'allow'], ['tenant', 'acme'], ['tenant', 'globex']]));
+    assert.equal(await codeTenants(url), 'acme globex');
+    const tokens = await exchangeCode(t.app, grower, url.searchParams.get('code')!, { code_verifier: VERIFIER, tenant: 'globex' });
+    assert.equal(tokens.statusCode, 200, tokens.body);
+    const refreshed = await refresh(t.app, grower, (tokens.json() as TokenPair).refresh_token, { tenant: 'globex' });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    assert.equal(jwtPayload((refreshed.json() as TokenPair).access_token).tenant, 'globex');
+    // Now covered: the next request for globex skips the page.
+    assert.ok(location((await loginThrough(request('globex'), 'hilda')).response).searchParams.get('code'));
   });
 });
 

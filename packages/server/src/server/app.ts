@@ -5,6 +5,7 @@ import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
+import { landingRoutes } from './routes/landing.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 
@@ -68,6 +69,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);
   await app.register(healthRoutes, routes);
+  await app.register(landingRoutes, routes);
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));
   return app;

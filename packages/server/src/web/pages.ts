@@ -38,7 +38,8 @@ export const CSRF_FIELD = 'csrf_token';
 export const LOGIN_PATH = '/oauth/authorize/login';
 export const CONSENT_PATH = '/oauth/authorize/consent';
 
-function layout(title: string, body: SafeHtml): string {
+/** The page around a body: the stylesheet, no script; `wide` for pages of reading rather than forms. */
+export function layout(title: string, body: SafeHtml, { wide = false }: { wide?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -48,7 +49,7 @@ function layout(title: string, body: SafeHtml): string {
 <title>${title}</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
-<body><main>
+<body><main${wide ? html` class="wide"` : ''}>
 ${body}
 </main></body>
 </html>
@@ -77,7 +78,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 export type ConsentPageInput = ConsentPageModel;
 
 export function consentPage(input: ConsentPageInput): string {
-  const { clientName, redirectHost, username, scopes, tenants, checkedTenant, csrfToken, error } = input;
+  const { clientName, redirectHost, username, scopes, tenants, checkedTenants, csrfToken, error } = input;
   const scopeList =
     scopes.length === 0
       ? html`<p>No particular permission is requested.</p>`
@@ -85,7 +86,7 @@ export function consentPage(input: ConsentPageInput): string {
   const tenantPart =
     tenants.length > 1
       ? html`<fieldset><legend>Workspaces it may reach</legend>
-${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"${tenant.slug === checkedTenant ? html` checked` : ''}> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
+${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"${checkedTenants.includes(tenant.slug) ? html` checked` : ''}> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
 </fieldset>`
       : tenants.length === 1
         ? html`<p>Workspace: <strong>${tenants[0]!.slug}</strong></p>`

@@ -3,7 +3,7 @@ import { printable } from '../params.js';
 import { resolveRequestedScope } from '../scope.js';
 import type { ClientStore } from '../storage.js';
 import type { Client, CodeChallengeMethod } from '../types.js';
-import { AuthorizationPageError, type ResponseType } from './types.js';
+import { AuthorizationPageError, PROMPTS, type Prompt, type ResponseType } from './types.js';
 
 /**
  * The checks of the authorization endpoint, in the order they run (see index.ts). Each
@@ -167,4 +167,20 @@ export function checkTenantHint(params: AuthorizationParams): string | undefined
     throw new OAuthError('invalid_request', `the tenant parameter must be a tenant slug (at most ${MAX_TENANT_HINT_LENGTH} printable ASCII characters)`);
   }
   return hint;
+}
+
+/**
+ * checkPrompt: the optional `prompt` parameter (OpenID Connect Core 1.0 §3.1.2.1), a
+ * space-delimited, case-sensitive list of `none`, `login`, `consent` and `select_account`.
+ * An unknown value, or `none` with any other, is invalid_request (redirected).
+ */
+export function checkPrompt(params: AuthorizationParams): Prompt[] | undefined {
+  const value = params.get('prompt')?.[0];
+  if (value === undefined) return undefined;
+  const known: readonly string[] = PROMPTS;
+  const prompts = [...new Set(value.split(' ').filter((part) => part !== ''))];
+  const unknown = prompts.find((part) => !known.includes(part));
+  if (unknown !== undefined) throw new OAuthError('invalid_request', `prompt "${printable(unknown)}" is not supported (allowed: ${PROMPTS.join(', ')})`);
+  if (prompts.includes('none') && prompts.length > 1) throw new OAuthError('invalid_request', 'prompt "none" cannot be combined with another value');
+  return prompts.length > 0 ? (prompts as Prompt[]) : undefined;
 }

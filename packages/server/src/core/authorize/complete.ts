@@ -17,16 +17,18 @@ export const IMPLICIT_TOKEN_MAX_TTL = 15 * 60;
 
 /**
  * The tenants a remembered consent grants for this request, or undefined when the user
- * must be asked: a scope the user has not agreed to, no remembered tenant the user still
- * belongs to, or (implicit: one token, one tenant) several.
+ * must be asked: a scope the user has not agreed to, a hinted tenant of the user's that
+ * was not granted (consent grows by tenant as by scope), no remembered tenant the user
+ * still belongs to, or (implicit: one token, one tenant) several.
  */
 export function tenantsFromConsent(consent: Consent | undefined, request: AuthorizationRequest, user: Pick<User, 'tenants'>): string[] | undefined {
   if (!consent) return undefined;
   const agreed = new Set(consent.scopes);
   if (!request.scope.every((scope) => agreed.has(scope))) return undefined;
-  const member = new Set(user.tenants.map((tenant) => tenant.slug));
-  const tenants = consent.tenants.filter((slug) => member.has(slug));
-  if (member.size > 0 && tenants.length === 0) return undefined;
+  const tenants = grantedTenants(consent, user);
+  const hinted = hintedTenant(request, user);
+  if (hinted !== undefined && !tenants.includes(hinted)) return undefined;
+  if (user.tenants.length > 0 && tenants.length === 0) return undefined;
   if (request.responseType === 'token' && tenants.length > 1) return undefined;
   return tenants;
 }
@@ -47,6 +49,24 @@ export function tenantChoiceProblem(chosen: readonly string[], user: Pick<User, 
  */
 export function hintedTenant(request: Pick<AuthorizationRequest, 'tenantHint'>, user: Pick<User, 'tenants'>): string | undefined {
   return user.tenants.some((tenant) => tenant.slug === request.tenantHint) ? request.tenantHint : undefined;
+}
+
+/** The tenants of a remembered consent the user still belongs to. */
+function grantedTenants(consent: Consent | undefined, user: Pick<User, 'tenants'>): string[] {
+  const member = new Set(user.tenants.map((tenant) => tenant.slug));
+  return (consent?.tenants ?? []).filter((slug) => member.has(slug));
+}
+
+/**
+ * The tenants checked from the start on the consent page: those granted before (still the
+ * user's) plus the hinted one, so that asking again widens the grant rather than
+ * replacing it. Implicit (one token, one tenant): the hinted one, else the only one granted.
+ */
+export function preCheckedTenants(consent: Consent | undefined, request: Pick<AuthorizationRequest, 'tenantHint' | 'responseType'>, user: Pick<User, 'tenants'>): string[] {
+  const granted = grantedTenants(consent, user);
+  const hinted = hintedTenant(request, user);
+  if (request.responseType === 'token') return hinted !== undefined ? [hinted] : granted.length === 1 ? granted : [];
+  return [...new Set([...granted, ...(hinted !== undefined ? [hinted] : [])])].sort();
 }
 
 /** The tenants granted on the consent page: the chosen ones, or the user's only tenant. */

@@ -1,10 +1,11 @@
 import type { ClientStore, ConsentStore, ScopeStore, UserStore } from '../storage.js';
-import type { Client, User } from '../types.js';
+import type { Client, Consent, User } from '../types.js';
 import { authenticateUser, LoginError, type UserAuthDeps } from '../user-auth.js';
-import { approveAuthorization, chosenTenants, hintedTenant, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
-import { denyAuthorization, validateAuthorizationRequest } from './index.js';
+import { approveAuthorization, chosenTenants, preCheckedTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
+import { denyAuthorization, loginRequired, validateAuthorizationRequest } from './index.js';
 import { csrfTokenMatches, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession, withUser, type AuthorizationSession } from './session.js';
 import { errorStep, redirectStep, type AuthorizationPageStep, type AuthorizationStep, type ConsentForm, type LoginForm } from './steps.js';
+import type { AuthorizationRequest, Prompt } from './types.js';
 
 export type * from './steps.js';
 
@@ -20,6 +21,11 @@ export type * from './steps.js';
  * Between the steps the pending request and the user live in the sealed session
  * (session.ts), so any process of a cluster can continue the flow. Every form must carry
  * the session's CSRF token.
+ *
+ * The `prompt` parameter (OpenID Connect Core 1.0 §3.1.2.1) steers the pages: `none` may
+ * show none (there is no sign-in session yet, so it is always answered `login_required`),
+ * `login` and `select_account` ask the user to sign in (mustSignIn), `consent` shows the
+ * consent page even when a remembered consent covers the request.
  */
 
 export interface AuthorizationFlowDeps extends ApprovalDeps {
@@ -38,6 +44,12 @@ export async function startAuthorization(query: string, deps: AuthorizationFlowD
   const outcome = await validateAuthorizationRequest(query, { clients: deps.clients, issuer: deps.config.issuer });
   if (outcome.kind === 'page') return errorStep(outcome.error.status, outcome.error.title, outcome.error.message);
   if (outcome.kind === 'redirect') return redirectStep(outcome.location);
+  // There is no sign-in session yet: nobody is signed in when a request arrives.
+  const signedIn = false;
+  if (mustSignIn(outcome.request, signedIn) && prompts(outcome.request, 'none')) {
+    // OpenID Connect Core 1.0 §3.1.2.1: with prompt=none no page may be shown.
+    return redirectStep(loginRequired(outcome.request, deps.config.issuer));
+  }
   const session = newAuthorizationSession(outcome.request, now);
   return {
     kind: 'page',
@@ -77,11 +89,13 @@ export async function submitLogin(sealed: string | undefined, form: LoginForm, a
     };
   }
   const signedIn = withUser(session, user.id, now);
-  const remembered = tenantsFromConsent(await deps.consents.findConsent(user.id, client.id), signedIn.request, user);
+  const consent = await deps.consents.findConsent(user.id, client.id);
+  // prompt=consent: ask even when the remembered consent covers the request.
+  const remembered = prompts(signedIn.request, 'consent') ? undefined : tenantsFromConsent(consent, signedIn.request, user);
   if (remembered !== undefined) {
     return redirectStep(await approveAuthorization({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, deps, now));
   }
-  return consentStep(signedIn, client, user, deps);
+  return consentStep(signedIn, client, user, consent, deps);
 }
 
 /**
@@ -98,10 +112,10 @@ export async function submitConsent(sealed: string | undefined, form: ConsentFor
   if (form.decision === 'deny') return redirectStep(denyAuthorization(session.request, deps.config.issuer));
   const user = await deps.users.findUser(session.user.id);
   if (!user || user.disabled) return redirectStep(denyAuthorization(session.request, deps.config.issuer));
-  if (form.decision !== 'allow') return consentStep(session, client, user, deps, 'Choose Allow or Deny.');
+  if (form.decision !== 'allow') return consentStep(session, client, user, await deps.consents.findConsent(user.id, client.id), deps, 'Choose Allow or Deny.');
   const tenants = chosenTenants(form.tenants, user);
   const problem = tenantChoiceProblem(tenants, user, session.request);
-  if (problem) return consentStep(session, client, user, deps, problem);
+  if (problem) return consentStep(session, client, user, await deps.consents.findConsent(user.id, client.id), deps, problem);
   await rememberConsent(deps.consents, user.id, session.request, tenants);
   return redirectStep(await approveAuthorization({ request: session.request, client, user: session.user, tenants }, deps, now));
 }
@@ -148,11 +162,28 @@ function unknownApplication(): AuthorizationPageStep {
   return errorStep(400, 'Unknown application', 'The application that sent you here is not registered, or is disabled.', 'clear');
 }
 
-/** The consent page (400 with the problem of a rejected submission), the session (re)sealed. */
-async function consentStep(session: AuthorizationSession, client: Client, user: User, deps: AuthorizationFlowDeps, error?: string): Promise<AuthorizationPageStep> {
+/** Whether the request's `prompt` includes `value`. */
+function prompts(request: Pick<AuthorizationRequest, 'prompt'>, value: Prompt): boolean {
+  return request.prompt?.includes(value) ?? false;
+}
+
+/**
+ * Whether the user must sign in (see the login page) for this request: when not signed in,
+ * and always with `prompt=login` or `prompt=select_account` (OpenID Connect Core 1.0
+ * §3.1.2.1: re-authenticate; choose the account, which here means signing in as it), so
+ * that a sign-in session, once there is one, is not reused for them.
+ */
+export function mustSignIn(request: Pick<AuthorizationRequest, 'prompt'>, signedIn: boolean): boolean {
+  return !signedIn || prompts(request, 'login') || prompts(request, 'select_account');
+}
+
+/**
+ * The consent page (400 with the problem of a rejected submission), the session (re)sealed,
+ * the tenants of the remembered consent and the hinted one checked from the start.
+ */
+async function consentStep(session: AuthorizationSession, client: Client, user: User, consent: Consent | undefined, deps: AuthorizationFlowDeps, error?: string): Promise<AuthorizationPageStep> {
   const catalogue = new Map((await deps.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
   const redirect = new URL(session.request.redirectUri);
-  const checkedTenant = hintedTenant(session.request, user);
   return {
     kind: 'page',
     status: error ? 400 : 200,
@@ -163,7 +194,7 @@ async function consentStep(session: AuthorizationSession, client: Client, user: 
       username: user.username,
       scopes: session.request.scope.map((name) => ({ name, description: catalogue.get(name) ?? '' })),
       tenants: user.tenants.map(({ slug }) => ({ slug })),
-      ...(checkedTenant !== undefined ? { checkedTenant } : {}),
+      checkedTenants: preCheckedTenants(consent, session.request, user),
       csrfToken: session.csrf,
       ...(error ? { error } : {}),
     },

@@ -4,6 +4,7 @@ import type { Client } from '../types.js';
 import {
   checkClient,
   checkPkce,
+  checkPrompt,
   checkRedirectUri,
   checkResponseType,
   checkScope,
@@ -61,7 +62,9 @@ export async function validateAuthorizationRequest(query: string, deps: Authoriz
     const scope = checkScope(params, client);
     const pkce = checkPkce(params, client, responseType);
     const tenantHint = checkTenantHint(params);
-    return { kind: 'valid', client, request: { clientId: client.id, redirectUri, responseType, scope, state: checkedState, ...pkce, tenantHint } };
+    const prompt = checkPrompt(params);
+    const request: AuthorizationRequest = { clientId: client.id, redirectUri, responseType, scope, state: checkedState, ...pkce, tenantHint, ...(prompt ? { prompt } : {}) };
+    return { kind: 'valid', client, request };
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     // An overlong state is not echoed (it would only make the URL longer still).
@@ -73,6 +76,16 @@ export async function validateAuthorizationRequest(query: string, deps: Authoriz
 /** The redirect carrying an error to the client (RFC 6749 §4.1.2.1, §4.2.2.1, RFC 9207). */
 export function errorRedirect(redirectUri: string, mode: 'query' | 'fragment', error: OAuthError, state: string | undefined, issuer: string): string {
   return buildRedirect(redirectUri, mode, { error: error.code, error_description: error.description, state }, issuer);
+}
+
+/**
+ * `prompt=none` could not be honoured without showing the login page: `login_required`
+ * (OpenID Connect Core 1.0 §3.1.2.6; not an RFC 6749 code, so not an OAuthError), with
+ * `state` and `iss` (RFC 9207), in the query or fragment of the response type.
+ */
+export function loginRequired(request: AuthorizationRequest, issuer: string): string {
+  const params = { error: 'login_required', error_description: 'the user must sign in (prompt=none was requested)', state: request.state };
+  return buildRedirect(request.redirectUri, responseModeOf(request.responseType), params, issuer);
 }
 
 /** The user refused (RFC 6749 §4.1.2.1 `access_denied`). */

@@ -20,8 +20,11 @@ export interface ConsentPageModel {
   scopes: { name: string; description: string }[];
   /** The user's tenants; a picker is shown when there are several. */
   tenants: { slug: string }[];
-  /** The picker's tenant checked from the start (the request's tenant hint); the user may change it. */
-  checkedTenant?: string;
+  /**
+   * The picker's tenants checked from the start: those granted before plus the request's
+   * tenant hint (complete.ts, preCheckedTenants); the user may change them.
+   */
+  checkedTenants: string[];
   csrfToken: string;
   error?: string;
 }

@@ -11,6 +11,15 @@ import type { CodeChallengeMethod } from '../types.js';
  */
 export type ResponseType = 'code' | 'token';
 
+/**
+ * The values of the `prompt` parameter (OpenID Connect Core 1.0 §3.1.2.1; OAuth clients
+ * send it too): `none` (show no page: answer at once, or with an error), `login` (sign in
+ * again), `consent` (ask for consent even when a remembered consent covers the request),
+ * `select_account` (choose the account: here, sign in).
+ */
+export const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const;
+export type Prompt = (typeof PROMPTS)[number];
+
 /** A validated authorization request: the client and redirect URI are known to be good. */
 export interface AuthorizationRequest {
   clientId: string;
@@ -28,6 +37,11 @@ export interface AuthorizationRequest {
    * Absent when the request had none (and in sessions sealed before the hint existed).
    */
   tenantHint?: string;
+  /**
+   * The `prompt` values asked for, without duplicates (never `none` with another).
+   * Absent when the request had none (and in sessions sealed before it was recorded).
+   */
+  prompt?: Prompt[];
 }
 
 /**
