@@ -27,16 +27,31 @@ export interface MetadataDeps {
   scopes: Pick<ScopeStore, 'listScopeNames'>;
 }
 
+/** The URLs of an issuer's endpoints: the one place that spells them (metadata, landing page). */
+export function endpointUrls(issuer: string) {
+  return {
+    tokenEndpoint: `${issuer}/oauth/token`,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    authorizationEndpoint: `${issuer}/oauth/authorize`,
+    introspectionEndpoint: `${issuer}/oauth/introspect`,
+    revocationEndpoint: `${issuer}/oauth/revoke`,
+    revocationFeedEndpoint: `${issuer}/oauth/revocations`,
+    /** RFC 8414 §3.1: the well-known path goes before the issuer's path, at its origin. */
+    metadataUrl: new URL(metadataPaths(issuer).at(-1)!, issuer).href,
+  };
+}
+
 /** The metadata document (RFC 8414 §3.2): the endpoints, and the scopes defined in any tenant. */
 export async function readAuthorizationServerMetadata(deps: MetadataDeps): Promise<AuthorizationServerMetadata> {
   const { issuer } = deps.config;
+  const urls = endpointUrls(issuer);
   const scopes = await deps.scopes.listScopeNames();
   return {
     issuer,
-    token_endpoint: `${issuer}/oauth/token`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    token_endpoint: urls.tokenEndpoint,
+    jwks_uri: urls.jwksUri,
     scopes_supported: scopes,
-    authorization_endpoint: `${issuer}/oauth/authorize`,
+    authorization_endpoint: urls.authorizationEndpoint,
     // 'token' (legacy implicit, RFC 9700 §2.1.2) only for clients registered with it.
     response_types_supported: ['code', 'token'],
     code_challenge_methods_supported: ['S256'],
@@ -44,13 +59,13 @@ export async function readAuthorizationServerMetadata(deps: MetadataDeps): Promi
     authorization_response_iss_parameter_supported: true,
     grant_types_supported: [...GRANTS.keys()],
     token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-    introspection_endpoint: `${issuer}/oauth/introspect`,
+    introspection_endpoint: urls.introspectionEndpoint,
     introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
-    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_endpoint: urls.revocationEndpoint,
     // Public clients may revoke their own tokens with their client_id alone (RFC 7009 §2.1).
     revocation_endpoint_auth_methods_supported: [...SUPPORTED_AUTH_METHODS, 'none'],
     // Gatehouse extension (docs/resource-server.md): the revocation feed resource servers follow.
-    gatehouse_revocation_feed_endpoint: `${issuer}/oauth/revocations`,
+    gatehouse_revocation_feed_endpoint: urls.revocationFeedEndpoint,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { metadataPaths } from '../../core/metadata.js';
+import { endpointUrls } from '../../core/metadata.js';
 import { landingPage, type LandingPageModel } from '../../web/landing.js';
 import { PAGE_SECURITY_HEADERS } from '../../web/pages.js';
 import type { RouteOptions } from './oauth.js';
@@ -15,15 +15,14 @@ export async function landingRoutes(app: FastifyInstance, { config }: RouteOptio
 
 /** The public URLs of an issuer, as its metadata (core/metadata.ts) names them. */
 export function landingModel(issuer: string): LandingPageModel {
-  // RFC 8414 §3.1: the well-known path goes before the issuer's path, at its origin.
-  const metadataPath = metadataPaths(issuer).at(-1)!;
+  const urls = endpointUrls(issuer);
   return {
     issuer,
-    metadataUrl: new URL(metadataPath, issuer).href,
-    jwksUrl: `${issuer}/.well-known/jwks.json`,
-    authorizationEndpoint: `${issuer}/oauth/authorize`,
-    tokenEndpoint: `${issuer}/oauth/token`,
-    introspectionEndpoint: `${issuer}/oauth/introspect`,
-    revocationEndpoint: `${issuer}/oauth/revoke`,
+    metadataUrl: urls.metadataUrl,
+    jwksUrl: urls.jwksUri,
+    authorizationEndpoint: urls.authorizationEndpoint,
+    tokenEndpoint: urls.tokenEndpoint,
+    introspectionEndpoint: urls.introspectionEndpoint,
+    revocationEndpoint: urls.revocationEndpoint,
   };
 }
