@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from './errors.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 /**
  * Every setting of the server, with its default, its environment variable and its
@@ -182,10 +182,12 @@ function describeAllowed(key: string, schema: TSchema): string {
   if (schema.type === 'integer') {
     const min = schema.minimum as number | undefined;
     const max = schema.maximum as number | undefined;
+    if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) {
+      const range = min !== undefined && max !== undefined ? ` from ${min}s to ${max}s` : min !== undefined ? ` of at least ${min}s` : '';
+      return `expected a duration${range} (a number of seconds, or e.g. 30m, 12h)`;
+    }
     const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : '';
-    return INTEGER_SETTINGS_WITH_DURATIONS.has(key)
-      ? `expected a number of seconds${range} or a duration such as 30m or 12h`
-      : `expected an integer${range}`;
+    return `expected an integer${range}`;
   }
   const literals = ((schema.anyOf ?? []) as TSchema[]).map((member) => member.const as unknown).filter((value) => typeof value === 'string');
   if (literals.length > 0) {
@@ -213,7 +215,10 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
   const invalid = new Set([...Value.Errors(configSchema, candidate)].map((error) => error.path.split('/')[1] ?? ''));
   const problems = [...invalid].map((key) => {
     const schema = (configSchema.properties as Record<string, TSchema>)[key];
-    return schema ? `${name(key)} ${quote(candidate[key])}: ${describeAllowed(key, schema)}` : `${key || 'config'}: invalid`;
+    if (!schema) return `${key || 'config'}: invalid`;
+    const value = candidate[key];
+    const shown = INTEGER_SETTINGS_WITH_DURATIONS.has(key) && Number.isInteger(value) && (value as number) > 0 ? formatDuration(value as number) : value;
+    return `${name(key)} ${quote(shown)}: ${describeAllowed(key, schema)}`;
   });
   const unknown = Object.keys(defined).filter((key) => !(key in configSchema.properties));
   problems.push(...unknown.map((key) => `${key}: unknown setting`));
