@@ -23,23 +23,31 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh database; `gh(...)` runs the CLI against it. */
-function freshDatabase() {
+/**
+ * A fresh database; `g.run(...)` runs the CLI against it. Only `migrate` and `serve`
+ * create a database, so the first command is `migrate` unless `{ migrated: false }`.
+ */
+function freshDatabase(options: { migrated?: boolean } = {}) {
   const dir = freshDir();
   const db = `sqlite:${join(dir, 'g.db')}`;
+  let migrated: Promise<unknown> | undefined = options.migrated === false ? Promise.resolve() : undefined;
+  const ready = () => (migrated ??= cliOk(['migrate', '--db', db]));
   return {
     dir,
     db,
-    run: (...args: string[]) => runCli([...args, '--db', db]),
-    ok: (...args: string[]) => cliOk([...args, '--db', db]),
-    json: <T = Record<string, unknown>>(...args: string[]) => cliJson<T>([...args, '--db', db]),
+    run: async (...args: string[]) => (await ready(), runCli([...args, '--db', db])),
+    ok: async (...args: string[]) => (await ready(), cliOk([...args, '--db', db])),
+    json: async <T = Record<string, unknown>>(...args: string[]) => (await ready(), cliJson<T>([...args, '--db', db])),
   };
 }
 
-/** An operator error: non-zero exit, one clear line on stderr, nothing on stdout. */
-function assertOperatorError(result: CliRun, message: RegExp): void {
+/**
+ * An operator error: non-zero exit (1 invalid input, 3 not found, 4 conflict), one clear
+ * line on stderr, nothing on stdout.
+ */
+function assertOperatorError(result: CliRun, message: RegExp, code: 1 | 3 | 4 = 1): void {
   assert.notEqual(result.code, 0, `expected a non-zero exit; stdout: ${result.stdout}`);
-  assert.equal(result.code, 1);
+  assert.equal(result.code, code);
   assert.equal(result.stdout, '', 'nothing may be printed on stdout on error');
   assert.match(result.stderr, message);
   assert.match(result.stderr, /^error: /);
@@ -73,9 +81,7 @@ describe('gatehouse tenant create', () => {
     assert.equal(tenant.slug, 'acme');
     assert.equal(tenant.name, 'Acme');
     assert.equal(result.stdout.trim().split('\n').length, 1);
-    // The first command on a new SQLite file says so on stderr (an operator in the wrong
-    // directory notices); stdout stays one JSON object.
-    assert.match(result.stderr, /^note: no database existed at .*g\.db; created a new one/);
+    assert.equal(result.stderr, '');
     const second = await g.ok('tenant', 'create', 'globex', '--json');
     assert.equal(second.stderr, '', 'no note once the database exists');
 
@@ -93,7 +99,7 @@ describe('gatehouse tenant create', () => {
     const g = freshDatabase();
     await g.ok('tenant', 'create', 'acme', '--name', 'Acme');
     const duplicate = await g.run('tenant', 'create', 'acme', '--name', 'Other', '--json');
-    assertOperatorError(duplicate, /acme.*already exists|already exists.*acme/);
+    assertOperatorError(duplicate, /acme.*already exists|already exists.*acme/, 4);
     const listed = await g.json<{ tenants: { slug: string; name: string }[] }>('tenant', 'list');
     assert.deepEqual(
       listed.tenants.map((t) => [t.slug, t.name]),
@@ -104,6 +110,7 @@ describe('gatehouse tenant create', () => {
 
   it('reads the database URL from GATEHOUSE_DATABASE_URL when --db is absent', async () => {
     const g = freshDatabase();
+    await g.ok('migrate');
     const environment = { ...process.env };
     await cliOk(['tenant', 'create', 'envco'], { env: { GATEHOUSE_DATABASE_URL: g.db } });
     assert.deepEqual({ ...process.env }, environment, 'the command read its own environment, not (a changed) process.env');
@@ -189,8 +196,8 @@ describe('gatehouse client create', () => {
     assert.doesNotMatch(result.stdout, /gatehouse_secret_/);
   });
 
-  const errors: [string, string[], RegExp][] = [
-    ['an unknown tenant', ['--tenant', 'nope', '--name', 'X'], /unknown tenant "nope"/],
+  const errors: [string, string[], RegExp, (1 | 3)?][] = [
+    ['an unknown tenant', ['--tenant', 'nope', '--name', 'X'], /unknown tenant "nope"/, 3],
     ['a bad duration', ['--tenant', 'acme', '--name', 'X', '--access-token-ttl', '12x'], /invalid duration "12x"/],
     [
       'a default scope outside --scope',
@@ -203,10 +210,10 @@ describe('gatehouse client create', () => {
     ['a refresh lifetime under a minute', ['--tenant', 'acme', '--name', 'X', '--refresh-idle-ttl', '30s'], /refresh idle lifetime must be .* at least 1m/],
     ['a long refresh grace window', ['--tenant', 'acme', '--name', 'X', '--refresh-grace', '1h'], /refresh grace window must be 0 to 5m/],
   ];
-  for (const [what, args, message] of errors) {
+  for (const [what, args, message, code] of errors) {
     it(`refuses ${what}: non-zero exit, clear stderr, no client created`, async () => {
       const before = await g.json<{ clients: ClientJson[] }>('client', 'list', '--tenant', 'acme');
-      assertOperatorError(await g.run('client', 'create', ...args, '--json'), message);
+      assertOperatorError(await g.run('client', 'create', ...args, '--json'), message, code);
       const afterwards = await g.json<{ clients: ClientJson[] }>('client', 'list', '--tenant', 'acme');
       assert.equal(afterwards.clients.length, before.clients.length);
     });
@@ -301,8 +308,8 @@ describe('gatehouse client rotate-secret / disable', () => {
   });
 
   it('refuses an unknown client id with a clear message', async () => {
-    assertOperatorError(await g.run('client', 'rotate-secret', 'no-such-client', '--json'), /no client with id "no-such-client"/);
-    assertOperatorError(await g.run('client', 'disable', 'no-such-client'), /no client with id "no-such-client"/);
+    assertOperatorError(await g.run('client', 'rotate-secret', 'no-such-client', '--json'), /no client with id "no-such-client"/, 3);
+    assertOperatorError(await g.run('client', 'disable', 'no-such-client'), /no client with id "no-such-client"/, 3);
   });
 
   it('refuses a bad --grace duration', async () => {
@@ -339,7 +346,7 @@ describe('gatehouse keys', () => {
 
 describe('gatehouse migrate', () => {
   it('applies the migrations on a fresh database and names them; a second run says it is up to date', async () => {
-    const g = freshDatabase();
+    const g = freshDatabase({ migrated: false });
     const first = await g.ok('migrate');
     assert.match(first.stdout, /^applied migrations: \S+/);
     const names = first.stdout.trim().replace(/^applied migrations: /, '').split(', ');
@@ -366,9 +373,9 @@ describe('commands run in-process', () => {
     await g.ok('tenant', 'create', 'acme');
     assert.equal(existsSync(join(g.dir, 'g.db')), true);
     assert.equal(existsSync(wal), false, 'tenant create left the database open');
-    assert.equal((await g.run('tenant', 'create', 'acme')).code, 1);
+    assert.equal((await g.run('tenant', 'create', 'acme')).code, 4);
     assert.equal(existsSync(wal), false, 'a refused tenant create left the database open');
-    assert.equal((await g.run('client', 'rotate-secret', 'no-such-client')).code, 1);
+    assert.equal((await g.run('client', 'rotate-secret', 'no-such-client')).code, 3);
     assert.equal(existsSync(wal), false, 'a refused rotate-secret left the database open');
     await g.ok('migrate');
     assert.equal(existsSync(wal), false, 'migrate left the database open');

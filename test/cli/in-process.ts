@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Standard input (for --password-stdin); default: empty, as when stdin is closed. */
   input?: string;
+  /** A terminal's hidden prompt (Io.promptHidden): given, standard input is a terminal. */
+  promptHidden?: (question: string) => Promise<string>;
 }
 
 /** Runs `gatehouse ...args`; never rejects on a non-zero exit. */
@@ -32,6 +34,7 @@ export async function runCli(args: string[], options: RunOptions = {}): Promise<
     err: (text) => (stderr += `${text}\n`),
     input: async () => options.input ?? '',
     env: { ...options.env },
+    ...(options.promptHidden ? { promptHidden: options.promptHidden } : {}),
   };
   const code = await main(['node', 'gatehouse', ...args], io);
   return { code, stdout, stderr };

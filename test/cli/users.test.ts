@@ -34,7 +34,12 @@ function freshDatabase() {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-users-'));
   dirs.push(dir);
   const db = `sqlite:${join(dir, 'g.db')}`;
-  const run = (args: string[], input?: string) => runCli([...args, '--db', db], input);
+  // Only `migrate` and `serve` create a database: migrate before the first command.
+  let migrated: Promise<CliRun> | undefined;
+  const run = async (args: string[], input?: string) => {
+    await (migrated ??= runCli(['migrate', '--db', db]));
+    return runCli([...args, '--db', db], input);
+  };
   const ok = async (args: string[], input?: string) => {
     const result = await run(args, input);
     assert.equal(result.code, 0, `gatehouse ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
@@ -60,9 +65,9 @@ function freshDatabase() {
   return { dir, db, run, ok, json, storedHash };
 }
 
-/** An operator error: exit 1, one clear line on stderr, nothing on stdout. */
-function assertOperatorError(result: CliRun, message: RegExp): void {
-  assert.equal(result.code, 1, `expected exit 1; stdout: ${result.stdout}; stderr: ${result.stderr}`);
+/** An operator error: exit 1 (invalid input; 3 not found, 4 conflict), one clear line on stderr, nothing on stdout. */
+function assertOperatorError(result: CliRun, message: RegExp, code: 1 | 3 | 4 = 1): void {
+  assert.equal(result.code, code, `expected exit ${code}; stdout: ${result.stdout}; stderr: ${result.stderr}`);
   assert.equal(result.stdout, '', 'nothing may be printed on stdout on error');
   assert.match(result.stderr, /^error: /m);
   assert.match(result.stderr, message);
@@ -129,7 +134,7 @@ describe('gatehouse user create', () => {
     const before = g.storedHash('alice');
     assertOperatorError(
       await g.run(['user', 'create', '--tenant', 'globex', '--username', 'ALICE', '--password-stdin'], 'another password entirely\n'),
-      /username "ALICE" is taken \(usernames are compared ignoring case\)/,
+      /username "ALICE" is taken \(usernames are compared ignoring case\)/, 4,
     );
     assert.equal(g.storedHash('alice'), before);
     const globex = await g.json<{ users: UserJson[] }>(['user', 'list', '--tenant', 'globex']);
@@ -137,7 +142,7 @@ describe('gatehouse user create', () => {
   });
 
   it('refuses an unknown tenant with a clear message, and creates no user', async () => {
-    assertOperatorError(await g.run(['user', 'create', '--tenant', 'initech', '--username', 'carol', '--password-stdin'], `${PASSWORD}\n`), /unknown tenant "initech"/);
+    assertOperatorError(await g.run(['user', 'create', '--tenant', 'initech', '--username', 'carol', '--password-stdin'], `${PASSWORD}\n`), /unknown tenant "initech"/, 3);
     assert.equal(g.storedHash('carol'), undefined);
   });
 });
@@ -162,8 +167,8 @@ describe('gatehouse user add-tenant / list / set-password / disable', () => {
   });
 
   it('add-tenant refuses an unknown user or tenant: exit 1, clear message', async () => {
-    assertOperatorError(await g.run(['user', 'add-tenant', 'mallory', 'globex']), /no user "mallory"/);
-    assertOperatorError(await g.run(['user', 'add-tenant', 'alice', 'nowhere']), /unknown tenant "nowhere"/);
+    assertOperatorError(await g.run(['user', 'add-tenant', 'mallory', 'globex']), /no user "mallory"/, 3);
+    assertOperatorError(await g.run(['user', 'add-tenant', 'alice', 'nowhere']), /unknown tenant "nowhere"/, 3);
   });
 
   it("list --tenant shows that tenant's users only, as one JSON object", async () => {
@@ -175,7 +180,7 @@ describe('gatehouse user add-tenant / list / set-password / disable', () => {
     assert.deepEqual(initech.users, []);
     const text = await g.ok(['user', 'list', '--tenant', 'globex']);
     assert.equal(text.stdout, 'Alice\tacme,globex\nbob\tglobex\n');
-    assertOperatorError(await g.run(['user', 'list', '--tenant', 'nowhere']), /unknown tenant "nowhere"/);
+    assertOperatorError(await g.run(['user', 'list', '--tenant', 'nowhere']), /unknown tenant "nowhere"/, 3);
   });
 
   it('set-password replaces the password: the new one verifies, the old one no longer does', async () => {
@@ -191,7 +196,7 @@ describe('gatehouse user add-tenant / list / set-password / disable', () => {
     const before = g.storedHash('alice');
     assertOperatorError(await g.run(['user', 'set-password', 'alice', '--password-stdin'], 'short\n'), /too short/);
     assertOperatorError(await g.run(['user', 'set-password', 'alice'], `${PASSWORD}\n`), /--password-stdin/);
-    assertOperatorError(await g.run(['user', 'set-password', 'mallory', '--password-stdin'], `${PASSWORD}\n`), /no user "mallory"/);
+    assertOperatorError(await g.run(['user', 'set-password', 'mallory', '--password-stdin'], `${PASSWORD}\n`), /no user "mallory"/, 3);
     assert.equal(g.storedHash('alice'), before);
   });
 
@@ -200,7 +205,7 @@ describe('gatehouse user add-tenant / list / set-password / disable', () => {
     assert.match(result.stdout, /^user bob disabled/);
     const globex = await g.json<{ users: UserJson[] }>(['user', 'list', '--tenant', 'globex']);
     assert.deepEqual(globex.users.map((u) => [u.username, u.disabled]), [['Alice', false], ['bob', true]]);
-    assertOperatorError(await g.run(['user', 'disable', 'mallory']), /no user "mallory"/);
+    assertOperatorError(await g.run(['user', 'disable', 'mallory']), /no user "mallory"/, 3);
   });
 });
 
@@ -227,8 +232,8 @@ describe('gatehouse scope create / list', () => {
   });
 
   it('refuses an unknown tenant, an invalid scope name and an empty description', async () => {
-    assertOperatorError(await g.run(['scope', 'create', '--tenant', 'nowhere', 'documents:read', '--description', 'x']), /unknown tenant "nowhere"/);
-    assertOperatorError(await g.run(['scope', 'list', '--tenant', 'nowhere']), /unknown tenant "nowhere"/);
+    assertOperatorError(await g.run(['scope', 'create', '--tenant', 'nowhere', 'documents:read', '--description', 'x']), /unknown tenant "nowhere"/, 3);
+    assertOperatorError(await g.run(['scope', 'list', '--tenant', 'nowhere']), /unknown tenant "nowhere"/, 3);
     assertOperatorError(await g.run(['scope', 'create', '--tenant', 'acme', 'bad"scope', '--description', 'x']), /invalid scope name/);
     assertOperatorError(await g.run(['scope', 'create', '--tenant', 'acme', 'documents:delete', '--description', '   ']), /description must be 1-500 characters/);
     const listed = await g.json<{ scopes: { name: string }[] }>(['scope', 'list', '--tenant', 'acme']);

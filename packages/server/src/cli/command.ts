@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { configFromEnv, loadConfig, type Config, type ConfigInput } from '../core/config.js';
+import { configFromEnv, environmentSources, loadConfig, type Config, type ConfigInput, type ConfigSources } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
+import { ValidationError } from '../core/errors.js';
 import { openGatehouse, type Gatehouse, type OpenOptions } from '../server/context.js';
 import { parseDatabaseUrl } from '../store/sql/index.js';
 import type { Io } from './io.js';
@@ -16,16 +17,25 @@ export interface OutputOptions extends DatabaseOptions {
   json?: boolean;
 }
 
-/** The configuration of one command: the environment, then --db, then the command's own flags. */
-export function configFor(io: Io, options: DatabaseOptions, overrides: ConfigInput = {}): Config {
-  return loadConfig({ ...configFromEnv(io.env ?? process.env), ...(options.db ? { databaseUrl: options.db } : {}), ...overrides });
+/**
+ * The configuration of one command: the environment, then --db, then the command's own
+ * flags (`flags` names the flag of each override, so an error names what was typed).
+ */
+export function configFor(io: Io, options: DatabaseOptions, overrides: ConfigInput = {}, flags: ConfigSources = {}): Config {
+  const env = io.env ?? process.env;
+  return loadConfig(
+    { ...configFromEnv(env), ...(options.db ? { databaseUrl: options.db } : {}), ...overrides },
+    { ...environmentSources(env), ...(options.db ? { databaseUrl: '--db' } : {}), ...flags },
+  );
 }
 
 /**
  * Opens the database for one command, runs `action`, and closes it, also on error.
- * By default (`if-fresh`) an empty database is set up and one in use is never migrated
- * behind the servers' back; creating a new SQLite file that way is said on stderr, so an
- * operator in the wrong directory notices at once.
+ * With `always` (migrate) the database is created if need be and migrated. Otherwise
+ * (`if-fresh`) an empty PostgreSQL database is set up and one in use is never migrated
+ * behind the servers' back; a SQLite file that does not exist is refused rather than
+ * created, so a mistyped path or a command run from the wrong directory does not start
+ * an empty database of its own (only `serve` and `migrate` create one).
  */
 export async function withGatehouse<T>(
   io: Io,
@@ -35,9 +45,12 @@ export async function withGatehouse<T>(
 ): Promise<T> {
   const config = configFor(io, options);
   const target = parseDatabaseUrl(config.databaseUrl);
-  const fresh = migrate === 'if-fresh' && target.dialect === 'sqlite' && !existsSync(target.path);
+  if (migrate === 'if-fresh' && target.dialect === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
+    throw new ValidationError(
+      `no database at ${resolve(target.path)} (run \`gatehouse migrate\` or \`gatehouse serve\` first, or pass --db / GATEHOUSE_DATABASE_URL)`,
+    );
+  }
   const gatehouse = await openGatehouse(config, { migrate });
-  if (fresh) io.err(`note: no database existed at ${resolve(target.path)}; created a new one (master key: ${resolve(gatehouse.masterKey.file)})`);
   try {
     return await action(gatehouse);
   } finally {
@@ -61,6 +74,15 @@ export interface Output<T> {
 export async function runCommand<T>(io: Io, options: OutputOptions, action: (gatehouse: Gatehouse) => Promise<T>, output: Output<T>): Promise<void> {
   const result = await withGatehouse(io, options, action);
   io.out(options.json && output.json ? JSON.stringify(output.json(result)) : output.text(result));
+}
+
+/**
+ * The --json of a list: `{"items": [...], "next": null}` (`next` is the cursor of a
+ * following page; lists are not paged yet). The list's older key (`tenants`, `clients`
+ * …) holds the same array, deprecated, for scripts written before `items`.
+ */
+export function listJson<T>(deprecatedKey: string, items: T[]): { items: T[]; next: null } & Record<string, T[] | null> {
+  return { items, next: null, [deprecatedKey]: items };
 }
 
 export const dbOption = () => new Option('--db <url>', 'database URL (sqlite:<path> or postgres://…); env GATEHOUSE_DATABASE_URL');

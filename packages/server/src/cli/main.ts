@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { unknownEnvironmentVariables } from '../core/config.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -7,7 +8,9 @@ import { registerScopeCommands } from './commands/scope.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerUserCommands } from './commands/user.js';
+import { exitCodeOf } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
+import { readPackageVersion } from './version.js';
 
 export type { Io } from './io.js';
 
@@ -15,9 +18,16 @@ export type { Io } from './io.js';
 export function buildCli(io: Io = processIo): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse: OAuth 2.0 authorization server for document APIs')
+    .version(readPackageVersion(), '-V, --version', 'print the version of gatehouse')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
+  // A misspelt GATEHOUSE_* variable silently leaves a default in force: say so (serve
+  // logs it as a warning instead, among its JSON log lines).
+  program.hook('preAction', (_program, command) => {
+    if (command.name() === 'serve') return;
+    for (const unknown of unknownEnvironmentVariables(io.env ?? process.env)) io.err(`warning: ${unknown.message}`);
+  });
   registerServeCommand(program, io);
   registerMigrateCommand(program, io);
   registerTenantCommands(program, io);
@@ -30,7 +40,8 @@ export function buildCli(io: Io = processIo): Command {
 
 /**
  * Runs the CLI (`argv` as process.argv: node, script, then the arguments); resolves to
- * the exit code. Operator errors print one line on stderr, never a stack trace.
+ * the exit code (exit-codes.ts: 1 invalid input, 2 usage, 3 not found, 4 conflict,
+ * 5 storage unavailable). Errors print one line on stderr, never a stack trace.
  */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const program = buildCli(io);
@@ -38,9 +49,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    io.err(`error: ${describeError(error)}`);
-    return 1;
+    // commander has already printed its own message (and the usage hint).
+    if (!(error instanceof CommanderError)) io.err(`error: ${describeError(error)}`);
+    return exitCodeOf(error);
   }
 }
 
@@ -52,3 +63,4 @@ function describeError(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from './errors.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 /**
  * Every setting of the server, with its default, its environment variable and its
@@ -127,17 +127,46 @@ const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTok
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
   const input: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(configSchema.properties) as [string, TSchema & { env?: string }][]) {
+  for (const [key, schema] of settingEntries()) {
     const raw = schema.env ? env[schema.env] : undefined;
-    if (raw === undefined || raw === '') continue;
-    input[key] = coerce(key, raw, schema);
+    if (raw === undefined || raw === '' || !schema.env) continue;
+    input[key] = coerce(key, raw, schema, schema.env);
   }
   return input as ConfigInput;
 }
 
-function coerce(key: string, raw: string, schema: TSchema): unknown {
+/**
+ * Where each setting came from, so that an error names what the operator typed: an
+ * environment variable (`GATEHOUSE_PORT`) or a command-line flag (`--port`). A setting
+ * not named here is called by its key (`port`), as `loadConfig({ port })` spells it.
+ */
+export type ConfigSources = Partial<Record<keyof ConfigInput, string>>;
+
+/** The environment variable of every setting `env` sets (see ConfigSources). */
+export function environmentSources(env: NodeJS.ProcessEnv): ConfigSources {
+  const sources: Record<string, string> = {};
+  for (const [key, schema] of settingEntries()) {
+    if (schema.env && env[schema.env] !== undefined && env[schema.env] !== '') sources[key] = schema.env;
+  }
+  return sources as ConfigSources;
+}
+
+type SettingSchema = TSchema & { env?: string };
+
+function settingEntries(): [string, SettingSchema][] {
+  return Object.entries(configSchema.properties) as [string, SettingSchema][];
+}
+
+function coerce(key: string, raw: string, schema: TSchema, variable: string): unknown {
   if (schema.type === 'integer') {
-    if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) return parseDuration(raw);
+    if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) {
+      try {
+        return parseDuration(raw);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new ValidationError(`invalid configuration: ${variable} ${error.message.replace(/^invalid duration /, '')}`);
+      }
+    }
     return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
   }
   if (schema.type === 'boolean') {
@@ -148,15 +177,49 @@ function coerce(key: string, raw: string, schema: TSchema): unknown {
   return raw;
 }
 
+/** What a setting accepts, in an operator's words ("expected an integer from 0 to 65535"). */
+function describeAllowed(key: string, schema: TSchema): string {
+  if (schema.type === 'integer') {
+    const min = schema.minimum as number | undefined;
+    const max = schema.maximum as number | undefined;
+    if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) {
+      const range = min !== undefined && max !== undefined ? ` from ${min}s to ${max}s` : min !== undefined ? ` of at least ${min}s` : '';
+      return `expected a duration${range} (a number of seconds, or e.g. 30m, 12h)`;
+    }
+    const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : '';
+    return `expected an integer${range}`;
+  }
+  const literals = ((schema.anyOf ?? []) as TSchema[]).map((member) => member.const as unknown).filter((value) => typeof value === 'string');
+  if (literals.length > 0) {
+    const last = literals.pop()!;
+    return literals.length <= 1 ? `use ${[...literals, last].join(' or ')}` : `use one of ${literals.join(', ')} or ${last}`;
+  }
+  if (schema.type === 'boolean') return 'expected true or false';
+  return schema.minLength ? 'expected a non-empty string' : 'expected a string';
+}
+
+function quote(value: unknown): string {
+  return JSON.stringify(typeof value === 'string' ? value : String(value));
+}
+
 /**
  * Validates the input, fills defaults (including derived ones: issuer, audience, data
  * directory, master key file) and freezes the result. Throws ValidationError naming
- * every invalid setting.
+ * every invalid setting as `sources` names it (its variable or flag), else by its key,
+ * with the values it accepts.
  */
-export function loadConfig(input: ConfigInput = {}): Config {
+export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {}): Config {
+  const name = (key: string) => (sources as Record<string, string | undefined>)[key] ?? key;
   const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
   const candidate = Value.Default(configSchema, structuredClone(defined)) as Record<string, unknown>;
-  const problems = [...Value.Errors(configSchema, candidate)].map((error) => `${error.path.slice(1) || 'config'}: ${error.message}`);
+  const invalid = new Set([...Value.Errors(configSchema, candidate)].map((error) => error.path.split('/')[1] ?? ''));
+  const problems = [...invalid].map((key) => {
+    const schema = (configSchema.properties as Record<string, TSchema>)[key];
+    if (!schema) return `${key || 'config'}: invalid`;
+    const value = candidate[key];
+    const shown = INTEGER_SETTINGS_WITH_DURATIONS.has(key) && Number.isInteger(value) && (value as number) > 0 ? formatDuration(value as number) : value;
+    return `${name(key)} ${quote(shown)}: ${describeAllowed(key, schema)}`;
+  });
   const unknown = Object.keys(defined).filter((key) => !(key in configSchema.properties));
   problems.push(...unknown.map((key) => `${key}: unknown setting`));
   if (problems.length > 0) throw new ValidationError(`invalid configuration: ${problems.join('; ')}`);
@@ -166,31 +229,33 @@ export function loadConfig(input: ConfigInput = {}): Config {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     config.issuer = `http://${host}:${config.port}`;
   }
-  config.issuer = normaliseIssuer(config.issuer);
-  config.trustProxy = normaliseTrustProxy(config.trustProxy);
+  config.issuer = normaliseIssuer(config.issuer, name('issuer'));
+  config.trustProxy = normaliseTrustProxy(config.trustProxy, name('trustProxy'));
   if (!config.audience) config.audience = `${config.issuer}/api`;
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
-    throw new ValidationError(`invalid configuration: accessTokenTtl (${config.accessTokenTtl}s) exceeds maxAccessTokenTtl (${config.maxAccessTokenTtl}s)`);
+    throw new ValidationError(
+      `invalid configuration: ${name('accessTokenTtl')} (${config.accessTokenTtl}s) exceeds ${name('maxAccessTokenTtl')} (${config.maxAccessTokenTtl}s)`,
+    );
   }
   if (!config.dataDir) config.dataDir = sqliteDirectory(config.databaseUrl) ?? './data';
   if (!config.masterKeyFile) config.masterKeyFile = `${config.dataDir.replace(/\/+$/, '')}/master.key`;
   return Object.freeze(config);
 }
 
-function normaliseIssuer(issuer: string): string {
+function normaliseIssuer(issuer: string, name: string): string {
   let url: URL;
   try {
     url = new URL(issuer);
   } catch {
-    throw new ValidationError(`invalid configuration: issuer "${issuer}" is not an absolute URL`);
+    throw new ValidationError(`invalid configuration: ${name} "${issuer}" is not an absolute URL`);
   }
   // RFC 8414 §2: the issuer is a URL using the https scheme with no query or fragment
   // (http is accepted for loopback and development).
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ValidationError(`invalid configuration: issuer "${issuer}" must use https (or http for development)`);
+    throw new ValidationError(`invalid configuration: ${name} "${issuer}" must use https (or http for development)`);
   }
   if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
-    throw new ValidationError(`invalid configuration: issuer "${issuer}" must not contain a query or fragment`);
+    throw new ValidationError(`invalid configuration: ${name} "${issuer}" must not contain a query or fragment`);
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -221,24 +286,24 @@ function isProxyEntry(entry: string): boolean {
  * count, or a comma-separated list of addresses, CIDR ranges and the named ranges
  * `loopback`, `linklocal`, `uniquelocal`.
  */
-function normaliseTrustProxy(value: string): string {
+function normaliseTrustProxy(value: string, name: string): string {
   const trimmed = value.trim();
   if (trimmed === '') return '';
   if (/^(true|yes|on|\*)$/i.test(trimmed)) {
     throw new ValidationError(
-      `invalid configuration: trustProxy "${trimmed}" would trust every X-Forwarded-For header, which lets any client forge its address (and escape per-address throttling); give the number of proxy hops (e.g. "1") or the proxies' addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1")`,
+      `invalid configuration: ${name} "${trimmed}" would trust every X-Forwarded-For header, which lets any client forge its address (and escape per-address throttling); give the number of proxy hops (e.g. "1") or the proxies' addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1")`,
     );
   }
   if (/^\d+$/.test(trimmed)) {
     const hops = Number(trimmed);
-    if (hops < 1 || hops > 99) throw new ValidationError(`invalid configuration: trustProxy "${trimmed}": a hop count must be between 1 and 99 (leave it empty to trust no proxy)`);
+    if (hops < 1 || hops > 99) throw new ValidationError(`invalid configuration: ${name} "${trimmed}": a hop count must be between 1 and 99 (leave it empty to trust no proxy)`);
     return String(hops);
   }
   const entries = trimmed.split(',').map((entry) => entry.trim());
   const bad = entries.filter((entry) => !isProxyEntry(entry));
   if (bad.length > 0) {
     throw new ValidationError(
-      `invalid configuration: trustProxy "${trimmed}": ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address or CIDR range; give a number of hops (e.g. "1"), a comma-separated list of proxy addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1"), or leave it empty`,
+      `invalid configuration: ${name} "${trimmed}": ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address or CIDR range; give a number of hops (e.g. "1"), a comma-separated list of proxy addresses/CIDR ranges (e.g. "10.0.0.0/8,127.0.0.1"), or leave it empty`,
     );
   }
   return entries.join(',');
@@ -248,4 +313,60 @@ function normaliseTrustProxy(value: string): string {
 export function isLoopbackIssuer(issuer: string): boolean {
   const host = new URL(issuer).hostname.toLowerCase();
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** GATEHOUSE_* variables that are not settings of the server but are read by others. */
+const OTHER_KNOWN_VARIABLES = ['GATEHOUSE_DEMO_API', 'GATEHOUSE_DEMO_MAX_UPLOAD_BYTES'];
+/** The test runner's variables (GATEHOUSE_TEST_POSTGRES_URL …). */
+const TEST_VARIABLE_PREFIX = 'GATEHOUSE_TEST_';
+
+export interface UnknownEnvironmentVariable {
+  name: string;
+  /** The known variable it most likely misspells, if one is close. */
+  suggestion?: string;
+  /** One line for the operator: `unknown environment variable GATEHOUSE_PROT (did you mean GATEHOUSE_PORT?)`. */
+  message: string;
+}
+
+/**
+ * The `GATEHOUSE_*` variables of `env` that no setting reads (a misspelling silently
+ * leaves the default in force), each with the closest known name. Pure: the CLI prints
+ * them on stderr and `serve` logs them as warnings.
+ */
+export function unknownEnvironmentVariables(env: Readonly<Record<string, string | undefined>>): UnknownEnvironmentVariable[] {
+  const known = [...settingEntries().flatMap(([, schema]) => (schema.env ? [schema.env] : [])), ...OTHER_KNOWN_VARIABLES];
+  return Object.keys(env)
+    .filter((name) => name.startsWith('GATEHOUSE_') && !name.startsWith(TEST_VARIABLE_PREFIX) && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const suggestion = closestName(name, known);
+      const hint = suggestion ? `did you mean ${suggestion}?` : 'the settings are listed in docs/configuration.md';
+      return { name, ...(suggestion ? { suggestion } : {}), message: `unknown environment variable ${name} (${hint})` };
+    });
+}
+
+/** The known name a typo most likely meant: a few edits away, or one being the start of the other. */
+function closestName(name: string, known: string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  if (best && best.distance <= Math.max(2, Math.floor((name.length - 'GATEHOUSE_'.length) / 4))) return best.candidate;
+  const prefixed = known.filter((candidate) => name.startsWith(`${candidate}`) || candidate.startsWith(name));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = value;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
 import { formatDuration } from '../../core/duration.js';
-import { collect, dbOption, durationOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import { collect, dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
 import type { Io } from '../io.js';
 
 interface CreateClientOptions extends OutputOptions {
@@ -76,7 +76,7 @@ export function registerClientCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action((options: OutputOptions & { tenant: string }) =>
       runCommand(io, options, (g) => g.admin.clients.list(options.tenant), {
-        json: (clients) => ({ clients: clients.map(toClientResource) }),
+        json: (clients) => listJson('clients', clients.map(toClientResource)),
         text: (clients) => (clients.length === 0 ? 'no clients' : clients.map((c) => `${c.id}\t${c.name}${c.disabled ? '\t(disabled)' : ''}`).join('\n')),
       }),
     );

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { toNewSigningKeyResource, toSigningKeyResource } from '../../core/admin/resources.js';
 import { ValidationError } from '../../core/errors.js';
 import { isSigningAlgorithm } from '../../core/types.js';
-import { dbOption, jsonOption, runCommand, type DatabaseOptions, type OutputOptions } from '../command.js';
+import { dbOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
 import type { Io } from '../io.js';
 
 export function registerKeysCommands(program: Command, io: Io): void {
@@ -28,16 +28,19 @@ export function registerKeysCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action((options: OutputOptions) =>
       runCommand(io, options, async (g) => (await g.admin.keys.listPublished()).map(toSigningKeyResource), {
-        json: (rows) => ({ keys: rows }),
+        json: (rows) => listJson('keys', rows),
         text: (rows) => rows.map((r) => `${r.kid}\t${r.alg}\t${r.active ? 'active' : `retired, published until ${r.published_until}`}`).join('\n'),
       }),
     );
   keys
     .command('withdraw <kid>')
     .description('remove a retired (e.g. compromised) key from the JWKS at once; tokens it signed stop verifying')
+    .addOption(jsonOption())
     .addOption(dbOption())
-    .action((kid: string, options: DatabaseOptions) =>
+    .action((kid: string, options: OutputOptions) =>
       runCommand(io, options, (g) => g.admin.keys.withdraw(kid), {
+        // The key is gone from the JWKS, so there is no key resource left to show.
+        json: () => ({ kid, withdrawn: true }),
         text: () => `key ${kid} withdrawn: running servers stop publishing and accepting it within a second`,
       }),
     );

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
-import { dbOption, withGatehouse, type DatabaseOptions } from '../command.js';
+import { dbOption, jsonOption, withGatehouse, type OutputOptions } from '../command.js';
 import type { Io } from '../io.js';
 
 export function registerMigrateCommand(program: Command, io: Io): void {
   program
     .command('migrate')
-    .description('apply pending database migrations')
+    .description('create the database if it does not exist, and apply pending migrations')
+    .addOption(jsonOption())
     .addOption(dbOption())
-    .action(async (options: DatabaseOptions) => {
+    .action(async (options: OutputOptions) => {
       const applied = await withGatehouse(io, options, async (g) => g.migrationsApplied, 'always');
-      io.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
+      if (options.json) io.out(JSON.stringify({ applied }));
+      else io.out(applied.length === 0 ? 'database schema is up to date' : `applied migrations: ${applied.join(', ')}`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { toScopeResource } from '../../core/admin/resources.js';
-import { dbOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import { dbOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
 import type { Io } from '../io.js';
 
 export function registerScopeCommands(program: Command, io: Io): void {
@@ -26,7 +26,7 @@ export function registerScopeCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action((options: OutputOptions & { tenant: string }) =>
       runCommand(io, options, (g) => g.admin.scopes.list(options.tenant), {
-        json: (scopes) => ({ scopes: scopes.map((s) => toScopeResource(s)) }),
+        json: (scopes) => listJson('scopes', scopes.map((s) => toScopeResource(s))),
         text: (scopes) => (scopes.length === 0 ? 'no scopes' : scopes.map((s) => `${s.name}\t${s.description || '(no description)'}`).join('\n')),
       }),
     );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { unknownEnvironmentVariables } from '../../core/config.js';
 import { ValidationError } from '../../core/errors.js';
 import { startServer } from '../../server/serve.js';
 import { configFor, dbOption } from '../command.js';
@@ -17,13 +18,23 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--issuer <url>', 'issuer URL; env GATEHOUSE_ISSUER (default http://<host>:<port>)')
     .addOption(dbOption())
     .action(async (options: { port?: string; host?: string; issuer?: string; db?: string }) => {
-      if (options.port !== undefined && !/^\d+$/.test(options.port)) throw new ValidationError(`invalid --port "${options.port}"`);
-      const config = configFor(io, options, {
-        ...(options.port !== undefined ? { port: Number(options.port) } : {}),
-        ...(options.host !== undefined ? { host: options.host } : {}),
-        ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-      });
+      if (options.port !== undefined && !/^\d+$/.test(options.port)) throw new ValidationError(`invalid --port "${options.port}": expected an integer from 0 to 65535`);
+      const config = configFor(
+        io,
+        options,
+        {
+          ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+        },
+        {
+          ...(options.port !== undefined ? { port: '--port' } : {}),
+          ...(options.host !== undefined ? { host: '--host' } : {}),
+          ...(options.issuer !== undefined ? { issuer: '--issuer' } : {}),
+        },
+      );
       const server = await startServer(config);
+      for (const unknown of unknownEnvironmentVariables(io.env ?? process.env)) server.app.log.warn({ variable: unknown.name, suggestion: unknown.suggestion }, unknown.message);
       const stop = (signal: NodeJS.Signals) => {
         server.app.log.info({ signal }, 'shutting down: new requests get 503, requests in flight are answered');
         server.close().then(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { toTenantResource } from '../../core/admin/resources.js';
-import { dbOption, durationOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import { dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
 import type { Io } from '../io.js';
 
 export function registerTenantCommands(program: Command, io: Io): void {
@@ -25,7 +25,7 @@ export function registerTenantCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action((options: OutputOptions) =>
       runCommand(io, options, (g) => g.admin.tenants.list(), {
-        json: (tenants) => ({ tenants: tenants.map(toTenantResource) }),
+        json: (tenants) => listJson('tenants', tenants.map(toTenantResource)),
         text: (tenants) => (tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}`).join('\n')),
       }),
     );

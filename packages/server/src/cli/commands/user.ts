@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { toUserResource } from '../../core/admin/resources.js';
-import { dbOption, jsonOption, runCommand, type OutputOptions } from '../command.js';
+import { dbOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
 import { readPassword, type Io } from '../io.js';
 
 const PASSWORD_STDIN = 'read the password (one line, at least 10 characters) from standard input';
@@ -41,7 +41,7 @@ export function registerUserCommands(program: Command, io: Io): void {
     .addOption(dbOption())
     .action((options: OutputOptions & { tenant: string }) =>
       runCommand(io, options, (g) => g.admin.users.list(options.tenant), {
-        json: (users) => ({ users: users.map(toUserResource) }),
+        json: (users) => listJson('users', users.map(toUserResource)),
         text: (users) =>
           users.length === 0 ? 'no users' : users.map((u) => `${u.username}\t${u.tenants.map((t) => t.slug).join(',')}${u.disabled ? '\t(disabled)' : ''}`).join('\n'),
       }),

@@ -6,6 +6,7 @@ import { digestSecret, generateClientSecret, randomToken } from '../secrets.js';
 import { DEFAULT_REFRESH_SETTINGS, type ClientStore, type TenantStore } from '../storage.js';
 import { isGrantType, type Client, type GrantType } from '../types.js';
 import { checkAccessTokenTtl, requireClient, requireTenant } from './lookups.js';
+import { refuseCommaSeparatedScopes } from './scopes.js';
 
 export interface ClientServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
@@ -62,6 +63,8 @@ export class ClientService {
     if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)');
     checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);
     const grantTypes = parseGrantTypes(input.grantTypes, isPublic);
+    refuseCommaSeparatedScopes(input.scope);
+    refuseCommaSeparatedScopes(input.defaultScope);
     const scopes = parseScopeList(input.scope ?? '');
     const defaultScopes = parseScopeList(input.defaultScope ?? '');
     const outside = defaultScopes.filter((scope) => !scopes.includes(scope));

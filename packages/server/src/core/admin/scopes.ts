@@ -16,6 +16,19 @@ export interface CreateScopeInput {
   description: string;
 }
 
+/**
+ * Refuses a comma in scopes an operator registers. A comma is a legal scope-token
+ * character, but RFC 6749 §3.3 separates scopes with spaces, so "a,b" is almost always a
+ * list typed the wrong way, which would register one scope no client ever requests.
+ * Scopes already stored are left as they are.
+ */
+export function refuseCommaSeparatedScopes(value: string | undefined): void {
+  if (value === undefined || !value.includes(',')) return;
+  const given = value.trim();
+  const meant = given.split(/[\s,]+/).filter((token) => token !== '').join(' ');
+  throw new ValidationError(`invalid scope ${JSON.stringify(given)}: scope names are separated by spaces, not commas (RFC 6749 §3.3) — did you mean ${JSON.stringify(meant)}?`);
+}
+
 /** A tenant's scope catalogue: the scopes and the descriptions the consent page shows. */
 export class ScopeService {
   constructor(private readonly deps: ScopeServiceDeps) {}
@@ -25,6 +38,7 @@ export class ScopeService {
    * description of an existing one.
    */
   async create(input: CreateScopeInput): Promise<ScopeDefinition> {
+    refuseCommaSeparatedScopes(input.name);
     if (!isScopeToken(input.name)) {
       throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`);
     }
