@@ -36,7 +36,14 @@ export async function withGatehouse<T>(
   const config = configFor(io, options);
   const target = parseDatabaseUrl(config.databaseUrl);
   const fresh = migrate === 'if-fresh' && target.dialect === 'sqlite' && !existsSync(target.path);
-  const gatehouse = await openGatehouse(config, { migrate });
+  // The audit events of a command are in the database; only one the database refused is
+  // shown (on stderr), so it is not lost (core/audit.ts).
+  const gatehouse = await openGatehouse(config, {
+    migrate,
+    auditLog: (line, failure) => {
+      if (failure) io.err(`warning: the action was done, but its audit event could not be stored: ${JSON.stringify(line)}`);
+    },
+  });
   if (fresh) io.err(`note: no database existed at ${resolve(target.path)}; created a new one (master key: ${resolve(gatehouse.masterKey.file)})`);
   try {
     return await action(gatehouse);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -25,6 +26,7 @@ export function buildCli(io: Io = processIo): Command {
   registerUserCommands(program, io);
   registerScopeCommands(program, io);
   registerKeysCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }
 
