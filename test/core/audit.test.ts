@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAdminServices, type AdminServices } from '../../packages/server/src/core/admin/index.js';
 import { AuditService, parseSince, type AuditLogLine } from '../../packages/server/src/core/audit.js';
-import { loadConfig } from '../../packages/server/src/core/config.js';
+import { configFromEnv, loadConfig } from '../../packages/server/src/core/config.js';
 import { StorageUnavailableError, ValidationError } from '../../packages/server/src/core/errors.js';
 import type { AuditEvent, AuditStore } from '../../packages/server/src/core/storage.js';
 import { SQLITE_TARGET } from '../helpers/postgres.js';
@@ -72,6 +72,17 @@ describe('AuditService', () => {
     const audit = new AuditService({ store: memoryStore(), sink: () => {} });
     assert.throws(() => audit.list({ limit: 0 }), (error) => error instanceof ValidationError && /invalid limit 0: use 1 to 1000/.test(error.message));
     assert.throws(() => audit.list({ action: 'client.delete', limit: 10 }), (error) => error instanceof ValidationError && /unknown audit action "client.delete": use one of tenant.create, /.test(error.message));
+  });
+
+  it('keeps events for auditRetention (GATEHOUSE_AUDIT_RETENTION, a duration, default 90d, at least 1d) and prunes the older ones', async () => {
+    assert.equal(loadConfig({}).auditRetention, 90 * 86_400);
+    assert.equal(loadConfig(configFromEnv({ GATEHOUSE_AUDIT_RETENTION: '30d' })).auditRetention, 30 * 86_400);
+    assert.throws(() => loadConfig(configFromEnv({ GATEHOUSE_AUDIT_RETENTION: '1h' })), /auditRetention/);
+    const store = memoryStore();
+    let prunedBefore: number | undefined;
+    store.pruneAuditEvents = async (before) => ((prunedBefore = before), 0);
+    await new AuditService({ store, sink: () => {} }).prune(T0, 7 * 86_400);
+    assert.equal(prunedBefore, T0 - 7 * 86_400_000);
   });
 
   it('reads --since as a duration back from now or an ISO 8601 time, and names the flag when it is neither', () => {
