@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { AuditPageResource } from '../../packages/server/src/core/admin/resources.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { cliJson, cliOk, runCli } from './in-process.js';
@@ -83,6 +84,23 @@ describe('gatehouse audit list', () => {
       assert.notEqual(result.code, 0, flags.join(' '));
       assert.match(result.stderr, message);
       assert.equal(result.stdout, '');
+    }
+  });
+
+  it('when the database refuses the event, the action stands and the event is printed on stderr as a warning', async () => {
+    const other = createTempDir('gatehouse-cli-audit-broken-');
+    try {
+      const otherDb = ['--db', other.sqliteUrl];
+      await cliOk(['tenant', 'create', 'first', ...otherDb]);
+      const raw = new Database(other.sqliteUrl.slice('sqlite:'.length));
+      raw.exec('drop table audit_events');
+      raw.close();
+      const result = await runCli(['tenant', 'create', 'second', ...otherDb]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /created tenant second/);
+      assert.match(result.stderr, /warning: the action was done, but its audit event could not be stored: \{"time":"[^"]+","actor":"cli","tenant":"second","action":"tenant.create"/);
+    } finally {
+      other.remove();
     }
   });
 });
