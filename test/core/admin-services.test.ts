@@ -11,6 +11,7 @@ import { NotFoundError, ValidationError } from '../../packages/server/src/core/e
 import type { Client, ScopeDefinition, Tenant, User, UserWithPassword } from '../../packages/server/src/core/types.js';
 
 const acme: Tenant = { id: 't-acme', slug: 'acme', name: 'Acme', accessTokenTtl: null, createdAt: 0 };
+const audit = { recorder: { record: async () => {} }, actor: 'cli' };
 const tenants = { findTenantBySlug: async (slug: string) => (slug === 'acme' ? acme : undefined) };
 
 describe('admin services on narrow dependencies', () => {
@@ -19,6 +20,7 @@ describe('admin services on narrow dependencies', () => {
     const service = new TenantService({
       tenants: { createTenant: async (input) => (created.push(input), { ...acme, ...input }), listTenants: async () => [acme] },
       config: { maxAccessTokenTtl: 3600 },
+      audit,
     });
     await assert.rejects(service.create({ slug: 'Not A Slug' }), (error) => error instanceof ValidationError && /invalid tenant slug "Not A Slug"/.test(error.message));
     await assert.rejects(service.create({ slug: 'acme', accessTokenTtl: 7200 }), /access token lifetime 2h exceeds the maximum of 1h/);
@@ -32,6 +34,7 @@ describe('admin services on narrow dependencies', () => {
     const service = new ScopeService({
       tenants,
       scopes: { upsertScope: async (tenantId, name, description) => (stored.push({ tenantId, name, description }), stored.at(-1)!), listScopes: async () => stored },
+      audit,
     });
     await assert.rejects(service.list('nowhere'), (error) => error instanceof NotFoundError && error.message === 'unknown tenant "nowhere" (create it with: gatehouse tenant create nowhere)');
     const scope = await service.create({ tenant: 'acme', name: 'documents:read', description: '  Read your documents ' });
@@ -55,6 +58,7 @@ describe('admin services on narrow dependencies', () => {
         },
       },
       grants: { revokeGrantsOfUser: async (userId, now) => (revoked.push([userId, now]), 1) },
+      audit,
       clock: () => 1_000,
     });
     const disabled = await service.disable('ALICE');

@@ -107,6 +107,7 @@ class World {
           return consent;
         },
       },
+      audit: { record: async () => {} },
       scopes: {
         listScopes: async (tenantId) => [
           { tenantId, name: 'documents:read', description: 'Read your documents' },

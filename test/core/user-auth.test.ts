@@ -9,6 +9,7 @@ import { configFromEnv, loadConfig } from '../../packages/server/src/core/config
 import { hashPassword } from '../../packages/server/src/core/password.js';
 import type { ThrottleState, ThrottleStore, UserStore } from '../../packages/server/src/core/storage.js';
 import type { UserWithPassword } from '../../packages/server/src/core/types.js';
+import type { AuditInput } from '../../packages/server/src/core/audit.js';
 import { authenticateUser, LoginError, type LoginAttempt, type UserAuthDeps } from '../../packages/server/src/core/user-auth.js';
 import { normalizeUsername } from '../../packages/server/src/core/username.js';
 import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
@@ -97,6 +98,7 @@ describe('authenticateUser', () => {
   let users: FakeUsers;
   let throttle: RecordingThrottle;
   let deps: UserAuthDeps;
+  let recorded: AuditInput[];
 
   before(async () => {
     hash = await hashPassword(PASSWORD);
@@ -108,7 +110,8 @@ describe('authenticateUser', () => {
     for (const name of names) users.add(makeUser(name, hash));
     for (const user of extra) users.add(user);
     throttle = new RecordingThrottle();
-    deps = { users, throttle, config: CONFIG };
+    recorded = [];
+    deps = { users, throttle, config: CONFIG, audit: { record: async (event) => void recorded.push(event) } };
   }
 
   it('the default limits are 5 failures per username and 20 per address over the throttle window, and can be set from the environment', () => {
@@ -194,6 +197,18 @@ describe('authenticateUser', () => {
     assert.equal(throttle.hits.length, hitsBefore, 'refusals while locked are not counted');
     assert.equal(users.lookups.length, lookupsBefore, 'no password is checked while locked');
     assert.equal(await attempt({ username: 'Alice', password: PASSWORD, ip: freshIp() }, deps, T0 + 61_000), 'ok', 'the window has ended');
+  });
+
+  it('records the lock of a username once, when the failure reaching the limit is counted, not the refusals after it, and never the password', async () => {
+    setUp(['Alice']);
+    for (let failure = 1; failure <= 4; failure += 1) await attempt({ username: 'alice', password: `guess number ${failure}`, ip: freshIp() }, deps, T0);
+    assert.deepEqual(recorded, [], 'below the limit nothing is recorded');
+    await attempt({ username: 'alice', password: 'guess number 5', ip: '192.0.2.99' }, deps, T0);
+    for (let refused = 0; refused < 3; refused += 1) assertThrottled(await attempt({ username: 'alice', password: PASSWORD, ip: freshIp() }, deps, T0 + 1000), 59);
+    assert.deepEqual(recorded, [
+      { actor: 'anonymous', tenant: null, action: 'login.throttled', target: 'user:alice', outcome: 'refused', details: { address: '192.0.2.99', windowSeconds: 60, limit: 5 } },
+    ]);
+    assert.ok(!JSON.stringify(recorded).includes('guess number') && !JSON.stringify(recorded).includes(PASSWORD));
   });
 
   it('locks an unknown username after 5 failures too, with the same answers', async () => {

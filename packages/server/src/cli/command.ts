@@ -50,7 +50,14 @@ export async function withGatehouse<T>(
       `no database at ${resolve(target.path)} (run \`gatehouse migrate\` or \`gatehouse serve\` first, or pass --db / GATEHOUSE_DATABASE_URL)`,
     );
   }
-  const gatehouse = await openGatehouse(config, { migrate });
+  // The audit events of a command are in the database; only one the database refused is
+  // shown (on stderr), so it is not lost (core/audit.ts).
+  const gatehouse = await openGatehouse(config, {
+    migrate,
+    auditLog: (line, failure) => {
+      if (failure) io.err(`warning: the action was done, but its audit event could not be stored: ${JSON.stringify(line)}`);
+    },
+  });
   try {
     return await action(gatehouse);
   } finally {

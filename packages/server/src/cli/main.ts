@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { unknownEnvironmentVariables } from '../core/config.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -35,6 +36,7 @@ export function buildCli(io: Io = processIo): Command {
   registerUserCommands(program, io);
   registerScopeCommands(program, io);
   registerKeysCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }
 

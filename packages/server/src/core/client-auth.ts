@@ -1,7 +1,8 @@
+import type { AuditRecorder } from './audit.js';
 import type { Config } from './config.js';
 import { OAuthError } from './errors.js';
 import type { Params } from './params.js';
-import { secretMatches } from './secrets.js';
+import { CLIENT_SECRET_PREFIX, secretMatches } from './secrets.js';
 import type { ClientStore, ThrottleStore } from './storage.js';
 import type { Client } from './types.js';
 
@@ -19,6 +20,8 @@ export interface ClientAuthDeps {
   throttle: ThrottleStore;
   digestKey: Buffer;
   config: Pick<Config, 'issuer' | 'throttleWindow' | 'throttleMaxFailuresPerClient' | 'throttleMaxFailuresPerAddress'>;
+  /** Records a burst of failures crossing a throttle limit (once per window and key). */
+  audit: AuditRecorder;
 }
 
 export interface PresentedCredentials {
@@ -152,6 +155,16 @@ async function fail(deps: ClientAuthDeps, ip: string, clientId: string | undefin
     throttle.hit(`addr:${ip}`, windowMs, now),
     clientId === undefined ? undefined : throttle.hit(`client:${clientId}`, windowMs, now),
   ]);
+  // The one failure that crosses a limit is recorded (the counter is shared, so exactly
+  // one request of a window sees the count one over the limit); the refusals after it are not.
+  const actor = clientId === undefined || clientId.startsWith(CLIENT_SECRET_PREFIX) ? 'anonymous' : clientId;
+  const details = { address: ip, windowSeconds: config.throttleWindow };
+  if (perAddress.count === config.throttleMaxFailuresPerAddress + 1) {
+    await deps.audit.record({ actor, tenant: null, action: 'client_auth.throttled', target: `address:${ip}`, outcome: 'refused', details: { ...details, limit: config.throttleMaxFailuresPerAddress } });
+  }
+  if (perClient && perClient.count === config.throttleMaxFailuresPerClient + 1 && actor !== 'anonymous') {
+    await deps.audit.record({ actor, tenant: null, action: 'client_auth.throttled', target: `client:${actor}`, outcome: 'refused', details: { ...details, limit: config.throttleMaxFailuresPerClient } });
+  }
   if (perAddress.count > config.throttleMaxFailuresPerAddress) throw tooManyFailures(perAddress.resetAt, now);
   if (perClient && perClient.count > config.throttleMaxFailuresPerClient) throw tooManyFailures(perClient.resetAt, now);
   throw new OAuthError('invalid_client', description, { headers: basicChallenge(config.issuer) });

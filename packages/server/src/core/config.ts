@@ -110,6 +110,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_TRUST_PROXY',
     'Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (per-address throttling behind a proxy needs it): a comma-separated list of proxy addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1`; also `loopback`, `linklocal`, `uniquelocal`), or a number of hops (`1`: trust the immediate peer, whoever it is — only safe when the server is reachable solely through the proxy; prefer addresses). Empty (the default) trusts no proxy. `true` is refused: trusting every `X-Forwarded-For` lets any client forge its address.',
   ),
+  auditRetention: setting(
+    Type.Integer({ minimum: 86_400, default: 7_776_000 }),
+    'GATEHOUSE_AUDIT_RETENTION',
+    'How long audit events (admin actions and security events) are kept, in seconds or a duration (default 90d, at least 1d); `gatehouse serve` deletes older ones every 10 minutes.',
+  ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
     'GATEHOUSE_LOG_LEVEL',
@@ -122,7 +127,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {

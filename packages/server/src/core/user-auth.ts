@@ -1,3 +1,4 @@
+import type { AuditRecorder } from './audit.js';
 import type { Config } from './config.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.js';
 import type { ThrottleStore, UserStore } from './storage.js';
@@ -34,6 +35,8 @@ export interface UserAuthDeps {
   users: Pick<UserStore, 'findUserByUsername'>;
   throttle: ThrottleStore;
   config: Pick<Config, 'throttleWindow' | 'loginMaxFailuresPerUser' | 'loginMaxFailuresPerAddress'>;
+  /** Records a burst of failed logins reaching a limit (once per window and key). */
+  audit: AuditRecorder;
 }
 
 /**
@@ -111,7 +114,17 @@ export async function authenticateUser(attempt: LoginAttempt, deps: UserAuthDeps
     }
 
     const windowMs = config.throttleWindow * 1000;
-    await Promise.all([userKey === undefined ? undefined : throttle.hit(userKey, windowMs, now), throttle.hit(addressKey, windowMs, now)]);
+    const [userHits, addressHits] = await Promise.all([userKey === undefined ? undefined : throttle.hit(userKey, windowMs, now), throttle.hit(addressKey, windowMs, now)]);
+    // The failure that reaches a limit locks the key for the rest of the window: recorded
+    // once (the counter is shared, so exactly one failure sees the count equal the limit),
+    // not the refusals after it. The username is named (never the password).
+    const details = { address: attempt.ip, windowSeconds: config.throttleWindow };
+    if (userHits?.count === config.loginMaxFailuresPerUser) {
+      await deps.audit.record({ actor: 'anonymous', tenant: null, action: 'login.throttled', target: userKey!.replace('login-user:', 'user:'), outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerUser } });
+    }
+    if (addressHits.count === config.loginMaxFailuresPerAddress) {
+      await deps.audit.record({ actor: 'anonymous', tenant: null, action: 'login.throttled', target: `address:${attempt.ip}`, outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerAddress } });
+    }
     throw new LoginError('invalid_credentials', INVALID);
   } finally {
     leave(keys);

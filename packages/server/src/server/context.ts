@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createAdminServices, type AdminServices } from '../core/admin/index.js';
+import { AuditService, silentAuditSink, type AuditLogSink } from '../core/audit.js';
 import { codeDigestKey } from '../core/authorization-codes.js';
 import { authorizationSessionKey } from '../core/authorize/session.js';
 import type { Config } from '../core/config.js';
@@ -22,7 +23,12 @@ export interface Gatehouse {
   config: Config;
   storage: Storage;
   keys: KeyRing;
+  /** The admin services acting as `cli` (the CLI's commands; tests). */
   admin: AdminServices;
+  /** The admin services acting as `actor` (`system` for serve's own work; the admin API and dashboard: the signed-in operator or client). */
+  adminAs(actor: string): AdminServices;
+  /** The audit log (core/audit.ts): recording, listing, pruning. */
+  audit: AuditService;
   throttle: ThrottleStore;
   /** The Redis throttle store when GATEHOUSE_REDIS_URL is set (for health checks). */
   redis: RedisThrottleStore | undefined;
@@ -51,6 +57,8 @@ export interface OpenOptions {
   clock?: () => number;
   /** Problems of background work (key refresh, Redis); the server logs them. */
   onBackgroundError?: (error: unknown, context: string) => void;
+  /** Where audit events are logged besides the database (serve: the Fastify logger); default: nowhere. */
+  auditLog?: AuditLogSink;
 }
 
 const MASTER_KEY_CHECK = 'master_key_check';
@@ -95,16 +103,21 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       onError: (error) => report(error, 'signing key refresh'),
     });
     const throttle = redis ?? new MemoryThrottleStore();
+    const audit = new AuditService({ store: storage.audit, sink: options.auditLog ?? silentAuditSink, clock });
+    const adminAs = (actor: string) =>
+      createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, audit, actor, clock });
     return {
       config,
       storage,
       keys,
-      admin: createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, clock }),
+      admin: adminAs('cli'),
+      adminAs,
+      audit,
       throttle,
       redis,
       digestKey: derived.clientSecretDigest,
       masterKey,
-      services: buildServices({ config, storage, keys, throttle, redis, derived }),
+      services: buildServices({ config, storage, keys, throttle, redis, derived, audit }),
       verifier: () =>
         (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,

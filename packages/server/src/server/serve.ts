@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AuditLogSink } from '../core/audit.js';
 import type { Config } from '../core/config.js';
 import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
@@ -32,10 +33,19 @@ export async function startServer(config: Config, options: StartServerOptions = 
   let log: FastifyInstance['log'] | undefined;
   const lastReported = new Map<string, number>();
   const early: { error: unknown; context: string }[] = [];
+  // Audit events are logged as one line each (message "audit", the event under `audit`);
+  // one recorded before the logger exists waits for it.
+  const earlyAudit: Parameters<AuditLogSink>[] = [];
+  const logAudit: AuditLogSink = (line, failure) => {
+    if (!log) earlyAudit.push([line, failure]);
+    else if (failure) log.error({ audit: line, stored: false, err: failure.error }, 'audit');
+    else log.info({ audit: line }, 'audit');
+  };
   // The demo's settings are checked before the database or the master key is created.
   const documentApi = await prepareDocumentApi(config.issuer, { env: options.env });
   const gatehouse = await openGatehouse(config, {
     migrate: 'always',
+    auditLog: logAudit,
     onBackgroundError: (error, context) => {
       const now = Date.now();
       if (now - (lastReported.get(context) ?? 0) < 10_000) return;
@@ -49,12 +59,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
     const app = await buildApp(gatehouse, { ...options, documentApi });
     log = app.log;
     for (const { error, context } of early.splice(0)) app.log.warn({ err: error, context }, `background problem: ${context}`);
+    for (const [line, failure] of earlyAudit.splice(0)) logAudit(line, failure);
     const { masterKey } = gatehouse;
     app.log.info({ database: redactUrl(config.databaseUrl), migrationsApplied: gatehouse.migrationsApplied }, 'storage ready');
     if (masterKey.created) app.log.info({ masterKeyFile: masterKey.file }, 'generated a new master key (mode 0600); back it up: without it client secrets and signing keys cannot be used');
     else app.log.info({ masterKeyFile: masterKey.file }, 'master key loaded');
     if (masterKey.looseMode) app.log.warn({ masterKeyFile: masterKey.file }, 'the master key file is readable by other users; run chmod 600 on it');
-    const generated = await gatehouse.admin.keys.ensureActive(config.signingAlgorithm);
+    const generated = await gatehouse.adminAs('system').keys.ensureActive(config.signingAlgorithm);
     if (generated) app.log.info({ kid: generated.kid, alg: generated.alg }, 'generated the first signing key (stored in the database, sealed with the master key)');
 
     const url = await app.listen({ host: config.host, port: config.port });
@@ -69,6 +80,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
       });
       pruneExpiredCodesAndRefreshTokens(gatehouse.storage, Date.now()).catch((error: unknown) => {
         app.log.warn({ err: error }, 'could not prune expired authorization codes and refresh tokens');
+      });
+      gatehouse.audit.prune(Date.now(), config.auditRetention).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not prune old audit events');
       });
     }, PRUNE_INTERVAL_MS);
     prune.unref();

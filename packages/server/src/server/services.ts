@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../core/audit.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -60,11 +61,13 @@ export interface ServiceParts {
   throttle: ThrottleStore;
   redis: { available(): Promise<boolean> } | undefined;
   derived: DerivedKeys;
+  /** Where security events (refresh-token reuse, code replay, throttled bursts) are recorded. */
+  audit: AuditRecorder;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived }: ServiceParts): Services {
-  const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config };
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit }: ServiceParts): Services {
+  const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
     ...clientAuth,
     keys,
@@ -100,6 +103,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived 
       codes: storage.codes,
       keys,
       throttle,
+      audit,
       config,
       codeDigestKey: derived.codeDigest,
       sessionKey: derived.authorizationSession,

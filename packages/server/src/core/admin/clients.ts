@@ -5,6 +5,7 @@ import { parseScopeList } from '../scope.js';
 import { digestSecret, generateClientSecret, randomToken } from '../secrets.js';
 import { DEFAULT_REFRESH_SETTINGS, type ClientStore, type TenantStore } from '../storage.js';
 import { isGrantType, type Client, type GrantType } from '../types.js';
+import { audited, type AdminAudit } from './audited.js';
 import { checkAccessTokenTtl, requireClient, requireTenant } from './lookups.js';
 import { refuseCommaSeparatedScopes } from './scopes.js';
 
@@ -14,6 +15,7 @@ export interface ClientServiceDeps {
   /** Keys the client-secret digests (derived from the master key). */
   digestKey: Buffer;
   config: Pick<Config, 'maxAccessTokenTtl'>;
+  audit: AdminAudit;
   clock?: () => number;
 }
 
@@ -55,7 +57,16 @@ export class ClientService {
     this.clock = deps.clock ?? Date.now;
   }
 
-  async create(input: CreateClientInput): Promise<CreatedClient> {
+  /** Recorded as `client.create`: the client's id and settings, never its secret. */
+  create(input: CreateClientInput): Promise<CreatedClient> {
+    return audited(this.deps.audit, 'client.create', { tenant: input.tenant, target: null }, () => this.createClient(input), ({ client }) => ({
+      tenant: client.tenantSlug,
+      target: client.id,
+      details: { name: client.name, grantTypes: client.grantTypes, scope: client.scopes.join(' '), public: client.isPublic, resourceServer: client.resourceServer },
+    }));
+  }
+
+  private async createClient(input: CreateClientInput): Promise<CreatedClient> {
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
     const name = input.name.trim();
     if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
@@ -106,9 +117,16 @@ export class ClientService {
    * and every access token issued to the client so far is revoked (its revocation epoch
    * rises). With a grace period both secrets work until it ends and issued tokens stay
    * valid; a secret kept by an earlier grace is dropped (only one previous secret is
-   * kept).
+   * kept). Recorded as `client.rotate_secret` (never the secret).
    */
-  async rotateSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
+  rotateSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
+    return audited(this.deps.audit, 'client.rotate_secret', { tenant: null, target: clientId }, () => this.replaceSecret(clientId, options), ({ client }) => ({
+      tenant: client.tenantSlug,
+      details: { graceSeconds: options.graceSeconds ?? 0 },
+    }));
+  }
+
+  private async replaceSecret(clientId: string, options: { graceSeconds?: number }): Promise<RotatedSecret> {
     const client = await requireClient(this.deps.clients, clientId);
     if (client.isPublic || client.secretDigest === null) throw new ValidationError(`client ${clientId} is a public client and has no secret`);
     const now = this.clock();
@@ -126,14 +144,14 @@ export class ClientService {
     return { client: updated, secret, previousSecretExpiresAt };
   }
 
-  /** Disables the client: it can no longer authenticate and its tokens stop being active. */
+  /** Disables the client: it can no longer authenticate and its tokens stop being active. Recorded as `client.disable`. */
   disable(clientId: string): Promise<Client> {
-    return this.setDisabled(clientId, true);
+    return audited(this.deps.audit, 'client.disable', { tenant: null, target: clientId }, () => this.setDisabled(clientId, true), (client) => ({ tenant: client.tenantSlug }));
   }
 
-  /** Re-enables a disabled client; tokens revoked by disabling stay revoked. */
+  /** Re-enables a disabled client; tokens revoked by disabling stay revoked. Recorded as `client.enable`. */
   enable(clientId: string): Promise<Client> {
-    return this.setDisabled(clientId, false);
+    return audited(this.deps.audit, 'client.enable', { tenant: null, target: clientId }, () => this.setDisabled(clientId, false), (client) => ({ tenant: client.tenantSlug }));
   }
 
   private async setDisabled(clientId: string, disabled: boolean): Promise<Client> {

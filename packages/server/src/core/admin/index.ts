@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { AuditRecorder } from '../audit.js';
 import type { Storage } from '../storage.js';
 import { ClientService } from './clients.js';
 import { SigningKeyService } from './keys.js';
@@ -27,18 +28,26 @@ export interface AdminDeps {
   /** Seals generated signing keys (derived from the master key). */
   keyEncryptionKey: Buffer;
   config: Pick<Config, 'maxAccessTokenTtl' | 'signingAlgorithm'>;
+  /** Records every action (core/audit.ts). */
+  audit: AuditRecorder;
+  /** Who acts through these services: `cli`, `system`, an operator username, a tenant admin, an admin client id. */
+  actor: string;
   clock?: () => number;
 }
 
-export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, clock }: AdminDeps): AdminServices {
+/** The admin services acting for one actor; every action they perform is recorded in the audit log as that actor's. */
+export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, audit: recorder, actor, clock }: AdminDeps): AdminServices {
+  const audit = { recorder, actor };
   return {
-    tenants: new TenantService({ tenants: storage.tenants, config }),
-    clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, clock }),
-    keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, clock }),
-    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, clock }),
-    scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes }),
+    tenants: new TenantService({ tenants: storage.tenants, config, audit }),
+    clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, audit, clock }),
+    keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
+    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, audit, clock }),
+    scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
   };
 }
+
+export type { AdminAudit } from './audited.js';
 
 export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
 export { SigningKeyService, type PublishedKey, type SigningKeyServiceDeps } from './keys.js';

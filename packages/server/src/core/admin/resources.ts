@@ -1,3 +1,5 @@
+import { toAuditLogLine, type AuditLogLine } from '../audit.js';
+import type { AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningKey, Tenant, User } from '../types.js';
 import type { CreatedClient, RotatedSecret } from './clients.js';
 import type { PublishedKey } from './keys.js';
@@ -135,4 +137,23 @@ export function toSigningKeyResource(key: PublishedKey): SigningKeyResource {
     created_at: isoTime(key.createdAt),
     published_until: key.publishedUntil === null ? null : isoTime(key.publishedUntil),
   };
+}
+
+/** An audit event: its id and the fields of its log line (core/audit.ts), with snake_case details. */
+export interface AuditEventResource extends AuditLogLine {
+  id: string;
+}
+
+export function toAuditEventResource(event: AuditEvent): AuditEventResource {
+  return { id: event.id, ...toAuditLogLine(event) };
+}
+
+/** A page of the audit log, newest first; `next` is the cursor of the following (older) page, or null. */
+export interface AuditPageResource {
+  items: AuditEventResource[];
+  next: string | null;
+}
+
+export function toAuditPageResource(page: { events: AuditEvent[]; next: string | null }): AuditPageResource {
+  return { items: page.events.map(toAuditEventResource), next: page.next };
 }

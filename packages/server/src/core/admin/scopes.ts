@@ -2,11 +2,13 @@ import { ValidationError } from '../errors.js';
 import { isScopeToken } from '../scope.js';
 import type { ScopeStore, TenantStore } from '../storage.js';
 import type { ScopeDefinition } from '../types.js';
+import { audited, type AdminAudit } from './audited.js';
 import { requireTenant } from './lookups.js';
 
 export interface ScopeServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
   scopes: Pick<ScopeStore, 'upsertScope' | 'listScopes'>;
+  audit: AdminAudit;
 }
 
 export interface CreateScopeInput {
@@ -35,9 +37,13 @@ export class ScopeService {
 
   /**
    * Creates a scope in the tenant's catalogue with its description, or replaces the
-   * description of an existing one.
+   * description of an existing one. Recorded as `scope.create`.
    */
-  async create(input: CreateScopeInput): Promise<ScopeDefinition> {
+  create(input: CreateScopeInput): Promise<ScopeDefinition> {
+    return audited(this.deps.audit, 'scope.create', { tenant: input.tenant, target: input.name }, () => this.upsert(input));
+  }
+
+  private async upsert(input: CreateScopeInput): Promise<ScopeDefinition> {
     refuseCommaSeparatedScopes(input.name);
     if (!isScopeToken(input.name)) {
       throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`);

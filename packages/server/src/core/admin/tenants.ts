@@ -2,11 +2,13 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { TenantStore } from '../storage.js';
 import type { Tenant } from '../types.js';
+import { audited, type AdminAudit } from './audited.js';
 import { TENANT_SLUG, checkAccessTokenTtl } from './lookups.js';
 
 export interface TenantServiceDeps {
   tenants: Pick<TenantStore, 'createTenant' | 'listTenants'>;
   config: Pick<Config, 'maxAccessTokenTtl'>;
+  audit: AdminAudit;
 }
 
 export interface CreateTenantInput {
@@ -21,8 +23,12 @@ export interface CreateTenantInput {
 export class TenantService {
   constructor(private readonly deps: TenantServiceDeps) {}
 
-  /** ConflictError when the slug is taken. */
-  async create(input: CreateTenantInput): Promise<Tenant> {
+  /** ConflictError when the slug is taken. Recorded as `tenant.create`. */
+  create(input: CreateTenantInput): Promise<Tenant> {
+    return audited(this.deps.audit, 'tenant.create', { tenant: input.slug, target: input.slug }, () => this.createTenant(input), (tenant) => ({ details: { name: tenant.name } }));
+  }
+
+  private async createTenant(input: CreateTenantInput): Promise<Tenant> {
     if (!TENANT_SLUG.test(input.slug)) {
       throw new ValidationError(`invalid tenant slug "${input.slug}": use 1-63 lowercase letters, digits and inner hyphens`);
     }

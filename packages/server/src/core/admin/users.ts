@@ -3,12 +3,14 @@ import { checkPasswordPolicy, hashPassword } from '../password.js';
 import type { GrantStore, TenantStore, UserStore } from '../storage.js';
 import type { User } from '../types.js';
 import { checkUsername } from '../username.js';
+import { audited, type AdminAudit } from './audited.js';
 import { requireTenant, requireUser } from './lookups.js';
 
 export interface UserServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
   users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'listUsers' | 'setPassword' | 'setDisabled'>;
   grants: Pick<GrantStore, 'revokeGrantsOfUser'>;
+  audit: AdminAudit;
   clock?: () => number;
 }
 
@@ -29,9 +31,13 @@ export class UserService {
   /**
    * Creates a user in a tenant. The password must pass the policy (at least 10
    * characters); only its scrypt hash is stored. ConflictError when the username is
-   * taken in any letter case.
+   * taken in any letter case. Recorded as `user.create` (never the password).
    */
-  async create(input: CreateUserInput): Promise<User> {
+  create(input: CreateUserInput): Promise<User> {
+    return audited(this.deps.audit, 'user.create', { tenant: input.tenant, target: input.username }, () => this.createUser(input), (user) => ({ target: user.username }));
+  }
+
+  private async createUser(input: CreateUserInput): Promise<User> {
     checkUsername(input.username);
     checkPasswordPolicy(input.password);
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
@@ -39,8 +45,15 @@ export class UserService {
     return this.deps.users.createUser({ username: input.username, passwordHash, tenantIds: [tenant.id] });
   }
 
-  /** Adds the user to another tenant; `added` is false when it belonged to it already. */
-  async addToTenant(username: string, tenantSlug: string): Promise<{ user: User; added: boolean }> {
+  /** Adds the user to another tenant; `added` is false when it belonged to it already. Recorded as `user.add_tenant`. */
+  addToTenant(username: string, tenantSlug: string): Promise<{ user: User; added: boolean }> {
+    return audited(this.deps.audit, 'user.add_tenant', { tenant: tenantSlug, target: username }, () => this.addUserToTenant(username, tenantSlug), ({ user, added }) => ({
+      target: user.username,
+      details: { added },
+    }));
+  }
+
+  private async addUserToTenant(username: string, tenantSlug: string): Promise<{ user: User; added: boolean }> {
     const user = await requireUser(this.deps.users, username);
     const tenant = await requireTenant(this.deps.tenants, tenantSlug);
     const added = await this.deps.users.addUserToTenant(user.id, tenant.id);
@@ -52,8 +65,12 @@ export class UserService {
     return this.deps.users.listUsers(tenant.id);
   }
 
-  /** Replaces the user's password (same policy as create). */
-  async setPassword(username: string, password: string): Promise<User> {
+  /** Replaces the user's password (same policy as create). Recorded as `user.set_password` (never the password). */
+  setPassword(username: string, password: string): Promise<User> {
+    return audited(this.deps.audit, 'user.set_password', { tenant: null, target: username }, () => this.replacePassword(username, password), (user) => ({ target: user.username }));
+  }
+
+  private async replacePassword(username: string, password: string): Promise<User> {
     checkPasswordPolicy(password);
     const user = await requireUser(this.deps.users, username);
     const updated = await this.deps.users.setPassword(user.id, await hashPassword(password));
@@ -61,14 +78,14 @@ export class UserService {
     return updated;
   }
 
-  /** Disables the user: it can no longer log in, and its revocation epoch rises. */
+  /** Disables the user: it can no longer log in, and its revocation epoch rises. Recorded as `user.disable`. */
   disable(username: string): Promise<User> {
-    return this.setDisabled(username, true);
+    return audited(this.deps.audit, 'user.disable', { tenant: null, target: username }, () => this.setDisabled(username, true), (user) => ({ target: user.username }));
   }
 
-  /** Re-enables a disabled user. */
+  /** Re-enables a disabled user. Recorded as `user.enable`. */
   enable(username: string): Promise<User> {
-    return this.setDisabled(username, false);
+    return audited(this.deps.audit, 'user.enable', { tenant: null, target: username }, () => this.setDisabled(username, false), (user) => ({ target: user.username }));
   }
 
   private async setDisabled(username: string, disabled: boolean): Promise<User> {

@@ -34,6 +34,7 @@ export interface AuthorizationFlowDeps extends ApprovalDeps {
   consents: Pick<ConsentStore, 'findConsent' | 'saveConsent'>;
   scopes: Pick<ScopeStore, 'listScopes'>;
   throttle: UserAuthDeps['throttle'];
+  audit: UserAuthDeps['audit'];
   config: ApprovalDeps['config'] & UserAuthDeps['config'];
   /** authorizationSessionKey(masterKey) (session.ts): seals the session. */
   sessionKey: Buffer;

@@ -44,7 +44,12 @@ function readRequest(params: Params): CodeExchangeRequest {
  * it every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
  * and SHOULD revoke … all tokens previously issued based on that authorization code").
  */
-async function consumeCode(code: string, deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey'>, now: number): Promise<AuthorizationCode> {
+async function consumeCode(
+  code: string,
+  client: Pick<Client, 'id' | 'tenantSlug'>,
+  deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey' | 'audit'>,
+  now: number,
+): Promise<AuthorizationCode> {
   const invalid = new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
   if (code.length > MAX_CODE_LENGTH) throw invalid;
   const codeDigest = digestCode(code, deps.codeDigestKey);
@@ -52,9 +57,19 @@ async function consumeCode(code: string, deps: Pick<GrantDeps, 'codes' | 'grants
   switch (outcome.status) {
     case 'consumed':
       return outcome.code;
-    case 'replayed':
-      await deps.grants.revokeGrantByCode(codeDigest, now);
+    case 'replayed': {
+      const revoked = await deps.grants.revokeGrantByCode(codeDigest, now);
+      // A security event: named by the client that replayed it and the grant revoked (never the code).
+      await deps.audit.record({
+        actor: client.id,
+        tenant: client.tenantSlug,
+        action: 'authorization_code.replay',
+        target: revoked?.id ?? null,
+        outcome: revoked ? 'revoked' : 'refused',
+        details: revoked ? { grant: revoked.id } : {},
+      });
       throw invalid;
+    }
     case 'expired':
     case 'unknown':
       throw invalid;
@@ -119,7 +134,7 @@ export const authorizationCodeGrant: Grant = {
   allowsPublicClients: true,
   async handle({ authenticated: { client }, params, now }, deps) {
     const request = readRequest(params);
-    const code = await consumeCode(request.code, deps, now);
+    const code = await consumeCode(request.code, client, deps, now);
     checkClient(code, client);
     checkRedirectUri(code, request.redirectUri, client);
     checkPkce(code, request.codeVerifier, client);

@@ -3,7 +3,7 @@ import { requireParam } from '../params.js';
 import { digestRefreshToken } from '../refresh-tokens.js';
 import { isScopeToken } from '../scope.js';
 import type { RefreshTokenRotation, RotationOutcome } from '../storage.js';
-import type { AuthorizationGrant } from '../types.js';
+import type { AuthorizationGrant, Client } from '../types.js';
 import { checkTenant, checkUser, grantTokenResponse, newRefreshToken } from './grant-tokens.js';
 import type { Grant, GrantDeps } from './types.js';
 
@@ -55,7 +55,7 @@ export const refreshTokenGrant: Grant = {
 
     const next = newRefreshToken(client, family, deps, now);
     const rotation: RefreshTokenRotation = { presentedDigest, clientId: client.id, newToken: next.stored, now, graceSeconds: client.refreshGraceSeconds };
-    const grant = await settle(await deps.refreshTokens.rotateRefreshToken(rotation), rotation, deps, now);
+    const grant = await settle(await deps.refreshTokens.rotateRefreshToken(rotation), rotation, client, deps, now);
     return grantTokenResponse({ client, grant, scope, tenant, refreshToken: next.token, now }, deps);
   },
 };
@@ -64,7 +64,8 @@ export const refreshTokenGrant: Grant = {
 async function settle(
   outcome: RotationOutcome,
   rotation: RefreshTokenRotation,
-  deps: Pick<GrantDeps, 'grants' | 'refreshTokens'>,
+  client: Pick<Client, 'id' | 'tenantSlug'>,
+  deps: Pick<GrantDeps, 'grants' | 'refreshTokens' | 'audit'>,
   now: number,
 ): Promise<AuthorizationGrant> {
   switch (outcome.status) {
@@ -86,6 +87,8 @@ async function settle(
       // RFC 9700 §4.14.2: the authorization server cannot tell the attacker from the
       // legitimate client, so it revokes the family; both must start over.
       await deps.grants.revokeGrant(outcome.grant.id, now);
+      // A security event: the presented token is spent, so only the client and the family are named.
+      await deps.audit.record({ actor: client.id, tenant: client.tenantSlug, action: 'refresh_token.reuse', target: outcome.grant.id, outcome: 'revoked', details: { grant: outcome.grant.id } });
       throw new OAuthError('invalid_grant', 'the refresh token was already used: every token of its grant is revoked');
     case 'expired':
     case 'revoked':

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 import type { Config } from '../config.js';
 import type { KeyRing } from '../keys.js';
@@ -27,6 +28,8 @@ export interface GrantDeps {
   codeDigestKey: Buffer;
   /** HMAC key of refresh token digests (refreshTokenDigestKey). */
   refreshTokenDigestKey: Buffer;
+  /** Records refresh-token reuse and code replay (core/audit.ts). */
+  audit: AuditRecorder;
 }
 
 export interface GrantContext {

@@ -7,6 +7,7 @@
  * timeout) as StorageUnavailableError, a broken uniqueness rule as ConflictError, and
  * writes nothing when it throws.
  */
+import type { AuditStore } from './audit.js';
 import type { ClientStore } from './clients.js';
 import type { CodeStore } from './codes.js';
 import type { ConsentStore } from './consents.js';
@@ -19,6 +20,7 @@ import type { SettingsStore } from './settings.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
+export * from './audit.js';
 export * from './clients.js';
 export * from './codes.js';
 export * from './consents.js';
@@ -45,6 +47,7 @@ export interface Storage {
   readonly grants: GrantStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly consents: ConsentStore;
+  readonly audit: AuditStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

@@ -6,6 +6,7 @@ import { ClientCache } from './client-cache.js';
 import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
 import { guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
+import * as audit from './repositories/audit.js';
 import * as clients from './repositories/clients.js';
 import { createGrantWithFirstRefreshToken } from './repositories/code-exchange.js';
 import * as codes from './repositories/codes.js';
@@ -142,6 +143,11 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     consents: guarded({
       findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
       saveConsent: (input) => consents.saveConsent(db, input, clock()),
+    }),
+    audit: guarded({
+      appendAuditEvent: (event) => audit.appendAuditEvent(db, event),
+      listAuditEvents: (query) => audit.listAuditEvents(db, query),
+      pruneAuditEvents: (before) => audit.pruneAuditEvents(db, before),
     }),
     ...guarded({
       ping: async () => {

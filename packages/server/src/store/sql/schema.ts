@@ -158,6 +158,19 @@ export interface ConsentsTable {
   updated_at: number;
 }
 
+/** The audit log (issue 14): admin actions and security events; details as JSON text. */
+export interface AuditEventsTable {
+  id: string;
+  time: number;
+  actor: string;
+  /** The tenant's slug, or null. */
+  tenant: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  details: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -172,4 +185,5 @@ export interface Database {
   grants: GrantsTable;
   refresh_tokens: RefreshTokensTable;
   consents: ConsentsTable;
+  audit_events: AuditEventsTable;
 }

@@ -7,6 +7,7 @@ import * as codesAndRefreshTokens from './2026-11-23T05-00-codes-and-refresh-tok
 import * as clientRefreshSettings from './2026-11-23T06-00-client-refresh-settings.js';
 import * as consents from './2026-11-23T07-00-consents.js';
 import * as dropDemoFiles from './2026-12-07T00-00-drop-demo-files.js';
+import * as auditEvents from './2026-12-07T20-00-audit-events.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23T06-00-client-refresh-settings': clientRefreshSettings,
   '2026-11-23T07-00-consents': consents,
   '2026-12-07T00-00-drop-demo-files': dropDemoFiles,
+  '2026-12-07T20-00-audit-events': auditEvents,
 };
 
 /** Every migration name, in order (for tooling and tests). */
