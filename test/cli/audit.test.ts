@@ -20,6 +20,7 @@ describe('gatehouse audit list', () => {
   before(async () => {
     dir = createTempDir('gatehouse-cli-audit-');
     db = ['--db', dir.sqliteUrl];
+    await cliOk(['migrate', ...db]);
     await cliOk(['tenant', 'create', 'acme', ...db]);
     await cliOk(['tenant', 'create', 'globex', ...db]);
     const created = await cliJson<{ client_id: string; client_secret: string }>(['client', 'create', '--tenant', 'acme', '--name', 'Backend', ...db]);
@@ -91,6 +92,7 @@ describe('gatehouse audit list', () => {
     const other = createTempDir('gatehouse-cli-audit-broken-');
     try {
       const otherDb = ['--db', other.sqliteUrl];
+      await cliOk(['migrate', ...otherDb]);
       await cliOk(['tenant', 'create', 'first', ...otherDb]);
       const raw = new Database(other.sqliteUrl.slice('sqlite:'.length));
       raw.exec('drop table audit_events');
