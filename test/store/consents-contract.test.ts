@@ -41,6 +41,14 @@ for (const target of STORAGE_TARGETS) {
       assert.deepEqual(await storage.consents.findConsent(userId, clientId), second);
     });
 
+    it('deleteConsent forgets the consent (true), then finds nothing to delete (false)', async () => {
+      await storage.consents.saveConsent({ userId, clientId, scopes: ['a'], tenants: ['acme'] });
+      assert.equal(await storage.consents.deleteConsent(userId, clientId), true);
+      assert.equal(await storage.consents.findConsent(userId, clientId), undefined);
+      assert.equal(await storage.consents.deleteConsent(userId, clientId), false);
+      assert.equal(await storage.consents.deleteConsent('nobody', clientId), false);
+    });
+
     it('refuses a consent for an unknown user or client with NotFoundError', async () => {
       await assert.rejects(storage.consents.saveConsent({ userId: 'nobody', clientId, scopes: [], tenants: [] }), NotFoundError);
       await assert.rejects(storage.consents.saveConsent({ userId, clientId: 'nothing', scopes: [], tenants: [] }), NotFoundError);

@@ -164,6 +164,16 @@ for (const target of STORAGE_TARGETS) {
         assert.equal((await storage.revocations.readChanges(0, 0)).grants.filter((id) => id === grant.id).length, 1, 'the whole state lists it once');
       });
 
+      it("listGrantsOfUser lists that user's grants only, revoked ones included, oldest first", async () => {
+        const userId = uniqueId('user');
+        const later = await storage.grants.createGrant(newGrant({ userId, createdAt: T0 + DAY, clientId: otherClientId }));
+        const earlier = await storage.grants.createGrant(newGrant({ userId, createdAt: T0 }));
+        await storage.grants.createGrant(newGrant());
+        const revoked = await storage.grants.revokeGrant(earlier.id, T0 + SECOND);
+        assert.deepEqual(await storage.grants.listGrantsOfUser(userId), [revoked, later]);
+        assert.deepEqual(await storage.grants.listGrantsOfUser(uniqueId('nobody')), []);
+      });
+
       it('revokeGrant returns undefined for an unknown grant and bumps nothing', async () => {
         const start = await revisionOf(storage);
         assert.equal(await storage.grants.revokeGrant(randomUUID(), T0), undefined);

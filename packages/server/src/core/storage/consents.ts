@@ -18,4 +18,9 @@ export interface ConsentStore {
    * NotFoundError when the user or the client does not exist.
    */
   saveConsent(input: ConsentInput): Promise<Consent>;
+  /**
+   * Forgets the user's consent for the client, so that the next authorization asks
+   * again. True when one was deleted, false when there was none.
+   */
+  deleteConsent(userId: string, clientId: string): Promise<boolean>;
 }

@@ -36,6 +36,11 @@ export interface GrantStore {
   createGrant(input: NewGrant): Promise<AuthorizationGrant>;
   findGrant(id: string): Promise<AuthorizationGrant | undefined>;
   /**
+   * Every grant of the user, revoked ones included (an operator's view), oldest first
+   * (ties by id). Empty when the user has none or does not exist.
+   */
+  listGrantsOfUser(userId: string): Promise<AuthorizationGrant[]>;
+  /**
    * Revokes the grant (idempotent: the first revocation's time stays, and revoking again
    * writes nothing). The revocation bumps the revocation revision in the same
    * transaction and is listed once by RevocationStore.readChanges (`grants`). Returns

@@ -116,6 +116,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     grants: guarded({
       createGrant: (input) => db.transaction().execute((trx) => createGrantWithFirstRefreshToken(trx, input)),
       findGrant: (id) => grants.findGrant(db, id),
+      listGrantsOfUser: (userId) => grants.listGrantsOfUser(db, userId),
       revokeGrant: async (id, now) => {
         await db.transaction().execute((trx) => grants.revokeGrant(trx, id, now)).catch(grants.ignoreNothingRevoked);
         return grants.findGrant(db, id);
@@ -143,6 +144,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     consents: guarded({
       findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
       saveConsent: (input) => consents.saveConsent(db, input, clock()),
+      deleteConsent: (userId, clientId) => consents.deleteConsent(db, userId, clientId),
     }),
     audit: guarded({
       appendAuditEvent: (event) => audit.appendAuditEvent(db, event),

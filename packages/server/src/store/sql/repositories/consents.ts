@@ -40,3 +40,9 @@ export async function saveConsent(db: Kysely<Database>, input: ConsentInput, now
   }
   return (await findConsent(db, input.userId, input.clientId))!;
 }
+
+/** Deletes the consent; true when there was one. */
+export async function deleteConsent(db: Kysely<Database>, userId: string, clientId: string): Promise<boolean> {
+  const result = await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

@@ -32,3 +32,9 @@ export async function findGrantByCode(db: Kysely<Database>, codeDigest: string):
   const row = await db.selectFrom('grants').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst();
   return row && toGrant(row);
 }
+
+/** Every grant of the user, oldest first (ties by id). */
+export async function listGrantsOfUser(db: Kysely<Database>, userId: string): Promise<AuthorizationGrant[]> {
+  const rows = await db.selectFrom('grants').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+  return rows.map(toGrant);
+}

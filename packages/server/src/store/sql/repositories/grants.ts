@@ -97,4 +97,4 @@ export async function listGrantsRevokedAfter(db: Kysely<Database>, since: number
   return rows.map((row) => row.id);
 }
 
-export { findGrant, findGrantByCode } from './grant-rows.js';
+export { findGrant, findGrantByCode, listGrantsOfUser } from './grant-rows.js';
