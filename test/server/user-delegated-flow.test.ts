@@ -182,6 +182,39 @@ describe('user-delegated access, end to end', () => {
     assert.equal(refreshed.json().error, 'invalid_grant');
   });
 
+  it('revoking a grant (grant revoke) stops its tokens and forgets the consent: the consent page comes back', async () => {
+    await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'erin', password: PASSWORD });
+    await t.gatehouse.admin.users.addToTenant('erin', 'globex');
+    const { verifier, challenge } = pkcePair();
+    const back = await authorizeAs('erin', 'allow', ['acme'], challenge, 'state-5');
+    const tokens = (
+      await postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) })
+    ).json();
+    assert.equal((await introspect(t.app, resourceServer, tokens.access_token)).active, true);
+    const startAgain = () =>
+      t.app.inject({
+        method: 'GET',
+        url: `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'documents:read', state: 's', code_challenge: pkceChallenge('z'.repeat(43)), code_challenge_method: 'S256' })}`,
+      });
+    const start = await startAgain();
+    const remembered = await submit('/oauth/authorize/login', cookieOf(start), [['csrf_token', csrfOf(start.body)], ['username', 'erin'], ['password', PASSWORD]]);
+    assert.equal(new URL(String(remembered.headers.location)).origin + new URL(String(remembered.headers.location)).pathname, REDIRECT, 'the consent is remembered before the revocation');
+
+    const grants = await t.gatehouse.admin.grants.listOfUser('erin');
+    assert.equal(grants.length, 1, 'one grant per code exchanged (the second code was not)');
+    const exchanged = grants.find((view) => view.grant.id === jwtPayload(tokens.access_token).grant_id) ?? assert.fail('the grant of the tokens is listed');
+    const revoked = await t.gatehouse.admin.grants.revoke(exchanged.grant.id);
+    assert.equal(revoked.revoked, true);
+    assert.equal(revoked.consentForgotten, true);
+
+    assert.deepEqual(await introspect(t.app, resourceServer, tokens.access_token), { active: false });
+    const refreshed = await postForm(t.app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: basicAuth(app.clientId, app.secret) });
+    assert.equal(refreshed.statusCode, 400);
+    assert.equal(refreshed.json().error, 'invalid_grant');
+    // authorizeAs asserts that the consent page is shown again.
+    await authorizeAs('erin', 'allow', ['acme'], challenge, 'state-6');
+  });
+
   it('a user who denies sends the app back with access_denied, state and iss', async () => {
     const back = await authorizeAs('carol', 'deny', [], pkceChallenge('x'.repeat(43)), 'state-3');
     assert.equal(back.searchParams.get('error'), 'access_denied');

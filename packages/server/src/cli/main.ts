@@ -3,6 +3,7 @@ import { unknownEnvironmentVariables } from '../core/config.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerClientCommands } from './commands/client.js';
+import { registerGrantCommands } from './commands/grant.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerScopeCommands } from './commands/scope.js';
@@ -34,6 +35,7 @@ export function buildCli(io: Io = processIo): Command {
   registerTenantCommands(program, io);
   registerClientCommands(program, io);
   registerUserCommands(program, io);
+  registerGrantCommands(program, io);
   registerScopeCommands(program, io);
   registerKeysCommands(program, io);
   registerAuditCommands(program, io);

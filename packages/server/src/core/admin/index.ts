@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { AuditRecorder } from '../audit.js';
 import type { Storage } from '../storage.js';
 import { ClientService } from './clients.js';
+import { GrantService } from './grants.js';
 import { SigningKeyService } from './keys.js';
 import { ScopeService } from './scopes.js';
 import { TenantService } from './tenants.js';
@@ -19,10 +20,11 @@ export interface AdminServices {
   keys: SigningKeyService;
   users: UserService;
   scopes: ScopeService;
+  grants: GrantService;
 }
 
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents'>;
   /** Keys the client-secret digests (derived from the master key). */
   digestKey: Buffer;
   /** Seals generated signing keys (derived from the master key). */
@@ -44,12 +46,14 @@ export function createAdminServices({ storage, digestKey, keyEncryptionKey, conf
     keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
     users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
+    grants: new GrantService({ users: storage.users, clients: storage.clients, grants: storage.grants, consents: storage.consents, audit, clock }),
   };
 }
 
 export type { AdminAudit } from './audited.js';
 
 export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
+export { GrantService, type GrantServiceDeps, type GrantView, type RevokedGrant } from './grants.js';
 export { SigningKeyService, type PublishedKey, type SigningKeyServiceDeps } from './keys.js';
 export { ScopeService, type CreateScopeInput, type ScopeServiceDeps } from './scopes.js';
 export { TenantService, type CreateTenantInput, type TenantServiceDeps } from './tenants.js';

@@ -2,6 +2,7 @@ import { toAuditLogLine, type AuditLogLine } from '../audit.js';
 import type { AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningKey, Tenant, User } from '../types.js';
 import type { CreatedClient, RotatedSecret } from './clients.js';
+import type { GrantView, RevokedGrant } from './grants.js';
 import type { PublishedKey } from './keys.js';
 
 /**
@@ -96,6 +97,44 @@ export interface UserResource {
 
 export function toUserResource(user: User): UserResource {
   return { username: user.username, tenants: user.tenants.map((tenant) => tenant.slug), disabled: user.disabled, created_at: isoTime(user.createdAt) };
+}
+
+/** A grant a user gave a client (one per code exchange); never a token or a code digest. */
+export interface GrantResource {
+  grant_id: string;
+  /** The username; null when the user is gone. */
+  user: string | null;
+  client_id: string;
+  /** The client's name; null when the client is gone. */
+  client_name: string | null;
+  /** The slugs of the tenants granted. */
+  tenants: string[];
+  /** Space-delimited (RFC 6749 §3.3). */
+  scope: string;
+  created_at: string;
+  expires_at: string;
+  revoked: boolean;
+  revoked_at: string | null;
+}
+
+export function toGrantResource({ grant, clientName, username }: GrantView): GrantResource {
+  return {
+    grant_id: grant.id,
+    user: username,
+    client_id: grant.clientId,
+    client_name: clientName,
+    tenants: grant.tenants,
+    scope: grant.scope.join(' '),
+    created_at: isoTime(grant.createdAt),
+    expires_at: isoTime(grant.absoluteExpiresAt),
+    revoked: grant.revokedAt !== null,
+    revoked_at: grant.revokedAt === null ? null : isoTime(grant.revokedAt),
+  };
+}
+
+/** A revocation: the grant as it now is, and whether the user's remembered consent for the client was forgotten. */
+export function toRevokedGrantResource(revoked: RevokedGrant): GrantResource & { consent_forgotten: boolean } {
+  return { ...toGrantResource(revoked), consent_forgotten: revoked.consentForgotten };
 }
 
 export interface ScopeResource {

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   'authorization_code.replay',
   'client_auth.throttled',
   'login.throttled',
+  // users and grants
+  'grant.revoke',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
