@@ -49,6 +49,21 @@ for (const target of STORAGE_TARGETS) {
       assert.equal(await storage.consents.deleteConsent('nobody', clientId), false);
     });
 
+    it("removeTenantFromConsents drops the tenant from the user's consents and deletes those left with none", async () => {
+      const other = uniqueId('client');
+      const tenant = (await storage.tenants.findTenantBySlug('acme'))!;
+      await storage.clients.createClient({
+        id: other, tenantId: tenant.id, name: 'Other', isPublic: true, secretDigest: null, grantTypes: ['authorization_code'],
+        scopes: ['a'], defaultScopes: [], redirectUris: ['https://other.example.com/cb'], accessTokenTtl: null, resourceServer: false,
+      });
+      await storage.consents.saveConsent({ userId, clientId, scopes: ['a'], tenants: ['acme', 'globex'] });
+      await storage.consents.saveConsent({ userId, clientId: other, scopes: ['a'], tenants: ['globex'] });
+      assert.equal(await storage.consents.removeTenantFromConsents(userId, 'globex'), 2);
+      assert.deepEqual((await storage.consents.findConsent(userId, clientId))!.tenants, ['acme']);
+      assert.equal(await storage.consents.findConsent(userId, other), undefined, 'a consent left with no tenant is gone');
+      assert.equal(await storage.consents.removeTenantFromConsents(userId, 'globex'), 0);
+    });
+
     it('refuses a consent for an unknown user or client with NotFoundError', async () => {
       await assert.rejects(storage.consents.saveConsent({ userId: 'nobody', clientId, scopes: [], tenants: [] }), NotFoundError);
       await assert.rejects(storage.consents.saveConsent({ userId, clientId: 'nothing', scopes: [], tenants: [] }), NotFoundError);

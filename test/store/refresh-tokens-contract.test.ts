@@ -174,6 +174,21 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(await storage.grants.listGrantsOfUser(uniqueId('nobody')), []);
       });
 
+      it('revokeGrantsOfUserInTenant revokes the live grants of the user that include the tenant, under one revision', async () => {
+        const userId = uniqueId('user');
+        const both = await storage.grants.createGrant(newGrant({ userId, tenants: ['acme', 'globex'] }));
+        const acmeOnly = await storage.grants.createGrant(newGrant({ userId, tenants: ['acme'] }));
+        const someoneElse = await storage.grants.createGrant(newGrant({ tenants: ['globex'] }));
+        const start = await revisionOf(storage);
+        assert.equal(await storage.grants.revokeGrantsOfUserInTenant(userId, 'globex', T0 + SECOND), 1);
+        assert.equal(await revisionOf(storage), start + 1);
+        assert.deepEqual((await storage.revocations.readChanges(start, 0)).grants, [both.id]);
+        assert.equal((await storage.grants.findGrant(acmeOnly.id))!.revokedAt, null);
+        assert.equal((await storage.grants.findGrant(someoneElse.id))!.revokedAt, null);
+        assert.equal(await storage.grants.revokeGrantsOfUserInTenant(userId, 'globex', T0 + 2 * SECOND), 0);
+        assert.equal(await revisionOf(storage), start + 1, 'nothing to revoke bumps nothing');
+      });
+
       it('revokeGrant returns undefined for an unknown grant and bumps nothing', async () => {
         const start = await revisionOf(storage);
         assert.equal(await storage.grants.revokeGrant(randomUUID(), T0), undefined);

@@ -126,6 +126,24 @@ for (const target of STORAGE_TARGETS) {
       assert.deepEqual((await storage.users.findUser(user.id))?.tenants.map((t) => t.slug), ['tenant-a']);
     });
 
+    it("removeUserFromTenant ends a membership, but never the user's last one; not_member otherwise", async () => {
+      const user = await storage.users.createUser(newUser({ tenantIds: [tenantA.id, tenantB.id] }));
+      assert.equal(await storage.users.removeUserFromTenant(user.id, tenantC.id), 'not_member');
+      assert.equal(await storage.users.removeUserFromTenant(randomUUID(), tenantA.id), 'not_member');
+      assert.equal(await storage.users.removeUserFromTenant(user.id, tenantB.id), 'removed');
+      assert.deepEqual((await storage.users.findUser(user.id))?.tenants.map((t) => t.slug), ['tenant-a']);
+      assert.equal(await storage.users.removeUserFromTenant(user.id, tenantB.id), 'not_member');
+      assert.equal(await storage.users.removeUserFromTenant(user.id, tenantA.id), 'last_tenant');
+      assert.deepEqual((await storage.users.findUser(user.id))?.tenants.map((t) => t.slug), ['tenant-a']);
+    });
+
+    it('of two concurrent removals of a two-tenant user, exactly one succeeds: the user keeps a tenant', async () => {
+      const user = await storage.users.createUser(newUser({ tenantIds: [tenantA.id, tenantB.id] }));
+      const outcomes = await Promise.all([storage.users.removeUserFromTenant(user.id, tenantA.id), storage.users.removeUserFromTenant(user.id, tenantB.id)]);
+      assert.deepEqual([...outcomes].sort(), ['last_tenant', 'removed']);
+      assert.equal((await storage.users.findUser(user.id))?.tenants.length, 1);
+    });
+
     it("listUsers lists one tenant's users only, each with all its memberships, sorted ignoring case", async () => {
       const lonely = await storage.tenants.createTenant({ slug: 'lonely', name: 'L', accessTokenTtl: null });
       const other = await storage.tenants.createTenant({ slug: 'other', name: 'O', accessTokenTtl: null });

@@ -23,4 +23,10 @@ export interface ConsentStore {
    * again. True when one was deleted, false when there was none.
    */
   deleteConsent(userId: string, clientId: string): Promise<boolean>;
+  /**
+   * Drops the tenant (slug) from every consent of the user (the user left the tenant),
+   * in one transaction; a consent left with no tenant is deleted, so the next
+   * authorization asks again. Returns how many consents changed or went.
+   */
+  removeTenantFromConsents(userId: string, tenantSlug: string): Promise<number>;
 }

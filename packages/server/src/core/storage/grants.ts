@@ -60,4 +60,10 @@ export interface GrantStore {
    * many were revoked.
    */
   revokeGrantsOfUser(userId: string, now: number): Promise<number>;
+  /**
+   * Revokes every live grant of the user that includes the tenant (slug) among its
+   * tenants (the user left the tenant), as revokeGrantsOfUser does: one transaction, one
+   * revocation revision. Returns how many were revoked.
+   */
+  revokeGrantsOfUserInTenant(userId: string, tenantSlug: string, now: number): Promise<number>;
 }

@@ -41,6 +41,13 @@ export interface UserStore {
    * Each user's `tenants` lists all of its memberships (an operator's view).
    */
   listUsers(tenantId: string): Promise<User[]>;
+  /**
+   * Ends the user's membership of the tenant, in one transaction that locks the user's
+   * row first, so that of two concurrent removals the user keeps at least one tenant:
+   * `removed`; `not_member` when the user (or the tenant) does not exist or the user does
+   * not belong to it; `last_tenant` when it is the user's only tenant (nothing changes).
+   */
+  removeUserFromTenant(userId: string, tenantId: string): Promise<'removed' | 'not_member' | 'last_tenant'>;
   /** Replaces the password hash; undefined when the user does not exist. */
   setPassword(userId: string, passwordHash: string): Promise<User | undefined>;
   /**

@@ -59,6 +59,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findUserByUsername: (username) => users.findUserByUsername(db, username),
       addUserToTenant: (userId, tenantId) => users.addUserToTenant(db, userId, tenantId, clock()),
       listUsers: (tenantId) => users.listUsers(db, tenantId),
+      removeUserFromTenant: (userId, tenantId) => db.transaction().execute((trx) => users.removeUserFromTenant(trx, userId, tenantId)),
       setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
       setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
     }),
@@ -133,6 +134,14 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
           return 0;
         }
       },
+      revokeGrantsOfUserInTenant: async (userId, tenantSlug, now) => {
+        try {
+          return await db.transaction().execute((trx) => grants.revokeGrantsOfUserInTenant(trx, userId, tenantSlug, now));
+        } catch (error) {
+          grants.ignoreNothingRevoked(error);
+          return 0;
+        }
+      },
     }),
     refreshTokens: guarded({
       createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),
@@ -145,6 +154,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
       saveConsent: (input) => consents.saveConsent(db, input, clock()),
       deleteConsent: (userId, clientId) => consents.deleteConsent(db, userId, clientId),
+      removeTenantFromConsents: (userId, tenantSlug) => db.transaction().execute((trx) => consents.removeTenantFromConsents(trx, userId, tenantSlug, clock())),
     }),
     audit: guarded({
       appendAuditEvent: (event) => audit.appendAuditEvent(db, event),

@@ -46,3 +46,17 @@ export async function deleteConsent(db: Kysely<Database>, userId: string, client
   const result = await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** Call inside a transaction: drops the tenant from the user's consents; deletes those left with none. */
+export async function removeTenantFromConsents(db: Kysely<Database>, userId: string, tenantSlug: string, now: number): Promise<number> {
+  const rows = await db.selectFrom('consents').selectAll().where('user_id', '=', userId).execute();
+  let changed = 0;
+  for (const consent of rows.map(toConsent)) {
+    if (!consent.tenants.includes(tenantSlug)) continue;
+    const tenants = consent.tenants.filter((slug) => slug !== tenantSlug);
+    if (tenants.length === 0) await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', consent.clientId).execute();
+    else await db.updateTable('consents').set({ tenants: text(tenants), updated_at: now }).where('user_id', '=', userId).where('client_id', '=', consent.clientId).execute();
+    changed += 1;
+  }
+  return changed;
+}

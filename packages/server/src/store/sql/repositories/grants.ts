@@ -81,6 +81,19 @@ export async function revokeGrantsOfUser(db: Kysely<Database>, userId: string, n
 }
 
 /**
+ * Call inside a transaction: revokes the user's live grants that include the tenant,
+ * under one revision. Returns how many; NothingRevoked (rolled back) when there were none.
+ */
+export async function revokeGrantsOfUserInTenant(db: Kysely<Database>, userId: string, tenantSlug: string, now: number): Promise<number> {
+  const revision = await bumpRevocationRevision(db);
+  const live = await db.selectFrom('grants').select(['id', 'tenants']).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  const ids = live.filter((row) => row.tenants.split(' ').includes(tenantSlug)).map((row) => row.id);
+  if (ids.length === 0) throw new NothingRevoked();
+  const result = await db.updateTable('grants').set({ revoked_at: now, revision }).where('id', 'in', ids).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
  * Call inside a transaction. RFC 6749 §4.1.2: a code presented twice revokes what was
  * issued from it. Records the replay on the code's row (a grant created from the code
  * later is born revoked), then revokes the grant of the code, if there is one.

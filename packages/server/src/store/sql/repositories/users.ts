@@ -152,3 +152,13 @@ export async function setDisabled(db: Kysely<Database>, userId: string, disabled
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** Call inside a transaction: locks the user's row (a no-op update), then removes the membership unless it is the last. */
+export async function removeUserFromTenant(db: Kysely<Database>, userId: string, tenantId: string): Promise<'removed' | 'not_member' | 'last_tenant'> {
+  await db.updateTable('users').set({ id: userId }).where('id', '=', userId).execute();
+  const memberships = await db.selectFrom('user_tenants').select('tenant_id').where('user_id', '=', userId).execute();
+  if (!memberships.some((row) => row.tenant_id === tenantId)) return 'not_member';
+  if (memberships.length === 1) return 'last_tenant';
+  await db.deleteFrom('user_tenants').where('user_id', '=', userId).where('tenant_id', '=', tenantId).execute();
+  return 'removed';
+}
