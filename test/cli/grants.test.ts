@@ -105,3 +105,57 @@ describe('gatehouse grant list / revoke', () => {
     assert.match(unknown.stderr, /no grant/);
   });
 });
+
+describe('gatehouse user remove-tenant', () => {
+  let dir: TempDir;
+  let db: string[];
+  let storage: SqlStorage;
+  let clientId: string;
+
+  before(async () => {
+    dir = createTempDir('gatehouse-cli-remove-tenant-');
+    db = ['--db', dir.sqliteUrl];
+    await cliOk(['migrate', ...db]);
+    await cliOk(['tenant', 'create', 'acme', ...db]);
+    await cliOk(['tenant', 'create', 'globex', ...db]);
+    await cliOk(['user', 'create', '--tenant', 'acme', '--username', 'carol', '--password-stdin', ...db], { input: PASSWORD });
+    await cliOk(['user', 'add-tenant', 'carol', 'globex', ...db]);
+    clientId = (await cliJson<{ client_id: string }>(['client', 'create', '--tenant', 'acme', '--name', 'App', '--public', '--grant-type', 'authorization_code', '--redirect-uri', 'https://app.example.com/cb', ...db])).client_id;
+    storage = openSqlStorage(dir.sqliteUrl);
+  });
+  after(async () => {
+    await storage?.close();
+    dir.remove();
+  });
+
+  it('removes the membership, revokes the grants that include the tenant, drops it from the consents; refuses the last tenant', async () => {
+    const userId = (await storage.users.findUserByUsername('carol'))!.id;
+    const grant = (tenants: string[]) =>
+      storage.grants.createGrant({ id: randomUUID(), clientId, userId, codeDigest: randomDigest(), scope: [], tenants, createdAt: T0, absoluteExpiresAt: T0 + DAY });
+    const withGlobex = await grant(['acme', 'globex']);
+    const acmeOnly = await grant(['acme']);
+    await storage.consents.saveConsent({ userId, clientId, scopes: [], tenants: ['acme', 'globex'] });
+
+    const removed = await cliJson<{ username: string; tenants: string[]; revoked_grants: number }>(['user', 'remove-tenant', 'CAROL', 'globex', ...db]);
+    assert.deepEqual([removed.username, removed.tenants, removed.revoked_grants], ['carol', ['acme'], 1]);
+    assert.notEqual((await storage.grants.findGrant(withGlobex.id))!.revokedAt, null);
+    assert.equal((await storage.grants.findGrant(acmeOnly.id))!.revokedAt, null);
+    assert.deepEqual((await storage.consents.findConsent(userId, clientId))!.tenants, ['acme']);
+
+    const again = await runCli(['user', 'remove-tenant', 'carol', 'globex', ...db]);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /does not belong to tenant "globex"/);
+    const last = await runCli(['user', 'remove-tenant', 'carol', 'acme', ...db]);
+    assert.equal(last.code, 1);
+    assert.match(last.stderr, /last tenant of user carol: a user belongs to at least one tenant/);
+    assert.equal(last.stdout, '');
+    assert.equal((await storage.grants.findGrant(acmeOnly.id))!.revokedAt, null, 'a refused removal revokes nothing');
+
+    const audit = await cliJson<AuditPageResource>(['audit', 'list', '--action', 'user.remove_tenant', ...db]);
+    assert.deepEqual(audit.items.map((item) => [item.tenant, item.target, item.outcome]), [
+      ['acme', 'carol', 'failure'],
+      ['globex', 'carol', 'failure'],
+      ['globex', 'carol', 'success'],
+    ]);
+  });
+});

@@ -50,6 +50,7 @@ describe('admin services on narrow dependencies', () => {
         createUser: async () => assert.fail('not called'),
         findUserByUsername: async (username) => (username.toLowerCase() === 'alice' ? alice : undefined),
         addUserToTenant: async () => false,
+        removeUserFromTenant: async () => assert.fail('not called'),
         listUsers: async () => [],
         setPassword: async () => undefined,
         setDisabled: async (_id, disabled): Promise<User> => {
@@ -57,7 +58,8 @@ describe('admin services on narrow dependencies', () => {
           return { ...user, disabled };
         },
       },
-      grants: { revokeGrantsOfUser: async (userId, now) => (revoked.push([userId, now]), 1) },
+      grants: { revokeGrantsOfUser: async (userId, now) => (revoked.push([userId, now]), 1), revokeGrantsOfUserInTenant: async () => assert.fail('not called') },
+      consents: { removeTenantFromConsents: async () => assert.fail('not called') },
       audit,
       clock: () => 1_000,
     });

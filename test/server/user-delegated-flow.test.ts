@@ -215,6 +215,22 @@ describe('user-delegated access, end to end', () => {
     await authorizeAs('erin', 'allow', ['acme'], challenge, 'state-6');
   });
 
+  it("removing a user from a tenant (user remove-tenant) revokes the grants that include it", async () => {
+    await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'frank', password: PASSWORD });
+    await t.gatehouse.admin.users.addToTenant('frank', 'globex');
+    const { verifier, challenge } = pkcePair();
+    const back = await authorizeAs('frank', 'allow', ['acme', 'globex'], challenge, 'state-7');
+    const tokens = (
+      await postForm(t.app, '/oauth/token', { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier, tenant: 'acme' }, { authorization: basicAuth(app.clientId, app.secret) })
+    ).json();
+    assert.equal((await introspect(t.app, resourceServer, tokens.access_token)).active, true);
+    const removed = await t.gatehouse.admin.users.removeFromTenant('frank', 'globex');
+    assert.equal(removed.revokedGrants, 1);
+    assert.deepEqual(await introspect(t.app, resourceServer, tokens.access_token), { active: false });
+    const refreshed = await postForm(t.app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: basicAuth(app.clientId, app.secret) });
+    assert.equal(refreshed.json().error, 'invalid_grant');
+  });
+
   it('a user who denies sends the app back with access_denied, state and iss', async () => {
     const back = await authorizeAs('carol', 'deny', [], pkceChallenge('x'.repeat(43)), 'state-3');
     assert.equal(back.searchParams.get('error'), 'access_denied');

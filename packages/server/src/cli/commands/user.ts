@@ -34,6 +34,17 @@ export function registerUserCommands(program: Command, io: Io): void {
       }),
     );
   user
+    .command('remove-tenant <username> <slug>')
+    .description("remove a user from a tenant (not its last): its grants that include the tenant are revoked")
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((username: string, slug: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.users.removeFromTenant(username, slug), {
+        json: ({ user: updated, revokedGrants }) => ({ ...toUserResource(updated), revoked_grants: revokedGrants }),
+        text: ({ user: updated, revokedGrants }) => `user ${updated.username} removed from tenant ${slug}; ${revokedGrants} grant(s) revoked`,
+      }),
+    );
+  user
     .command('list')
     .description("list a tenant's users")
     .requiredOption('--tenant <slug>', 'tenant')

@@ -44,7 +44,7 @@ export function createAdminServices({ storage, digestKey, keyEncryptionKey, conf
     tenants: new TenantService({ tenants: storage.tenants, config, audit }),
     clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, audit, clock }),
     keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
-    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, audit, clock }),
+    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
     grants: new GrantService({ users: storage.users, clients: storage.clients, grants: storage.grants, consents: storage.consents, audit, clock }),
   };

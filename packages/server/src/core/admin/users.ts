@@ -1,6 +1,6 @@
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { checkPasswordPolicy, hashPassword } from '../password.js';
-import type { GrantStore, TenantStore, UserStore } from '../storage.js';
+import type { ConsentStore, GrantStore, TenantStore, UserStore } from '../storage.js';
 import type { User } from '../types.js';
 import { checkUsername } from '../username.js';
 import { audited, type AdminAudit } from './audited.js';
@@ -8,8 +8,9 @@ import { requireTenant, requireUser } from './lookups.js';
 
 export interface UserServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
-  users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'listUsers' | 'setPassword' | 'setDisabled'>;
-  grants: Pick<GrantStore, 'revokeGrantsOfUser'>;
+  users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'removeUserFromTenant' | 'listUsers' | 'setPassword' | 'setDisabled'>;
+  grants: Pick<GrantStore, 'revokeGrantsOfUser' | 'revokeGrantsOfUserInTenant'>;
+  consents: Pick<ConsentStore, 'removeTenantFromConsents'>;
   audit: AdminAudit;
   clock?: () => number;
 }
@@ -58,6 +59,34 @@ export class UserService {
     const tenant = await requireTenant(this.deps.tenants, tenantSlug);
     const added = await this.deps.users.addUserToTenant(user.id, tenant.id);
     return { user: await requireUser(this.deps.users, username), added };
+  }
+
+  /**
+   * Removes the user from a tenant. Its applications lose that tenant at once: every
+   * live grant of the user that includes the tenant is revoked (refresh and access
+   * tokens; a grant covering other tenants too is revoked whole, the user authorizes
+   * again), and the tenant is dropped from the user's remembered consents (a consent
+   * left with no tenant is forgotten). Refuses to remove the user's last tenant
+   * (ValidationError): a user belongs to at least one tenant; disable it instead.
+   * NotFoundError when the user does not belong to the tenant. Recorded as `user.remove_tenant`.
+   */
+  removeFromTenant(username: string, tenantSlug: string): Promise<{ user: User; revokedGrants: number }> {
+    return audited(this.deps.audit, 'user.remove_tenant', { tenant: tenantSlug, target: username }, () => this.removeUserFromTenant(username, tenantSlug), ({ user }) => ({
+      target: user.username,
+    }));
+  }
+
+  private async removeUserFromTenant(username: string, tenantSlug: string): Promise<{ user: User; revokedGrants: number }> {
+    const user = await requireUser(this.deps.users, username);
+    const tenant = await requireTenant(this.deps.tenants, tenantSlug);
+    const outcome = await this.deps.users.removeUserFromTenant(user.id, tenant.id);
+    if (outcome === 'not_member') throw new NotFoundError(`user ${user.username} does not belong to tenant "${tenantSlug}"`);
+    if (outcome === 'last_tenant') {
+      throw new ValidationError(`"${tenantSlug}" is the last tenant of user ${user.username}: a user belongs to at least one tenant (add another first, or disable the user: gatehouse user disable ${user.username})`);
+    }
+    const revokedGrants = await this.deps.grants.revokeGrantsOfUserInTenant(user.id, tenant.slug, this.clock());
+    await this.deps.consents.removeTenantFromConsents(user.id, tenant.slug);
+    return { user: await requireUser(this.deps.users, username), revokedGrants };
   }
 
   async list(tenantSlug: string): Promise<User[]> {

@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'login.throttled',
   // users and grants
   'grant.revoke',
+  'user.remove_tenant',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
