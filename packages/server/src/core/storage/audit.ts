@@ -19,6 +19,9 @@ export const AUDIT_ACTIONS = [
   'authorization_code.replay',
   'client_auth.throttled',
   'login.throttled',
+  // tenants, clients, scopes: update/delete
+  'client.update',
+  'client.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

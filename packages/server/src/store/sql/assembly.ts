@@ -85,6 +85,12 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
           const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
           return found ? clients.findClient(db, clientId) : undefined;
         }),
+      updateClient: (clientId, settings) =>
+        writingClients(async () => {
+          const found = await db.transaction().execute((trx) => clients.updateClient(trx, clientId, settings, clock()));
+          return found ? clients.findClient(db, clientId) : undefined;
+        }),
+      deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
     scopes: guarded({

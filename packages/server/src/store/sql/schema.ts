@@ -60,6 +60,8 @@ export interface ClientsTable {
   refresh_grace: number;
   created_at: number;
   updated_at: number;
+  /** When the client was deleted (epoch ms), or null. A deleted client is invisible to lookups. */
+  deleted_at: number | null;
 }
 
 export interface ScopesTable {

@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+
+// Frozen in time. Issue 14, admin operations: a deleted client is kept as a row with its
+// deletion time (epoch ms; null: not deleted), so its id is never reused and the
+// revocation feed can still tell resource servers that its tokens are revoked.
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('clients').addColumn('deleted_at', 'bigint').execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('clients').dropColumn('deleted_at').execute();
+}

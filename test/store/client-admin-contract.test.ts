@@ -1,0 +1,72 @@
+/**
+ * The ClientStore contract of the admin operations of issue 14 (updateClient,
+ * deleteClient), against every backend in STORAGE_TARGETS: SQLite always, PostgreSQL
+ * when GATEHOUSE_TEST_POSTGRES_URL is set.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ClientSettings, NewClient } from '../../packages/server/src/core/storage.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, randomDigest, uniqueId, type FreshStorage } from '../helpers/storage.js';
+
+for (const target of STORAGE_TARGETS) {
+  describe(`client store contract: update and delete (${target.name})`, { skip: target.skip }, () => {
+    let fresh: FreshStorage;
+    let storage: SqlStorage;
+    let tenantId: string;
+
+    before(async () => {
+      fresh = await openFreshStorage(target, { prefix: 'client-admin' });
+      storage = fresh.storage;
+      tenantId = (await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null })).id;
+    });
+    after(() => fresh?.close());
+
+    const newClient = (): NewClient => ({
+      id: uniqueId('client'), tenantId, name: 'App', isPublic: false, secretDigest: randomDigest(), grantTypes: ['client_credentials'],
+      scopes: ['a'], defaultScopes: [], redirectUris: [], accessTokenTtl: null, resourceServer: false,
+    });
+    const settings: ClientSettings = {
+      name: 'Renamed', scopes: ['a', 'new:scope'], defaultScopes: ['a'], redirectUris: ['https://app.example.com/cb'],
+      accessTokenTtl: 600, refreshIdleTtl: 120, refreshAbsoluteTtl: 240, refreshGraceSeconds: 5,
+    };
+
+    it('updateClient replaces the settings, registers the new scope names, leaves the epoch and the secret alone', async () => {
+      const created = await storage.clients.createClient(newClient());
+      const updated = await storage.clients.updateClient(created.id, settings);
+      assert.ok(updated);
+      assert.deepEqual(
+        { ...updated, updatedAt: 0 },
+        { ...created, ...settings, updatedAt: 0 },
+      );
+      assert.ok(updated.updatedAt >= created.updatedAt);
+      assert.deepEqual(await storage.clients.findClient(created.id), updated);
+      assert.ok((await storage.scopes.listScopes(tenantId)).some((scope) => scope.name === 'new:scope'));
+      assert.equal(await storage.clients.updateClient('no-such-client', settings), undefined);
+    });
+
+    it('deleteClient hides the client from findClient and listClients and raises its epoch on the revocation feed', async () => {
+      const created = await storage.clients.createClient(newClient());
+      const before = (await storage.revocations.readChanges(Number.MAX_SAFE_INTEGER, 0)).revision;
+      assert.equal(await storage.clients.deleteClient(created.id), true);
+      assert.equal(await storage.clients.findClient(created.id), undefined);
+      assert.ok(!(await storage.clients.listClients(tenantId)).some((client) => client.id === created.id));
+      const changes = await storage.revocations.readChanges(before, 0);
+      assert.ok(changes.revision > before);
+      assert.deepEqual(changes.clients, [{ client_id: created.id, epoch: created.revocationEpoch + 1 }]);
+    });
+
+    it('a deleted client is absent for every other operation, a second delete included, and its id stays taken', async () => {
+      const created = await storage.clients.createClient(newClient());
+      await storage.clients.deleteClient(created.id);
+      assert.equal(await storage.clients.deleteClient(created.id), false);
+      assert.equal(await storage.clients.deleteClient('no-such-client'), false);
+      assert.equal(await storage.clients.updateClient(created.id, settings), undefined);
+      assert.equal(await storage.clients.setClientDisabled(created.id, true), undefined);
+      const change = { expectedSecretDigest: created.secretDigest!, secretDigest: randomDigest(), previousSecretDigest: null, previousSecretExpiresAt: null, revokeTokens: true };
+      assert.equal(await storage.clients.updateClientSecret(created.id, change), undefined);
+      await assert.rejects(storage.clients.createClient({ ...newClient(), id: created.id }), /already exists/);
+    });
+  });
+}
