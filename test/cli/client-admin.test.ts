@@ -1,6 +1,7 @@
 /**
- * `gatehouse client update` and `gatehouse client delete` (issue 14), in-process through
- * `main(argv, io)`: the updated resource, the checks of `client create`, the audit events.
+ * `gatehouse client update|delete` and `gatehouse tenant update|disable|enable` (issue 14),
+ * in-process through `main(argv, io)`: the updated resource, the checks of `create`, the
+ * audit events.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -82,5 +83,29 @@ describe('gatehouse client delete', () => {
     const events = await json<{ items: { action: string; target: string; outcome: string }[] }>(['audit', 'list', '--json']);
     assert.ok(events.items.some((event) => event.action === 'client.delete' && event.target === id && event.outcome === 'success'));
     assert.ok(events.items.some((event) => event.action === 'client.update' && event.outcome === 'success'));
+  });
+});
+
+describe('gatehouse tenant update, disable, enable', () => {
+  it('update changes the name and lifetime, never the slug; bad values are refused', async () => {
+    await cliOk(['tenant', 'create', 'globex', '--db', db]);
+    const updated = await json(['tenant', 'update', 'globex', '--name', 'Globex Corp', '--access-token-ttl', '2h', '--json']);
+    assert.deepEqual({ ...updated, created_at: '' }, { slug: 'globex', name: 'Globex Corp', access_token_ttl: 7200, disabled: false, created_at: '' });
+    const nameOnly = await json<{ access_token_ttl: number }>(['tenant', 'update', 'globex', '--name', 'Globex', '--json']);
+    assert.equal(nameOnly.access_token_ttl, 7200);
+    const tooLong = await run(['tenant', 'update', 'globex', '--access-token-ttl', '400d']);
+    assert.equal(tooLong.code, 1);
+    assert.match(tooLong.stderr, /exceeds the maximum/);
+    assert.equal((await run(['tenant', 'update', 'nowhere', '--name', 'X'])).code, 3);
+  });
+
+  it('disable and enable print the tenant; list marks a disabled one; audited', async () => {
+    await cliOk(['tenant', 'create', 'hooli', '--db', db]);
+    assert.equal((await json<{ disabled: boolean }>(['tenant', 'disable', 'hooli', '--json'])).disabled, true);
+    assert.match((await run(['tenant', 'list'])).stdout, /^hooli\thooli\t\(disabled\)$/m);
+    assert.equal((await json<{ disabled: boolean }>(['tenant', 'enable', 'hooli', '--json'])).disabled, false);
+    assert.equal((await run(['tenant', 'disable', 'nowhere'])).code, 3);
+    const events = await json<{ items: { action: string; target: string; outcome: string }[] }>(['audit', 'list', '--tenant', 'hooli', '--json']);
+    assert.deepEqual(events.items.map((event) => event.action), ['tenant.enable', 'tenant.disable', 'tenant.create']);
   });
 });

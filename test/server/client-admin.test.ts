@@ -1,7 +1,7 @@
 /**
- * `client update` and `client delete` (issue 14) seen from the token endpoint: the new
- * settings apply to the next request, and a deleted client's tokens, grants and refresh
- * tokens stop working.
+ * `client update`, `client delete`, `tenant update`, `tenant disable` (issue 14) seen from
+ * the token endpoint: the new settings apply to the next request, and a deleted client's
+ * (or a disabled tenant's clients') tokens, grants and refresh tokens stop working.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -53,5 +53,25 @@ describe('client update and delete over HTTP', () => {
     assert.equal((again.json() as { error: string }).error, 'invalid_client');
     assert.deepEqual(await introspect(t.app, rs, pair.access_token), { active: false });
     assert.deepEqual(await introspect(t.app, rs, machineToken), { active: false });
+  });
+
+  it("a disabled tenant's clients get invalid_client and their tokens are inactive; enabled again, they get tokens", async () => {
+    const client = await createClient(t.gatehouse, { tenant: 'hooli' });
+    const issued = await getToken(t.app, client);
+    await t.gatehouse.admin.tenants.disable('hooli');
+    const refused = await clientCredentials(client);
+    assert.equal(refused.statusCode, 401, refused.body);
+    assert.equal((refused.json() as { error: string }).error, 'invalid_client');
+    assert.deepEqual(await introspect(t.app, rs, issued), { active: false });
+    await t.gatehouse.admin.tenants.enable('hooli');
+    assert.equal((await introspect(t.app, rs, await getToken(t.app, client))).active, true);
+    assert.deepEqual(await introspect(t.app, rs, issued), { active: false }, 'tokens revoked by disabling stay revoked');
+  });
+
+  it("tenant update: the tenant's new lifetime applies to its clients' next token", async () => {
+    const client = await createClient(t.gatehouse, { tenant: 'pied-piper', scope: 'a', defaultScope: 'a' });
+    await t.gatehouse.admin.tenants.update('pied-piper', { accessTokenTtl: 300 });
+    const granted = await clientCredentials(client);
+    assert.equal((granted.json() as { expires_in: number }).expires_in, 300);
   });
 });

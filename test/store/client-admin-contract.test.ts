@@ -1,6 +1,6 @@
 /**
- * The ClientStore contract of the admin operations of issue 14 (updateClient,
- * deleteClient), against every backend in STORAGE_TARGETS: SQLite always, PostgreSQL
+ * The ClientStore and TenantStore contract of the admin operations of issue 14
+ * (updateClient, deleteClient, updateTenant, setTenantDisabled), against every backend in STORAGE_TARGETS: SQLite always, PostgreSQL
  * when GATEHOUSE_TEST_POSTGRES_URL is set.
  */
 import assert from 'node:assert/strict';
@@ -67,6 +67,40 @@ for (const target of STORAGE_TARGETS) {
       const change = { expectedSecretDigest: created.secretDigest!, secretDigest: randomDigest(), previousSecretDigest: null, previousSecretExpiresAt: null, revokeTokens: true };
       assert.equal(await storage.clients.updateClientSecret(created.id, change), undefined);
       await assert.rejects(storage.clients.createClient({ ...newClient(), id: created.id }), /already exists/);
+    });
+
+    it('updateTenant replaces the name and lifetime (the slug stays); findClient reports the new lifetime at once', async () => {
+      const tenant = await storage.tenants.createTenant({ slug: 'initech', name: 'Initech', accessTokenTtl: null });
+      const client = await storage.clients.createClient({ ...newClient(), tenantId: tenant.id });
+      assert.equal((await storage.clients.findClient(client.id))?.tenantAccessTokenTtl, null);
+      const updated = await storage.tenants.updateTenant('initech', { name: 'Initech Corp', accessTokenTtl: 900 });
+      assert.deepEqual(updated, { ...tenant, name: 'Initech Corp', accessTokenTtl: 900 });
+      assert.deepEqual(await storage.tenants.findTenantBySlug('initech'), updated);
+      assert.equal((await storage.clients.findClient(client.id))?.tenantAccessTokenTtl, 900);
+      assert.equal(await storage.tenants.updateTenant('nowhere', { name: 'X', accessTokenTtl: null }), undefined);
+    });
+
+    it("setTenantDisabled: findClient reports the tenant disabled, every client's epoch rises on the feed; enabling keeps the epochs", async () => {
+      const tenant = await storage.tenants.createTenant({ slug: 'umbrella', name: 'Umbrella', accessTokenTtl: null });
+      assert.equal(tenant.disabled, false);
+      const one = await storage.clients.createClient({ ...newClient(), tenantId: tenant.id });
+      const two = await storage.clients.createClient({ ...newClient(), tenantId: tenant.id });
+      const elsewhere = await storage.clients.createClient(newClient());
+      const before = (await storage.revocations.readChanges(Number.MAX_SAFE_INTEGER, 0)).revision;
+      assert.equal((await storage.tenants.setTenantDisabled('umbrella', true))?.disabled, true);
+      assert.equal((await storage.tenants.findTenantBySlug('umbrella'))?.disabled, true);
+      const found = await storage.clients.findClient(one.id);
+      assert.deepEqual([found?.tenantDisabled, found?.disabled, found?.revocationEpoch], [true, false, 1]);
+      assert.equal((await storage.clients.findClient(elsewhere.id))?.tenantDisabled, false);
+      const changes = await storage.revocations.readChanges(before, 0);
+      assert.deepEqual(
+        changes.clients.sort((a, b) => a.client_id.localeCompare(b.client_id)),
+        [one, two].map((client) => ({ client_id: client.id, epoch: 1 })).sort((a, b) => a.client_id.localeCompare(b.client_id)),
+      );
+      assert.equal((await storage.tenants.setTenantDisabled('umbrella', false))?.disabled, false);
+      const enabled = await storage.clients.findClient(one.id);
+      assert.deepEqual([enabled?.tenantDisabled, enabled?.revocationEpoch], [false, 1]);
+      assert.equal(await storage.tenants.setTenantDisabled('nowhere', true), undefined);
     });
   });
 }

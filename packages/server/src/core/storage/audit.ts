@@ -22,6 +22,9 @@ export const AUDIT_ACTIONS = [
   // tenants, clients, scopes: update/delete
   'client.update',
   'client.delete',
+  'tenant.update',
+  'tenant.disable',
+  'tenant.enable',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

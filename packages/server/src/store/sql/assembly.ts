@@ -49,6 +49,10 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       createTenant: (input) => tenants.createTenant(db, input, clock()),
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
+      // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
+      updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
+      setTenantDisabled: (slug, disabled) =>
+        writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
     }),
     users: guarded({
       createUser: async (input) => {

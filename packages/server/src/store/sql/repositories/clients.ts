@@ -15,7 +15,7 @@ function selectClients(db: Kysely<Database>) {
     .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
     .where('clients.deleted_at', 'is', null)
     .selectAll('clients')
-    .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl']);
+    .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl', 'tenants.disabled as tenant_disabled']);
 }
 
 type ClientRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
@@ -37,6 +37,7 @@ function toClient(row: ClientRow): Client {
     accessTokenTtl: row.access_token_ttl,
     tenantAccessTokenTtl: row.tenant_access_token_ttl,
     disabled: Boolean(row.disabled),
+    tenantDisabled: Boolean(row.tenant_disabled),
     revocationEpoch: Number(row.revocation_epoch),
     resourceServer: Boolean(row.resource_server),
     refreshIdleTtl: Number(row.refresh_idle_ttl),
