@@ -1,5 +1,5 @@
 /**
- * `gatehouse client update|delete` and `gatehouse tenant update|disable|enable` (issue 14),
+ * `gatehouse client update|delete`, `tenant update|disable|enable`, `scope delete` (issue 14),
  * in-process through `main(argv, io)`: the updated resource, the checks of `create`, the
  * audit events.
  */
@@ -107,5 +107,21 @@ describe('gatehouse tenant update, disable, enable', () => {
     assert.equal((await run(['tenant', 'disable', 'nowhere'])).code, 3);
     const events = await json<{ items: { action: string; target: string; outcome: string }[] }>(['audit', 'list', '--tenant', 'hooli', '--json']);
     assert.deepEqual(events.items.map((event) => event.action), ['tenant.enable', 'tenant.disable', 'tenant.create']);
+  });
+});
+
+describe('gatehouse scope delete', () => {
+  it('removes the scope from the catalogue; the client keeps the name; an unknown scope is exit 3', async () => {
+    const id = await createClient();
+    await cliOk(['scope', 'create', 'b', '--tenant', 'acme', '--description', 'Bees', '--db', db]);
+    assert.deepEqual(await json(['scope', 'delete', 'b', '--tenant', 'acme', '--json']), { tenant: 'acme', name: 'b', deleted: true });
+    const scopes = await json<{ items: { name: string }[] }>(['scope', 'list', '--tenant', 'acme', '--json']);
+    assert.ok(!scopes.items.some((scope) => scope.name === 'b'));
+    assert.equal((await json<{ scope: string }>(['client', 'show', id, '--json'])).scope, 'a b');
+    const again = await run(['scope', 'delete', 'b', '--tenant', 'acme']);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /tenant acme has no scope "b"/);
+    const events = await json<{ items: { action: string; target: string; outcome: string }[] }>(['audit', 'list', '--action', 'scope.delete', '--json']);
+    assert.deepEqual(events.items.map((event) => [event.target, event.outcome]), [['b', 'failure'], ['b', 'success']]);
   });
 });

@@ -39,7 +39,7 @@ describe('admin services on narrow dependencies', () => {
     const stored: ScopeDefinition[] = [];
     const service = new ScopeService({
       tenants,
-      scopes: { upsertScope: async (tenantId, name, description) => (stored.push({ tenantId, name, description }), stored.at(-1)!), listScopes: async () => stored },
+      scopes: { upsertScope: async (tenantId, name, description) => (stored.push({ tenantId, name, description }), stored.at(-1)!), listScopes: async () => stored, deleteScope: async () => assert.fail('not called') },
       audit,
     });
     await assert.rejects(service.list('nowhere'), (error) => error instanceof NotFoundError && error.message === 'unknown tenant "nowhere" (create it with: gatehouse tenant create nowhere)');

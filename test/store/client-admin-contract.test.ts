@@ -1,6 +1,6 @@
 /**
  * The ClientStore and TenantStore contract of the admin operations of issue 14
- * (updateClient, deleteClient, updateTenant, setTenantDisabled), against every backend in STORAGE_TARGETS: SQLite always, PostgreSQL
+ * (updateClient, deleteClient, updateTenant, setTenantDisabled, deleteScope), against every backend in STORAGE_TARGETS: SQLite always, PostgreSQL
  * when GATEHOUSE_TEST_POSTGRES_URL is set.
  */
 import assert from 'node:assert/strict';
@@ -101,6 +101,17 @@ for (const target of STORAGE_TARGETS) {
       const enabled = await storage.clients.findClient(one.id);
       assert.deepEqual([enabled?.tenantDisabled, enabled?.revocationEpoch], [false, 1]);
       assert.equal(await storage.tenants.setTenantDisabled('nowhere', true), undefined);
+    });
+
+    it('deleteScope removes the scope from the catalogue only; a client listing it keeps the name', async () => {
+      const client = await storage.clients.createClient({ ...newClient(), scopes: ['gone:soon', 'kept'] });
+      await storage.scopes.upsertScope(tenantId, 'gone:soon', 'Soon gone');
+      assert.equal(await storage.scopes.deleteScope(tenantId, 'gone:soon'), true);
+      assert.ok(!(await storage.scopes.listScopes(tenantId)).some((scope) => scope.name === 'gone:soon'));
+      assert.ok((await storage.scopes.listScopes(tenantId)).some((scope) => scope.name === 'kept'));
+      assert.deepEqual((await storage.clients.findClient(client.id))?.scopes, ['gone:soon', 'kept']);
+      assert.equal(await storage.scopes.deleteScope(tenantId, 'gone:soon'), false);
+      assert.equal(await storage.scopes.deleteScope('no-such-tenant', 'kept'), false);
     });
   });
 }

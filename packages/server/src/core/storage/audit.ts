@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'tenant.update',
   'tenant.disable',
   'tenant.enable',
+  'scope.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -101,6 +101,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       listScopes: (tenantId) => scopes.listScopes(db, tenantId),
       listScopeNames: () => scopes.listScopeNames(db),
       upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
+      deleteScope: (tenantId, name) => scopes.deleteScope(db, tenantId, name),
     }),
     keys: guarded({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
