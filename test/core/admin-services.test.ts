@@ -10,15 +10,21 @@ import { toClientResource, toCreatedClientResource, toScopeResource } from '../.
 import { NotFoundError, ValidationError } from '../../packages/server/src/core/errors.js';
 import type { Client, ScopeDefinition, Tenant, User, UserWithPassword } from '../../packages/server/src/core/types.js';
 
-const acme: Tenant = { id: 't-acme', slug: 'acme', name: 'Acme', accessTokenTtl: null, createdAt: 0 };
+const acme: Tenant = { id: 't-acme', slug: 'acme', name: 'Acme', accessTokenTtl: null, disabled: false, createdAt: 0 };
 const audit = { recorder: { record: async () => {} }, actor: 'cli' };
 const tenants = { findTenantBySlug: async (slug: string) => (slug === 'acme' ? acme : undefined) };
 
 describe('admin services on narrow dependencies', () => {
-  it('TenantService needs only createTenant/listTenants and the maximum lifetime; it refuses a bad slug and a lifetime over the maximum before any write', async () => {
+  it('TenantService.create/list need only createTenant/listTenants and the maximum lifetime; it refuses a bad slug and a lifetime over the maximum before any write', async () => {
     const created: unknown[] = [];
     const service = new TenantService({
-      tenants: { createTenant: async (input) => (created.push(input), { ...acme, ...input }), listTenants: async () => [acme] },
+      tenants: {
+        createTenant: async (input) => (created.push(input), { ...acme, ...input }),
+        listTenants: async () => [acme],
+        findTenantBySlug: async () => assert.fail('not called'),
+        updateTenant: async () => assert.fail('not called'),
+        setTenantDisabled: async () => assert.fail('not called'),
+      },
       config: { maxAccessTokenTtl: 3600 },
       audit,
     });
@@ -33,7 +39,7 @@ describe('admin services on narrow dependencies', () => {
     const stored: ScopeDefinition[] = [];
     const service = new ScopeService({
       tenants,
-      scopes: { upsertScope: async (tenantId, name, description) => (stored.push({ tenantId, name, description }), stored.at(-1)!), listScopes: async () => stored },
+      scopes: { upsertScope: async (tenantId, name, description) => (stored.push({ tenantId, name, description }), stored.at(-1)!), listScopes: async () => stored, deleteScope: async () => assert.fail('not called') },
       audit,
     });
     await assert.rejects(service.list('nowhere'), (error) => error instanceof NotFoundError && error.message === 'unknown tenant "nowhere" (create it with: gatehouse tenant create nowhere)');
@@ -78,7 +84,7 @@ describe('admin resources (what --json prints and the admin API returns)', () =>
     secretDigest: 'digest', previousSecretDigest: 'old digest', previousSecretExpiresAt: null,
     grantTypes: ['client_credentials'], scopes: ['documents:read', 'documents:write'], defaultScopes: ['documents:read'], redirectUris: [],
     accessTokenTtl: 600, tenantAccessTokenTtl: null, resourceServer: false, refreshIdleTtl: 60, refreshAbsoluteTtl: 120, refreshGraceSeconds: 0,
-    disabled: false, revocationEpoch: 0, createdAt: Date.UTC(2025, 0, 2), updatedAt: Date.UTC(2025, 0, 2),
+    disabled: false, tenantDisabled: false, revocationEpoch: 0, createdAt: Date.UTC(2025, 0, 2), updatedAt: Date.UTC(2025, 0, 2),
   };
 
   it('a client resource never holds a digest; a created one holds its secret only when it has one', () => {

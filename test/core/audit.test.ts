@@ -71,7 +71,7 @@ describe('AuditService', () => {
   it('refuses a limit out of range and an unknown action, naming the allowed values', async () => {
     const audit = new AuditService({ store: memoryStore(), sink: () => {} });
     assert.throws(() => audit.list({ limit: 0 }), (error) => error instanceof ValidationError && /invalid limit 0: use 1 to 1000/.test(error.message));
-    assert.throws(() => audit.list({ action: 'client.delete', limit: 10 }), (error) => error instanceof ValidationError && /unknown audit action "client.delete": use one of tenant.create, /.test(error.message));
+    assert.throws(() => audit.list({ action: 'client.explode', limit: 10 }), (error) => error instanceof ValidationError && /unknown audit action "client.explode": use one of tenant.create, /.test(error.message));
   });
 
   it('keeps events for auditRetention (GATEHOUSE_AUDIT_RETENTION, a duration, default 90d, at least 1d) and prunes the older ones', async () => {

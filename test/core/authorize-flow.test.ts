@@ -53,6 +53,7 @@ function makeClient(overrides: Partial<Client> = {}): Client {
     accessTokenTtl: null,
     tenantAccessTokenTtl: null,
     disabled: false,
+    tenantDisabled: false,
     resourceServer: false,
     refreshIdleTtl: 86_400,
     refreshAbsoluteTtl: 2_592_000,

@@ -173,13 +173,13 @@ async function fail(deps: ClientAuthDeps, ip: string, clientId: string | undefin
 function verifyCredentials(client: Client | undefined, credentials: PresentedCredentials, digestKey: Buffer, now: number): Client | undefined {
   if (credentials.method === 'none') {
     // A bare client_id authenticates nobody; it identifies a public client (RFC 6749 §2.1).
-    return client && client.isPublic && !client.disabled ? client : undefined;
+    return client && client.isPublic && !client.disabled && !client.tenantDisabled ? client : undefined;
   }
   const previousValid = client?.previousSecretExpiresAt != null && client.previousSecretExpiresAt > now;
   const digests = client ? [client.secretDigest, previousValid ? client.previousSecretDigest : null] : [null];
   // The digest is computed even for an unknown client so that timing does not tell.
   const matched = secretMatches(credentials.secret ?? '', digests, digestKey);
-  if (!client || client.disabled || client.isPublic || !matched) return undefined;
+  if (!client || client.disabled || client.tenantDisabled || client.isPublic || !matched) return undefined;
   return client;
 }
 

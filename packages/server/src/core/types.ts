@@ -22,6 +22,8 @@ export interface Tenant {
   name: string;
   /** Access token lifetime in seconds for this tenant's clients, unless a client overrides it. */
   accessTokenTtl: number | null;
+  /** A disabled tenant's clients cannot authenticate (so get no tokens). */
+  disabled: boolean;
   createdAt: number;
 }
 
@@ -86,6 +88,8 @@ export interface Client {
   /** The tenant's lifetime, joined in so the token endpoint needs one read. */
   tenantAccessTokenTtl: number | null;
   disabled: boolean;
+  /** The client's tenant is disabled: the client cannot authenticate, as when it is disabled itself. */
+  tenantDisabled: boolean;
   /**
    * A resource server of the API provider (e.g. the document API backend): it may read the
    * revocation feed and introspect tokens of every tenant.

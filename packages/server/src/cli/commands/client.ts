@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
 import { formatDuration } from '../../core/duration.js';
 import { collect, dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
+import type { Client } from '../../core/types.js';
 import type { Io } from '../io.js';
 
 interface CreateClientOptions extends OutputOptions {
@@ -13,6 +14,17 @@ interface CreateClientOptions extends OutputOptions {
   redirectUri?: string[];
   public?: boolean;
   resourceServer?: boolean;
+  accessTokenTtl?: number;
+  refreshIdleTtl?: number;
+  refreshAbsoluteTtl?: number;
+  refreshGrace?: number;
+}
+
+interface UpdateClientOptions extends OutputOptions {
+  name?: string;
+  scope?: string;
+  defaultScope?: string;
+  redirectUri?: string[];
   accessTokenTtl?: number;
   refreshIdleTtl?: number;
   refreshAbsoluteTtl?: number;
@@ -69,6 +81,48 @@ export function registerClientCommands(program: Command, io: Io): void {
       ),
     );
   client
+    .command('update <client_id>')
+    .description("change a client's settings; the flags given replace the stored values (the secret, grant types and type stay)")
+    .option('--name <text>', 'display name')
+    .option('--scope <scopes>', 'space-delimited scopes the client may request (replaces the list)')
+    .option('--default-scope <scopes>', 'scopes granted when a request names none (replaces the list)')
+    .option('--redirect-uri <url>', 'registered redirect URI, repeatable (replaces the list)', collect)
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s'))
+    .addOption(durationOption('--refresh-idle-ttl <duration>', 'a refresh token unused this long expires, e.g. 14d'))
+    .addOption(durationOption('--refresh-absolute-ttl <duration>', "no refresh token is honoured this long after the user's authorization, e.g. 90d"))
+    .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m'))
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: UpdateClientOptions) =>
+      runCommand(
+        io,
+        options,
+        (g) =>
+          g.admin.clients.update(clientId, {
+            name: options.name,
+            scope: options.scope,
+            defaultScope: options.defaultScope,
+            redirectUris: options.redirectUri,
+            accessTokenTtl: options.accessTokenTtl,
+            refreshIdleTtl: options.refreshIdleTtl,
+            refreshAbsoluteTtl: options.refreshAbsoluteTtl,
+            refreshGraceSeconds: options.refreshGrace,
+          }),
+        { json: toClientResource, text: showClient },
+      ),
+    );
+  client
+    .command('delete <client_id>')
+    .description('delete a client: it can no longer get tokens, its tokens, grants and refresh tokens stop working; its id is never reused')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((clientId: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.clients.delete(clientId), {
+        json: toClientResource,
+        text: (deleted) => `client ${deleted.id} ("${deleted.name}") deleted; its tokens are revoked`,
+      }),
+    );
+  client
     .command('list')
     .description("list a tenant's clients")
     .requiredOption('--tenant <slug>', 'tenant')
@@ -107,10 +161,7 @@ export function registerClientCommands(program: Command, io: Io): void {
     .action((clientId: string, options: OutputOptions) =>
       runCommand(io, options, (g) => g.admin.clients.get(clientId), {
         json: toClientResource,
-        text: (found) =>
-          Object.entries(toClientResource(found))
-            .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value)}`)
-            .join('\n'),
+        text: showClient,
       }),
     );
   client
@@ -135,4 +186,11 @@ export function registerClientCommands(program: Command, io: Io): void {
         text: (enabled) => `client ${enabled.id} enabled`,
       }),
     );
+}
+
+/** A client as `key: value` lines (never its secret). */
+function showClient(client: Client): string {
+  return Object.entries(toClientResource(client))
+    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value)}`)
+    .join('\n');
 }

@@ -19,6 +19,18 @@ export function registerScopeCommands(program: Command, io: Io): void {
       }),
     );
   scope
+    .command('delete <name>')
+    .description("remove a scope from a tenant's catalogue; clients that list it keep the name, which the consent page then shows without a description")
+    .requiredOption('--tenant <slug>', 'tenant')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((name: string, options: OutputOptions & { tenant: string }) =>
+      runCommand(io, options, (g) => g.admin.scopes.delete({ tenant: options.tenant, name }), {
+        json: () => ({ tenant: options.tenant, name, deleted: true }),
+        text: () => `scope ${name} removed from tenant ${options.tenant}`,
+      }),
+    );
+  scope
     .command('list')
     .description("list a tenant's scopes with their descriptions")
     .requiredOption('--tenant <slug>', 'tenant')

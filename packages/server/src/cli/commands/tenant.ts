@@ -19,6 +19,41 @@ export function registerTenantCommands(program: Command, io: Io): void {
       }),
     );
   tenant
+    .command('update <slug>')
+    .description("change a tenant's name or access token lifetime (the slug never changes)")
+    .option('--name <text>', 'display name')
+    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime for its clients, e.g. 12h'))
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((slug: string, options: OutputOptions & { name?: string; accessTokenTtl?: number }) =>
+      runCommand(io, options, (g) => g.admin.tenants.update(slug, { name: options.name, accessTokenTtl: options.accessTokenTtl }), {
+        json: toTenantResource,
+        text: (updated) => `updated tenant ${updated.slug} (${updated.name})`,
+      }),
+    );
+  tenant
+    .command('disable <slug>')
+    .description("disable a tenant: its clients can no longer get tokens and their tokens are revoked")
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((slug: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.tenants.disable(slug), {
+        json: toTenantResource,
+        text: (disabled) => `tenant ${disabled.slug} disabled; its clients' tokens are revoked`,
+      }),
+    );
+  tenant
+    .command('enable <slug>')
+    .description('re-enable a disabled tenant (tokens revoked by disabling stay revoked)')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((slug: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.tenants.enable(slug), {
+        json: toTenantResource,
+        text: (enabled) => `tenant ${enabled.slug} enabled`,
+      }),
+    );
+  tenant
     .command('list')
     .description('list tenants')
     .addOption(jsonOption())
@@ -26,7 +61,7 @@ export function registerTenantCommands(program: Command, io: Io): void {
     .action((options: OutputOptions) =>
       runCommand(io, options, (g) => g.admin.tenants.list(), {
         json: (tenants) => listJson('tenants', tenants.map(toTenantResource)),
-        text: (tenants) => (tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}`).join('\n')),
+        text: (tenants) => (tenants.length === 0 ? 'no tenants yet (gatehouse tenant create <slug>)' : tenants.map((t) => `${t.slug}\t${t.name}${t.disabled ? '\t(disabled)' : ''}`).join('\n')),
       }),
     );
 }

@@ -3,7 +3,7 @@ import { formatDuration } from '../duration.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { parseScopeList } from '../scope.js';
 import { digestSecret, generateClientSecret, randomToken } from '../secrets.js';
-import { DEFAULT_REFRESH_SETTINGS, type ClientStore, type TenantStore } from '../storage.js';
+import { DEFAULT_REFRESH_SETTINGS, type ClientSettings, type ClientStore, type TenantStore } from '../storage.js';
 import { isGrantType, type Client, type GrantType } from '../types.js';
 import { audited, type AdminAudit } from './audited.js';
 import { checkAccessTokenTtl, requireClient, requireTenant } from './lookups.js';
@@ -11,7 +11,7 @@ import { refuseCommaSeparatedScopes } from './scopes.js';
 
 export interface ClientServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
-  clients: Pick<ClientStore, 'createClient' | 'findClient' | 'listClients' | 'updateClientSecret' | 'setClientDisabled'>;
+  clients: Pick<ClientStore, 'createClient' | 'findClient' | 'listClients' | 'updateClientSecret' | 'setClientDisabled' | 'updateClient' | 'deleteClient'>;
   /** Keys the client-secret digests (derived from the master key). */
   digestKey: Buffer;
   config: Pick<Config, 'maxAccessTokenTtl'>;
@@ -34,6 +34,21 @@ export interface CreateClientInput {
   refreshIdleTtl?: number | null;
   refreshAbsoluteTtl?: number | null;
   refreshGraceSeconds?: number | null;
+}
+
+/** What `client update` changes; an absent field keeps its value. */
+export interface UpdateClientInput {
+  name?: string;
+  /** Replaces the scopes (space-delimited). */
+  scope?: string;
+  defaultScope?: string;
+  /** Replaces the whole list. */
+  redirectUris?: string[];
+  /** null: back to the tenant's lifetime. */
+  accessTokenTtl?: number | null;
+  refreshIdleTtl?: number;
+  refreshAbsoluteTtl?: number;
+  refreshGraceSeconds?: number;
 }
 
 export interface CreatedClient {
@@ -68,38 +83,95 @@ export class ClientService {
 
   private async createClient(input: CreateClientInput): Promise<CreatedClient> {
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
-    const name = input.name.trim();
-    if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
     const isPublic = input.isPublic ?? false;
     if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)');
-    checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);
     const grantTypes = parseGrantTypes(input.grantTypes, isPublic);
+    const settings = this.checkSettings(input, input.scope === undefined);
+    const secret = isPublic ? undefined : generateClientSecret();
+    const client = await this.deps.clients.createClient({
+      id: newClientId(),
+      tenantId: tenant.id,
+      isPublic,
+      secretDigest: secret === undefined ? null : digestSecret(secret, this.deps.digestKey),
+      grantTypes,
+      resourceServer: input.resourceServer ?? false,
+      ...settings,
+    });
+    return secret === undefined ? { client } : { client, secret };
+  }
+
+  /**
+   * Changes the client's name, scopes, default scopes, redirect URIs (the list is
+   * replaced), access token lifetime or refresh settings, with the checks of `create`
+   * applied to the result. Tokens issued so far keep their scopes until they expire.
+   * Recorded as `client.update` with the client's name and scopes after the change.
+   */
+  update(clientId: string, input: UpdateClientInput): Promise<Client> {
+    return audited(this.deps.audit, 'client.update', { tenant: null, target: clientId }, () => this.updateClient(clientId, input), (client) => ({
+      tenant: client.tenantSlug,
+      details: { name: client.name, scope: client.scopes.join(' ') },
+    }));
+  }
+
+  private async updateClient(clientId: string, input: UpdateClientInput): Promise<Client> {
+    const client = await requireClient(this.deps.clients, clientId);
+    const settings = this.checkSettings(
+      {
+        name: input.name ?? client.name,
+        scope: input.scope ?? client.scopes.join(' '),
+        defaultScope: input.defaultScope ?? client.defaultScopes.join(' '),
+        redirectUris: input.redirectUris ?? client.redirectUris,
+        accessTokenTtl: input.accessTokenTtl === undefined ? client.accessTokenTtl : input.accessTokenTtl,
+        refreshIdleTtl: input.refreshIdleTtl ?? client.refreshIdleTtl,
+        refreshAbsoluteTtl: input.refreshAbsoluteTtl ?? client.refreshAbsoluteTtl,
+        refreshGraceSeconds: input.refreshGraceSeconds ?? client.refreshGraceSeconds,
+      },
+      false,
+    );
+    const updated = await this.deps.clients.updateClient(clientId, settings);
+    if (!updated) throw new NotFoundError(`no client with id "${clientId}"`);
+    return updated;
+  }
+
+  /**
+   * Deletes the client (ClientStore.deleteClient: softly): it can no longer authenticate,
+   * so its refresh tokens and grants stop working, and every token issued to it is
+   * revoked, on the revocation feed too. Its id is never reused. Recorded as `client.delete`.
+   */
+  delete(clientId: string): Promise<Client> {
+    return audited(this.deps.audit, 'client.delete', { tenant: null, target: clientId }, () => this.deleteClient(clientId), (client) => ({ tenant: client.tenantSlug, details: { name: client.name } }));
+  }
+
+  private async deleteClient(clientId: string): Promise<Client> {
+    const client = await requireClient(this.deps.clients, clientId);
+    if (!(await this.deps.clients.deleteClient(clientId))) throw new NotFoundError(`no client with id "${clientId}"`);
+    return client;
+  }
+
+  /**
+   * The checks `create` and `update` share, on the client's settings as they will be.
+   * `addDefaults`: the default scopes join the scopes (create without --scope).
+   */
+  private checkSettings(input: Omit<CreateClientInput, 'tenant'>, addDefaults: boolean): ClientSettings {
+    const name = input.name.trim();
+    if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
+    checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);
     refuseCommaSeparatedScopes(input.scope);
     refuseCommaSeparatedScopes(input.defaultScope);
     const scopes = parseScopeList(input.scope ?? '');
     const defaultScopes = parseScopeList(input.defaultScope ?? '');
     const outside = defaultScopes.filter((scope) => !scopes.includes(scope));
     // A default scope the client could not request itself would be a silent escalation.
-    if (input.scope === undefined && defaultScopes.length > 0) scopes.push(...defaultScopes);
+    if (addDefaults && defaultScopes.length > 0) scopes.push(...defaultScopes);
     else if (outside.length > 0) throw new ValidationError(`default scope "${outside.join(' ')}" is not among the client's scopes (--scope)`);
-    const redirectUris = (input.redirectUris ?? []).map(validateRedirectUri);
-    const refresh = checkRefreshSettings(input);
-    const secret = isPublic ? undefined : generateClientSecret();
-    const client = await this.deps.clients.createClient({
-      id: newClientId(),
-      tenantId: tenant.id,
+    return {
       name,
-      isPublic,
-      secretDigest: secret === undefined ? null : digestSecret(secret, this.deps.digestKey),
-      grantTypes,
       scopes: [...new Set(scopes)].sort(),
       defaultScopes,
-      redirectUris,
+      redirectUris: (input.redirectUris ?? []).map(validateRedirectUri),
       accessTokenTtl: input.accessTokenTtl ?? null,
-      resourceServer: input.resourceServer ?? false,
-      ...refresh,
-    });
-    return secret === undefined ? { client } : { client, secret };
+      ...checkRefreshSettings(input),
+    };
   }
 
   async list(tenantSlug: string): Promise<Client[]> {
@@ -181,7 +253,7 @@ const MIN_REFRESH_TTL = 60;
  */
 const MAX_REFRESH_GRACE = 300;
 
-function checkRefreshSettings(input: CreateClientInput): { refreshIdleTtl: number; refreshAbsoluteTtl: number; refreshGraceSeconds: number } {
+function checkRefreshSettings(input: Pick<CreateClientInput, 'refreshIdleTtl' | 'refreshAbsoluteTtl' | 'refreshGraceSeconds'>): { refreshIdleTtl: number; refreshAbsoluteTtl: number; refreshGraceSeconds: number } {
   const idle = input.refreshIdleTtl ?? DEFAULT_REFRESH_SETTINGS.refreshIdleTtl;
   const absolute = input.refreshAbsoluteTtl ?? DEFAULT_REFRESH_SETTINGS.refreshAbsoluteTtl;
   const grace = input.refreshGraceSeconds ?? DEFAULT_REFRESH_SETTINGS.refreshGraceSeconds;

@@ -18,11 +18,13 @@ export interface TenantResource {
   slug: string;
   name: string;
   access_token_ttl: number | null;
+  /** Its clients cannot get tokens. */
+  disabled: boolean;
   created_at: string;
 }
 
 export function toTenantResource(tenant: Tenant): TenantResource {
-  return { slug: tenant.slug, name: tenant.name, access_token_ttl: tenant.accessTokenTtl, created_at: isoTime(tenant.createdAt) };
+  return { slug: tenant.slug, name: tenant.name, access_token_ttl: tenant.accessTokenTtl, disabled: tenant.disabled, created_at: isoTime(tenant.createdAt) };
 }
 
 export interface ClientResource {

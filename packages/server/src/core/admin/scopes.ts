@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { isScopeToken } from '../scope.js';
 import type { ScopeStore, TenantStore } from '../storage.js';
 import type { ScopeDefinition } from '../types.js';
@@ -7,7 +7,7 @@ import { requireTenant } from './lookups.js';
 
 export interface ScopeServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
-  scopes: Pick<ScopeStore, 'upsertScope' | 'listScopes'>;
+  scopes: Pick<ScopeStore, 'upsertScope' | 'listScopes' | 'deleteScope'>;
   audit: AdminAudit;
 }
 
@@ -53,6 +53,18 @@ export class ScopeService {
     if (/\p{Cc}/u.test(description)) throw new ValidationError('a scope description must be one line of text, without control characters');
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
     return this.deps.scopes.upsertScope(tenant.id, input.name, description);
+  }
+
+  /**
+   * Removes the scope from the tenant's catalogue (ScopeStore.deleteScope): clients that
+   * list it keep the name, and the consent page shows it without a description.
+   * NotFoundError when the tenant has no such scope. Recorded as `scope.delete`.
+   */
+  delete(input: { tenant: string; name: string }): Promise<void> {
+    return audited(this.deps.audit, 'scope.delete', { tenant: input.tenant, target: input.name }, async () => {
+      const tenant = await requireTenant(this.deps.tenants, input.tenant);
+      if (!(await this.deps.scopes.deleteScope(tenant.id, input.name))) throw new NotFoundError(`tenant ${input.tenant} has no scope "${input.name}" (see: gatehouse scope list --tenant ${input.tenant})`);
+    });
   }
 
   async list(tenantSlug: string): Promise<ScopeDefinition[]> {

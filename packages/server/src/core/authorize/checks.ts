@@ -46,7 +46,7 @@ export async function checkClient(params: AuthorizationParams, clients: Pick<Cli
   if (clientId === undefined) throw new AuthorizationPageError('Invalid request', 'The request names no application (the "client_id" parameter is missing).');
   // Client ids are random base64url strings; anything else cannot be one (no lookup).
   const client = /^[A-Za-z0-9_-]{1,128}$/.test(clientId) ? await clients.findClient(clientId) : undefined;
-  if (!client || client.disabled) throw new AuthorizationPageError('Unknown application', 'The application that sent you here is not registered, or is disabled.');
+  if (!client || client.disabled || client.tenantDisabled) throw new AuthorizationPageError('Unknown application', 'The application that sent you here is not registered, or is disabled.');
   return client;
 }
 

@@ -156,7 +156,7 @@ export function openFormSession(
 /** The client of the session, if it is still registered and enabled. */
 async function findSessionClient(session: AuthorizationSession, deps: Pick<AuthorizationFlowDeps, 'clients'>): Promise<Client | undefined> {
   const client = await deps.clients.findClient(session.request.clientId);
-  return client && !client.disabled ? client : undefined;
+  return client && !client.disabled && !client.tenantDisabled ? client : undefined;
 }
 
 function unknownApplication(): AuthorizationPageStep {

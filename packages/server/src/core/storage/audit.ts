@@ -22,6 +22,13 @@ export const AUDIT_ACTIONS = [
   // users and grants
   'grant.revoke',
   'user.remove_tenant',
+  // tenants, clients, scopes: update/delete
+  'client.update',
+  'client.delete',
+  'tenant.update',
+  'tenant.disable',
+  'tenant.enable',
+  'scope.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -22,6 +22,18 @@ export interface NewClient {
   refreshGraceSeconds?: number;
 }
 
+/** The settings an operator may change after registration (each replaces the stored value). */
+export interface ClientSettings {
+  name: string;
+  scopes: string[];
+  defaultScopes: string[];
+  redirectUris: string[];
+  accessTokenTtl: number | null;
+  refreshIdleTtl: number;
+  refreshAbsoluteTtl: number;
+  refreshGraceSeconds: number;
+}
+
 export interface SecretChange {
   /** The digest the caller read: the change applies only if it is still current. */
   expectedSecretDigest: string;
@@ -63,6 +75,23 @@ export interface ClientStore {
    * every token issued so far stops being active; enabling leaves the epoch alone.
    */
   setClientDisabled(clientId: string, disabled: boolean): Promise<Client | undefined>;
+  /**
+   * Replaces the client's settings and registers its scope names in the tenant's scope
+   * catalogue (leaving existing descriptions alone), in one transaction. Tokens issued
+   * so far are left alone (the epoch does not rise). Undefined when the client does not
+   * exist (or was deleted).
+   */
+  updateClient(clientId: string, settings: ClientSettings): Promise<Client | undefined>;
+  /**
+   * Deletes the client, softly: the row stays with its deletion time, so its id is never
+   * reused, but findClient and listClients no longer see it, and every other operation
+   * treats it as absent (a deleted client cannot authenticate, so its refresh tokens and
+   * grants stop working). Its revocation epoch rises by one, with a revocation revision,
+   * so the revocation feed (RevocationStore.readChanges) tells resource servers that
+   * every token issued to it is revoked. False when there is no such client (or it was
+   * deleted already).
+   */
+  deleteClient(clientId: string): Promise<boolean>;
   /** The longest access token lifetime configured on any client or tenant (seconds), or null. */
   longestAccessTokenTtl(): Promise<number | null>;
 }

@@ -12,4 +12,12 @@ export interface ScopeStore {
    * not exist.
    */
   upsertScope(tenantId: string, name: string, description: string): Promise<ScopeDefinition>;
+  /**
+   * Removes the scope from the tenant's catalogue (and so from `scopes_supported` unless
+   * another tenant has it). Clients that list the name keep it, and may still request
+   * it; the consent page then shows the bare name, without a description. Registering
+   * or updating such a client registers the name again, without a description. False
+   * when the tenant has no such scope.
+   */
+  deleteScope(tenantId: string, name: string): Promise<boolean>;
 }

@@ -12,4 +12,17 @@ export interface TenantStore {
   createTenant(input: NewTenant): Promise<Tenant>;
   findTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
+  /**
+   * Replaces the tenant's name and access token lifetime (the slug never changes).
+   * Undefined when there is no such tenant.
+   */
+  updateTenant(slug: string, change: { name: string; accessTokenTtl: number | null }): Promise<Tenant | undefined>;
+  /**
+   * Enables or disables a tenant; findClient reports it as Client.tenantDisabled, and a
+   * client of a disabled tenant cannot authenticate. Disabling also raises the revocation
+   * epoch of each of its clients by one (with one revocation revision, in one
+   * transaction), so every token issued to them stops being active, on the revocation
+   * feed too; enabling leaves the epochs alone. Undefined when there is no such tenant.
+   */
+  setTenantDisabled(slug: string, disabled: boolean): Promise<Tenant | undefined>;
 }

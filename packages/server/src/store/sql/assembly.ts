@@ -49,6 +49,10 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       createTenant: (input) => tenants.createTenant(db, input, clock()),
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
+      // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
+      updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
+      setTenantDisabled: (slug, disabled) =>
+        writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
     }),
     users: guarded({
       createUser: async (input) => {
@@ -86,12 +90,19 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
           const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
           return found ? clients.findClient(db, clientId) : undefined;
         }),
+      updateClient: (clientId, settings) =>
+        writingClients(async () => {
+          const found = await db.transaction().execute((trx) => clients.updateClient(trx, clientId, settings, clock()));
+          return found ? clients.findClient(db, clientId) : undefined;
+        }),
+      deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
     scopes: guarded({
       listScopes: (tenantId) => scopes.listScopes(db, tenantId),
       listScopeNames: () => scopes.listScopeNames(db),
       upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
+      deleteScope: (tenantId, name) => scopes.deleteScope(db, tenantId, name),
     }),
     keys: guarded({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),

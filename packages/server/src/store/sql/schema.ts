@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. Portable column types only: text, integer, bigint. Times are
  * epoch milliseconds (bigint) unless the name ends in `_s` (epoch seconds); booleans
@@ -9,6 +11,8 @@ export interface TenantsTable {
   name: string;
   access_token_ttl: number | null;
   created_at: number;
+  /** 1: its clients cannot get tokens (issue 14); defaults to 0. */
+  disabled: Generated<number>;
 }
 
 // --- Users (issue 4) ---
@@ -60,6 +64,8 @@ export interface ClientsTable {
   refresh_grace: number;
   created_at: number;
   updated_at: number;
+  /** When the client was deleted (epoch ms), or null. A deleted client is invisible to lookups. */
+  deleted_at: number | null;
 }
 
 export interface ScopesTable {

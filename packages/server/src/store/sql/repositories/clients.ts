@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../../core/errors.js';
-import { DEFAULT_REFRESH_SETTINGS, type NewClient, type SecretChange } from '../../../core/storage.js';
+import { DEFAULT_REFRESH_SETTINGS, type ClientSettings, type NewClient, type SecretChange } from '../../../core/storage.js';
 import type { Client, GrantType } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database } from '../schema.js';
@@ -13,8 +13,9 @@ function selectClients(db: Kysely<Database>) {
   return db
     .selectFrom('clients')
     .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+    .where('clients.deleted_at', 'is', null)
     .selectAll('clients')
-    .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl']);
+    .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl', 'tenants.disabled as tenant_disabled']);
 }
 
 type ClientRow = Awaited<ReturnType<ReturnType<typeof selectClients>['executeTakeFirstOrThrow']>>;
@@ -36,6 +37,7 @@ function toClient(row: ClientRow): Client {
     accessTokenTtl: row.access_token_ttl,
     tenantAccessTokenTtl: row.tenant_access_token_ttl,
     disabled: Boolean(row.disabled),
+    tenantDisabled: Boolean(row.tenant_disabled),
     revocationEpoch: Number(row.revocation_epoch),
     resourceServer: Boolean(row.resource_server),
     refreshIdleTtl: Number(row.refresh_idle_ttl),
@@ -73,6 +75,7 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
         refresh_grace: input.refreshGraceSeconds ?? DEFAULT_REFRESH_SETTINGS.refreshGraceSeconds,
         created_at: now,
         updated_at: now,
+        deleted_at: null,
       })
       .execute();
   } catch (error) {
@@ -112,10 +115,11 @@ export async function updateClientSecret(db: Kysely<Database>, clientId: string,
       updated_at: now,
     }))
     .where('id', '=', clientId)
+    .where('deleted_at', 'is', null)
     .where('secret_digest', '=', change.expectedSecretDigest)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) > 0) return 'updated';
-  const exists = await db.selectFrom('clients').select('id').where('id', '=', clientId).executeTakeFirst();
+  const exists = await db.selectFrom('clients').select('id').where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
   return exists ? 'changed' : 'missing';
 }
 
@@ -131,8 +135,45 @@ export async function setClientDisabled(db: Kysely<Database>, clientId: string, 
       updated_at: now,
     }))
     .where('id', '=', clientId)
+    .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** Call inside a transaction: the settings and the new scope names land together. */
+export async function updateClient(db: Kysely<Database>, clientId: string, settings: ClientSettings, now: number): Promise<boolean> {
+  const row = await db.selectFrom('clients').select('tenant_id').where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!row) return false;
+  await db
+    .updateTable('clients')
+    .set({
+      name: settings.name,
+      scopes: settings.scopes.join(' '),
+      default_scopes: settings.defaultScopes.join(' '),
+      redirect_uris: JSON.stringify(settings.redirectUris),
+      access_token_ttl: settings.accessTokenTtl,
+      refresh_idle_ttl: settings.refreshIdleTtl,
+      refresh_absolute_ttl: settings.refreshAbsoluteTtl,
+      refresh_grace: settings.refreshGraceSeconds,
+      updated_at: now,
+    })
+    .where('id', '=', clientId)
+    .execute();
+  await ensureScopes(db, row.tenant_id, settings.scopes, now);
+  return true;
+}
+
+/** Call inside a transaction (the revision bump and the deletion land together). */
+export async function deleteClient(db: Kysely<Database>, clientId: string, now: number): Promise<boolean> {
+  const exists = await db.selectFrom('clients').select('id').where('id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!exists) return false;
+  const revision = await bumpRevocationRevision(db);
+  await db
+    .updateTable('clients')
+    .set((eb) => ({ deleted_at: now, revocation_epoch: eb('revocation_epoch', '+', 1), epoch_revision: revision, updated_at: now }))
+    .where('id', '=', clientId)
+    .execute();
+  return true;
 }
 
 export async function longestAccessTokenTtl(db: Kysely<Database>): Promise<number | null> {

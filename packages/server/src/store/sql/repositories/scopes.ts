@@ -38,3 +38,8 @@ export async function upsertScope(db: Kysely<Database>, tenantId: string, name: 
   }
   return { tenantId, name, description };
 }
+
+export async function deleteScope(db: Kysely<Database>, tenantId: string, name: string): Promise<boolean> {
+  const result = await db.deleteFrom('scopes').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
