@@ -96,6 +96,18 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * The actor may not perform this action at all (a tenant admin or a tenant's admin client
+ * on an operator-only action). Reaching another tenant's resource is a NotFoundError
+ * instead: it must not reveal that the resource exists.
+ */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
 /** Operator input (CLI, admin API, configuration) is invalid. */
 export class ValidationError extends Error {
   constructor(message: string) {
