@@ -183,8 +183,6 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     return page(reply, errorPage('Something went wrong', 'The server encountered an unexpected error.'), { status: 500 });
   });
 
-  app.setNotFoundHandler((_request, reply) => page(reply, errorPage('Not found', 'There is no such page.'), { status: 404 }));
-
   // The copy button's script: static, the same for everyone, so outside the sign-in.
   app.get(COPY_SCRIPT_PATH, async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').type('text/javascript; charset=utf-8').send(COPY_SCRIPT),
