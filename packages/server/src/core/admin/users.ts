@@ -89,6 +89,11 @@ export class UserService {
     return { user: await requireUser(this.deps.users, username), revokedGrants };
   }
 
+  /** The user (any letter case of its username); NotFoundError when there is none. */
+  get(username: string): Promise<User> {
+    return requireUser(this.deps.users, username);
+  }
+
   async list(tenantSlug: string): Promise<User[]> {
     const tenant = await requireTenant(this.deps.tenants, tenantSlug);
     return this.deps.users.listUsers(tenant.id);
