@@ -59,6 +59,7 @@ describe('admin services on narrow dependencies', () => {
         removeUserFromTenant: async () => assert.fail('not called'),
         listUsers: async () => [],
         setPassword: async () => undefined,
+        deleteUser: async () => assert.fail('not called'),
         setDisabled: async (_id, disabled): Promise<User> => {
           const { passwordHash: _hash, ...user } = alice;
           return { ...user, disabled };

@@ -28,7 +28,7 @@ for (const target of STORAGE_TARGETS) {
       scopes: ['a'], defaultScopes: [], redirectUris: [], accessTokenTtl: null, resourceServer: false,
     });
     const settings: ClientSettings = {
-      name: 'Renamed', scopes: ['a', 'new:scope'], defaultScopes: ['a'], redirectUris: ['https://app.example.com/cb'],
+      name: 'Renamed', grantTypes: ['client_credentials', 'authorization_code'], scopes: ['a', 'new:scope'], defaultScopes: ['a'], redirectUris: ['https://app.example.com/cb'],
       accessTokenTtl: 600, refreshIdleTtl: 120, refreshAbsoluteTtl: 240, refreshGraceSeconds: 5,
     };
 

@@ -137,6 +137,26 @@ for (const target of STORAGE_TARGETS) {
       assert.deepEqual((await storage.users.findUser(user.id))?.tenants.map((t) => t.slug), ['tenant-a']);
     });
 
+    it('deleteUser erases the user, its memberships and its consents, frees the username, and is false the second time', async () => {
+      const user = await storage.users.createUser(newUser({ tenantIds: [tenantA.id, tenantB.id] }));
+      const other = await storage.users.createUser(newUser());
+      const client = await storage.clients.createClient({
+        id: uniqueId('client'), tenantId: tenantA.id, name: 'App', isPublic: false, secretDigest: null, grantTypes: ['authorization_code'],
+        scopes: ['a'], defaultScopes: [], redirectUris: [], accessTokenTtl: null, resourceServer: false,
+      });
+      await storage.consents.saveConsent({ userId: user.id, clientId: client.id, scopes: ['a'], tenants: ['tenant-a'] });
+      await storage.consents.saveConsent({ userId: other.id, clientId: client.id, scopes: ['a'], tenants: ['tenant-a'] });
+      assert.equal(await storage.users.deleteUser(user.id), true);
+      assert.equal(await storage.users.findUser(user.id), undefined);
+      assert.equal(await storage.users.findUserByUsername(user.username), undefined);
+      assert.ok(!(await storage.users.listUsers(tenantB.id)).some((listed) => listed.id === user.id));
+      assert.equal(await storage.consents.findConsent(user.id, client.id), undefined);
+      assert.ok(await storage.consents.findConsent(other.id, client.id), "another user's consent stays");
+      assert.equal(await storage.users.deleteUser(user.id), false);
+      const again = await storage.users.createUser(newUser({ username: user.username }));
+      assert.notEqual(again.id, user.id);
+    });
+
     it('of two concurrent removals of a two-tenant user, exactly one succeeds: the user keeps a tenant', async () => {
       const user = await storage.users.createUser(newUser({ tenantIds: [tenantA.id, tenantB.id] }));
       const outcomes = await Promise.all([storage.users.removeUserFromTenant(user.id, tenantA.id), storage.users.removeUserFromTenant(user.id, tenantB.id)]);

@@ -110,8 +110,12 @@ export class ForbiddenError extends Error {
 
 /** Operator input (CLI, admin API, configuration) is invalid. */
 export class ValidationError extends Error {
-  constructor(message: string) {
+  /** The input field at fault when one is (its wire name, e.g. `redirect_uris`, `limit`): the admin API names it in its problem. */
+  readonly field: string | undefined;
+
+  constructor(message: string, options: { field?: string } = {}) {
     super(message);
     this.name = 'ValidationError';
+    this.field = options.field;
   }
 }

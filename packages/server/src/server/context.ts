@@ -117,7 +117,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       redis,
       digestKey: derived.clientSecretDigest,
       masterKey,
-      services: buildServices({ config, storage, keys, throttle, redis, derived, audit }),
+      services: buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs }),
       verifier: () =>
         (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,

@@ -1,4 +1,6 @@
-import type { AuditRecorder } from '../core/audit.js';
+import { createScopedAdmin, type AdminServices, type ScopedAdmin } from '../core/admin/index.js';
+import type { AdminPrincipal } from '../core/admin/principal.js';
+import type { AuditRecorder, AuditService } from '../core/audit.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -38,6 +40,12 @@ export interface Services {
   health(): Promise<HealthReport>;
   /** The tenants a verified access token may act for (core/token-tenants.ts). */
   tenantsOfToken(claims: TenantClaims): Promise<{ slug: string; name: string }[]>;
+  /**
+   * The admin operations as `principal` may perform them (core/admin/scoped.ts): what
+   * the admin API and the dashboard call once they know who is acting. Every action is
+   * recorded in the audit log as the principal's actor.
+   */
+  adminFor(principal: AdminPrincipal): ScopedAdmin;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -61,12 +69,14 @@ export interface ServiceParts {
   throttle: ThrottleStore;
   redis: { available(): Promise<boolean> } | undefined;
   derived: DerivedKeys;
-  /** Where security events (refresh-token reuse, code replay, throttled bursts) are recorded. */
-  audit: AuditRecorder;
+  /** Where security events (refresh-token reuse, code replay, throttled bursts) are recorded; admin actions are listed from it. */
+  audit: AuditRecorder & Pick<AuditService, 'list'>;
+  /** The admin services acting as one actor (context.ts: `gatehouse.adminAs`). */
+  adminAs(actor: string): AdminServices;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs }: ServiceParts): Services {
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
     ...clientAuth,
@@ -112,5 +122,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     jwks: () => keys.jwks(),
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
+    adminFor: (principal) => createScopedAdmin({ admin: adminAs(principal.actor), audit }, principal),
   };
 }

@@ -39,6 +39,8 @@ export interface CreateClientInput {
 /** What `client update` changes; an absent field keeps its value. */
 export interface UpdateClientInput {
   name?: string;
+  /** Replaces the list, with the checks of `create` (a public client never gets client_credentials). */
+  grantTypes?: string[];
   /** Replaces the scopes (space-delimited). */
   scope?: string;
   defaultScope?: string;
@@ -109,12 +111,13 @@ export class ClientService {
   update(clientId: string, input: UpdateClientInput): Promise<Client> {
     return audited(this.deps.audit, 'client.update', { tenant: null, target: clientId }, () => this.updateClient(clientId, input), (client) => ({
       tenant: client.tenantSlug,
-      details: { name: client.name, scope: client.scopes.join(' ') },
+      details: { name: client.name, grantTypes: client.grantTypes, scope: client.scopes.join(' ') },
     }));
   }
 
   private async updateClient(clientId: string, input: UpdateClientInput): Promise<Client> {
     const client = await requireClient(this.deps.clients, clientId);
+    const grantTypes = input.grantTypes === undefined ? client.grantTypes : parseGrantTypes(input.grantTypes, client.isPublic);
     const settings = this.checkSettings(
       {
         name: input.name ?? client.name,
@@ -128,7 +131,7 @@ export class ClientService {
       },
       false,
     );
-    const updated = await this.deps.clients.updateClient(clientId, settings);
+    const updated = await this.deps.clients.updateClient(clientId, { ...settings, grantTypes });
     if (!updated) throw new NotFoundError(`no client with id "${clientId}"`);
     return updated;
   }
@@ -152,7 +155,7 @@ export class ClientService {
    * The checks `create` and `update` share, on the client's settings as they will be.
    * `addDefaults`: the default scopes join the scopes (create without --scope).
    */
-  private checkSettings(input: Omit<CreateClientInput, 'tenant'>, addDefaults: boolean): ClientSettings {
+  private checkSettings(input: Omit<CreateClientInput, 'tenant'>, addDefaults: boolean): Omit<ClientSettings, 'grantTypes'> {
     const name = input.name.trim();
     if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
     checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);

@@ -58,3 +58,5 @@ export { SigningKeyService, type PublishedKey, type SigningKeyServiceDeps } from
 export { ScopeService, type CreateScopeInput, type ScopeServiceDeps } from './scopes.js';
 export { TenantService, type CreateTenantInput, type TenantServiceDeps } from './tenants.js';
 export { UserService, type CreateUserInput, type UserServiceDeps } from './users.js';
+export { ScopedAdmin, createScopedAdmin, type ClientChange, type ScopedAdminDeps, type TenantChange, type UserChange } from './scoped.js';
+export { paginate, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pages.js';

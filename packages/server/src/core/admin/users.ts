@@ -8,7 +8,7 @@ import { requireTenant, requireUser } from './lookups.js';
 
 export interface UserServiceDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
-  users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'removeUserFromTenant' | 'listUsers' | 'setPassword' | 'setDisabled'>;
+  users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'removeUserFromTenant' | 'listUsers' | 'setPassword' | 'setDisabled' | 'deleteUser'>;
   grants: Pick<GrantStore, 'revokeGrantsOfUser' | 'revokeGrantsOfUserInTenant'>;
   consents: Pick<ConsentStore, 'removeTenantFromConsents'>;
   audit: AdminAudit;
@@ -89,6 +89,11 @@ export class UserService {
     return { user: await requireUser(this.deps.users, username), revokedGrants };
   }
 
+  /** The user (any letter case of its username); NotFoundError when there is none. */
+  get(username: string): Promise<User> {
+    return requireUser(this.deps.users, username);
+  }
+
   async list(tenantSlug: string): Promise<User[]> {
     const tenant = await requireTenant(this.deps.tenants, tenantSlug);
     return this.deps.users.listUsers(tenant.id);
@@ -115,6 +120,27 @@ export class UserService {
   /** Re-enables a disabled user. Recorded as `user.enable`. */
   enable(username: string): Promise<User> {
     return audited(this.deps.audit, 'user.enable', { tenant: null, target: username }, () => this.setDisabled(username, false), (user) => ({ target: user.username }));
+  }
+
+  /**
+   * Deletes the user for good (a hard delete: the account, its memberships and its
+   * remembered consents are erased, and the username becomes free again). In this order,
+   * so that a failure half-way leaves a disabled user the operator can delete again:
+   * the user is disabled (no new login or code exchange, its revocation epoch rises),
+   * every grant of the user is revoked (refresh tokens stop at once, access tokens
+   * through the revocation feed), then the account is erased. The audit log keeps the
+   * `user.delete` event with the username. Returns the user as it was.
+   */
+  delete(username: string): Promise<User> {
+    return audited(this.deps.audit, 'user.delete', { tenant: null, target: username }, () => this.deleteUser(username), (user) => ({ target: user.username }));
+  }
+
+  private async deleteUser(username: string): Promise<User> {
+    const user = await requireUser(this.deps.users, username);
+    if (!user.disabled) await this.deps.users.setDisabled(user.id, true);
+    await this.deps.grants.revokeGrantsOfUser(user.id, this.clock());
+    if (!(await this.deps.users.deleteUser(user.id))) throw new NotFoundError(`no user "${username}"`);
+    return user;
   }
 
   private async setDisabled(username: string, disabled: boolean): Promise<User> {

@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'tenant.disable',
   'tenant.enable',
   'scope.delete',
+  // admin API (issue 14)
+  'user.delete',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

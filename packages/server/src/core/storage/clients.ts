@@ -25,6 +25,7 @@ export interface NewClient {
 /** The settings an operator may change after registration (each replaces the stored value). */
 export interface ClientSettings {
   name: string;
+  grantTypes: GrantType[];
   scopes: string[];
   defaultScopes: string[];
   redirectUris: string[];

@@ -55,4 +55,13 @@ export interface UserStore {
    * one (as for clients); enabling leaves it alone. Undefined when the user does not exist.
    */
   setDisabled(userId: string, disabled: boolean): Promise<User | undefined>;
+  /**
+   * Deletes the user for good, in one transaction: its row, its memberships and its
+   * remembered consents (the username becomes free again; a new user of that name is
+   * another user, with another id). Grants, codes and refresh tokens keep the old user
+   * id and are left alone: they stop working because the grant's user no longer exists
+   * (revoke them first so that resource servers hear of it: UserService.delete). False
+   * when there is no such user.
+   */
+  deleteUser(userId: string): Promise<boolean>;
 }

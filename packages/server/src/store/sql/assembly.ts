@@ -66,6 +66,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       removeUserFromTenant: (userId, tenantId) => db.transaction().execute((trx) => users.removeUserFromTenant(trx, userId, tenantId)),
       setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
       setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
+      deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
     clients: guarded({
       createClient: (input) =>

@@ -148,6 +148,7 @@ export async function updateClient(db: Kysely<Database>, clientId: string, setti
     .updateTable('clients')
     .set({
       name: settings.name,
+      grant_types: settings.grantTypes.join(' '),
       scopes: settings.scopes.join(' '),
       default_scopes: settings.defaultScopes.join(' '),
       redirect_uris: JSON.stringify(settings.redirectUris),

@@ -162,3 +162,11 @@ export async function removeUserFromTenant(db: Kysely<Database>, userId: string,
   await db.deleteFrom('user_tenants').where('user_id', '=', userId).where('tenant_id', '=', tenantId).execute();
   return 'removed';
 }
+
+/** Call inside a transaction: the user's consents, memberships and row go together. */
+export async function deleteUser(db: Kysely<Database>, userId: string): Promise<boolean> {
+  await db.deleteFrom('consents').where('user_id', '=', userId).execute();
+  await db.deleteFrom('user_tenants').where('user_id', '=', userId).execute();
+  const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

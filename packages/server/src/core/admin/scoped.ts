@@ -1,0 +1,310 @@
+import type { AuditListFilter, AuditService } from '../audit.js';
+import { NotFoundError } from '../errors.js';
+import type { AuditEvent } from '../storage.js';
+import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../types.js';
+import { normalizeUsername } from '../username.js';
+import type { CreateClientInput, CreatedClient, RotatedSecret, UpdateClientInput } from './clients.js';
+import type { GrantView, RevokedGrant } from './grants.js';
+import type { AdminServices } from './index.js';
+import type { PublishedKey } from './keys.js';
+import { paginate, type Page, type PageRequest } from './pages.js';
+import { isOperator, requireOperator, requireTenantAccess, type AdminPrincipal } from './principal.js';
+import type { CreateTenantInput, UpdateTenantInput } from './tenants.js';
+
+/**
+ * The admin operations as one principal may perform them: what the admin API and the
+ * dashboard call. Every operation checks the principal before it reads or changes
+ * anything (core/admin/principal.ts), so the two surfaces cannot disagree:
+ *
+ * - an operator reaches everything;
+ * - a tenant principal reaches its own tenant only: another tenant, and a client, user or
+ *   grant outside its tenant, is NotFoundError (404), the answer for one that does not
+ *   exist; deployment-wide powers (creating or disabling tenants, resource-server
+ *   clients, signing keys, operator clients) are ForbiddenError (403);
+ * - a user who belongs to several tenants is changed (password, disabling, deletion) by
+ *   operators only: one tenant must not lock a person out of another;
+ * - a tenant principal sees its own tenant in a user's memberships, its tenant's grants
+ *   and its tenant's audit events only.
+ *
+ * The services it calls record every action in the audit log as the principal's actor
+ * (`gatehouse.adminAs(actor)` built them).
+ */
+export interface ScopedAdminDeps {
+  /** The admin services acting as the principal's actor. */
+  admin: AdminServices;
+  audit: Pick<AuditService, 'list'>;
+}
+
+/** What PATCH /tenants/{slug} changes: the slug never changes. */
+export interface TenantChange extends UpdateTenantInput {
+  /** Operators only. */
+  disabled?: boolean;
+}
+
+/** What PATCH …/clients/{client_id} changes. */
+export interface ClientChange extends UpdateClientInput {
+  disabled?: boolean;
+}
+
+/** What PATCH /users/{username} changes. */
+export interface UserChange {
+  password?: string;
+  disabled?: boolean;
+}
+
+/** A sort key that orders by creation time, then by id (unique). */
+const byCreation = (createdAt: number, id: string): string => `${String(createdAt).padStart(16, '0')}:${id}`;
+
+export class ScopedAdmin {
+  constructor(
+    private readonly deps: ScopedAdminDeps,
+    readonly principal: AdminPrincipal,
+  ) {}
+
+  private get admin(): AdminServices {
+    return this.deps.admin;
+  }
+
+  // --- tenants ---
+
+  /** Operators: every tenant; a tenant principal: its own. Ordered by slug. */
+  async listTenants(page?: PageRequest): Promise<Page<Tenant>> {
+    const all = await this.admin.tenants.list();
+    const principal = this.principal;
+    const visible = isOperator(principal) ? all : all.filter((tenant) => tenant.slug === principal.tenant);
+    return paginate(visible, (tenant) => tenant.slug, page);
+  }
+
+  async createTenant(input: CreateTenantInput): Promise<Tenant> {
+    requireOperator(this.principal, 'creating a tenant');
+    return this.admin.tenants.create(input);
+  }
+
+  async getTenant(slug: string): Promise<Tenant> {
+    requireTenantAccess(this.principal, slug);
+    const tenant = (await this.admin.tenants.list()).find((candidate) => candidate.slug === slug);
+    if (!tenant) throw new NotFoundError(`unknown tenant "${slug}"`);
+    return tenant;
+  }
+
+  /** Renames the tenant or changes its lifetime (its own principal may); disabling and enabling are for operators. */
+  async updateTenant(slug: string, change: TenantChange): Promise<Tenant> {
+    requireTenantAccess(this.principal, slug);
+    if (change.disabled !== undefined) requireOperator(this.principal, 'disabling or enabling a tenant');
+    let tenant = await this.getTenant(slug);
+    if (change.name !== undefined || change.accessTokenTtl !== undefined) {
+      tenant = await this.admin.tenants.update(slug, { name: change.name, accessTokenTtl: change.accessTokenTtl });
+    }
+    if (change.disabled !== undefined && change.disabled !== tenant.disabled) {
+      tenant = change.disabled ? await this.admin.tenants.disable(slug) : await this.admin.tenants.enable(slug);
+    }
+    return tenant;
+  }
+
+  /**
+   * A tenant is never erased (its slug stays reserved, its audit trail meaningful):
+   * deleting disables it, which revokes every token of its clients. Operators only.
+   */
+  async deleteTenant(slug: string): Promise<Tenant> {
+    requireTenantAccess(this.principal, slug);
+    requireOperator(this.principal, 'deleting a tenant');
+    return this.admin.tenants.disable(slug);
+  }
+
+  // --- clients ---
+
+  /** The tenant's clients, by creation time; a tenant principal does not see resource servers. */
+  async listClients(slug: string, page?: PageRequest): Promise<Page<Client>> {
+    requireTenantAccess(this.principal, slug);
+    const all = await this.admin.clients.list(slug);
+    const visible = isOperator(this.principal) ? all : all.filter((client) => !client.resourceServer);
+    return paginate(visible, (client) => byCreation(client.createdAt, client.id), page);
+  }
+
+  async createClient(slug: string, input: Omit<CreateClientInput, 'tenant'>): Promise<CreatedClient> {
+    requireTenantAccess(this.principal, slug);
+    if (input.resourceServer) requireOperator(this.principal, 'registering a resource server (it reads every tenant)');
+    return this.admin.clients.create({ ...input, tenant: slug });
+  }
+
+  async getClient(slug: string, clientId: string): Promise<Client> {
+    return this.clientIn(slug, clientId);
+  }
+
+  /** Changes the client's settings, then disables or enables it (disabling revokes its tokens). */
+  async updateClient(slug: string, clientId: string, change: ClientChange): Promise<Client> {
+    let client = await this.clientIn(slug, clientId);
+    const { disabled, ...settings } = change;
+    if (Object.values(settings).some((value) => value !== undefined)) client = await this.admin.clients.update(clientId, settings);
+    if (disabled !== undefined && disabled !== client.disabled) {
+      client = disabled ? await this.admin.clients.disable(clientId) : await this.admin.clients.enable(clientId);
+    }
+    return client;
+  }
+
+  /** Deletes the client softly; every token issued to it is revoked (ClientService.delete). */
+  async deleteClient(slug: string, clientId: string): Promise<Client> {
+    await this.clientIn(slug, clientId);
+    return this.admin.clients.delete(clientId);
+  }
+
+  async rotateClientSecret(slug: string, clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
+    await this.clientIn(slug, clientId);
+    return this.admin.clients.rotateSecret(clientId, options);
+  }
+
+  /**
+   * The client, when it belongs to the path's tenant and the principal may reach it:
+   * NotFoundError for a client of another tenant (ids are global: a tenant principal
+   * must not reach one through its own tenant's path), ForbiddenError for a resource
+   * server reached by a tenant principal.
+   */
+  private async clientIn(slug: string, clientId: string): Promise<Client> {
+    requireTenantAccess(this.principal, slug);
+    const client = await this.admin.clients.get(clientId);
+    if (client.tenantSlug !== slug) throw new NotFoundError(`no client with id "${clientId}" in tenant "${slug}"`);
+    if (client.resourceServer) requireOperator(this.principal, 'managing a resource server');
+    return client;
+  }
+
+  // --- scopes ---
+
+  async listScopes(slug: string, page?: PageRequest): Promise<Page<ScopeDefinition>> {
+    requireTenantAccess(this.principal, slug);
+    return paginate(await this.admin.scopes.list(slug), (scope) => scope.name, page);
+  }
+
+  /** Creates the scope or replaces its description. */
+  async putScope(slug: string, name: string, description: string): Promise<ScopeDefinition> {
+    requireTenantAccess(this.principal, slug);
+    return this.admin.scopes.create({ tenant: slug, name, description });
+  }
+
+  async deleteScope(slug: string, name: string): Promise<void> {
+    requireTenantAccess(this.principal, slug);
+    return this.admin.scopes.delete({ tenant: slug, name });
+  }
+
+  // --- users ---
+
+  /** The tenant's users, by username ignoring case. */
+  async listUsers(slug: string, page?: PageRequest): Promise<Page<User>> {
+    requireTenantAccess(this.principal, slug);
+    const listed = paginate(await this.admin.users.list(slug), (user) => normalizeUsername(user.username), page);
+    return { ...listed, items: listed.items.map((user) => this.view(user)) };
+  }
+
+  async createUser(slug: string, input: { username: string; password: string }): Promise<User> {
+    requireTenantAccess(this.principal, slug);
+    return this.view(await this.admin.users.create({ ...input, tenant: slug }));
+  }
+
+  /** Makes an existing user a member of the tenant; `added` is false when it was one already. */
+  async addUserToTenant(slug: string, username: string): Promise<{ user: User; added: boolean }> {
+    requireTenantAccess(this.principal, slug);
+    const { user, added } = await this.admin.users.addToTenant(username, slug);
+    return { user: this.view(user), added };
+  }
+
+  /** Ends the membership (never the user's last one): UserService.removeFromTenant. */
+  async removeUserFromTenant(slug: string, username: string): Promise<User> {
+    requireTenantAccess(this.principal, slug);
+    return this.view((await this.admin.users.removeFromTenant(username, slug)).user);
+  }
+
+  async getUser(username: string): Promise<User> {
+    return this.view(await this.userInReach(username));
+  }
+
+  /** Resets the password and/or disables or enables the user (disabling revokes its grants). */
+  async updateUser(username: string, change: UserChange): Promise<User> {
+    let user = await this.userInReach(username);
+    this.requireSoleTenant(user, 'changing');
+    if (change.password !== undefined) user = await this.admin.users.setPassword(user.username, change.password);
+    if (change.disabled !== undefined && change.disabled !== user.disabled) {
+      user = change.disabled ? await this.admin.users.disable(user.username) : await this.admin.users.enable(user.username);
+    }
+    return this.view(user);
+  }
+
+  /** Deletes the user for good, after revoking its grants (UserService.delete). */
+  async deleteUser(username: string): Promise<User> {
+    const user = await this.userInReach(username);
+    this.requireSoleTenant(user, 'deleting');
+    return this.view(await this.admin.users.delete(user.username));
+  }
+
+  /** The user's grants a principal may see (a tenant principal: those of its tenant), by creation time. */
+  async listGrants(username: string, page?: PageRequest): Promise<Page<GrantView>> {
+    const user = await this.userInReach(username);
+    const grants = (await this.admin.grants.listOfUser(user.username)).filter((view) => this.grantInReach(view));
+    return paginate(grants, (view) => byCreation(view.grant.createdAt, view.grant.id), page);
+  }
+
+  /** Revokes one of the user's grants and forgets the remembered consent (GrantService.revoke). */
+  async revokeGrant(username: string, grantId: string): Promise<RevokedGrant> {
+    const user = await this.userInReach(username);
+    const found = (await this.admin.grants.listOfUser(user.username)).find((view) => view.grant.id === grantId);
+    if (!found || !this.grantInReach(found)) throw new NotFoundError(`user ${user.username} has no grant "${grantId.slice(0, 64)}"`);
+    return this.admin.grants.revoke(grantId);
+  }
+
+  /** The user, when the principal may reach it (a tenant principal: a member of its tenant), else NotFoundError. */
+  private async userInReach(username: string): Promise<User> {
+    const user = await this.admin.users.get(username);
+    const principal = this.principal;
+    if (!isOperator(principal) && !user.tenants.some((tenant) => tenant.slug === principal.tenant)) {
+      throw new NotFoundError(`no user "${username}"`);
+    }
+    return user;
+  }
+
+  private requireSoleTenant(user: User, what: string): void {
+    if (user.tenants.length > 1) requireOperator(this.principal, `${what} a user who also belongs to another tenant`);
+  }
+
+  private grantInReach({ grant, clientTenant }: GrantView): boolean {
+    if (isOperator(this.principal)) return true;
+    return clientTenant === this.principal.tenant || grant.tenants.includes(this.principal.tenant);
+  }
+
+  /** A tenant principal sees its own tenant among the user's memberships, not the others. */
+  private view(user: User): User {
+    if (isOperator(this.principal)) return user;
+    const own = this.principal.tenant;
+    return { ...user, tenants: user.tenants.filter((tenant) => tenant.slug === own) };
+  }
+
+  // --- signing keys (deployment-wide: operators only) ---
+
+  async listKeys(page?: PageRequest): Promise<Page<PublishedKey>> {
+    requireOperator(this.principal, 'managing signing keys');
+    return paginate(await this.admin.keys.listPublished(), (key) => byCreation(key.createdAt, key.kid), page);
+  }
+
+  async rotateKey(alg?: SigningAlgorithm): Promise<SigningKey> {
+    requireOperator(this.principal, 'managing signing keys');
+    return this.admin.keys.rotate(alg);
+  }
+
+  async withdrawKey(kid: string): Promise<void> {
+    requireOperator(this.principal, 'managing signing keys');
+    return this.admin.keys.withdraw(kid);
+  }
+
+  // --- the audit log ---
+
+  /** Newest first. A tenant principal sees its own tenant's events only (another tenant: NotFoundError). */
+  async listAuditEvents(filter: AuditListFilter = {}): Promise<{ events: AuditEvent[]; next: string | null }> {
+    if (isOperator(this.principal)) return this.deps.audit.list(filter);
+    if (filter.tenant !== undefined) requireTenantAccess(this.principal, filter.tenant);
+    return this.deps.audit.list({ ...filter, tenant: this.principal.tenant });
+  }
+}
+
+/** The admin operations as `principal` may perform them (see ScopedAdmin). */
+export function createScopedAdmin(deps: ScopedAdminDeps, principal: AdminPrincipal): ScopedAdmin {
+  return new ScopedAdmin(deps, principal);
+}
+
+export type { Page, PageRequest } from './pages.js';
