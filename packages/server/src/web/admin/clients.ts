@@ -99,6 +99,17 @@ function scopeCheckboxes(catalogue: ScopeOption[], checked: string[]): SafeHtml 
   )}`;
 }
 
+function grantTypeCheckboxes(checked: string[]): SafeHtml {
+  return html`<fieldset>
+<legend>Grant types</legend>
+${GRANT_TYPE_OPTIONS.map(
+  (option) => html`<div class="check"><input type="checkbox" id="grant-${option.value}" name="grant_type" value="${option.value}" aria-describedby="grant-${option.value}-hint"${checked.includes(option.value) ? html` checked` : ''}>
+<label for="grant-${option.value}">${option.label}</label>
+<p class="hint" id="grant-${option.value}-hint">${option.description}</p></div>`,
+)}
+</fieldset>`;
+}
+
 function ttlField(values: Pick<ClientFormValues, 'accessTokenTtl'>, tenantTtl: number): SafeHtml {
   return html`<label for="client-ttl">Access token lifetime</label>
 <input type="text" id="client-ttl" name="access_token_ttl" aria-describedby="client-ttl-hint" value="${values.accessTokenTtl}">
@@ -143,14 +154,7 @@ ${csrfInput(viewer)}
 <legend>Scopes</legend>
 ${scopeCheckboxes(model.catalogue, values.scopes)}
 </fieldset>
-<fieldset>
-<legend>Grant types</legend>
-${GRANT_TYPE_OPTIONS.map(
-  (option) => html`<div class="check"><input type="checkbox" id="grant-${option.value}" name="grant_type" value="${option.value}" aria-describedby="grant-${option.value}-hint"${values.grantTypes.includes(option.value) ? html` checked` : ''}>
-<label for="grant-${option.value}">${option.label}</label>
-<p class="hint" id="grant-${option.value}-hint">${option.description}</p></div>`,
-)}
-</fieldset>
+${grantTypeCheckboxes(values.grantTypes)}
 ${redirectUrisField(values.redirectUris)}
 ${ttlField(values, model.tenantAccessTokenTtl)}
 <button type="submit" class="primary">Create client</button>
@@ -232,7 +236,7 @@ export interface ClientPageModel {
   flash?: FlashKey | undefined;
   error?: string | undefined;
   /** A refused edit, with what was typed. */
-  values?: Pick<ClientFormValues, 'name' | 'scopes' | 'redirectUris' | 'accessTokenTtl'> | undefined;
+  values?: Pick<ClientFormValues, 'name' | 'scopes' | 'grantTypes' | 'redirectUris' | 'accessTokenTtl'> | undefined;
 }
 
 /** The grace periods the rotation form offers (seconds). */
@@ -243,6 +247,7 @@ export function clientPage(model: ClientPageModel): string {
   const values = model.values ?? {
     name: client.name,
     scopes: client.scopes,
+    grantTypes: client.grantTypes,
     redirectUris: client.redirectUris.join('\n'),
     accessTokenTtl: client.accessTokenTtl === null ? '' : formatDuration(client.accessTokenTtl),
   };
@@ -286,6 +291,7 @@ ${csrfInput(viewer)}
 <legend>Scopes</legend>
 ${scopeCheckboxes(model.catalogue, values.scopes)}
 </fieldset>
+${grantTypeCheckboxes(values.grantTypes)}
 ${redirectUrisField(values.redirectUris)}
 ${ttlField(values, model.tenantAccessTokenTtl)}
 <button type="submit" class="primary">Save</button>

@@ -128,6 +128,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
       const client = await admin.getClient(slug, clientId);
       await admin.updateClient(slug, clientId, {
         name: values.name,
+        grantTypes: values.grantTypes,
         scope: values.scopes.join(' '),
         // A default scope the client no longer has is dropped with it.
         defaultScope: client.defaultScopes.filter((scope) => values.scopes.includes(scope)).join(' '),

@@ -1,12 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { AuditListFilter, AuditService } from '../../../core/audit.js';
-import type { CreateClientInput, CreatedClient, CreateTenantInput, PublishedKey, RotatedSecret } from '../../../core/admin/index.js';
-import type { UpdateClientInput } from '../../../core/admin/clients.js';
-import type { UpdateTenantInput } from '../../../core/admin/tenants.js';
+import type { Page, PageRequest, ScopedAdmin } from '../../../core/admin/scoped.js';
 import type { AdminPrincipal } from '../../../core/admin/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError, StorageUnavailableError, ValidationError } from '../../../core/errors.js';
-import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../../../core/types.js';
 import { COPY_SCRIPT, COPY_SCRIPT_PATH } from '../../../web/admin/clients.js';
 import { isFlashKey, type FlashKey, type Viewer } from '../../../web/admin/common.js';
 import { CSRF_FIELD, errorPage, PAGE_CSP, PAGE_SECURITY_HEADERS } from '../../../web/pages.js';
@@ -45,51 +41,8 @@ export interface DashboardAuth {
   session(request: FastifyRequest): DashboardSession;
 }
 
-/** A page of an admin list (core/admin/pages.ts): `next` is the cursor of the following page. */
-export interface ListPage<T> {
-  items: T[];
-  next: string | null;
-}
-
-export interface ListRequest {
-  limit?: number;
-  cursor?: string;
-}
-
-/**
- * What the dashboard asks of the admin facade of one principal (core/admin/scoped.ts,
- * the admin API's too): the admin services with the access rules of
- * core/admin/principal.ts applied (a tenant principal reaching another tenant gets
- * NotFoundError, an operator-only action ForbiddenError).
- */
-export interface DashboardAdmin {
-  listTenants(page?: ListRequest): Promise<ListPage<Tenant>>;
-  createTenant(input: CreateTenantInput): Promise<Tenant>;
-  getTenant(slug: string): Promise<Tenant>;
-  updateTenant(slug: string, change: UpdateTenantInput & { disabled?: boolean }): Promise<Tenant>;
-  listClients(slug: string, page?: ListRequest): Promise<ListPage<Client>>;
-  createClient(slug: string, input: Omit<CreateClientInput, 'tenant'>): Promise<CreatedClient>;
-  /** The client of that tenant; NotFoundError when it is another tenant's. */
-  getClient(slug: string, clientId: string): Promise<Client>;
-  updateClient(slug: string, clientId: string, change: UpdateClientInput & { disabled?: boolean }): Promise<Client>;
-  deleteClient(slug: string, clientId: string): Promise<Client>;
-  rotateClientSecret(slug: string, clientId: string, options?: { graceSeconds?: number }): Promise<RotatedSecret>;
-  listScopes(slug: string, page?: ListRequest): Promise<ListPage<ScopeDefinition>>;
-  putScope(slug: string, name: string, description: string): Promise<ScopeDefinition>;
-  deleteScope(slug: string, name: string): Promise<void>;
-  listUsers(slug: string, page?: ListRequest): Promise<ListPage<User>>;
-  createUser(slug: string, input: { username: string; password: string }): Promise<User>;
-  addUserToTenant(slug: string, username: string): Promise<{ user: User; added: boolean }>;
-  removeUserFromTenant(slug: string, username: string): Promise<User>;
-  listKeys(page?: ListRequest): Promise<ListPage<PublishedKey>>;
-  rotateKey(alg?: SigningAlgorithm): Promise<SigningKey>;
-  withdrawKey(kid: string): Promise<void>;
-  /** A tenant principal sees its own tenant's events only. */
-  listAuditEvents(filter?: AuditListFilter): ReturnType<AuditService['list']>;
-}
-
 /** Every item of an admin list, page after page (the dashboard's lists are searched whole). */
-export async function listAll<T>(list: (page: ListRequest) => Promise<ListPage<T>>): Promise<T[]> {
+export async function listAll<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {
@@ -102,15 +55,13 @@ export async function listAll<T>(list: (page: ListRequest) => Promise<ListPage<T
 
 export interface DashboardOptions extends RouteOptions {
   auth: DashboardAuth;
-  /** The admin facade acting for a principal. */
-  adminFor(principal: AdminPrincipal): DashboardAdmin;
 }
 
 /** What each group of page handlers works with. */
 export interface DashboardContext {
   options: DashboardOptions;
   /** The signed-in admin's facade and the page models' viewer. */
-  adminOf(request: FastifyRequest): { admin: DashboardAdmin; viewer: Viewer };
+  adminOf(request: FastifyRequest): { admin: ScopedAdmin; viewer: Viewer };
   /** Sends a page with the page security headers; `script`: the page loads the copy script. */
   page(reply: FastifyReply, html: string, options?: { status?: number; script?: boolean }): FastifyReply;
   /** 303 to a dashboard path, with a fixed flash message. */
@@ -208,7 +159,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
           ...(principal.kind === 'tenant' ? { tenant: principal.tenant } : {}),
           csrfToken: session.csrfToken,
         };
-        return { admin: options.adminFor(principal), viewer };
+        return { admin: options.services.adminFor(principal), viewer };
       },
       page,
       redirect: (reply, path, flash) => reply.code(303).header('location', flash ? `${path}?done=${flash}` : path).send(),
