@@ -88,14 +88,18 @@ ${table('API clients', ['Name', 'Client id', 'Grant types', 'Status'], rows, mod
   );
 }
 
+/** A checkbox or radio row; the hint is inside the label, so it is read with it. */
+function checkRow(row: { type: 'checkbox' | 'radio'; id: string; name: string; value: string; checked: boolean; label: SafeHtml | string; hint?: string }): SafeHtml {
+  return html`<div class="check"><input type="${row.type}" id="${row.id}" name="${row.name}" value="${row.value}"${row.checked ? html` checked` : ''}>
+<label for="${row.id}">${row.label}${row.hint ? html` <span class="hint">${row.hint}</span>` : ''}</label></div>`;
+}
+
 function scopeCheckboxes(catalogue: ScopeOption[], checked: string[]): SafeHtml {
   // Scopes the client holds that the catalogue no longer lists stay visible (and checked).
   const options = [...catalogue, ...checked.filter((name) => !catalogue.some((scope) => scope.name === name)).map((name) => ({ name, description: 'Not in the tenant’s scope catalogue.' }))];
   if (options.length === 0) return html`<p class="hint">This tenant has no scopes yet: add them under Scopes first, or create the client without scopes.</p>`;
   return html`${options.map(
-    (scope, index) => html`<div class="check"><input type="checkbox" id="scope-${index}" name="scope" value="${scope.name}" aria-describedby="scope-${index}-description"${checked.includes(scope.name) ? html` checked` : ''}>
-<label for="scope-${index}"><code>${scope.name}</code></label>
-<p class="hint" id="scope-${index}-description">${scope.description}</p></div>`,
+    (scope, index) => checkRow({ type: 'checkbox', id: `scope-${index}`, name: 'scope', value: scope.name, checked: checked.includes(scope.name), label: html`<code>${scope.name}</code>`, hint: scope.description }),
   )}`;
 }
 
@@ -103,9 +107,7 @@ function grantTypeCheckboxes(checked: string[]): SafeHtml {
   return html`<fieldset>
 <legend>Grant types</legend>
 ${GRANT_TYPE_OPTIONS.map(
-  (option) => html`<div class="check"><input type="checkbox" id="grant-${option.value}" name="grant_type" value="${option.value}" aria-describedby="grant-${option.value}-hint"${checked.includes(option.value) ? html` checked` : ''}>
-<label for="grant-${option.value}">${option.label}</label>
-<p class="hint" id="grant-${option.value}-hint">${option.description}</p></div>`,
+  (option) => checkRow({ type: 'checkbox', id: `grant-${option.value}`, name: 'grant_type', value: option.value, checked: checked.includes(option.value), label: option.label, hint: option.description }),
 )}
 </fieldset>`;
 }
@@ -143,12 +145,8 @@ ${csrfInput(viewer)}
 <p class="hint" id="client-name-hint">Users see it on the consent page.</p>
 <fieldset>
 <legend>Client type</legend>
-<div class="check"><input type="radio" id="client-type-confidential" name="client_type" value="confidential"${values.clientType === 'confidential' ? html` checked` : ''} aria-describedby="client-type-confidential-hint">
-<label for="client-type-confidential">Confidential</label>
-<p class="hint" id="client-type-confidential-hint">A server that can keep a secret: gets a client secret.</p></div>
-<div class="check"><input type="radio" id="client-type-public" name="client_type" value="public"${values.clientType === 'public' ? html` checked` : ''} aria-describedby="client-type-public-hint">
-<label for="client-type-public">Public</label>
-<p class="hint" id="client-type-public-hint">A browser or native app: no secret, authorization code with PKCE.</p></div>
+${checkRow({ type: 'radio', id: 'client-type-confidential', name: 'client_type', value: 'confidential', checked: values.clientType === 'confidential', label: 'Confidential', hint: 'A server that can keep a secret: gets a client secret.' })}
+${checkRow({ type: 'radio', id: 'client-type-public', name: 'client_type', value: 'public', checked: values.clientType === 'public', label: 'Public', hint: 'A browser or native app: no secret, authorization code with PKCE.' })}
 </fieldset>
 <fieldset>
 <legend>Scopes</legend>
@@ -260,13 +258,8 @@ ${client.previousSecretExpiresAt !== null ? html`<p>A previous secret keeps work
 ${csrfInput(viewer)}
 <fieldset>
 <legend>The old secret</legend>
-<div class="check"><input type="radio" id="rotate-now" name="grace" value="0" checked aria-describedby="rotate-now-hint">
-<label for="rotate-now">Stop it now</label>
-<p class="hint" id="rotate-now-hint">For a compromised secret: the old secret stops working and every token issued to this client is revoked at once.</p></div>
-${ROTATION_GRACE_OPTIONS.map(
-  (seconds) => html`<div class="check"><input type="radio" id="rotate-grace-${seconds}" name="grace" value="${seconds}">
-<label for="rotate-grace-${seconds}">Keep it working for ${formatDuration(seconds)}</label></div>`,
-)}
+${checkRow({ type: 'radio', id: 'rotate-now', name: 'grace', value: '0', checked: true, label: 'Stop it now', hint: 'For a compromised secret: the old secret stops working and every token issued to this client is revoked at once.' })}
+${ROTATION_GRACE_OPTIONS.map((seconds) => checkRow({ type: 'radio', id: `rotate-grace-${seconds}`, name: 'grace', value: String(seconds), checked: false, label: `Keep it working for ${formatDuration(seconds)}` }))}
 <p class="hint">With a grace period, both secrets work until it ends and issued tokens stay valid, so you can update your application first.</p>
 </fieldset>
 <button type="submit" class="danger">Rotate secret</button>
