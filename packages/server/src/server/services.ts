@@ -1,4 +1,6 @@
 import type { AuditRecorder } from '../core/audit.js';
+import type { Logo } from '../core/branding.js';
+import type { Tenant } from '../core/types.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -38,6 +40,10 @@ export interface Services {
   health(): Promise<HealthReport>;
   /** The tenants a verified access token may act for (core/token-tenants.ts). */
   tenantsOfToken(claims: TenantClaims): Promise<{ slug: string; name: string }[]>;
+  /** A tenant's display name and branding, for the pages (web/branding.ts); undefined: no such tenant. */
+  tenantBranding(slug: string): Promise<Pick<Tenant, 'slug' | 'name' | 'branding'> | undefined>;
+  /** A tenant's logo, for GET /oauth/assets/tenants/{slug}/logo. */
+  tenantLogo(slug: string): Promise<(Logo & { digest: string }) | undefined>;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -100,6 +106,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
       users: storage.users,
       consents: storage.consents,
       scopes: storage.scopes,
+      tenants: storage.tenants,
       codes: storage.codes,
       keys,
       throttle,
@@ -112,5 +119,10 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     jwks: () => keys.jwks(),
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
+    tenantBranding: async (slug) => {
+      const tenant = await storage.tenants.findTenantBySlug(slug);
+      return tenant && { slug: tenant.slug, name: tenant.name, branding: tenant.branding };
+    },
+    tenantLogo: (slug) => storage.tenants.findTenantLogo(slug),
   };
 }
