@@ -10,7 +10,7 @@ import { toClientResource, toCreatedClientResource, toScopeResource } from '../.
 import { NotFoundError, ValidationError } from '../../packages/server/src/core/errors.js';
 import type { Client, ScopeDefinition, Tenant, User, UserWithPassword } from '../../packages/server/src/core/types.js';
 
-const acme: Tenant = { id: 't-acme', slug: 'acme', name: 'Acme', accessTokenTtl: null, disabled: false, createdAt: 0 };
+const acme: Tenant = { id: 't-acme', slug: 'acme', name: 'Acme', accessTokenTtl: null, disabled: false, branding: { accent: null, termsUrl: null, privacyUrl: null, logo: null }, createdAt: 0 };
 const audit = { recorder: { record: async () => {} }, actor: 'cli' };
 const tenants = { findTenantBySlug: async (slug: string) => (slug === 'acme' ? acme : undefined) };
 
@@ -24,6 +24,7 @@ describe('admin services on narrow dependencies', () => {
         findTenantBySlug: async () => assert.fail('not called'),
         updateTenant: async () => assert.fail('not called'),
         setTenantDisabled: async () => assert.fail('not called'),
+        setTenantBranding: async () => assert.fail('not called'),
       },
       config: { maxAccessTokenTtl: 3600 },
       audit,

@@ -100,6 +100,8 @@ class World {
         },
         findUserByUsername: async (username) => this.users.get(normalizeUsername(username)),
       },
+      // Display names: the slug capitalised (Acme, Globex).
+      tenants: { findTenantBySlug: async (slug) => ({ id: `t-${slug}`, slug, name: slug[0]!.toUpperCase() + slug.slice(1), accessTokenTtl: null, disabled: false, branding: { accent: null, termsUrl: null, privacyUrl: null, logo: null }, createdAt: T0 }) },
       consents: {
         findConsent: async (userId, clientId) => this.consents.get(`${userId} ${clientId}`),
         saveConsent: async (input) => {
@@ -322,7 +324,7 @@ describe('submitLogin', () => {
     assert.deepEqual(step.model.scopes, [{ name: 'documents:read', description: 'Read your documents' }]);
     assert.equal(step.model.redirectHost, 'app.example.com');
     assert.equal(step.model.username, 'alice');
-    assert.deepEqual(step.model.tenants, [{ slug: 'acme' }]);
+    assert.deepEqual(step.model.tenants, [{ slug: 'acme', name: 'Acme' }]);
     const session = openAuthorizationSession(sealedOf(step), world.sessionKey, T0 + 1000);
     assert.deepEqual(session?.user, { id: 'user-alice', authTime: T0 + 1000 });
     assert.equal(session.csrf, step.model.csrfToken);
@@ -394,7 +396,7 @@ describe('submitConsent', () => {
       const step = asPage(await submitConsent(sealed, { csrfToken: csrf, decision: 'allow', tenants: [...tenants] }, deps, T0 + 2000), 400, 'consent');
       assert.ok(step.page === 'consent');
       assert.equal(step.model.error, error);
-      assert.deepEqual(step.model.tenants, [{ slug: 'acme' }, { slug: 'globex' }]);
+      assert.deepEqual(step.model.tenants, [{ slug: 'acme', name: 'Acme' }, { slug: 'globex', name: 'Globex' }]);
       assert.equal(step.model.csrfToken, csrf, 'the same session continues');
     }
     assert.equal(world.codes.length, 0);

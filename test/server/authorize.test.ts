@@ -18,7 +18,7 @@ const APP_URI = 'https://app.example.com/cb';
 const LOOPBACK_URI = 'http://127.0.0.1/callback';
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const CHALLENGE = pkceChallenge(VERIFIER);
-const CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 let t: TestGatehouse;
 let confidential: string;

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { checkAccent, checkBrandUrl } from './branding.js';
 import { ValidationError } from './errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -114,6 +115,36 @@ export const configSchema = Type.Object({
     Type.Integer({ minimum: 86_400, default: 7_776_000 }),
     'GATEHOUSE_AUDIT_RETENTION',
     'How long audit events (admin actions and security events) are kept, in seconds or a duration (default 90d, at least 1d); `gatehouse serve` deletes older ones every 10 minutes.',
+  ),
+  productName: setting(
+    Type.String({ minLength: 1, maxLength: 80, default: 'Gatehouse' }),
+    'GATEHOUSE_PRODUCT_NAME',
+    'The product name in the header of every page (login, consent, account, dashboard, landing). See docs/branding.md.',
+  ),
+  brandAccent: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_BRAND_ACCENT',
+    'Accent colour of the pages as `#rrggbb` (primary buttons, links, focus rings); text on it and links in it are adjusted to keep 4.5:1 contrast in light and dark mode. Empty: Gatehouse blue. A tenant may set its own (`gatehouse tenant branding`).',
+  ),
+  brandLogo: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_BRAND_LOGO',
+    'Path of the logo shown in the pages\' header instead of the product initial: a PNG, JPEG, WebP or SVG file of at most 256 KiB, read once at start.',
+  ),
+  termsUrl: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_TERMS_URL',
+    'Link to the terms of service, in the pages\' footer: an https URL (http only for localhost). A tenant\'s own link replaces it on that tenant\'s pages.',
+  ),
+  privacyUrl: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_PRIVACY_URL',
+    'Link to the privacy policy, in the pages\' footer: an https URL (http only for localhost). A tenant\'s own link replaces it on that tenant\'s pages.',
+  ),
+  templatesDir: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_TEMPLATES_DIR',
+    'Directory of the operator\'s page overrides, read once at start: `custom.css` (linked after Gatehouse\'s stylesheet), `header.html` and `footer.html` (with escaped `{{placeholders}}`). Any file may be absent; a bad one stops the server with its name. See docs/branding.md.',
   ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
@@ -236,6 +267,11 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
   }
   config.issuer = normaliseIssuer(config.issuer, name('issuer'));
   config.trustProxy = normaliseTrustProxy(config.trustProxy, name('trustProxy'));
+  config.productName = config.productName.trim();
+  if (config.productName === '') throw new ValidationError(`invalid configuration: ${name('productName')}: expected a non-empty name`);
+  if (config.brandAccent) config.brandAccent = checkAccent(config.brandAccent, `invalid configuration: ${name('brandAccent')}`);
+  if (config.termsUrl) config.termsUrl = checkBrandUrl(config.termsUrl, `invalid configuration: ${name('termsUrl')}`);
+  if (config.privacyUrl) config.privacyUrl = checkBrandUrl(config.privacyUrl, `invalid configuration: ${name('privacyUrl')}`);
   if (!config.audience) config.audience = `${config.issuer}/api`;
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type { LogoType } from './branding.js';
 
 /** Grant types a client may be allowed to use (RFC 6749 §4, §6). */
 export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'implicit'] as const;
@@ -24,7 +25,19 @@ export interface Tenant {
   accessTokenTtl: number | null;
   /** A disabled tenant's clients cannot authenticate (so get no tokens). */
   disabled: boolean;
+  /** How the tenant's pages look (TenantService.setBranding). */
+  branding: TenantBranding;
   createdAt: number;
+}
+
+/** A tenant's branding; null: not set (the deployment's applies). */
+export interface TenantBranding {
+  /** `#rrggbb`, lower case. */
+  accent: string | null;
+  termsUrl: string | null;
+  privacyUrl: string | null;
+  /** The logo's media type and a digest of its bytes (TenantStore.findTenantLogo has the bytes); null: no logo. */
+  logo: { contentType: LogoType; digest: string } | null;
 }
 
 // --- Users (issue 4: user-delegated access) ---

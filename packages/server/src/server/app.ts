@@ -1,8 +1,10 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { loadSite } from '../web/site.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
+import { assetRoutes } from './routes/assets.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -64,7 +66,9 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   // Routes get the application built once in context.ts (services.ts), never storage or keys.
-  const routes = { config, services: gatehouse.services };
+  // The deployment's branding and the operator's templates: read once, here (a bad file stops the start).
+  const routes = { config, services: gatehouse.services, site: loadSite(config) };
+  await app.register(assetRoutes, routes);
   await app.register(oauthRoutes, routes);
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);

@@ -1,6 +1,8 @@
 import { createScopedAdmin, type AdminServices, type ScopedAdmin } from '../core/admin/index.js';
 import type { AdminPrincipal } from '../core/admin/principal.js';
 import type { AuditRecorder, AuditService } from '../core/audit.js';
+import type { Logo } from '../core/branding.js';
+import type { Tenant } from '../core/types.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -46,6 +48,10 @@ export interface Services {
    * recorded in the audit log as the principal's actor.
    */
   adminFor(principal: AdminPrincipal): ScopedAdmin;
+  /** A tenant's display name and branding, for the pages (web/branding.ts); undefined: no such tenant. */
+  tenantBranding(slug: string): Promise<Pick<Tenant, 'slug' | 'name' | 'branding'> | undefined>;
+  /** A tenant's logo, for GET /oauth/assets/tenants/{slug}/logo. */
+  tenantLogo(slug: string): Promise<(Logo & { digest: string }) | undefined>;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -110,6 +116,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
       users: storage.users,
       consents: storage.consents,
       scopes: storage.scopes,
+      tenants: storage.tenants,
       codes: storage.codes,
       keys,
       throttle,
@@ -123,5 +130,10 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
     adminFor: (principal) => createScopedAdmin({ admin: adminAs(principal.actor), audit }, principal),
+    tenantBranding: async (slug) => {
+      const tenant = await storage.tenants.findTenantBySlug(slug);
+      return tenant && { slug: tenant.slug, name: tenant.name, branding: tenant.branding };
+    },
+    tenantLogo: (slug) => storage.tenants.findTenantLogo(slug),
   };
 }

@@ -1,5 +1,6 @@
 import { html } from './html.js';
-import { layout } from './pages.js';
+import { layout } from './layout.js';
+import { DEFAULT_SITE, type Site } from './site.js';
 
 /**
  * The page at `/`: what this server is and where a developer goes next. Everything it
@@ -17,16 +18,18 @@ export interface LandingPageModel {
   revocationEndpoint: string;
 }
 
-export function landingPage(model: LandingPageModel): string {
+export function landingPage(model: LandingPageModel, site: Site = DEFAULT_SITE): string {
   return layout(
-    'Gatehouse',
-    html`<h1>Gatehouse</h1>
-<p>This is an OAuth 2.0 authorization server. Its issuer is <code>${model.issuer}</code>.</p>
+    site.productName,
+    html`<p class="eyebrow">OAuth 2.0 authorization server</p>
+<h1>${site.productName}</h1>
+<p class="lead">This is an OAuth 2.0 authorization server. Its issuer is <code>${model.issuer}</code>.</p>
 <p>Applications get access tokens here, and send their users here to sign in and approve access; APIs check those tokens with its public keys.</p>
+<p class="notice">Nothing to sign in to here: an application sends you to the authorization endpoint when it needs your approval.</p>
 <h2>For developers</h2>
-<ul>
-<li><a href="${model.metadataUrl}">Authorization server metadata</a> (RFC 8414): the issuer, every endpoint, and the grant types, scopes and client authentication methods supported, as JSON.</li>
-<li><a href="${model.jwksUrl}">Public signing keys</a> (JWKS, RFC 7517): to verify the access tokens (JWTs, RFC 9068).</li>
+<ul class="cards">
+<li><div><a href="${model.metadataUrl}">Authorization server metadata</a><span class="hint">RFC 8414: the issuer, every endpoint, and the grant types, scopes and client authentication methods supported, as JSON.</span></div></li>
+<li><div><a href="${model.jwksUrl}">Public signing keys</a><span class="hint">JWKS, RFC 7517: to verify the access tokens (JWTs, RFC 9068).</span></div></li>
 </ul>
 <h2>Endpoints</h2>
 <dl>
@@ -38,8 +41,7 @@ export function landingPage(model: LandingPageModel): string {
 <dd><code>${model.introspectionEndpoint}</code>Whether a token is active (RFC 7662, POST).</dd>
 <dt>Revocation</dt>
 <dd><code>${model.revocationEndpoint}</code>Revokes a token (RFC 7009, POST).</dd>
-</dl>
-<p class="muted">Nothing to sign in to here: an application sends you to the authorization endpoint when it needs your approval.</p>`,
-    { wide: true },
+</dl>`,
+    { wide: true, site },
   );
 }

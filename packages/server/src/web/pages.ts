@@ -1,14 +1,15 @@
 import type { AuthorizationPage, ConsentPageModel, LoginPageModel } from '../core/authorize/steps.js';
-import { STYLESHEET_PATH } from './assets.js';
-import { html, type SafeHtml } from './html.js';
+import { html } from './html.js';
+import { initial, layout } from './layout.js';
+import type { Site, TenantAppearance } from './site.js';
 
 /**
  * The pages of the authorization flow, server-rendered, usable without JavaScript (plain
  * forms), each form carrying the session's CSRF token. Served with PAGE_SECURITY_HEADERS.
  */
 
-/** No inline script or style, no framing, forms post to this origin only, no <base>. */
-export const PAGE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** No inline script or style, images (logos) from this origin only, no framing, forms post to this origin only, no <base>. */
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': PAGE_CSP,
@@ -38,81 +39,92 @@ export const CSRF_FIELD = 'csrf_token';
 export const LOGIN_PATH = '/oauth/authorize/login';
 export const CONSENT_PATH = '/oauth/authorize/consent';
 
-/** The page around a body: the stylesheet, no script; `wide` for pages of reading rather than forms. */
-export function layout(title: string, body: SafeHtml, { wide = false }: { wide?: boolean } = {}): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title}</title>
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
-<body><main${wide ? html` class="wide"` : ''}>
-${body}
-</main></body>
-</html>
-`.toString();
+export { layout, type LayoutOptions } from './layout.js';
+
+/** What the authorization pages wear: the deployment's site and the client's tenant. */
+export interface PageAppearance {
+  site?: Site;
+  tenant?: TenantAppearance;
 }
 
 export type LoginPageInput = LoginPageModel;
 
-export function loginPage({ clientName, csrfToken, error, username }: LoginPageInput): string {
+export function loginPage({ clientName, csrfToken, error, username }: LoginPageInput, appearance: PageAppearance = {}): string {
   return layout(
     'Sign in',
-    html`<h1>Sign in</h1>
-<p><strong>${clientName}</strong> wants to access your account.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+    html`<p class="eyebrow">${appearance.tenant?.name ?? appearance.site?.productName ?? 'Gatehouse'}</p>
+<h1>Sign in</h1>
+<p class="lead"><strong>${clientName}</strong> wants to access your account.</p>
+${error ? html`<p class="error" role="alert" id="login-error">${error}</p>` : ''}
 <form method="post" action="${LOGIN_PATH}">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
 <label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" required value="${username ?? ''}">
+<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${username ?? ''}"${error ? html` aria-invalid="true" aria-describedby="login-error"` : username ? '' : html` autofocus`}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
+<input type="password" id="password" name="password" autocomplete="current-password" required${error ? html` aria-invalid="true" aria-describedby="login-error" autofocus` : ''}>
 <button type="submit">Sign in</button>
 </form>`,
+    appearance,
   );
 }
 
 export type ConsentPageInput = ConsentPageModel;
 
-export function consentPage(input: ConsentPageInput): string {
+export function consentPage(input: ConsentPageInput, appearance: PageAppearance = {}): string {
   const { clientName, redirectHost, username, scopes, tenants, checkedTenants, csrfToken, error } = input;
   const scopeList =
     scopes.length === 0
-      ? html`<p>No particular permission is requested.</p>`
-      : html`<ul>${scopes.map((scope) => html`<li><strong>${scope.name}</strong>${scope.description ? html` — ${scope.description}` : ''}</li>`)}</ul>`;
+      ? html`<p class="muted">No particular permission is requested: only to know it is you.</p>`
+      : html`<h2 id="scopes-heading">It will be able to</h2>
+<ul class="scopes" aria-labelledby="scopes-heading">
+${scopes.map((scope) => html`<li><strong>${scope.description || scope.name}</strong>${scope.description ? html`<code>${scope.name}</code>` : ''}</li>
+`)}</ul>`;
   const tenantPart =
     tenants.length > 1
       ? html`<fieldset><legend>Workspaces it may reach</legend>
-${tenants.map((tenant) => html`<div><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"${checkedTenants.includes(tenant.slug) ? html` checked` : ''}> <label for="tenant-${tenant.slug}">${tenant.slug}</label></div>`)}
-</fieldset>`
+${tenants.map(
+  (tenant) => html`<div class="check"><input type="checkbox" id="tenant-${tenant.slug}" name="tenant" value="${tenant.slug}"${checkedTenants.includes(tenant.slug) ? html` checked` : ''}> <label for="tenant-${tenant.slug}">${tenant.name}${
+    tenant.name !== tenant.slug ? html`<span class="hint">${tenant.slug}</span>` : ''
+  }</label></div>
+`,
+)}</fieldset>`
       : tenants.length === 1
-        ? html`<p>Workspace: <strong>${tenants[0]!.slug}</strong></p>`
+        ? html`<p>Workspace: <strong>${tenants[0]!.name}</strong>${tenants[0]!.name !== tenants[0]!.slug ? html` <span class="muted">(${tenants[0]!.slug})</span>` : ''}</p>`
         : '';
   return layout(
     'Authorize access',
-    html`<h1>Authorize ${clientName}</h1>
-<p><strong>${clientName}</strong> (redirecting to <strong>${redirectHost}</strong>) asks to access your account <strong>${username}</strong>:</p>
+    html`<div class="request"><span class="app-mark" aria-hidden="true">${initial(clientName)}</span><div><p class="eyebrow">Access request</p>
+<h1>Authorize ${clientName}</h1></div></div>
+<p class="lead"><strong>${clientName}</strong> (redirecting to <strong>${redirectHost}</strong>) asks to access your account <strong>${username}</strong>.</p>
 ${scopeList}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${CONSENT_PATH}">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
 ${tenantPart}
+<div class="actions">
 <button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form>`,
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</div>
+</form>
+<p class="fine-print">Allow only applications you trust. After you allow, you go back to ${clientName} at ${redirectHost}.</p>`,
+    appearance,
   );
 }
 
-export function errorPage(title: string, message: string): string {
-  return layout(title, html`<h1>${title}</h1>\n<p>${message}</p>\n<p class="muted">You can close this page, or go back to the application and try again.</p>`);
+export function errorPage(title: string, message: string, appearance: PageAppearance = {}): string {
+  return layout(
+    title,
+    html`<p class="eyebrow">Something stopped this request</p>
+<h1>${title}</h1>
+<p class="error" role="alert">${message}</p>
+<p class="muted">You can close this page, or go back to the application and try again.</p>`,
+    appearance,
+  );
 }
 
 /** The page a step of the authorization flow (core/authorize/flow.ts) asks for. */
-export function renderAuthorizationPage(view: AuthorizationPage): string {
-  if (view.page === 'login') return loginPage(view.model);
-  if (view.page === 'consent') return consentPage(view.model);
-  return errorPage(view.model.title, view.model.message);
+export function renderAuthorizationPage(view: AuthorizationPage, appearance: PageAppearance = {}): string {
+  if (view.page === 'login') return loginPage(view.model, appearance);
+  if (view.page === 'consent') return consentPage(view.model, appearance);
+  return errorPage(view.model.title, view.model.message, { site: appearance.site });
 }

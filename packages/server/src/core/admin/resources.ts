@@ -1,5 +1,6 @@
 import { toAuditLogLine, type AuditLogLine } from '../audit.js';
 import type { AuditEvent } from '../storage.js';
+import { tenantLogoPath } from '../branding.js';
 import type { Client, ScopeDefinition, SigningKey, Tenant, User } from '../types.js';
 import type { CreatedClient, RotatedSecret } from './clients.js';
 import type { GrantView, RevokedGrant } from './grants.js';
@@ -20,11 +21,30 @@ export interface TenantResource {
   access_token_ttl: number | null;
   /** Its clients cannot get tokens. */
   disabled: boolean;
+  /** How its pages look (`gatehouse tenant branding`); null: not set, the deployment's applies. */
+  branding: TenantBrandingResource;
   created_at: string;
 }
 
+export interface TenantBrandingResource {
+  /** `#rrggbb`. */
+  accent: string | null;
+  /** Where Gatehouse serves the logo, relative to the issuer (versioned: it changes with the logo). */
+  logo_url: string | null;
+  terms_url: string | null;
+  privacy_url: string | null;
+}
+
 export function toTenantResource(tenant: Tenant): TenantResource {
-  return { slug: tenant.slug, name: tenant.name, access_token_ttl: tenant.accessTokenTtl, disabled: tenant.disabled, created_at: isoTime(tenant.createdAt) };
+  const { accent, logo, termsUrl, privacyUrl } = tenant.branding;
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    access_token_ttl: tenant.accessTokenTtl,
+    disabled: tenant.disabled,
+    branding: { accent, logo_url: logo ? tenantLogoPath(tenant.slug, logo.digest) : null, terms_url: termsUrl, privacy_url: privacyUrl },
+    created_at: isoTime(tenant.createdAt),
+  };
 }
 
 export interface ClientResource {

@@ -1,12 +1,13 @@
 import type { Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { TenantStore } from '../storage.js';
+import { checkAccent, checkBrandUrl, checkLogo } from '../branding.js';
+import type { AuditDetails, TenantBrandingChange, TenantStore } from '../storage.js';
 import type { Tenant } from '../types.js';
 import { audited, type AdminAudit } from './audited.js';
 import { TENANT_SLUG, checkAccessTokenTtl, requireTenant } from './lookups.js';
 
 export interface TenantServiceDeps {
-  tenants: Pick<TenantStore, 'createTenant' | 'listTenants' | 'findTenantBySlug' | 'updateTenant' | 'setTenantDisabled'>;
+  tenants: Pick<TenantStore, 'createTenant' | 'listTenants' | 'findTenantBySlug' | 'updateTenant' | 'setTenantDisabled' | 'setTenantBranding'>;
   config: Pick<Config, 'maxAccessTokenTtl'>;
   audit: AdminAudit;
 }
@@ -24,6 +25,20 @@ export interface UpdateTenantInput {
   name?: string;
   /** null: back to the server default. */
   accessTokenTtl?: number | null;
+}
+
+/**
+ * What `tenant branding` changes (the CLI, the admin API and the dashboard pass it as
+ * is): an absent field keeps its value; null or '' removes it.
+ */
+export interface TenantBrandingInput {
+  /** Accent colour `#rrggbb`: primary buttons, links, focus rings on the tenant's pages. */
+  accent?: string | null;
+  /** Links in the footer of the tenant's pages: https (http only for localhost). */
+  termsUrl?: string | null;
+  privacyUrl?: string | null;
+  /** The logo's bytes: PNG, JPEG, WebP or SVG (read from the bytes), at most 256 KiB. */
+  logo?: Uint8Array | null;
 }
 
 /** Tenants: the workspaces whose clients, users and documents are kept apart. Operator-only. */
@@ -58,6 +73,21 @@ export class TenantService {
   }
 
   /**
+   * Sets the tenant's branding (display name: `update`). ValidationError naming the field
+   * for a bad colour, URL or image. Recorded as `tenant.branding` with what changed (never
+   * the logo's bytes).
+   */
+  setBranding(slug: string, input: TenantBrandingInput): Promise<Tenant> {
+    return audited(
+      this.deps.audit,
+      'tenant.branding',
+      { tenant: slug, target: slug },
+      async () => orNotFound(slug, await this.deps.tenants.setTenantBranding(slug, checkBrandingInput(input))),
+      (tenant) => ({ details: brandingDetails(input, tenant) }),
+    );
+  }
+
+  /**
    * Disables the tenant: its clients can no longer authenticate (so get no tokens, nor
    * refresh any), and every token issued to them is revoked (TenantStore.setTenantDisabled).
    * Recorded as `tenant.disable`.
@@ -74,6 +104,27 @@ export class TenantService {
   list(): Promise<Tenant[]> {
     return this.deps.tenants.listTenants();
   }
+}
+
+const cleared = (value: string | null | undefined) => value === null || (typeof value === 'string' && value.trim() === '');
+
+function checkBrandingInput(input: TenantBrandingInput): TenantBrandingChange {
+  const change: TenantBrandingChange = {};
+  if (input.accent !== undefined) change.accent = cleared(input.accent) ? null : checkAccent(input.accent!, 'accent');
+  if (input.termsUrl !== undefined) change.termsUrl = cleared(input.termsUrl) ? null : checkBrandUrl(input.termsUrl!, 'terms URL');
+  if (input.privacyUrl !== undefined) change.privacyUrl = cleared(input.privacyUrl) ? null : checkBrandUrl(input.privacyUrl!, 'privacy URL');
+  if (input.logo !== undefined) change.logo = input.logo === null ? null : checkLogo(input.logo, 'logo');
+  return change;
+}
+
+/** What the audit event says changed: the fields given, the logo as set/removed (never its bytes). */
+function brandingDetails(input: TenantBrandingInput, tenant: Tenant): AuditDetails {
+  const details: Record<string, string | null> = {};
+  if (input.accent !== undefined) details.accent = tenant.branding.accent;
+  if (input.termsUrl !== undefined) details.terms_url = tenant.branding.termsUrl;
+  if (input.privacyUrl !== undefined) details.privacy_url = tenant.branding.privacyUrl;
+  if (input.logo !== undefined) details.logo = tenant.branding.logo ? tenant.branding.logo.contentType : 'removed';
+  return details;
 }
 
 function checkTenantName(given: string): string {

@@ -1,4 +1,4 @@
-import type { ClientStore, ConsentStore, ScopeStore, UserStore } from '../storage.js';
+import type { ClientStore, ConsentStore, ScopeStore, TenantStore, UserStore } from '../storage.js';
 import type { Client, Consent, User } from '../types.js';
 import { authenticateUser, LoginError, type UserAuthDeps } from '../user-auth.js';
 import { approveAuthorization, chosenTenants, preCheckedTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
@@ -33,6 +33,8 @@ export interface AuthorizationFlowDeps extends ApprovalDeps {
   users: Pick<UserStore, 'findUser'> & UserAuthDeps['users'];
   consents: Pick<ConsentStore, 'findConsent' | 'saveConsent'>;
   scopes: Pick<ScopeStore, 'listScopes'>;
+  /** For the display names of the user's tenants on the consent page. */
+  tenants: Pick<TenantStore, 'findTenantBySlug'>;
   throttle: UserAuthDeps['throttle'];
   audit: UserAuthDeps['audit'];
   config: ApprovalDeps['config'] & UserAuthDeps['config'];
@@ -56,7 +58,7 @@ export async function startAuthorization(query: string, deps: AuthorizationFlowD
     kind: 'page',
     status: 200,
     page: 'login',
-    model: { clientName: outcome.client.name, csrfToken: session.csrf },
+    model: { clientName: outcome.client.name, tenantSlug: outcome.client.tenantSlug, csrfToken: session.csrf },
     redirectUri: outcome.request.redirectUri,
     session: { set: sealAuthorizationSession(session, deps.sessionKey) },
   };
@@ -85,7 +87,7 @@ export async function submitLogin(sealed: string | undefined, form: LoginForm, a
       kind: 'page',
       status: 401,
       page: 'login',
-      model: { clientName: client.name, csrfToken: session.csrf, error: 'Incorrect username or password.', username: form.username },
+      model: { clientName: client.name, tenantSlug: client.tenantSlug, csrfToken: session.csrf, error: 'Incorrect username or password.', username: form.username },
       redirectUri: session.request.redirectUri,
     };
   }
@@ -184,6 +186,8 @@ export function mustSignIn(request: Pick<AuthorizationRequest, 'prompt'>, signed
  */
 async function consentStep(session: AuthorizationSession, client: Client, user: User, consent: Consent | undefined, deps: AuthorizationFlowDeps, error?: string): Promise<AuthorizationPageStep> {
   const catalogue = new Map((await deps.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
+  // The user's tenants by display name (a user belongs to a few; a removed one keeps its slug).
+  const tenants = await Promise.all(user.tenants.map(async ({ slug }) => ({ slug, name: (await deps.tenants.findTenantBySlug(slug))?.name ?? slug })));
   const redirect = new URL(session.request.redirectUri);
   return {
     kind: 'page',
@@ -191,10 +195,11 @@ async function consentStep(session: AuthorizationSession, client: Client, user: 
     page: 'consent',
     model: {
       clientName: client.name,
+      tenantSlug: client.tenantSlug,
       redirectHost: redirect.host || redirect.protocol,
       username: user.username,
       scopes: session.request.scope.map((name) => ({ name, description: catalogue.get(name) ?? '' })),
-      tenants: user.tenants.map(({ slug }) => ({ slug })),
+      tenants,
       checkedTenants: preCheckedTenants(consent, session.request, user),
       csrfToken: session.csrf,
       ...(error ? { error } : {}),

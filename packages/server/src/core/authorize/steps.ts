@@ -6,6 +6,8 @@
 
 export interface LoginPageModel {
   clientName: string;
+  /** The client's tenant: the page wears its branding. */
+  tenantSlug: string;
   csrfToken: string;
   /** The one message of a failed attempt (it never tells what failed). */
   error?: string;
@@ -15,11 +17,13 @@ export interface LoginPageModel {
 
 export interface ConsentPageModel {
   clientName: string;
+  /** The client's tenant: the page wears its branding. */
+  tenantSlug: string;
   redirectHost: string;
   username: string;
   scopes: { name: string; description: string }[];
-  /** The user's tenants; a picker is shown when there are several. */
-  tenants: { slug: string }[];
+  /** The user's tenants, by display name; a picker is shown when there are several. */
+  tenants: { slug: string; name: string }[];
   /**
    * The picker's tenants checked from the start: those granted before plus the request's
    * tenant hint (complete.ts, preCheckedTenants); the user may change them.

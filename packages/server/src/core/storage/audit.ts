@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'tenant.update',
   'tenant.disable',
   'tenant.enable',
+  // issue 14, branding
+  'tenant.branding',
   'scope.delete',
   // admin API (issue 14)
   'user.delete',

@@ -1,10 +1,19 @@
 /** Tenants: the organisations (workspaces) every client, user and scope belongs to. See ./index.ts for the rules every store follows. */
+import type { Logo } from '../branding.js';
 import type { Tenant } from '../types.js';
 
 export interface NewTenant {
   slug: string;
   name: string;
   accessTokenTtl: number | null;
+}
+
+/** A change of branding: an absent field keeps its value, null clears it. */
+export interface TenantBrandingChange {
+  accent?: string | null;
+  termsUrl?: string | null;
+  privacyUrl?: string | null;
+  logo?: Logo | null;
 }
 
 export interface TenantStore {
@@ -25,4 +34,11 @@ export interface TenantStore {
    * feed too; enabling leaves the epochs alone. Undefined when there is no such tenant.
    */
   setTenantDisabled(slug: string, disabled: boolean): Promise<Tenant | undefined>;
+  /**
+   * Changes the fields of the tenant's branding that `change` names (Tenant.branding;
+   * a logo's digest is computed here). Undefined when there is no such tenant.
+   */
+  setTenantBranding(slug: string, change: TenantBrandingChange): Promise<Tenant | undefined>;
+  /** The tenant's logo with its digest (the one Tenant.branding shows); undefined without a logo or tenant. */
+  findTenantLogo(slug: string): Promise<(Logo & { digest: string }) | undefined>;
 }

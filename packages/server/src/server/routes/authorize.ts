@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationStep, ConsentForm, LoginForm } from '../../core/authorize/flow.js';
 import { AUTHORIZATION_SESSION_TTL_MS } from '../../core/authorize/session.js';
 import { StorageUnavailableError } from '../../core/errors.js';
-import { STYLESHEET, STYLESHEET_PATH } from '../../web/assets.js';
-import { CSRF_FIELD, errorPage, PAGE_SECURITY_HEADERS, pageSecurityHeadersFor, renderAuthorizationPage } from '../../web/pages.js';
+import { tenantAppearance } from '../../web/branding.js';
+import { CSRF_FIELD, errorPage, PAGE_SECURITY_HEADERS, pageSecurityHeadersFor, renderAuthorizationPage, type PageAppearance } from '../../web/pages.js';
 import type { RouteOptions } from './oauth.js';
 
 const FORM_BODY_LIMIT = 16_384;
@@ -35,7 +35,7 @@ function readConsentForm(form: URLSearchParams): ConsentForm {
  * POST …/consent continue it. Here: read the query, form and session cookie, call the
  * step, then render its page (web/pages.ts) or redirect, setting or clearing the cookie.
  */
-export async function authorizeRoutes(app: FastifyInstance, { config, services }: RouteOptions): Promise<void> {
+export async function authorizeRoutes(app: FastifyInstance, { config, services, site }: RouteOptions): Promise<void> {
   const flow = services.authorization;
   const secure = new URL(config.issuer).protocol === 'https:';
   // __Host-: the browser accepts it only with Secure, Path=/ and no Domain (no subdomain can plant one).
@@ -47,32 +47,35 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services }
 
   const page = (reply: FastifyReply, status: number, body: string) => reply.code(status).headers(PAGE_SECURITY_HEADERS).send(body);
 
+  /** What a page wears: the deployment's site, and the client's tenant on the login and consent pages. */
+  const appearanceOf = async (step: AuthorizationStep): Promise<PageAppearance> => {
+    if (step.kind !== 'page' || step.page === 'error') return { site };
+    const tenant = await services.tenantBranding(step.model.tenantSlug);
+    return { site, ...(tenant ? { tenant: tenantAppearance(tenant) } : {}) };
+  };
+
   /** Sends what a step of the flow came to. */
-  const send = (reply: FastifyReply, step: AuthorizationStep) => {
+  const send = async (reply: FastifyReply, step: AuthorizationStep) => {
     if (step.session === 'clear') reply.header('set-cookie', `${cookieName}=; Max-Age=0; ${cookieAttributes}`);
     else if (step.session) reply.header('set-cookie', `${cookieName}=${step.session.set}; Max-Age=${AUTHORIZATION_SESSION_TTL_MS / 1000}; ${cookieAttributes}`);
     if (step.kind === 'redirect') return reply.code(302).header('location', step.location).header('cache-control', 'no-store').send();
     if (step.retryAfter !== undefined) reply.header('retry-after', String(step.retryAfter));
     // A login or consent form may end in a redirect to the client: its CSP allows that origin.
     const headers = step.page === 'error' ? PAGE_SECURITY_HEADERS : pageSecurityHeadersFor(step.redirectUri);
-    return reply.code(step.status).headers(headers).send(renderAuthorizationPage(step));
+    return reply.code(step.status).headers(headers).send(renderAuthorizationPage(step, await appearanceOf(step)));
   };
 
   // Errors on these routes are pages, not JSON (the user's browser is on the other end).
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof StorageUnavailableError) {
       request.log.error({ err: error.cause }, 'storage unavailable');
-      return page(reply.header('retry-after', '5'), 503, errorPage('Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.'));
+      return page(reply.header('retry-after', '5'), 503, errorPage('Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.', { site }));
     }
     const status = (error as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return page(reply, status, errorPage('Invalid request', 'The request could not be read.'));
+    if (typeof status === 'number' && status >= 400 && status < 500) return page(reply, status, errorPage('Invalid request', 'The request could not be read.', { site }));
     request.log.error({ err: error }, 'unexpected error');
-    return page(reply, 500, errorPage('Something went wrong', 'The server encountered an unexpected error.'));
+    return page(reply, 500, errorPage('Something went wrong', 'The server encountered an unexpected error.', { site }));
   });
-
-  app.get(STYLESHEET_PATH, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLESHEET),
-  );
 
   app.get('/oauth/authorize', async (request, reply) => send(reply, await flow.start(queryOf(request), Date.now())));
 

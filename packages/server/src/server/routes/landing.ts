@@ -8,8 +8,8 @@ import type { RouteOptions } from './oauth.js';
  * GET / (and HEAD /): a small page saying what this server is, with links to its metadata
  * and keys. Built from the issuer alone, once: it reads no storage.
  */
-export async function landingRoutes(app: FastifyInstance, { config }: RouteOptions): Promise<void> {
-  const body = landingPage(landingModel(config.issuer));
+export async function landingRoutes(app: FastifyInstance, { config, site }: RouteOptions): Promise<void> {
+  const body = landingPage(landingModel(config.issuer), site);
   app.get('/', async (_request, reply) => reply.headers(PAGE_SECURITY_HEADERS).send(body));
 }
 

@@ -1,3 +1,4 @@
+import type { Site } from '../../web/site.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../core/config.js';
 import { OAuthError } from '../../core/errors.js';
@@ -20,6 +21,8 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export interface RouteOptions {
   config: Config;
   services: Services;
+  /** The deployment's branding and templates, read once at start: pass it to layout({ site }). */
+  site: Site;
 }
 
 /**

@@ -53,6 +53,8 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
       setTenantDisabled: (slug, disabled) =>
         writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
+      setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
+      findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
     users: guarded({
       createUser: async (input) => {

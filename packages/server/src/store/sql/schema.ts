@@ -13,6 +13,14 @@ export interface TenantsTable {
   created_at: number;
   /** 1: its clients cannot get tokens (issue 14); defaults to 0. */
   disabled: Generated<number>;
+  /** Branding (issue 14): `#rrggbb` or null. */
+  accent: string | null;
+  terms_url: string | null;
+  privacy_url: string | null;
+  /** The logo, base64 (portable text on both dialects; at most MAX_LOGO_BYTES decoded), its media type and digest. */
+  logo_data: string | null;
+  logo_type: string | null;
+  logo_digest: string | null;
 }
 
 // --- Users (issue 4) ---

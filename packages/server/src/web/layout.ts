@@ -1,0 +1,88 @@
+import { STYLESHEET_PATH } from './assets.js';
+import { html, SafeHtml } from './html.js';
+import { DEFAULT_SITE, type Site, type TenantAppearance } from './site.js';
+
+/**
+ * The page around a body, shared by every page Gatehouse renders: the stylesheets (the
+ * shared one, then the deployment's and the tenant's accent, then the operator's own),
+ * the header (product name or logo, the tenant's when the page is for one, a nav), the
+ * footer (terms and privacy links), no script. See web/assets.ts for the classes.
+ */
+export interface LayoutOptions {
+  /** A reading page (landing, account): a wider column. */
+  wide?: boolean;
+  /** A dashboard page with tables: the widest column. */
+  full?: boolean;
+  /** The deployment's branding and templates (RouteOptions.site); default: plain Gatehouse. */
+  site?: Site;
+  /** The tenant the page is for: its name (and logo) in the header, its accent and links. */
+  tenant?: TenantAppearance;
+  /** Links shown in the header (dashboard, account): `<a href>`s, the current one aria-current="page". */
+  nav?: SafeHtml;
+}
+
+export function layout(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
+  const site = options.site ?? DEFAULT_SITE;
+  const tenant = options.tenant;
+  const width = options.full ? 'full' : options.wide ? 'wide' : '';
+  const stylesheets = [STYLESHEET_PATH, site.brandStylesheetUrl, tenant?.stylesheetUrl, site.customStylesheetUrl].filter((href): href is string => Boolean(href));
+  const values = placeholderValues(site, tenant);
+  const header = site.templates.header ? new SafeHtml(site.templates.header(values)) : defaultHeader(site, tenant);
+  const footer = site.templates.footer ? new SafeHtml(site.templates.footer(values)) : defaultFooter(values);
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+${stylesheets.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}</head>
+<body>
+${options.nav ? html`<a class="skip-link" href="#main">Skip to content</a>\n` : ''}<header class="site-header"><div class="bar">${header}${options.nav ? html`<nav class="site-nav" aria-label="Main">${options.nav}</nav>` : ''}</div></header>
+<main id="main"${width ? html` class="${width}"` : ''}>
+${body}
+</main>
+${footer.toString().trim() ? html`<footer class="site-footer"><div class="bar">${footer}</div></footer>\n` : ''}</body>
+</html>
+`.toString();
+}
+
+function defaultHeader(site: Site, tenant: TenantAppearance | undefined): SafeHtml {
+  const mark = site.logoUrl
+    ? html`<img src="${site.logoUrl}" alt="">`
+    : html`<span class="brand-mark" aria-hidden="true">${initial(site.productName)}</span>`;
+  return html`<span class="brand">${mark}<span>${site.productName}</span></span>${
+    tenant ? html`<span class="tenant-brand">${tenant.logoUrl ? html`<img src="${tenant.logoUrl}" alt="">` : ''}<span>${tenant.name}</span></span>` : ''
+  }`;
+}
+
+function defaultFooter(values: Readonly<Record<string, string>>): SafeHtml {
+  const links = [
+    values.terms_url ? html`<a href="${values.terms_url}">Terms of service</a>` : '',
+    values.privacy_url ? html`<a href="${values.privacy_url}">Privacy policy</a>` : '',
+  ].filter(Boolean);
+  return html`${links}`;
+}
+
+/** The first letter of a name, for a mark when there is no logo. */
+export function initial(name: string): string {
+  return (name.trim()[0] ?? '?').toUpperCase();
+}
+
+/**
+ * The values an operator's header/footer template may use (docs/branding.md); each is
+ * HTML-escaped where the template puts it. Empty when not configured.
+ */
+export function placeholderValues(site: Site, tenant: TenantAppearance | undefined): Readonly<Record<string, string>> {
+  return {
+    product_name: site.productName,
+    logo_url: site.logoUrl ?? '',
+    tenant_name: tenant?.name ?? '',
+    tenant_slug: tenant?.slug ?? '',
+    tenant_logo_url: tenant?.logoUrl ?? '',
+    // The tenant's links when it has them, else the deployment's.
+    terms_url: tenant?.termsUrl ?? site.termsUrl ?? '',
+    privacy_url: tenant?.privacyUrl ?? site.privacyUrl ?? '',
+  };
+}
