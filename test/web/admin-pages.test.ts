@@ -119,7 +119,7 @@ describe('dashboard pages (render functions)', () => {
     assert.match(html, /<input type="text" id="client-id" readonly value="client-id-1"/);
     assert.match(html, /<input type="text" id="client-secret" readonly value="gh_secret_value"/);
     assert.match(html, /it will not be shown again/);
-    assert.match(html, /<button type="button" class="secondary" data-copy="client-secret" hidden>Copy<\/button>/);
+    assert.match(html, /<button type="button" class="secondary" data-copy="client-secret" hidden>Copy client secret<\/button>/);
     assert.match(html, /<script src="\/admin\/assets\/copy.js" defer><\/script>/);
   });
 

@@ -204,6 +204,17 @@ th, td { text-align: left; vertical-align: top; padding: 0.6rem 0.85rem; border-
 th { font-size: 0.8125rem; font-weight: 650; color: var(--muted); background: var(--surface-2); white-space: nowrap; }
 tbody tr:last-child td { border-bottom: 0; }
 td.actions, th.actions { text-align: right; white-space: nowrap; margin: 0; display: table-cell; }
+/* Dashboard tables: identifiers and times stay on one line (the table scrolls sideways on phones). */
+td code, td.nowrap, td form.inline button { white-space: nowrap; }
+td.wide { min-width: 16rem; }
+/* Dashboard: a search or filter form above a list, on one row where it fits. */
+form.search, form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: flex-end; margin: 0 0 1.25rem; }
+form.search label { flex-basis: 100%; margin: 0; }
+form.search input { flex: 1 1 14rem; width: auto; }
+form.filters > div { flex: 1 1 10rem; }
+form.filters label { margin-top: 0; }
+form.search .actions, form.filters .actions { margin-top: 0; }
+.site-nav form.inline button.link { min-height: 2.75rem; padding-top: 0; padding-bottom: 0; margin: 0; font-size: 0.9375rem; }
 
 /* Lists of things */
 .cards { list-style: none; padding: 0; margin: 0 0 1rem; border: 1px solid var(--border); border-radius: var(--radius-sm); }

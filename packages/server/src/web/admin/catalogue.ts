@@ -25,7 +25,7 @@ export function scopeListPage(model: ScopeListModel): string {
     (scope) => html`<tr><td><code>${scope.name}</code></td><td>${scope.description}</td><td>${actionButton(viewer, `${action}/delete`, 'Delete', { kind: 'danger', fields: { name: scope.name } })}</td></tr>`,
   );
   return adminLayout(
-    { title: 'Scopes', viewer, crumbs: tenantCrumbs(viewer, tenant, 'Scopes'), flash: model.flash, error: model.error },
+    { title: 'Scopes', viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs: tenantCrumbs(viewer, tenant, 'Scopes'), flash: model.flash, error: model.error },
     html`<p>The scopes clients of this tenant may be given, with the description users read on the consent page.</p>
 ${table('Scopes', ['Scope', 'Description', ''], rows, 'No scope yet.')}
 <h2>Add or change a scope</h2>
@@ -36,7 +36,7 @@ ${csrfInput(viewer)}
 <p class="hint" id="scope-name-hint">For example documents:read. Saving an existing scope replaces its description.</p>
 <label for="scope-description">Description</label>
 <input type="text" id="scope-description" name="description" required maxlength="500" value="${model.form?.description ?? ''}">
-<button type="submit" class="primary">Save scope</button>
+<div class="actions"><button type="submit">Save scope</button></div>
 </form>`,
   );
 }
@@ -57,10 +57,10 @@ export function userListPage(model: UserListModel): string {
   const action = tenantPath(tenant, '/users');
   const rows = model.users.map(
     (user) =>
-      html`<tr><td>${user.username}</td><td>${statusBadge(user.disabled)}</td><td>${formatTime(user.createdAt)}</td><td>${actionButton(viewer, `${action}/remove`, 'Remove from tenant', { kind: 'danger', fields: { username: user.username } })}</td></tr>`,
+      html`<tr><td>${user.username}</td><td>${statusBadge(user.disabled)}</td><td class="nowrap">${formatTime(user.createdAt)}</td><td>${actionButton(viewer, `${action}/remove`, 'Remove from tenant', { kind: 'danger', fields: { username: user.username } })}</td></tr>`,
   );
   return adminLayout(
-    { title: 'Users', viewer, crumbs: tenantCrumbs(viewer, tenant, 'Users'), flash: model.flash, error: model.error },
+    { title: 'Users', viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs: tenantCrumbs(viewer, tenant, 'Users'), flash: model.flash, error: model.error },
     html`<p>The people who sign in to let applications reach this tenant.</p>
 ${searchForm(action, model.query, 'Search users')}
 ${table('Users', ['Username', 'Status', 'Created', ''], rows, model.total === 0 ? 'No user yet.' : 'No user matches the search.')}
@@ -72,7 +72,7 @@ ${csrfInput(viewer)}
 <label for="user-password">Password</label>
 <input type="password" id="user-password" name="password" autocomplete="new-password" aria-describedby="user-password-hint">
 <p class="hint" id="user-password-hint">For a new user: at least 10 characters. Leave it empty to add an existing user to this tenant.</p>
-<button type="submit" class="primary">Add user</button>
+<div class="actions"><button type="submit">Add user</button></div>
 </form>`,
   );
 }
@@ -91,12 +91,12 @@ export function keyListPage(model: KeyListModel): string {
   const { viewer } = model;
   const rows = model.keys.map(
     (key) =>
-      html`<tr><td><code>${key.kid}</code></td><td>${key.alg}</td><td>${key.active ? html`<span class="badge">active</span>` : html`retired, published until ${formatTime(key.publishedUntil ?? 0)}`}</td><td>${formatTime(key.createdAt)}</td><td>${
+      html`<tr><td><code>${key.kid}</code></td><td>${key.alg}</td><td>${key.active ? html`<span class="badge">active</span>` : html`retired, published until ${formatTime(key.publishedUntil ?? 0)}`}</td><td class="nowrap">${formatTime(key.createdAt)}</td><td>${
         key.active ? '' : actionButton(viewer, `${ADMIN_PATH}/keys/withdraw`, 'Withdraw', { kind: 'danger', fields: { kid: key.kid } })
       }</td></tr>`,
   );
   return adminLayout(
-    { title: 'Signing keys', viewer, crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Signing keys' }], flash: model.flash, error: model.error },
+    { title: 'Signing keys', viewer, section: 'keys', crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Signing keys' }], flash: model.flash, error: model.error },
     html`<p>The keys that sign access tokens, as published in the JWKS. A retired key stays published for ${formatDuration(model.retention)} so the tokens it signed can still be verified; withdraw it only when it is compromised (its tokens stop verifying at once).</p>
 ${table('Signing keys', ['Key id', 'Algorithm', 'State', 'Created', ''], rows, 'No signing key yet.')}
 <h2>Rotate</h2>
@@ -104,7 +104,7 @@ ${table('Signing keys', ['Key id', 'Algorithm', 'State', 'Created', ''], rows, '
 ${csrfInput(viewer)}
 <label for="key-alg">Algorithm</label>
 <select id="key-alg" name="alg">${model.algorithms.map((alg, index) => html`<option value="${alg}"${index === 0 ? html` selected` : ''}>${alg}</option>`)}</select>
-<button type="submit" class="primary">Activate a new key</button>
+<div class="actions"><button type="submit">Activate a new key</button></div>
 </form>`,
   );
 }

@@ -55,6 +55,8 @@ export const NEW_CLIENT_DEFAULTS: ClientFormValues = Object.freeze({
   accessTokenTtl: '',
 });
 
+const clientSection = (viewer: Viewer) => (viewer.operator ? 'tenants' : 'clients');
+
 function tenantCrumbs(viewer: Viewer, tenant: string): Crumb[] {
   return viewer.operator
     ? [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Tenants', href: `${ADMIN_PATH}/tenants` }, { label: tenant, href: tenantPath(tenant) }]
@@ -81,8 +83,8 @@ export function clientListPage(model: ClientListModel): string {
       html`<tr><td><a href="${clientPath(tenant, client.id)}">${client.name}</a></td><td><code>${client.id}</code></td><td>${client.grantTypes.join(', ')}</td><td>${statusBadge(client.disabled)}</td></tr>`,
   );
   return adminLayout(
-    { title: 'API clients', viewer, crumbs: [...tenantCrumbs(viewer, tenant), { label: 'API clients' }], flash: model.flash },
-    html`<p><a class="button primary" href="${tenantPath(tenant, '/clients/new')}">New client</a></p>
+    { title: 'API clients', viewer, section: clientSection(viewer), crumbs: [...tenantCrumbs(viewer, tenant), { label: 'API clients' }], flash: model.flash },
+    html`<div class="actions"><a class="button" href="${tenantPath(tenant, '/clients/new')}">New client</a></div>
 ${searchForm(tenantPath(tenant, '/clients'), model.query, 'Search clients by name or client id')}
 ${table('API clients', ['Name', 'Client id', 'Grant types', 'Status'], rows, model.total === 0 ? 'No API client yet.' : 'No client matches the search.')}`,
   );
@@ -137,7 +139,7 @@ export interface NewClientModel {
 export function newClientPage(model: NewClientModel): string {
   const { viewer, tenant, values } = model;
   return adminLayout(
-    { title: 'New client', viewer, crumbs: [...clientsCrumbs(viewer, tenant), { label: 'New client' }], error: model.error },
+    { title: 'New client', viewer, section: clientSection(viewer), crumbs: [...clientsCrumbs(viewer, tenant), { label: 'New client' }], error: model.error },
     html`<form method="post" action="${tenantPath(tenant, '/clients/new')}" class="stacked">
 ${csrfInput(viewer)}
 <label for="client-name">Name</label>
@@ -150,13 +152,13 @@ ${checkRow({ type: 'radio', id: 'client-type-public', name: 'client_type', value
 </fieldset>
 <fieldset>
 <legend>Scopes</legend>
+<p class="hint">What the client may ask for; a token request that names no scope gets all of them.</p>
 ${scopeCheckboxes(model.catalogue, values.scopes)}
 </fieldset>
 ${grantTypeCheckboxes(values.grantTypes)}
 ${redirectUrisField(values.redirectUris)}
 ${ttlField(values, model.tenantAccessTokenTtl)}
-<button type="submit" class="primary">Create client</button>
-<a class="button secondary" href="${tenantPath(tenant, '/clients')}">Cancel</a>
+<div class="actions"><button type="submit">Create client</button> <a class="button secondary" href="${tenantPath(tenant, '/clients')}">Cancel</a></div>
 </form>`,
   );
 }
@@ -182,7 +184,8 @@ export const COPY_SCRIPT = `for (const button of document.querySelectorAll('butt
 
 function secretBox(id: string, label: string, value: string): SafeHtml {
   return html`<label for="${id}">${label}</label>
-<div class="secret-box"><input type="text" id="${id}" readonly value="${value}" autocomplete="off" spellcheck="false"><button type="button" class="secondary" data-copy="${id}" hidden>Copy</button></div>`;
+<div class="secret"><input type="text" id="${id}" readonly value="${value}" autocomplete="off" spellcheck="false">
+<div class="actions"><button type="button" class="secondary" data-copy="${id}" hidden>Copy ${label.toLowerCase()}</button></div></div>`;
 }
 
 export interface SecretShownModel {
@@ -211,7 +214,7 @@ export function secretShownPage(model: SecretShownModel, kind: 'created' | 'rota
         : html`<p>The old secret keeps working until ${formatTime(model.previousSecretExpiresAt)}; update your application before then.</p>`
       : '';
   return adminLayout(
-    { title, viewer, crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name, href: clientPath(client.tenant, client.id) }, { label: title }] },
+    { title, viewer, section: clientSection(viewer), crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name, href: clientPath(client.tenant, client.id) }, { label: title }] },
     html`${secretBox('client-id', 'Client id', client.id)}
 ${
   model.secret === undefined
@@ -221,7 +224,7 @@ ${secretBox('client-secret', 'Client secret', model.secret)}`
 }
 ${previous}
 <p class="hint">Your application sends them to <code>${model.tokenEndpoint}</code> (HTTP Basic or the form fields <code>client_id</code> and <code>client_secret</code>).</p>
-<p><a class="button primary" href="${clientPath(client.tenant, client.id)}">Done</a></p>
+<div class="actions"><a class="button" href="${clientPath(client.tenant, client.id)}">Done</a></div>
 <script src="${COPY_SCRIPT_PATH}" defer></script>`,
   );
 }
@@ -239,6 +242,7 @@ export interface ClientPageModel {
 
 /** The grace periods the rotation form offers (seconds). */
 export const ROTATION_GRACE_OPTIONS: readonly number[] = [3600, 86_400, 7 * 86_400];
+const GRACE_LABELS: Record<number, string> = { 3600: 'one hour', 86_400: 'one day', [7 * 86_400]: 'seven days' };
 
 export function clientPage(model: ClientPageModel): string {
   const { viewer, client } = model;
@@ -259,13 +263,13 @@ ${csrfInput(viewer)}
 <fieldset>
 <legend>The old secret</legend>
 ${checkRow({ type: 'radio', id: 'rotate-now', name: 'grace', value: '0', checked: true, label: 'Stop it now', hint: 'For a compromised secret: the old secret stops working and every token issued to this client is revoked at once.' })}
-${ROTATION_GRACE_OPTIONS.map((seconds) => checkRow({ type: 'radio', id: `rotate-grace-${seconds}`, name: 'grace', value: String(seconds), checked: false, label: `Keep it working for ${formatDuration(seconds)}` }))}
+${ROTATION_GRACE_OPTIONS.map((seconds) => checkRow({ type: 'radio', id: `rotate-grace-${seconds}`, name: 'grace', value: String(seconds), checked: false, label: `Keep it working for ${GRACE_LABELS[seconds] ?? formatDuration(seconds)}` }))}
 <p class="hint">With a grace period, both secrets work until it ends and issued tokens stay valid, so you can update your application first.</p>
 </fieldset>
-<button type="submit" class="danger">Rotate secret</button>
+<div class="actions"><button type="submit" class="danger">Rotate secret</button></div>
 </form>`;
   return adminLayout(
-    { title: client.name, viewer, crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name }], flash: model.flash, error: model.error },
+    { title: client.name, viewer, section: clientSection(viewer), crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name }], flash: model.flash, error: model.error },
     html`<dl class="facts">
 <dt>Client id</dt><dd><code>${client.id}</code></dd>
 <dt>Type</dt><dd>${client.isPublic ? 'Public (no secret)' : 'Confidential'}${client.resourceServer ? ', resource server' : ''}</dd>
@@ -287,7 +291,7 @@ ${scopeCheckboxes(model.catalogue, values.scopes)}
 ${grantTypeCheckboxes(values.grantTypes)}
 ${redirectUrisField(values.redirectUris)}
 ${ttlField(values, model.tenantAccessTokenTtl)}
-<button type="submit" class="primary">Save</button>
+<div class="actions"><button type="submit">Save</button></div>
 </form>
 ${rotate}
 <h2>Status</h2>
@@ -298,7 +302,7 @@ ${
 }
 <h2>Delete</h2>
 <p>Deleting the client revokes every token issued to it; it cannot be undone.</p>
-<p><a class="button danger" href="${clientPath(client.tenant, client.id, '/delete')}">Delete client…</a></p>`,
+<div class="actions"><a class="button danger" href="${clientPath(client.tenant, client.id, '/delete')}">Delete client…</a></div>`,
   );
 }
 
@@ -310,12 +314,11 @@ export interface DeleteClientModel {
 /** The confirmation step of a delete (a page, so no JavaScript is needed). */
 export function deleteClientPage({ viewer, client }: DeleteClientModel): string {
   return adminLayout(
-    { title: `Delete ${client.name}?`, viewer, crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name, href: clientPath(client.tenant, client.id) }, { label: 'Delete' }] },
+    { title: `Delete ${client.name}?`, viewer, section: clientSection(viewer), crumbs: [...clientsCrumbs(viewer, client.tenant), { label: client.name, href: clientPath(client.tenant, client.id) }, { label: 'Delete' }] },
     html`<p class="notice warning">The client <strong>${client.name}</strong> (<code>${client.id}</code>) will stop working at once: every token issued to it is revoked, and its id is never reused. This cannot be undone.</p>
-<form method="post" action="${clientPath(client.tenant, client.id, '/delete')}" class="inline">
+<form method="post" action="${clientPath(client.tenant, client.id, '/delete')}">
 ${csrfInput(viewer)}
-<button type="submit" class="danger">Delete client</button>
-</form>
-<a class="button secondary" href="${clientPath(client.tenant, client.id)}">Cancel</a>`,
+<div class="actions"><button type="submit" class="danger">Delete client</button> <a class="button secondary" href="${clientPath(client.tenant, client.id)}">Cancel</a></div>
+</form>`,
   );
 }

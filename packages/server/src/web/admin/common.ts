@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from '../html.js';
 import { CSRF_FIELD, layout } from '../pages.js';
+import type { Site } from '../site.js';
 
 /**
  * The frame and small parts every dashboard page shares. Pages are plain forms and links
@@ -17,6 +18,8 @@ export interface Viewer {
   /** A tenant admin's own tenant (its slug); undefined for operators. */
   tenant?: string;
   csrfToken: string;
+  /** The deployment's branding (web/site.ts); default: plain Gatehouse. */
+  site?: Site | undefined;
 }
 
 /** A message shown once after a POST-redirect-GET: its key names one of FLASH_MESSAGES, never free text from the URL. */
@@ -56,6 +59,8 @@ export interface AdminPageFrame {
   /** The path of links above the title (the last one is the current page, unlinked). */
   crumbs?: Crumb[];
   flash?: FlashKey | undefined;
+  /** The navigation link marked current. */
+  section?: Section | undefined;
   /** An error to show above the page's content (a refused form). */
   error?: string | undefined;
 }
@@ -68,33 +73,34 @@ export function clientPath(slug: string, clientId: string, rest = ''): string {
   return tenantPath(slug, `/clients/${encodeURIComponent(clientId)}${rest}`);
 }
 
-/** The page frame of the dashboard: navigation, the signed-in admin, crumbs, flash and error notices. */
+/** The dashboard's sections, for the navigation's current link. */
+export type Section = 'tenants' | 'tenant' | 'clients' | 'keys' | 'audit';
+
+/** The page frame of the dashboard: the header's navigation (with sign-out), crumbs, flash and error notices. */
 export function adminLayout(frame: AdminPageFrame, body: SafeHtml): string {
   const { viewer } = frame;
-  const links = viewer.operator
+  const links: [Section, string, string][] = viewer.operator
     ? [
-        [`${ADMIN_PATH}/tenants`, 'Tenants'],
-        [`${ADMIN_PATH}/keys`, 'Signing keys'],
-        [`${ADMIN_PATH}/audit`, 'Audit log'],
+        ['tenants', `${ADMIN_PATH}/tenants`, 'Tenants'],
+        ['keys', `${ADMIN_PATH}/keys`, 'Signing keys'],
+        ['audit', `${ADMIN_PATH}/audit`, 'Audit log'],
       ]
     : [
-        [tenantPath(viewer.tenant ?? ''), 'My tenant'],
-        [tenantPath(viewer.tenant ?? '', '/clients'), 'API clients'],
-        [`${ADMIN_PATH}/audit`, 'Audit log'],
+        ['tenant', tenantPath(viewer.tenant ?? ''), 'My tenant'],
+        ['clients', tenantPath(viewer.tenant ?? '', '/clients'), 'API clients'],
+        ['audit', `${ADMIN_PATH}/audit`, 'Audit log'],
       ];
   const crumbs = frame.crumbs ?? [];
+  const nav = html`${links.map(([section, href, label]) => html`<a href="${href}"${section === frame.section ? html` aria-current="page"` : ''}>${label}</a>`)}
+<form method="post" action="${ADMIN_PATH}/logout" class="inline">${csrfInput(viewer)}<button type="submit" class="link" title="Signed in as ${viewer.username}">Sign out ${viewer.username}</button></form>`;
   return layout(
-    `${frame.title} · Gatehouse dashboard`,
-    html`<header class="admin-header">
-<nav aria-label="Dashboard"><a href="${ADMIN_PATH}">Dashboard</a> ${links.map(([href, label]) => html`<a href="${href}">${label}</a> `)}</nav>
-<form method="post" action="${ADMIN_PATH}/logout" class="inline">${csrfInput(viewer)}<span class="muted">${viewer.username}</span> <button type="submit" class="secondary">Sign out</button></form>
-</header>
-${crumbs.length > 0 ? html`<nav aria-label="Breadcrumb" class="crumbs">${crumbs.map((crumb, index) => html`${index > 0 ? ' › ' : ''}${crumb.href ? html`<a href="${crumb.href}">${crumb.label}</a>` : html`<span aria-current="page">${crumb.label}</span>`}`)}</nav>` : ''}
+    `${frame.title} · Dashboard`,
+    html`${crumbs.length > 0 ? html`<nav aria-label="Breadcrumb" class="small muted">${crumbs.map((crumb, index) => html`${index > 0 ? ' › ' : ''}${crumb.href ? html`<a href="${crumb.href}">${crumb.label}</a>` : html`<span aria-current="page">${crumb.label}</span>`}`)}</nav>` : ''}
 <h1>${frame.title}</h1>
 ${frame.flash ? html`<p class="notice success" role="status">${FLASH_MESSAGES[frame.flash]}</p>` : ''}
 ${frame.error ? html`<p class="notice error" role="alert">${frame.error}</p>` : ''}
 ${body}`,
-    { wide: true },
+    { full: true, nav, ...(viewer.site ? { site: viewer.site } : {}) },
   );
 }
 
@@ -104,7 +110,7 @@ export function csrfInput(viewer: Pick<Viewer, 'csrfToken'>): SafeHtml {
 
 /** A form of one button (disable, enable, remove …): POST with the CSRF token. */
 export function actionButton(viewer: Viewer, action: string, label: string, { kind = 'secondary', fields = {} }: { kind?: 'primary' | 'secondary' | 'danger'; fields?: Record<string, string> } = {}): SafeHtml {
-  return html`<form method="post" action="${action}" class="inline">${csrfInput(viewer)}${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<button type="submit" class="${kind}">${label}</button></form>`;
+  return html`<form method="post" action="${action}" class="inline">${csrfInput(viewer)}${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<button type="submit"${kind === 'primary' ? '' : html` class="${kind}"`}>${label}</button></form>`;
 }
 
 /** A GET search form over a list (the query stays in the URL: it is not secret). */
@@ -112,15 +118,14 @@ export function searchForm(action: string, query: string, label: string): SafeHt
   return html`<form method="get" action="${action}" class="search" role="search">
 <label for="q">${label}</label>
 <input type="search" id="q" name="q" value="${query}">
-<button type="submit" class="secondary">Search</button>
+<div class="actions"><button type="submit" class="secondary">Search</button></div>
 </form>`;
 }
 
 /** A table that scrolls sideways inside itself at phone width instead of widening the page. */
 export function table(caption: string, headings: string[], rows: SafeHtml[], empty: string): SafeHtml {
-  if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
-  return html`<div class="table-wrap"><table>
-<caption class="visually-hidden">${caption}</caption>
+  if (rows.length === 0) return html`<p class="empty">${empty}</p>`;
+  return html`<div class="table-wrap"><table aria-label="${caption}">
 <thead><tr>${headings.map((heading) => html`<th scope="col">${heading}</th>`)}</tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`;
@@ -139,5 +144,5 @@ export function matchesQuery(query: string, ...fields: string[]): boolean {
 
 /** A status badge (enabled/disabled). */
 export function statusBadge(disabled: boolean): SafeHtml {
-  return disabled ? html`<span class="badge danger">disabled</span>` : html`<span class="badge">enabled</span>`;
+  return disabled ? html`<span class="badge off">disabled</span>` : html`<span class="badge ok">enabled</span>`;
 }

@@ -28,10 +28,10 @@ export interface TenantListModel {
 export function tenantListPage(model: TenantListModel): string {
   const { viewer, tenants, query } = model;
   const rows = tenants.map(
-    (tenant) => html`<tr><td><a href="${tenantPath(tenant.slug)}">${tenant.name}</a></td><td><code>${tenant.slug}</code></td><td>${statusBadge(tenant.disabled)}</td><td>${formatTime(tenant.createdAt)}</td></tr>`,
+    (tenant) => html`<tr><td><a href="${tenantPath(tenant.slug)}">${tenant.name}</a></td><td><code>${tenant.slug}</code></td><td>${statusBadge(tenant.disabled)}</td><td class="nowrap">${formatTime(tenant.createdAt)}</td></tr>`,
   );
   return adminLayout(
-    { title: 'Tenants', viewer, crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Tenants' }], flash: model.flash, error: model.error },
+    { title: 'Tenants', viewer, section: 'tenants', crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Tenants' }], flash: model.flash, error: model.error },
     html`${searchForm(`${ADMIN_PATH}/tenants`, query, 'Search tenants by name or slug')}
 ${table('Tenants', ['Name', 'Slug', 'Status', 'Created'], rows, model.total === 0 ? 'No tenant yet: create the first one below.' : 'No tenant matches the search.')}
 <h2 id="new-tenant">New tenant</h2>
@@ -42,7 +42,7 @@ ${csrfInput(viewer)}
 <p class="hint" id="tenant-slug-hint">Lowercase letters, digits and inner hyphens; it appears in URLs and never changes.</p>
 <label for="tenant-name">Name</label>
 <input type="text" id="tenant-name" name="name" maxlength="200" value="${model.form?.name ?? ''}">
-<button type="submit" class="primary">Create tenant</button>
+<div class="actions"><button type="submit">Create tenant</button></div>
 </form>`,
   );
 }
@@ -74,7 +74,7 @@ ${csrfInput(viewer)}
 <label for="tenant-ttl">Access token lifetime</label>
 <input type="text" id="tenant-ttl" name="access_token_ttl" aria-describedby="tenant-ttl-hint" value="${model.form?.accessTokenTtl ?? (tenant.accessTokenTtl === null ? '' : formatDuration(tenant.accessTokenTtl))}">
 <p class="hint" id="tenant-ttl-hint">For example 15m or 1h; empty: the server default (${formatDuration(model.defaultAccessTokenTtl)}).</p>
-<button type="submit" class="primary">Save</button>
+<div class="actions"><button type="submit">Save</button></div>
 </form>
 ${
   !viewer.operator
@@ -84,7 +84,7 @@ ${
     : html`<h2>Status</h2><p>Disabling the tenant stops its clients from getting tokens and revokes the tokens they hold.</p>${actionButton(viewer, tenantPath(tenant.slug, '/disable'), 'Disable tenant', { kind: 'danger' })}`
 }`;
   return adminLayout(
-    { title: tenant.name, viewer, crumbs, flash: model.flash, error: model.error },
+    { title: tenant.name, viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs, flash: model.flash, error: model.error },
     html`<dl class="facts">
 <dt>Slug</dt><dd><code>${tenant.slug}</code></dd>
 <dt>Status</dt><dd>${statusBadge(tenant.disabled)}</dd>

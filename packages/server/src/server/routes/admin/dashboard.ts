@@ -158,6 +158,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
           operator: principal.kind === 'operator',
           ...(principal.kind === 'tenant' ? { tenant: principal.tenant } : {}),
           csrfToken: session.csrfToken,
+          site: options.site,
         };
         return { admin: options.services.adminFor(principal), viewer };
       },
