@@ -7,6 +7,7 @@
  * timeout) as StorageUnavailableError, a broken uniqueness rule as ConflictError, and
  * writes nothing when it throws.
  */
+import type { AdminAccountStore } from './admin-accounts.js';
 import type { AuditStore } from './audit.js';
 import type { ClientStore } from './clients.js';
 import type { CodeStore } from './codes.js';
@@ -20,6 +21,7 @@ import type { SettingsStore } from './settings.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
+export * from './admin-accounts.js';
 export * from './audit.js';
 export * from './clients.js';
 export * from './codes.js';
@@ -48,6 +50,7 @@ export interface Storage {
   readonly refreshTokens: RefreshTokenStore;
   readonly consents: ConsentStore;
   readonly audit: AuditStore;
+  readonly adminAccounts: AdminAccountStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

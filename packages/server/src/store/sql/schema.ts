@@ -177,6 +177,30 @@ export interface AuditEventsTable {
   details: string;
 }
 
+/** Operator and tenant-admin accounts (issue 14); tenant_id null: an operator. */
+export interface AdminAccountsTable {
+  id: string;
+  username: string;
+  /** Lower case (normalizeUsername): unique. */
+  username_normalized: string;
+  password_hash: string;
+  tenant_id: string | null;
+  disabled: number;
+  /** AES-256-GCM sealed base32 secret (core/admin/mfa.ts), or null. */
+  totp_secret_sealed: string | null;
+  totp_last_step: number | null;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
+/** An admin account's unused recovery codes, as HMAC digests. */
+export interface AdminRecoveryCodesTable {
+  account_id: string;
+  code_digest: string;
+  created_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -192,4 +216,6 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   consents: ConsentsTable;
   audit_events: AuditEventsTable;
+  admin_accounts: AdminAccountsTable;
+  admin_recovery_codes: AdminRecoveryCodesTable;
 }
