@@ -34,6 +34,8 @@ export const AUDIT_ACTIONS = [
   'admin.delete',
   'admin.reset_password',
   'admin.disable_mfa',
+  'admin.disable',
+  'admin.enable',
   'admin.enable_mfa',
   'admin.sign_in',
   'admin_login.throttled',
