@@ -138,6 +138,8 @@ export interface GrantsTable {
   revoked_at: number | null;
   /** The revocation revision of the revocation (0: not revoked). */
   revision: number;
+  /** The last code exchange or refresh (null: granted before this was recorded). */
+  last_used_at: number | null;
 }
 
 /** Refresh tokens, by digest; a rotated one points at its successor. */
@@ -177,6 +179,18 @@ export interface AuditEventsTable {
   details: string;
 }
 
+/** Sign-in sessions (issue 14), users' and admins', by token digest. */
+export interface SessionsTable {
+  id: string;
+  token_digest: string;
+  kind: string;
+  subject_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -192,4 +206,5 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   consents: ConsentsTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
 }
