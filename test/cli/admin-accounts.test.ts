@@ -132,7 +132,7 @@ describe('gatehouse admin', () => {
     const sqlite = new Database(join(g.dir, 'g.db'));
     sqlite.prepare("update admin_accounts set totp_secret_sealed = 'v1.x', totp_last_step = 5 where username_normalized = 'acme.admin'").run();
     sqlite.close();
-    assert.equal((await g.json<AdminJson>(['admin', 'list', '--tenant', 'acme'])).items?.[0]?.mfa, true);
+    assert.equal((await g.json<{ items: AdminJson[] }>(['admin', 'list', '--tenant', 'acme'])).items[0]?.mfa, true);
     const cleared = await g.json<AdminJson>(['admin', 'disable-mfa', '--username', 'acme.admin']);
     assert.equal(cleared.mfa, false);
     assert.equal(g.row('acme.admin')?.totp_secret_sealed, null);

@@ -9,6 +9,7 @@ import { ValidationError } from '../core/errors.js';
 import { KeyRing, keyRetentionMs } from '../core/keys.js';
 import { refreshTokenDigestKey } from '../core/refresh-tokens.js';
 import { deriveKey } from '../core/secrets.js';
+import { sessionCsrfKey, sessionDigestKey } from '../core/sessions.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
@@ -117,7 +118,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       redis,
       digestKey: derived.clientSecretDigest,
       masterKey,
-      services: buildServices({ config, storage, keys, throttle, redis, derived, audit }),
+      services: buildServices({ config, storage, keys, throttle, redis, derived, audit, clock }),
       verifier: () =>
         (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,
@@ -137,6 +138,8 @@ export function deriveKeys(masterKey: Buffer): DerivedKeys {
     codeDigest: codeDigestKey(masterKey),
     refreshTokenDigest: refreshTokenDigestKey(masterKey),
     authorizationSession: authorizationSessionKey(masterKey),
+    sessionDigest: sessionDigestKey(masterKey),
+    sessionCsrf: sessionCsrfKey(masterKey),
   };
 }
 

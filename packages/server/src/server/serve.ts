@@ -88,6 +88,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
       gatehouse.audit.prune(Date.now(), config.auditRetention).catch((error: unknown) => {
         app.log.warn({ err: error }, 'could not prune old audit events');
       });
+      gatehouse.services.sessions.prune().catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not prune expired sign-in sessions');
+      });
     }, PRUNE_INTERVAL_MS);
     prune.unref();
 

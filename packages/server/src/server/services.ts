@@ -9,6 +9,7 @@ import { readAuthorizationServerMetadata, type AuthorizationServerMetadata } fro
 import type { OAuthRequest } from '../core/params.js';
 import { handleRevocationFeedRequest } from '../core/revocation-feed.js';
 import { handleRevocationRequest } from '../core/revocation.js';
+import { SessionService } from '../core/sessions.js';
 import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.js';
 import { handleTokenRequest } from '../core/token-endpoint.js';
 import { listTenantsOfToken, type TenantClaims } from '../core/token-tenants.js';
@@ -38,6 +39,11 @@ export interface Services {
   health(): Promise<HealthReport>;
   /** The tenants a verified access token may act for (core/token-tenants.ts). */
   tenantsOfToken(claims: TenantClaims): Promise<{ slug: string; name: string }[]>;
+  /**
+   * Server-side sign-in sessions (core/sessions.ts): kind `user` for /oauth/authorize and
+   * /account, kind `admin` for /admin. The cookies: server/session-cookie.ts.
+   */
+  sessions: SessionService;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -52,6 +58,10 @@ export interface DerivedKeys {
   refreshTokenDigest: Buffer;
   /** Seals the authorization session cookie. */
   authorizationSession: Buffer;
+  /** Sign-in session token digests (HMAC-SHA-256). */
+  sessionDigest: Buffer;
+  /** Sign-in session CSRF tokens (HMAC-SHA-256 of the session id). */
+  sessionCsrf: Buffer;
 }
 
 export interface ServiceParts {
@@ -63,10 +73,13 @@ export interface ServiceParts {
   derived: DerivedKeys;
   /** Where security events (refresh-token reuse, code replay, throttled bursts) are recorded. */
   audit: AuditRecorder;
+  /** The time (tests inject one); Date.now by default. */
+  clock?: () => number;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, clock }: ServiceParts): Services {
+  const sessions = new SessionService({ sessions: storage.sessions, digestKey: derived.sessionDigest, csrfKey: derived.sessionCsrf, config, clock });
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
     ...clientAuth,
@@ -112,5 +125,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     jwks: () => keys.jwks(),
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
+    sessions,
   };
 }

@@ -17,6 +17,7 @@ import type { KeyStore } from './keys.js';
 import type { RefreshTokenStore } from './refresh-tokens.js';
 import type { RevocationStore } from './revocations.js';
 import type { ScopeStore } from './scopes.js';
+import type { SessionStore } from './sessions.js';
 import type { SettingsStore } from './settings.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
@@ -31,6 +32,7 @@ export * from './keys.js';
 export * from './refresh-tokens.js';
 export * from './revocations.js';
 export * from './scopes.js';
+export * from './sessions.js';
 export * from './settings.js';
 export * from './tenants.js';
 export * from './throttle.js';
@@ -51,6 +53,7 @@ export interface Storage {
   readonly consents: ConsentStore;
   readonly audit: AuditStore;
   readonly adminAccounts: AdminAccountStore;
+  readonly sessions: SessionStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

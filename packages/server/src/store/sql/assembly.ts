@@ -17,6 +17,7 @@ import * as keys from './repositories/keys.js';
 import * as refreshTokens from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
 import * as scopes from './repositories/scopes.js';
+import * as sessions from './repositories/sessions.js';
 import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
 import * as users from './repositories/users.js';
@@ -188,6 +189,14 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       useTotpStep: (id, step) => adminAccounts.useTotpStep(db, id, step),
       useRecoveryCode: (id, digest) => adminAccounts.useRecoveryCode(db, id, digest),
       recordAdminSignIn: (id, at) => adminAccounts.recordAdminSignIn(db, id, at),
+    }),
+    sessions: guarded({
+      createSession: (input) => sessions.createSession(db, input),
+      findSession: (tokenDigest, now) => sessions.findSession(db, tokenDigest, now),
+      touchSession: (id, now, idleMs) => sessions.touchSession(db, id, now, idleMs),
+      endSession: (id) => sessions.endSession(db, id),
+      endSessionsOf: (kind, subjectId, exceptId) => sessions.endSessionsOf(db, kind, subjectId, exceptId),
+      pruneExpired: (now) => sessions.pruneExpiredSessions(db, now),
     }),
     ...guarded({
       ping: async () => {

@@ -138,6 +138,8 @@ export interface GrantsTable {
   revoked_at: number | null;
   /** The revocation revision of the revocation (0: not revoked). */
   revision: number;
+  /** The last code exchange or refresh (null: granted before this was recorded). */
+  last_used_at: number | null;
 }
 
 /** Refresh tokens, by digest; a rotated one points at its successor. */
@@ -201,6 +203,18 @@ export interface AdminRecoveryCodesTable {
   created_at: number;
 }
 
+/** Sign-in sessions (issue 14), users' and admins', by token digest. */
+export interface SessionsTable {
+  id: string;
+  token_digest: string;
+  kind: string;
+  subject_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -218,4 +232,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   admin_accounts: AdminAccountsTable;
   admin_recovery_codes: AdminRecoveryCodesTable;
+  sessions: SessionsTable;
 }

@@ -10,6 +10,7 @@ import * as dropDemoFiles from './2026-12-07T00-00-drop-demo-files.js';
 import * as auditEvents from './2026-12-07T20-00-audit-events.js';
 import * as adminOperations from './2026-12-07T21-00-admin-operations.js';
 import * as adminAccounts from './2026-12-08T01-00-admin-accounts.js';
+import * as sessions from './2026-12-08T02-00-sessions.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07T20-00-audit-events': auditEvents,
   '2026-12-07T21-00-admin-operations': adminOperations,
   '2026-12-08T01-00-admin-accounts': adminAccounts,
+  '2026-12-08T02-00-sessions': sessions,
 };
 
 /** Every migration name, in order (for tooling and tests). */
