@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createAdminServices, type AdminServices } from '../core/admin/index.js';
+import { adminMfaKeys } from '../core/admin/mfa.js';
+import { adminSignInKey } from '../core/admin/sign-in.js';
 import { AuditService, silentAuditSink, type AuditLogSink } from '../core/audit.js';
 import { codeDigestKey } from '../core/authorization-codes.js';
 import { authorizationSessionKey } from '../core/authorize/session.js';
@@ -105,8 +107,11 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     });
     const throttle = redis ?? new MemoryThrottleStore();
     const audit = new AuditService({ store: storage.audit, sink: options.auditLog ?? silentAuditSink, clock });
+    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock });
+    // Deleting or disabling an admin account, or replacing its credentials, ends its sessions.
+    const adminSessions = { endAdminSessions: (accountId: string) => services.sessions.endAll('admin', accountId) };
     const adminAs = (actor: string) =>
-      createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, audit, actor, clock });
+      createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, audit, actor, clock, adminSessions });
     return {
       config,
       storage,
@@ -118,7 +123,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       redis,
       digestKey: derived.clientSecretDigest,
       masterKey,
-      services: buildServices({ config, storage, keys, throttle, redis, derived, audit, clock }),
+      services,
       verifier: () =>
         (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,
@@ -140,6 +145,8 @@ export function deriveKeys(masterKey: Buffer): DerivedKeys {
     authorizationSession: authorizationSessionKey(masterKey),
     sessionDigest: sessionDigestKey(masterKey),
     sessionCsrf: sessionCsrfKey(masterKey),
+    adminMfa: adminMfaKeys(masterKey),
+    adminSignIn: adminSignInKey(masterKey),
   };
 }
 

@@ -1,3 +1,5 @@
+import { createAdminAuthentication, type AdminAuthentication } from '../core/admin/authentication.js';
+import type { AdminMfaKeys } from '../core/admin/mfa.js';
 import type { AuditRecorder } from '../core/audit.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
@@ -44,6 +46,8 @@ export interface Services {
    * /account, kind `admin` for /admin. The cookies: server/session-cookie.ts.
    */
   sessions: SessionService;
+  /** The dashboard's sign-in (password, then TOTP or a recovery code) and the admins' own second factor (core/admin/authentication.ts). */
+  adminAuth: AdminAuthentication;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -62,6 +66,10 @@ export interface DerivedKeys {
   sessionDigest: Buffer;
   /** Sign-in session CSRF tokens (HMAC-SHA-256 of the session id). */
   sessionCsrf: Buffer;
+  /** Admin accounts' TOTP secrets (sealed) and recovery code digests (core/admin/mfa.ts). */
+  adminMfa: AdminMfaKeys;
+  /** Seals the dashboard's sign-in state cookie (core/admin/sign-in.ts). */
+  adminSignIn: Buffer;
 }
 
 export interface ServiceParts {
@@ -126,5 +134,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
     sessions,
+    adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
   };
 }
