@@ -2,6 +2,8 @@ import { NotFoundError } from '../errors.js';
 import { checkPasswordPolicy, hashPassword } from '../password.js';
 import type { AdminAccount, AdminAccountStore, TenantStore } from '../storage.js';
 import { checkUsername } from '../username.js';
+
+export type { AdminAccount } from '../storage.js';
 import { audited, type AdminAudit } from './audited.js';
 import { requireTenant } from './lookups.js';
 import { CLI_PRINCIPAL, requireOperator, requireTenantAccess, type AdminPrincipal } from './principal.js';
