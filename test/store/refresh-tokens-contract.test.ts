@@ -108,7 +108,7 @@ for (const target of STORAGE_TARGETS) {
       it('createGrant returns the grant, not revoked; findGrant round-trips every field', async () => {
         const input = newGrant();
         const grant = await storage.grants.createGrant(input);
-        assert.deepEqual(grant, { ...input, revokedAt: null });
+        assert.deepEqual(grant, { ...input, revokedAt: null, lastUsedAt: input.createdAt });
         assert.deepEqual(await storage.grants.findGrant(input.id), grant);
         assert.equal(await storage.grants.findGrant(randomUUID()), undefined);
         assert.equal(await storage.grants.findGrant(input.id.toUpperCase()), undefined, 'ids are matched exactly');
@@ -128,7 +128,7 @@ for (const target of STORAGE_TARGETS) {
         const first = { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: T0 + IDLE };
         const { refreshToken: _omitted, ...fields } = newGrant({ refreshToken: first });
         const grant = await storage.grants.createGrant({ ...fields, refreshToken: first });
-        assert.deepEqual(grant, { ...fields, revokedAt: null });
+        assert.deepEqual(grant, { ...fields, revokedAt: null, lastUsedAt: fields.createdAt });
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(first.tokenDigest), {
           ...first,
           grantId: grant.id,
@@ -263,7 +263,7 @@ for (const target of STORAGE_TARGETS) {
           rotatedAt: null,
           replacedBy: null,
         };
-        assert.deepEqual(outcome, { status: 'rotated', grant, refreshToken: successor });
+        assert.deepEqual(outcome, { status: 'rotated', grant: { ...grant, lastUsedAt: now }, refreshToken: successor });
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(token.tokenDigest), { ...token, rotatedAt: now, replacedBy: successor.id });
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(successor.tokenDigest), successor);
         // The chain goes on.
@@ -277,7 +277,7 @@ for (const target of STORAGE_TARGETS) {
         assert.equal((await storage.refreshTokens.rotateRefreshToken(first)).status, 'rotated');
         const start = await revisionOf(storage);
         const again = rotation(token, T0 + 2 * SECOND);
-        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(again), { status: 'reused', grant });
+        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(again), { status: 'reused', grant: { ...grant, lastUsedAt: T0 + SECOND } });
         assert.equal(await storage.refreshTokens.findRefreshToken(again.newToken.tokenDigest), undefined, 'no successor stored');
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(token.tokenDigest), { ...token, rotatedAt: T0 + SECOND, replacedBy: first.newToken.id });
         assert.equal(await revisionOf(storage), start, 'the store does not revoke: the caller does');
@@ -294,11 +294,11 @@ for (const target of STORAGE_TARGETS) {
 
         for (const now of [rotatedAt, rotatedAt + 1, rotatedAt + 10 * SECOND - 1]) {
           const retry = rotation(token, now, { graceSeconds: 10 });
-          assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(retry), { status: 'grace', grant, replacement: successor }, `at +${now - rotatedAt} ms`);
+          assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(retry), { status: 'grace', grant: { ...grant, lastUsedAt: rotatedAt }, replacement: successor }, `at +${now - rotatedAt} ms`);
           assert.equal(await storage.refreshTokens.findRefreshToken(retry.newToken.tokenDigest), undefined, 'grace writes nothing');
         }
-        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, rotatedAt + 10 * SECOND, { graceSeconds: 10 })), { status: 'reused', grant }, 'the window is open-ended');
-        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, rotatedAt + 1, { graceSeconds: 0 })), { status: 'reused', grant }, 'graceSeconds 0: no window');
+        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, rotatedAt + 10 * SECOND, { graceSeconds: 10 })), { status: 'reused', grant: { ...grant, lastUsedAt: rotatedAt } }, 'the window is open-ended');
+        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, rotatedAt + 1, { graceSeconds: 0 })), { status: 'reused', grant: { ...grant, lastUsedAt: rotatedAt } }, 'graceSeconds 0: no window');
         assert.deepEqual(await storage.refreshTokens.findRefreshToken(successor!.tokenDigest), successor, 'the successor is untouched');
       });
 
@@ -308,7 +308,7 @@ for (const target of STORAGE_TARGETS) {
         const rotated = await storage.refreshTokens.rotateRefreshToken(first);
         assert.equal(rotated.status, 'rotated');
         assert.equal((await storage.refreshTokens.rotateRefreshToken(rotation({ tokenDigest: first.newToken.tokenDigest }, T0 + 2 * SECOND))).status, 'rotated');
-        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, T0 + 3 * SECOND, { graceSeconds: 60 })), { status: 'reused', grant });
+        assert.deepEqual(await storage.refreshTokens.rotateRefreshToken(rotation(token, T0 + 3 * SECOND, { graceSeconds: 60 })), { status: 'reused', grant: { ...grant, lastUsedAt: T0 + 2 * SECOND } });
       });
 
       it("answers 'unknown' for a digest never stored, and for a token presented by another client (RFC 6749 §6), writing nothing", async () => {
@@ -417,7 +417,7 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(left, [live.token.id, idleLater.id, rotatedRequest.newToken.id, revoked.token.id].sort());
         assert.equal(await fresh.refreshTokens.findRefreshToken(idleExpired.tokenDigest), undefined);
         assert.equal(await fresh.refreshTokens.findRefreshToken(expiredGrant.token.tokenDigest), undefined);
-        assert.deepEqual(await fresh.refreshTokens.rotateRefreshToken(rotation(live.token, now)), { status: 'reused', grant: live.grant }, 'reuse is still detected');
+        assert.deepEqual(await fresh.refreshTokens.rotateRefreshToken(rotation(live.token, now)), { status: 'reused', grant: { ...live.grant, lastUsedAt: now - DAY } }, 'reuse is still detected');
         assert.deepEqual(await fresh.grants.findGrant(expiredGrant.grant.id), expiredGrant.grant, 'grants are not pruned');
         assert.equal(await fresh.refreshTokens.pruneExpired(now), 0, 'nothing left to prune');
       });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { unknownEnvironmentVariables } from '../core/config.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
+import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerGrantCommands } from './commands/grant.js';
@@ -39,6 +40,7 @@ export function buildCli(io: Io = processIo): Command {
   registerScopeCommands(program, io);
   registerKeysCommands(program, io);
   registerAuditCommands(program, io);
+  registerAdminCommands(program, io);
   return program;
 }
 

@@ -146,6 +146,26 @@ export const configSchema = Type.Object({
     'GATEHOUSE_TEMPLATES_DIR',
     'Directory of the operator\'s page overrides, read once at start: `custom.css` (linked after Gatehouse\'s stylesheet), `header.html` and `footer.html` (with escaped `{{placeholders}}`). Any file may be absent; a bad one stops the server with its name. See docs/branding.md.',
   ),
+  userSessionIdleTtl: setting(
+    Type.Integer({ minimum: 60, default: 1800 }),
+    'GATEHOUSE_USER_SESSION_IDLE_TTL',
+    'An end user\'s sign-in session (shared by `/oauth/authorize` and `/account`) ends after this long without use, in seconds or a duration (default 30m). Uses are recorded at most once a minute, so it may end up to a minute early.',
+  ),
+  userSessionMaxAge: setting(
+    Type.Integer({ minimum: 60, default: 28_800 }),
+    'GATEHOUSE_USER_SESSION_MAX_AGE',
+    'An end user\'s sign-in session ends this long after the sign-in however it is used (seconds or a duration; default 8h); then the password is asked again. At least `userSessionIdleTtl`.',
+  ),
+  adminSessionIdleTtl: setting(
+    Type.Integer({ minimum: 60, default: 1800 }),
+    'GATEHOUSE_ADMIN_SESSION_IDLE_TTL',
+    'An operator\'s or tenant admin\'s sign-in session (`/admin`, separate from the end users\' one) ends after this long without use (seconds or a duration; default 30m).',
+  ),
+  adminSessionMaxAge: setting(
+    Type.Integer({ minimum: 60, default: 28_800 }),
+    'GATEHOUSE_ADMIN_SESSION_MAX_AGE',
+    'An operator\'s or tenant admin\'s sign-in session ends this long after the sign-in (seconds or a duration; default 8h). At least `adminSessionIdleTtl`.',
+  ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
     'GATEHOUSE_LOG_LEVEL',
@@ -158,7 +178,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention', 'userSessionIdleTtl', 'userSessionMaxAge', 'adminSessionIdleTtl', 'adminSessionMaxAge']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
@@ -277,6 +297,11 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
     throw new ValidationError(
       `invalid configuration: ${name('accessTokenTtl')} (${config.accessTokenTtl}s) exceeds ${name('maxAccessTokenTtl')} (${config.maxAccessTokenTtl}s)`,
     );
+  }
+  for (const [idle, max] of [['userSessionIdleTtl', 'userSessionMaxAge'], ['adminSessionIdleTtl', 'adminSessionMaxAge']] as const) {
+    if (config[idle] > config[max]) {
+      throw new ValidationError(`invalid configuration: ${name(idle)} (${config[idle]}s) exceeds ${name(max)} (${config[max]}s)`);
+    }
   }
   if (!config.dataDir) config.dataDir = sqliteDirectory(config.databaseUrl) ?? './data';
   if (!config.masterKeyFile) config.masterKeyFile = `${config.dataDir.replace(/\/+$/, '')}/master.key`;

@@ -199,6 +199,8 @@ export interface AuthorizationGrant {
   /** No refresh token of the grant is honoured from then on, however recently rotated. */
   absoluteExpiresAt: number;
   revokedAt: number | null;
+  /** The last code exchange or refresh (epoch ms); null for a grant older than this record. */
+  lastUsedAt: number | null;
 }
 
 /** A refresh token (RFC 6749 §6) as stored: only its digest is kept. */

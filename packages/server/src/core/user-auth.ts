@@ -84,12 +84,44 @@ const INVALID = 'incorrect username or password';
  * propagate as StorageUnavailableError.
  */
 export async function authenticateUser(attempt: LoginAttempt, deps: UserAuthDeps, now: number): Promise<User> {
-  const { config, throttle } = deps;
+  const { passwordHash: _hash, ...user } = await checkPasswordThrottled(attempt, { ...deps, find: (username) => deps.users.findUserByUsername(username), keys: USER_LOGIN_KEYS }, now);
+  return user;
+}
+
+/** The throttle keys and audit record of one kind of login (end users, admin accounts): kept apart. */
+export interface LoginKeys {
+  /** Prefix of the per-username throttle key (followed by the normalised username). */
+  user: string;
+  /** Prefix of the per-address throttle key. */
+  address: string;
+  /** The audit action of a burst reaching a limit. */
+  action: 'login.throttled' | 'admin_login.throttled';
+  /** Prefix of the audit target naming the username. */
+  target: string;
+}
+
+const USER_LOGIN_KEYS: LoginKeys = { user: 'login-user:', address: 'login-addr:', action: 'login.throttled', target: 'user:' };
+
+export interface PasswordCheckDeps<T> extends Omit<UserAuthDeps, 'users'> {
+  /** The account named (any letter case), with its password hash; undefined when there is none. */
+  find(username: string): Promise<T | undefined>;
+  keys: LoginKeys;
+}
+
+/**
+ * The password check of authenticateUser for any kind of account (end users; admin
+ * accounts, core/admin/sign-in.ts), with the same rules: same answer and time for an
+ * unknown username, a wrong password and a disabled account; only failures counted, per
+ * username and per address; no password checked while throttled. Returns the account
+ * (with its hash: strip it), or throws LoginError.
+ */
+export async function checkPasswordThrottled<T extends { passwordHash: string; disabled: boolean }>(attempt: LoginAttempt, deps: PasswordCheckDeps<T>, now: number): Promise<T> {
+  const { config, throttle, keys: names } = deps;
   const wellFormed = isValidUsername(attempt.username);
   // A malformed username cannot name a user: it is checked against the dummy hash
   // without a lookup, and counted for the address only.
-  const userKey = wellFormed ? `login-user:${normalizeUsername(attempt.username)}` : undefined;
-  const addressKey = `login-addr:${attempt.ip}`;
+  const userKey = wellFormed ? `${names.user}${normalizeUsername(attempt.username)}` : undefined;
+  const addressKey = `${names.address}${attempt.ip}`;
   const keys = userKey === undefined ? [addressKey] : [userKey, addressKey];
 
   const [perUser, perAddress] = await Promise.all([userKey === undefined ? undefined : throttle.peek(userKey, now), throttle.peek(addressKey, now)]);
@@ -106,12 +138,9 @@ export async function authenticateUser(attempt: LoginAttempt, deps: UserAuthDeps
   // the limits like a failure (see inFlight): checked and entered without an await between.
   enter(keys);
   try {
-    const user = wellFormed ? await deps.users.findUserByUsername(attempt.username) : undefined;
-    const matches = await verifyPassword(attempt.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (user && matches && !user.disabled) {
-      const { passwordHash: _hash, ...found } = user;
-      return found;
-    }
+    const account = wellFormed ? await deps.find(attempt.username) : undefined;
+    const matches = await verifyPassword(attempt.password, account?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (account && matches && !account.disabled) return account;
 
     const windowMs = config.throttleWindow * 1000;
     const [userHits, addressHits] = await Promise.all([userKey === undefined ? undefined : throttle.hit(userKey, windowMs, now), throttle.hit(addressKey, windowMs, now)]);
@@ -120,15 +149,24 @@ export async function authenticateUser(attempt: LoginAttempt, deps: UserAuthDeps
     // not the refusals after it. The username is named (never the password).
     const details = { address: attempt.ip, windowSeconds: config.throttleWindow };
     if (userHits?.count === config.loginMaxFailuresPerUser) {
-      await deps.audit.record({ actor: 'anonymous', tenant: null, action: 'login.throttled', target: userKey!.replace('login-user:', 'user:'), outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerUser } });
+      await deps.audit.record({ actor: 'anonymous', tenant: null, action: names.action, target: userKey!.replace(names.user, names.target), outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerUser } });
     }
     if (addressHits.count === config.loginMaxFailuresPerAddress) {
-      await deps.audit.record({ actor: 'anonymous', tenant: null, action: 'login.throttled', target: `address:${attempt.ip}`, outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerAddress } });
+      await deps.audit.record({ actor: 'anonymous', tenant: null, action: names.action, target: `address:${attempt.ip}`, outcome: 'refused', details: { ...details, limit: config.loginMaxFailuresPerAddress } });
     }
     throw new LoginError('invalid_credentials', INVALID);
   } finally {
     leave(keys);
   }
+}
+
+/**
+ * Seconds to wait before `key` may be tried again (its failures reached `max` in the
+ * window), or undefined. For throttled checks that are not passwords (a second factor).
+ */
+export async function throttledFor(throttle: ThrottleStore, key: string, max: number, now: number): Promise<number | undefined> {
+  const state = await throttle.peek(key, now);
+  return retryAfter(state.count, pending(key), state.resetAt, max, now);
 }
 
 /** Password checks under way in this process for `key`. */

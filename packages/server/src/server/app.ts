@@ -5,6 +5,7 @@ import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
 import { assetRoutes } from './routes/assets.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -74,6 +75,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(authorizeRoutes, routes);
   await app.register(healthRoutes, routes);
   await app.register(landingRoutes, routes);
+  await app.register(adminRoutes, routes);
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));
   return app;

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createAdminServices, type AdminServices } from '../core/admin/index.js';
+import { adminMfaKeys } from '../core/admin/mfa.js';
+import { adminSignInKey } from '../core/admin/sign-in.js';
 import { AuditService, silentAuditSink, type AuditLogSink } from '../core/audit.js';
 import { codeDigestKey } from '../core/authorization-codes.js';
 import { authorizationSessionKey } from '../core/authorize/session.js';
@@ -9,6 +11,7 @@ import { ValidationError } from '../core/errors.js';
 import { KeyRing, keyRetentionMs } from '../core/keys.js';
 import { refreshTokenDigestKey } from '../core/refresh-tokens.js';
 import { deriveKey } from '../core/secrets.js';
+import { sessionCsrfKey, sessionDigestKey } from '../core/sessions.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
@@ -104,8 +107,12 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     });
     const throttle = redis ?? new MemoryThrottleStore();
     const audit = new AuditService({ store: storage.audit, sink: options.auditLog ?? silentAuditSink, clock });
+    // adminAs is defined below; services call it only once built (after this function returns).
+    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock, adminAs: (actor) => adminAs(actor) });
+    // Deleting or disabling an admin account, or replacing its credentials, ends its sessions.
+    const adminSessions = { endAdminSessions: (accountId: string) => services.sessions.endAll('admin', accountId) };
     const adminAs = (actor: string) =>
-      createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, audit, actor, clock });
+      createAdminServices({ storage, digestKey: derived.clientSecretDigest, keyEncryptionKey: derived.signingKeyEncryption, config, audit, actor, clock, adminSessions });
     return {
       config,
       storage,
@@ -117,7 +124,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       redis,
       digestKey: derived.clientSecretDigest,
       masterKey,
-      services: buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs }),
+      services,
       verifier: () =>
         (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
       migrationsApplied,
@@ -137,6 +144,10 @@ export function deriveKeys(masterKey: Buffer): DerivedKeys {
     codeDigest: codeDigestKey(masterKey),
     refreshTokenDigest: refreshTokenDigestKey(masterKey),
     authorizationSession: authorizationSessionKey(masterKey),
+    sessionDigest: sessionDigestKey(masterKey),
+    sessionCsrf: sessionCsrfKey(masterKey),
+    adminMfa: adminMfaKeys(masterKey),
+    adminSignIn: adminSignInKey(masterKey),
   };
 }
 

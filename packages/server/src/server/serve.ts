@@ -68,6 +68,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
     const generated = await gatehouse.adminAs('system').keys.ensureActive(config.signingAlgorithm);
     if (generated) app.log.info({ kid: generated.kid, alg: generated.alg }, 'generated the first signing key (stored in the database, sealed with the master key)');
 
+    if (!(await gatehouse.admin.accounts.hasOperator())) {
+      app.log.info({ signIn: `${config.issuer}/admin` }, `no operator account yet: create one with "gatehouse admin create --username NAME --password-stdin", then sign in at ${config.issuer}/admin`);
+    }
+
     const url = await app.listen({ host: config.host, port: config.port });
     app.log.info({ issuer: config.issuer, listening: url }, 'gatehouse is ready');
     const issuerWarning = insecureIssuerWarning(config.issuer);
@@ -83,6 +87,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
       });
       gatehouse.audit.prune(Date.now(), config.auditRetention).catch((error: unknown) => {
         app.log.warn({ err: error }, 'could not prune old audit events');
+      });
+      gatehouse.services.sessions.prune().catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not prune expired sign-in sessions');
       });
     }, PRUNE_INTERVAL_MS);
     prune.unref();

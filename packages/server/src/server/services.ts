@@ -3,6 +3,8 @@ import type { AdminPrincipal } from '../core/admin/principal.js';
 import type { AuditRecorder, AuditService } from '../core/audit.js';
 import type { Logo } from '../core/branding.js';
 import type { Tenant } from '../core/types.js';
+import { createAdminAuthentication, type AdminAuthentication } from '../core/admin/authentication.js';
+import type { AdminMfaKeys } from '../core/admin/mfa.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -13,6 +15,7 @@ import { readAuthorizationServerMetadata, type AuthorizationServerMetadata } fro
 import type { OAuthRequest } from '../core/params.js';
 import { handleRevocationFeedRequest } from '../core/revocation-feed.js';
 import { handleRevocationRequest } from '../core/revocation.js';
+import { SessionService } from '../core/sessions.js';
 import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.js';
 import { handleTokenRequest } from '../core/token-endpoint.js';
 import { listTenantsOfToken, type TenantClaims } from '../core/token-tenants.js';
@@ -52,6 +55,13 @@ export interface Services {
   tenantBranding(slug: string): Promise<Pick<Tenant, 'slug' | 'name' | 'branding'> | undefined>;
   /** A tenant's logo, for GET /oauth/assets/tenants/{slug}/logo. */
   tenantLogo(slug: string): Promise<(Logo & { digest: string }) | undefined>;
+  /**
+   * Server-side sign-in sessions (core/sessions.ts): kind `user` for /oauth/authorize and
+   * /account, kind `admin` for /admin. The cookies: server/session-cookie.ts.
+   */
+  sessions: SessionService;
+  /** The dashboard's sign-in (password, then TOTP or a recovery code) and the admins' own second factor (core/admin/authentication.ts). */
+  adminAuth: AdminAuthentication;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -66,6 +76,14 @@ export interface DerivedKeys {
   refreshTokenDigest: Buffer;
   /** Seals the authorization session cookie. */
   authorizationSession: Buffer;
+  /** Sign-in session token digests (HMAC-SHA-256). */
+  sessionDigest: Buffer;
+  /** Sign-in session CSRF tokens (HMAC-SHA-256 of the session id). */
+  sessionCsrf: Buffer;
+  /** Admin accounts' TOTP secrets (sealed) and recovery code digests (core/admin/mfa.ts). */
+  adminMfa: AdminMfaKeys;
+  /** Seals the dashboard's sign-in state cookie (core/admin/sign-in.ts). */
+  adminSignIn: Buffer;
 }
 
 export interface ServiceParts {
@@ -79,10 +97,13 @@ export interface ServiceParts {
   audit: AuditRecorder & Pick<AuditService, 'list'>;
   /** The admin services acting as one actor (context.ts: `gatehouse.adminAs`). */
   adminAs(actor: string): AdminServices;
+  /** The time (tests inject one); Date.now by default. */
+  clock?: () => number;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs, clock }: ServiceParts): Services {
+  const sessions = new SessionService({ sessions: storage.sessions, digestKey: derived.sessionDigest, csrfKey: derived.sessionCsrf, config, clock });
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
     ...clientAuth,
@@ -135,5 +156,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
       return tenant && { slug: tenant.slug, name: tenant.name, branding: tenant.branding };
     },
     tenantLogo: (slug) => storage.tenants.findTenantLogo(slug),
+    sessions,
+    adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
   };
 }

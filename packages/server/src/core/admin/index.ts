@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { AuditRecorder } from '../audit.js';
 import type { Storage } from '../storage.js';
+import { AdminAccountService, type AdminSessionEnder } from './accounts.js';
 import { ClientService } from './clients.js';
 import { GrantService } from './grants.js';
 import { SigningKeyService } from './keys.js';
@@ -21,10 +22,14 @@ export interface AdminServices {
   users: UserService;
   scopes: ScopeService;
   grants: GrantService;
+  /** Operator and tenant-admin accounts (the dashboard's). */
+  accounts: AdminAccountService;
 }
 
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents' | 'adminAccounts'>;
+  /** Ends an admin account's sessions when it is deleted, disabled or its credentials replaced. */
+  adminSessions?: AdminSessionEnder;
   /** Keys the client-secret digests (derived from the master key). */
   digestKey: Buffer;
   /** Seals generated signing keys (derived from the master key). */
@@ -38,7 +43,7 @@ export interface AdminDeps {
 }
 
 /** The admin services acting for one actor; every action they perform is recorded in the audit log as that actor's. */
-export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, audit: recorder, actor, clock }: AdminDeps): AdminServices {
+export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, audit: recorder, actor, clock, adminSessions }: AdminDeps): AdminServices {
   const audit = { recorder, actor };
   return {
     tenants: new TenantService({ tenants: storage.tenants, config, audit }),
@@ -47,10 +52,13 @@ export function createAdminServices({ storage, digestKey, keyEncryptionKey, conf
     users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
     grants: new GrantService({ users: storage.users, clients: storage.clients, grants: storage.grants, consents: storage.consents, audit, clock }),
+    accounts: new AdminAccountService({ tenants: storage.tenants, accounts: storage.adminAccounts, ...(adminSessions ? { sessions: adminSessions } : {}), audit }),
   };
 }
 
 export type { AdminAudit } from './audited.js';
+
+export { AdminAccountService, principalOf, type AdminAccountServiceDeps, type AdminSessionEnder, type CreateAdminAccountInput } from './accounts.js';
 
 export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
 export { GrantService, type GrantServiceDeps, type GrantView, type RevokedGrant } from './grants.js';

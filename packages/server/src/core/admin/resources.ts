@@ -1,6 +1,7 @@
 import { toAuditLogLine, type AuditLogLine } from '../audit.js';
 import type { AuditEvent } from '../storage.js';
 import { tenantLogoPath } from '../branding.js';
+import type { AdminAccount } from '../storage.js';
 import type { Client, ScopeDefinition, SigningKey, Tenant, User } from '../types.js';
 import type { CreatedClient, RotatedSecret } from './clients.js';
 import type { GrantView, RevokedGrant } from './grants.js';
@@ -217,4 +218,32 @@ export interface AuditPageResource {
 
 export function toAuditPageResource(page: { events: AuditEvent[]; next: string | null }): AuditPageResource {
   return { items: page.events.map(toAuditEventResource), next: page.next };
+}
+
+/** An operator or tenant-admin account; never its password hash, TOTP secret or recovery codes. */
+export interface AdminAccountResource {
+  username: string;
+  /** `operator` (every tenant) or `tenant_admin` (its tenant only). */
+  role: 'operator' | 'tenant_admin';
+  /** The tenant's slug; null for an operator. */
+  tenant: string | null;
+  disabled: boolean;
+  /** Whether a TOTP second factor is enrolled. */
+  mfa: boolean;
+  recovery_codes_left: number;
+  created_at: string;
+  last_sign_in_at: string | null;
+}
+
+export function toAdminAccountResource(account: AdminAccount): AdminAccountResource {
+  return {
+    username: account.username,
+    role: account.tenantId === null ? 'operator' : 'tenant_admin',
+    tenant: account.tenantSlug,
+    disabled: account.disabled,
+    mfa: account.mfaEnabled,
+    recovery_codes_left: account.recoveryCodesLeft,
+    created_at: isoTime(account.createdAt),
+    last_sign_in_at: account.lastSignInAt === null ? null : isoTime(account.lastSignInAt),
+  };
 }

@@ -33,6 +33,16 @@ export const AUDIT_ACTIONS = [
   'scope.delete',
   // admin API (issue 14)
   'user.delete',
+  // admin accounts and their second factor
+  'admin.create',
+  'admin.delete',
+  'admin.reset_password',
+  'admin.disable_mfa',
+  'admin.disable',
+  'admin.enable',
+  'admin.enable_mfa',
+  'admin.sign_in',
+  'admin_login.throttled',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -68,6 +78,12 @@ export interface AuditDetails {
   address?: string;
   limit?: number;
   windowSeconds?: number;
+  /** Admin accounts: `operator` or `tenant_admin`. */
+  role?: 'operator' | 'tenant_admin';
+  /** admin.sign_in: the second factor used (`totp`, `recovery_code`), or `none`. */
+  factor?: 'totp' | 'recovery_code' | 'none';
+  /** Admin sessions ended by the action. */
+  endedSessions?: number;
   /** A failed admin action: the kind of error (ValidationError, NotFoundError, …), never its message. */
   error?: string;
 }

@@ -7,6 +7,7 @@
  * timeout) as StorageUnavailableError, a broken uniqueness rule as ConflictError, and
  * writes nothing when it throws.
  */
+import type { AdminAccountStore } from './admin-accounts.js';
 import type { AuditStore } from './audit.js';
 import type { ClientStore } from './clients.js';
 import type { CodeStore } from './codes.js';
@@ -16,10 +17,12 @@ import type { KeyStore } from './keys.js';
 import type { RefreshTokenStore } from './refresh-tokens.js';
 import type { RevocationStore } from './revocations.js';
 import type { ScopeStore } from './scopes.js';
+import type { SessionStore } from './sessions.js';
 import type { SettingsStore } from './settings.js';
 import type { TenantStore } from './tenants.js';
 import type { UserStore } from './users.js';
 
+export * from './admin-accounts.js';
 export * from './audit.js';
 export * from './clients.js';
 export * from './codes.js';
@@ -29,6 +32,7 @@ export * from './keys.js';
 export * from './refresh-tokens.js';
 export * from './revocations.js';
 export * from './scopes.js';
+export * from './sessions.js';
 export * from './settings.js';
 export * from './tenants.js';
 export * from './throttle.js';
@@ -48,6 +52,8 @@ export interface Storage {
   readonly refreshTokens: RefreshTokenStore;
   readonly consents: ConsentStore;
   readonly audit: AuditStore;
+  readonly adminAccounts: AdminAccountStore;
+  readonly sessions: SessionStore;
   /** Resolves when the backend answers a trivial query; StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   /** Applies pending migrations; returns the names applied. */

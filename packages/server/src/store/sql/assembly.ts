@@ -6,6 +6,7 @@ import { ClientCache } from './client-cache.js';
 import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
 import { guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
+import * as adminAccounts from './repositories/admin-accounts.js';
 import * as audit from './repositories/audit.js';
 import * as clients from './repositories/clients.js';
 import { createGrantWithFirstRefreshToken } from './repositories/code-exchange.js';
@@ -16,6 +17,7 @@ import * as keys from './repositories/keys.js';
 import * as refreshTokens from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
 import * as scopes from './repositories/scopes.js';
+import * as sessions from './repositories/sessions.js';
 import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
 import * as users from './repositories/users.js';
@@ -174,6 +176,30 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       appendAuditEvent: (event) => audit.appendAuditEvent(db, event),
       listAuditEvents: (query) => audit.listAuditEvents(db, query),
       pruneAuditEvents: (before) => audit.pruneAuditEvents(db, before),
+    }),
+    adminAccounts: guarded({
+      createAdminAccount: async (input) => (await adminAccounts.findAdminAccount(db, await adminAccounts.createAdminAccount(db, input, clock())))!,
+      findAdminAccount: (id) => adminAccounts.findAdminAccount(db, id),
+      findAdminAccountByUsername: (username) => adminAccounts.findAdminAccountByUsername(db, username),
+      listAdminAccounts: (filter) => adminAccounts.listAdminAccounts(db, filter),
+      hasOperator: () => adminAccounts.hasOperator(db),
+      deleteAdminAccount: (id) => db.transaction().execute((trx) => adminAccounts.deleteAdminAccount(trx, id)),
+      setAdminPassword: async (id, passwordHash) => ((await adminAccounts.setAdminPassword(db, id, passwordHash, clock())) ? adminAccounts.findAdminAccount(db, id) : undefined),
+      setAdminDisabled: async (id, disabled) => ((await adminAccounts.setAdminDisabled(db, id, disabled, clock())) ? adminAccounts.findAdminAccount(db, id) : undefined),
+      enableAdminMfa: async (id, sealed, usedStep, digests) =>
+        (await db.transaction().execute((trx) => adminAccounts.enableAdminMfa(trx, id, sealed, usedStep, digests, clock()))) ? adminAccounts.findAdminAccount(db, id) : undefined,
+      disableAdminMfa: async (id) => ((await db.transaction().execute((trx) => adminAccounts.disableAdminMfa(trx, id, clock()))) ? adminAccounts.findAdminAccount(db, id) : undefined),
+      useTotpStep: (id, step) => adminAccounts.useTotpStep(db, id, step),
+      useRecoveryCode: (id, digest) => adminAccounts.useRecoveryCode(db, id, digest),
+      recordAdminSignIn: (id, at) => adminAccounts.recordAdminSignIn(db, id, at),
+    }),
+    sessions: guarded({
+      createSession: (input) => sessions.createSession(db, input),
+      findSession: (tokenDigest, now) => sessions.findSession(db, tokenDigest, now),
+      touchSession: (id, now, idleMs) => sessions.touchSession(db, id, now, idleMs),
+      endSession: (id) => sessions.endSession(db, id),
+      endSessionsOf: (kind, subjectId, exceptId) => sessions.endSessionsOf(db, kind, subjectId, exceptId),
+      pruneExpired: (now) => sessions.pruneExpiredSessions(db, now),
     }),
     ...guarded({
       ping: async () => {

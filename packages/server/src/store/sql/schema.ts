@@ -146,6 +146,8 @@ export interface GrantsTable {
   revoked_at: number | null;
   /** The revocation revision of the revocation (0: not revoked). */
   revision: number;
+  /** The last code exchange or refresh (null: granted before this was recorded). */
+  last_used_at: number | null;
 }
 
 /** Refresh tokens, by digest; a rotated one points at its successor. */
@@ -185,6 +187,42 @@ export interface AuditEventsTable {
   details: string;
 }
 
+/** Operator and tenant-admin accounts (issue 14); tenant_id null: an operator. */
+export interface AdminAccountsTable {
+  id: string;
+  username: string;
+  /** Lower case (normalizeUsername): unique. */
+  username_normalized: string;
+  password_hash: string;
+  tenant_id: string | null;
+  disabled: number;
+  /** AES-256-GCM sealed base32 secret (core/admin/mfa.ts), or null. */
+  totp_secret_sealed: string | null;
+  totp_last_step: number | null;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
+/** An admin account's unused recovery codes, as HMAC digests. */
+export interface AdminRecoveryCodesTable {
+  account_id: string;
+  code_digest: string;
+  created_at: number;
+}
+
+/** Sign-in sessions (issue 14), users' and admins', by token digest. */
+export interface SessionsTable {
+  id: string;
+  token_digest: string;
+  kind: string;
+  subject_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -200,4 +238,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   consents: ConsentsTable;
   audit_events: AuditEventsTable;
+  admin_accounts: AdminAccountsTable;
+  admin_recovery_codes: AdminRecoveryCodesTable;
+  sessions: SessionsTable;
 }

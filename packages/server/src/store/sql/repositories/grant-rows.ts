@@ -20,6 +20,7 @@ export function toGrant(row: Selectable<GrantsTable>): AuthorizationGrant {
     createdAt: Number(row.created_at),
     absoluteExpiresAt: Number(row.absolute_expires_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
   };
 }
 

@@ -41,6 +41,8 @@ export async function createGrant(db: Kysely<Database>, input: Omit<NewGrant, 'r
     absolute_expires_at: input.absoluteExpiresAt,
     revoked_at: revokedAt,
     revision,
+    // The code exchange is the grant's first use.
+    last_used_at: input.createdAt,
   };
   try {
     await db.insertInto('grants').values(row).execute();

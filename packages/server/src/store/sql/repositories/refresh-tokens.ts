@@ -95,6 +95,8 @@ export async function rotateRefreshToken(db: Kysely<Database>, rotation: Refresh
     rotated_at: null,
     replaced_by: null,
   });
+  // The grant's last use, shown on the user's /account page (same transaction).
+  await db.updateTable('grants').set({ last_used_at: now }).where('id', '=', rotated.grant_id).execute();
   const grant = await findGrant(db, rotated.grant_id);
   if (!grant) throw new Error(`refresh token ${rotated.id} belongs to no grant`); // the foreign key rules it out
   return { status: 'rotated', grant, refreshToken };
