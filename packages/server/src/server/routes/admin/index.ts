@@ -8,6 +8,7 @@ import { CSRF_FIELD } from '../../../web/pages.js';
 import { hostCookie } from '../../session-cookie.js';
 import type { RouteOptions } from '../oauth.js';
 import { accountRoutes } from './account.js';
+import { dashboardRoutes } from './dashboard.js';
 import { adminForm, adminGuard, adminSessionCookie, sendAdminPage, seeOther, viewerOf } from './guard.js';
 
 const FORM_BODY_LIMIT = 16_384;
@@ -108,5 +109,6 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
     scope.addHook('preHandler', adminGuard(options));
     await scope.register(accountRoutes, options);
     // The dashboard's sections register here, one line each.
+    await scope.register(dashboardRoutes, options);
   });
 }
