@@ -1,6 +1,5 @@
-import { formatDuration } from '../../core/duration.js';
 import { html } from '../html.js';
-import { ADMIN_PATH, actionButton, adminLayout, csrfInput, formatTime, searchForm, statusBadge, table, tenantPath, type Crumb, type FlashKey, type Viewer } from './common.js';
+import { ADMIN_PATH, actionButton, formatApproxDuration, adminLayout, csrfInput, formatTime, searchForm, statusBadge, table, tenantPath, type Crumb, type FlashKey, type Viewer } from './common.js';
 
 /** The dashboard pages of a tenant's scopes and users, and of the signing keys. */
 
@@ -22,7 +21,7 @@ export function scopeListPage(model: ScopeListModel): string {
   const { viewer, tenant } = model;
   const action = tenantPath(tenant, '/scopes');
   const rows = model.scopes.map(
-    (scope) => html`<tr><td><code>${scope.name}</code></td><td>${scope.description}</td><td>${actionButton(viewer, `${action}/delete`, 'Delete', { kind: 'danger', fields: { name: scope.name } })}</td></tr>`,
+    (scope) => html`<tr><td><code>${scope.name}</code></td><td>${scope.description}</td><td class="actions">${actionButton(viewer, `${action}/delete`, 'Delete', { kind: 'danger', fields: { name: scope.name } })}</td></tr>`,
   );
   return adminLayout(
     { title: 'Scopes', viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs: tenantCrumbs(viewer, tenant, 'Scopes'), flash: model.flash, error: model.error },
@@ -57,7 +56,7 @@ export function userListPage(model: UserListModel): string {
   const action = tenantPath(tenant, '/users');
   const rows = model.users.map(
     (user) =>
-      html`<tr><td>${user.username}</td><td>${statusBadge(user.disabled)}</td><td class="nowrap">${formatTime(user.createdAt)}</td><td>${actionButton(viewer, `${action}/remove`, 'Remove from tenant', { kind: 'danger', fields: { username: user.username } })}</td></tr>`,
+      html`<tr><td>${user.username}</td><td>${statusBadge(user.disabled)}</td><td class="nowrap">${formatTime(user.createdAt)}</td><td class="actions">${actionButton(viewer, `${action}/remove`, 'Remove from tenant', { kind: 'danger', fields: { username: user.username } })}</td></tr>`,
   );
   return adminLayout(
     { title: 'Users', viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs: tenantCrumbs(viewer, tenant, 'Users'), flash: model.flash, error: model.error },
@@ -91,13 +90,13 @@ export function keyListPage(model: KeyListModel): string {
   const { viewer } = model;
   const rows = model.keys.map(
     (key) =>
-      html`<tr><td><code>${key.kid}</code></td><td>${key.alg}</td><td>${key.active ? html`<span class="badge">active</span>` : html`retired, published until ${formatTime(key.publishedUntil ?? 0)}`}</td><td class="nowrap">${formatTime(key.createdAt)}</td><td>${
+      html`<tr><td><code>${key.kid}</code></td><td>${key.alg}</td><td>${key.active ? html`<span class="badge ok">active</span>` : html`retired, published until ${formatTime(key.publishedUntil ?? 0)}`}</td><td class="nowrap">${formatTime(key.createdAt)}</td><td class="actions">${
         key.active ? '' : actionButton(viewer, `${ADMIN_PATH}/keys/withdraw`, 'Withdraw', { kind: 'danger', fields: { kid: key.kid } })
       }</td></tr>`,
   );
   return adminLayout(
     { title: 'Signing keys', viewer, section: 'keys', crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Signing keys' }], flash: model.flash, error: model.error },
-    html`<p>The keys that sign access tokens, as published in the JWKS. A retired key stays published for ${formatDuration(model.retention)} so the tokens it signed can still be verified; withdraw it only when it is compromised (its tokens stop verifying at once).</p>
+    html`<p>The keys that sign access tokens, as published in the JWKS. A retired key stays published for ${formatApproxDuration(model.retention)} so the tokens it signed can still be verified; withdraw it only when it is compromised (its tokens stop verifying at once).</p>
 ${table('Signing keys', ['Key id', 'Algorithm', 'State', 'Created', ''], rows, 'No signing key yet.')}
 <h2>Rotate</h2>
 <form method="post" action="${ADMIN_PATH}/keys/rotate" class="stacked">

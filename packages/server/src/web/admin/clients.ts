@@ -297,8 +297,8 @@ ${rotate}
 <h2>Status</h2>
 ${
   client.disabled
-    ? html`<p>This client is disabled: it cannot get tokens.</p>${actionButton(viewer, clientPath(client.tenant, client.id, '/enable'), 'Enable client', { kind: 'primary' })}`
-    : html`<p>Disabling the client stops it from getting tokens and revokes the tokens it holds; you can enable it again.</p>${actionButton(viewer, clientPath(client.tenant, client.id, '/disable'), 'Disable client', { kind: 'danger' })}`
+    ? html`<p>This client is disabled: it cannot get tokens.</p>${actionButton(viewer, clientPath(client.tenant, client.id, '/enable'), 'Enable client', { kind: 'primary', inline: false })}`
+    : html`<p>Disabling the client stops it from getting tokens and revokes the tokens it holds; you can enable it again.</p>${actionButton(viewer, clientPath(client.tenant, client.id, '/disable'), 'Disable client', { kind: 'danger', inline: false })}`
 }
 <h2>Delete</h2>
 <p>Deleting the client revokes every token issued to it; it cannot be undone.</p>

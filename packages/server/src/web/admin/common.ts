@@ -109,8 +109,14 @@ export function csrfInput(viewer: Pick<Viewer, 'csrfToken'>): SafeHtml {
 }
 
 /** A form of one button (disable, enable, remove …): POST with the CSRF token. */
-export function actionButton(viewer: Viewer, action: string, label: string, { kind = 'secondary', fields = {} }: { kind?: 'primary' | 'secondary' | 'danger'; fields?: Record<string, string> } = {}): SafeHtml {
-  return html`<form method="post" action="${action}" class="inline">${csrfInput(viewer)}${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<button type="submit"${kind === 'primary' ? '' : html` class="${kind}"`}>${label}</button></form>`;
+export function actionButton(
+  viewer: Viewer,
+  action: string,
+  label: string,
+  { kind = 'secondary', fields = {}, inline = true }: { kind?: 'primary' | 'secondary' | 'danger'; fields?: Record<string, string>; inline?: boolean } = {},
+): SafeHtml {
+  const button = html`<button type="submit"${kind === 'primary' ? '' : html` class="${kind}"`}>${label}</button>`;
+  return html`<form method="post" action="${action}"${inline ? html` class="inline"` : ''}>${csrfInput(viewer)}${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}${inline ? button : html`<div class="actions">${button}</div>`}</form>`;
 }
 
 /** A GET search form over a list (the query stays in the URL: it is not secret). */
@@ -134,6 +140,13 @@ export function table(caption: string, headings: string[], rows: SafeHtml[], emp
 /** Epoch ms as a UTC time a person reads, to the minute. */
 export function formatTime(epochMs: number): string {
   return `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A lifetime as a person reads it: whole hours or days when it is that long ("about 24 hours"). */
+export function formatApproxDuration(seconds: number): string {
+  if (seconds >= 2 * 86_400) return `about ${Math.round(seconds / 86_400)} days`;
+  if (seconds >= 2 * 3600) return `about ${Math.round(seconds / 3600)} hours`;
+  return `about ${Math.round(seconds / 60)} minutes`;
 }
 
 /** Case-insensitive "contains" over some of an item's fields: the lists' search. */

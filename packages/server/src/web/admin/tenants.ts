@@ -80,8 +80,8 @@ ${
   !viewer.operator
     ? ''
     : tenant.disabled
-    ? html`<h2>Status</h2><p>This tenant is disabled: its clients cannot get tokens.</p>${actionButton(viewer, tenantPath(tenant.slug, '/enable'), 'Enable tenant', { kind: 'primary' })}`
-    : html`<h2>Status</h2><p>Disabling the tenant stops its clients from getting tokens and revokes the tokens they hold.</p>${actionButton(viewer, tenantPath(tenant.slug, '/disable'), 'Disable tenant', { kind: 'danger' })}`
+    ? html`<h2>Status</h2><p>This tenant is disabled: its clients cannot get tokens.</p>${actionButton(viewer, tenantPath(tenant.slug, '/enable'), 'Enable tenant', { kind: 'primary', inline: false })}`
+    : html`<h2>Status</h2><p>Disabling the tenant stops its clients from getting tokens and revokes the tokens they hold.</p>${actionButton(viewer, tenantPath(tenant.slug, '/disable'), 'Disable tenant', { kind: 'danger', inline: false })}`
 }`;
   return adminLayout(
     { title: tenant.name, viewer, section: viewer.operator ? 'tenants' : 'tenant', crumbs, flash: model.flash, error: model.error },
