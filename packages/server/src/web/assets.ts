@@ -88,8 +88,10 @@ img { max-width: 100%; }
 /* Header and footer */
 .site-header { background: var(--surface); border-bottom: 1px solid var(--border); }
 .site-header .bar, .site-footer .bar { max-width: 72rem; margin: 0 auto; padding: 0 1.25rem; display: flex; align-items: center; gap: 0.75rem 1.25rem; flex-wrap: wrap; }
-.site-header .bar { min-height: 3.75rem; padding-top: 0.5rem; padding-bottom: 0.5rem; }
+.site-header .bar { min-height: 3.75rem; padding-top: 0.5rem; padding-bottom: 0.5rem; flex-wrap: nowrap; }
+.site-header .bar:has(.site-nav) { flex-wrap: wrap; }
 .brand { display: flex; align-items: center; gap: 0.6rem; min-width: 0; font-weight: 650; font-size: 1.05rem; color: var(--text); text-decoration: none; }
+.brand span:last-child, .tenant-brand span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .brand img { height: 2rem; width: auto; max-width: 10rem; object-fit: contain; }
 .brand-mark { display: inline-grid; place-items: center; width: 2rem; height: 2rem; flex: none; border-radius: 8px; background: var(--accent); color: var(--on-accent); font-weight: 700; font-size: 1rem; }
 .tenant-brand { display: flex; align-items: center; gap: 0.5rem; min-width: 0; padding-left: 1rem; border-left: 1px solid var(--border); color: var(--muted); font-weight: 550; }
@@ -226,6 +228,7 @@ td.actions, th.actions { text-align: right; white-space: nowrap; margin: 0; disp
 
 /* Phones */
 @media (max-width: 40rem) {
+  body { background: var(--surface); }
   main { margin: 0; max-width: none; border-radius: 0; border-left: 0; border-right: 0; box-shadow: none; padding: 1.5rem 1.25rem; }
   main.wide, main.full { max-width: none; }
   .site-header .bar, .site-footer .bar { padding-left: 1rem; padding-right: 1rem; }
