@@ -29,7 +29,7 @@ describe('the gatehouse binary', () => {
     assert.equal(migrated.code, 0, migrated.stderr);
     const created = await runCli(['tenant', 'create', 'acme', '--name', 'Acme', '--json', '--db', db]);
     assert.equal(created.code, 0, created.stderr);
-    assert.deepEqual(Object.keys(JSON.parse(created.stdout) as object), ['slug', 'name', 'access_token_ttl', 'disabled', 'created_at']);
+    assert.deepEqual(Object.keys(JSON.parse(created.stdout) as object), ['slug', 'name', 'access_token_ttl', 'disabled', 'branding', 'created_at']);
 
     const user = await runCli(['user', 'create', '--tenant', 'acme', '--username', 'alice', '--password-stdin', '--json', '--db', db], { input: 'correct horse battery staple\n' });
     assert.equal(user.code, 0, user.stderr);

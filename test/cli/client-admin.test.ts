@@ -90,7 +90,7 @@ describe('gatehouse tenant update, disable, enable', () => {
   it('update changes the name and lifetime, never the slug; bad values are refused', async () => {
     await cliOk(['tenant', 'create', 'globex', '--db', db]);
     const updated = await json(['tenant', 'update', 'globex', '--name', 'Globex Corp', '--access-token-ttl', '2h', '--json']);
-    assert.deepEqual({ ...updated, created_at: '' }, { slug: 'globex', name: 'Globex Corp', access_token_ttl: 7200, disabled: false, created_at: '' });
+    assert.deepEqual({ ...updated, created_at: '' }, { slug: 'globex', name: 'Globex Corp', access_token_ttl: 7200, disabled: false, branding: { accent: null, logo_url: null, terms_url: null, privacy_url: null }, created_at: '' });
     const nameOnly = await json<{ access_token_ttl: number }>(['tenant', 'update', 'globex', '--name', 'Globex', '--json']);
     assert.equal(nameOnly.access_token_ttl, 7200);
     const tooLong = await run(['tenant', 'update', 'globex', '--access-token-ttl', '400d']);

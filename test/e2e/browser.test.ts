@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,20 +26,58 @@ const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /u
 
 /** Where the consent page's screenshot goes (for a person to look at; not part of the repository). */
 const CONSENT_SCREENSHOT = join(tmpdir(), 'gatehouse-browser-consent.png');
-/** Screenshots of the landing and consent pages at desktop and phone widths (git-ignored). */
+/** Screenshots of every page at desktop and phone widths, light and dark (git-ignored; for a person to look at). */
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const SCHEMES = ['light', 'dark'] as const;
 
-/** Saves the page at each width as <name>-<width>.png under SCREENSHOTS; fails if the page scrolls sideways. */
+/**
+ * Saves the page at each width and colour scheme as <name>-<width>-<scheme>.png under
+ * SCREENSHOTS; fails if the page scrolls sideways, even at 320 px, the narrowest phone.
+ */
 async function screenshotAtWidths(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.setViewportSize({ width: 320, height: 640 });
+  assert.equal(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), 0, `${name} fits 320 px`);
   for (const [label, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport);
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     assert.equal(overflow, 0, `${name} fits the ${label} width`);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+    for (const scheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}-${scheme}.png`), fullPage: true });
+    }
   }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize(VIEWPORTS.desktop);
 }
+
+/** A logo for tenant acme (SVG: served under its own CSP). */
+const ACME_LOGO = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32" viewBox="0 0 120 32"><rect width="32" height="32" rx="7" fill="#0f766e"/><path d="M9 24 16 8l7 16h-4l-1.5-3.6h-3L13 24z" fill="#fff"/><text x="40" y="22" font-family="system-ui, sans-serif" font-size="16" font-weight="700" fill="#0f766e">acme</text></svg>`;
+
+/**
+ * In the page: the text elements whose colour contrasts less than 4.5:1 (WCAG 2.1 §1.4.3)
+ * with the background they are drawn on (the nearest opaque one up the tree).
+ */
+const CONTRAST_PROBE = `(() => {
+  const rgb = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; }).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const colour = rgb(getComputedStyle(node).backgroundColor);
+      if (colour.length === 3 || colour[3] > 0.9) return colour;
+    }
+    return [255, 255, 255];
+  };
+  const poor = [];
+  for (const element of document.querySelectorAll('h1, h2, p, li, label, legend, dt, dd, a, button, code, .hint, .eyebrow, .brand, .tenant-brand')) {
+    if (!element.textContent.trim() || element.getBoundingClientRect().width === 0) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(element).color)), lum(background(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) poor.push(element.tagName + '.' + element.className + ' ' + ratio.toFixed(2) + ' ' + element.textContent.trim().slice(0, 30));
+  }
+  return poor;
+})()`;
 
 const PASSWORD = 'correct-horse-battery-staple';
 const BOB_PASSWORD = 'bobs-own-long-password';
@@ -89,12 +127,16 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
       timeout: 30_000,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
     });
-    gatehouse = await startSqliteServer('gatehouse-browser-');
+    // The deployment's footer links (GATEHOUSE_TERMS_URL / GATEHOUSE_PRIVACY_URL).
+    gatehouse = await startSqliteServer('gatehouse-browser-', { env: { GATEHOUSE_TERMS_URL: 'https://docs.example.com/terms', GATEHOUSE_PRIVACY_URL: 'https://docs.example.com/privacy' } });
     server = gatehouse.server;
     issuer = ((await (await fetch(`${server.url}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) })).json()) as { issuer: string }).issuer;
 
     await cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);
     await cli(['tenant', 'create', 'globex', '--name', 'Globex']);
+    const logo = join(gatehouse.dir, 'acme-logo.svg');
+    writeFileSync(logo, ACME_LOGO);
+    await cli(['tenant', 'branding', 'acme', '--logo', logo, '--accent', '#0f766e']);
     await cli(['user', 'create', '--tenant', 'acme', '--username', 'alice', '--password-stdin'], `${PASSWORD}\n`);
     await cli(['user', 'add-tenant', 'alice', 'globex']);
     await cli(['user', 'create', '--tenant', 'acme', '--username', 'bob', '--password-stdin'], `${BOB_PASSWORD}\n`);
@@ -170,14 +212,17 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     assert.equal(await page.locator('h1').textContent(), 'Authorize Acme Desktop Sync');
     const main = (await page.locator('main').textContent()) ?? '';
     assert.match(main, new RegExp(`Acme Desktop Sync \\(redirecting to ${new URL(redirectUri).host.replace(/\./g, '\\.')}\\) asks to access your account alice`));
-    const scopes = (await page.locator('main ul li').allTextContents()).map((text) => text.trim());
-    assert.deepEqual(scopes, ['documents:read — Read your documents', 'documents:write — Upload and publish documents']);
+    // Each permission by its description, the scope's name beside it.
+    const scopes = (await page.locator('main ul.scopes li').allTextContents()).map((text) => text.trim());
+    assert.deepEqual(scopes, ['Read your documentsdocuments:read', 'Upload and publish documentsdocuments:write']);
     assert.equal(await page.locator('fieldset legend').textContent(), 'Workspaces it may reach');
     const tenants = page.locator('input[type=checkbox][name=tenant]');
     assert.deepEqual(await tenants.evaluateAll((boxes) => boxes.map((box) => (box as unknown as { value: string }).value)), ['acme', 'globex']);
-    assert.equal(await page.getByLabel('acme', { exact: true }).isChecked(), false, 'no tenant is pre-selected');
-    await page.getByLabel('acme', { exact: true }).check();
-    assert.equal(await page.getByLabel('globex', { exact: true }).isChecked(), false);
+    // Tenants by display name (the slug as a hint when it differs).
+    assert.deepEqual((await page.locator('fieldset .check label').allTextContents()).map((text) => text.trim()), ['Acme Corpacme', 'Globexglobex']);
+    assert.equal(await page.getByLabel('Acme Corp').isChecked(), false, 'no tenant is pre-selected');
+    await page.getByLabel('Acme Corp').check();
+    assert.equal(await page.getByLabel('Globex').isChecked(), false);
     await page.screenshot({ path: CONSENT_SCREENSHOT, fullPage: true });
 
     const callback = await decide(page, 'Allow');
@@ -260,9 +305,9 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     const page = await freshPage();
     await signIn(page, state, challenge, 'alice', PASSWORD, { tenant: 'globex' });
     assert.equal(await page.title(), 'Authorize access', 'globex is not covered by the remembered consent');
-    assert.equal(await page.getByLabel('acme', { exact: true }).isChecked(), true, 'granted before');
-    assert.equal(await page.getByLabel('globex', { exact: true }).isChecked(), true, 'hinted');
-    await screenshotAtWidths(page, 'consent-grown');
+    assert.equal(await page.getByLabel('Acme Corp').isChecked(), true, 'granted before');
+    assert.equal(await page.getByLabel('Globex').isChecked(), true, 'hinted');
+    await screenshotAtWidths(page, 'consent');
     const callback = await decide(page, 'Allow');
     const code = callback.searchParams.get('code');
     assert.ok(code, callback.href);
@@ -282,6 +327,67 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     assert.match((await page.locator('body').textContent()) ?? '', /"issuer"/);
   });
 
+  it("the login and error pages wear the branding: the tenant's name, logo and accent, the deployment's footer links (screenshots)", async () => {
+    const { challenge } = pkcePair();
+    const page = await freshPage();
+    const response = await page.goto(authorizeUrl(randomBytes(8).toString('base64url'), challenge));
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.locator('.tenant-brand img').getAttribute('alt'), 'Acme Corp', "the client's tenant: its logo, named by its display name");
+    const logoWidth = await page.locator('.tenant-brand img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+    assert.ok(logoWidth > 0, 'the SVG logo loads from this origin under the page CSP');
+    const primary = await page.locator('button[type=submit]').evaluate((button) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(button).backgroundColor);
+    assert.equal(primary, 'rgb(15, 118, 110)', "the primary button wears acme's accent");
+    assert.equal(await page.getByRole('link', { name: 'Terms of service' }).getAttribute('href'), 'https://docs.example.com/terms');
+    assert.equal(await page.getByRole('link', { name: 'Privacy policy' }).getAttribute('href'), 'https://docs.example.com/privacy');
+    await screenshotAtWidths(page, 'login');
+
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', 'not-the-password');
+    await Promise.all([page.waitForURL((url) => url.pathname === '/oauth/authorize/login'), page.click('button[type=submit]')]);
+    assert.equal(await page.getByRole('alert').textContent(), 'Incorrect username or password.');
+    await screenshotAtWidths(page, 'login-failed');
+
+    const error = await page.goto(`${server.url}/oauth/authorize?response_type=code&client_id=no-such-client`);
+    assert.equal(error?.status(), 400);
+    assert.equal(await page.locator('.tenant-brand').count(), 0, 'an error page is for no tenant');
+    await screenshotAtWidths(page, 'error');
+  });
+
+  it('accessibility: every field has a label, headings go in order, text contrast ≥ 4.5:1 light and dark, 44 px targets, Allow is the default and primary button', async () => {
+    const { challenge } = pkcePair();
+    const page = await freshPage();
+    const audit = async (name: string) => {
+      const unlabelled = await page.evaluate(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter((field) => field.labels.length === 0).map((field) => field.name)`);
+      assert.deepEqual(unlabelled, [], `${name}: every field has a label`);
+      const levels = (await page.evaluate(`[...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((heading) => Number(heading.tagName[1]))`)) as number[];
+      assert.equal(levels[0], 1, `${name}: the first heading is the h1`);
+      assert.equal(levels.filter((level) => level === 1).length, 1, `${name}: one h1`);
+      levels.forEach((level, i) => assert.ok(i === 0 || level <= levels[i - 1]! + 1, `${name}: no heading level skipped (${levels.join(' ')})`));
+      const small = await page.evaluate(`[...document.querySelectorAll('button, input:not([type=hidden]):not([type=checkbox]), .site-footer a')].filter((target) => target.getBoundingClientRect().height < 44).map((target) => target.outerHTML.slice(0, 60))`);
+      assert.deepEqual(small, [], `${name}: touch targets are at least 44 px tall`);
+      for (const scheme of SCHEMES) {
+        await page.emulateMedia({ colorScheme: scheme });
+        const poor = await page.evaluate(CONTRAST_PROBE);
+        assert.deepEqual(poor, [], `${name} (${scheme}): text contrast is at least 4.5:1`);
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    };
+
+    await page.goto(`${server.url}/`);
+    await audit('landing');
+    await page.goto(`${server.url}/oauth/authorize?response_type=code&client_id=no-such-client`);
+    await audit('error');
+    // bob has no remembered consent: he sees the consent page (and decides nothing here).
+    await signIn(page, randomBytes(8).toString('base64url'), challenge, 'bob', BOB_PASSWORD);
+    await audit('consent');
+    const buttons = page.locator('form[action="/oauth/authorize/consent"] button[type=submit]');
+    assert.equal(await buttons.first().getAttribute('value'), 'allow', 'Allow is the first submit button: the default on Enter');
+    assert.equal(await buttons.first().getAttribute('class'), null, 'Allow is styled as the primary action');
+    assert.equal(await buttons.nth(1).getAttribute('class'), 'secondary', 'Deny is secondary');
+    const [allow, deny] = await buttons.evaluateAll((all) => all.map((button) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(button).backgroundColor));
+    assert.notEqual(allow, deny, 'Allow and Deny look different');
+  });
+
   it('deny path: a fresh browser, login, Deny → callback with error=access_denied, the state and iss', async () => {
     const { challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
@@ -289,7 +395,7 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     // bob has not consented yet (alice's consent is remembered and would skip the page).
     await signIn(page, state, challenge, 'bob', BOB_PASSWORD);
     assert.equal(await page.title(), 'Authorize access');
-    assert.match((await page.locator('main').textContent()) ?? '', /Workspace: acme/, 'a user of one tenant sees it, without a picker');
+    assert.match((await page.locator('main').textContent()) ?? '', /Workspace: Acme Corp \(acme\)/, 'a user of one tenant sees it by name, without a picker');
     const callback = await decide(page, 'Deny');
     assert.equal(callback.pathname, '/callback');
     assert.equal(callback.searchParams.get('error'), 'access_denied');

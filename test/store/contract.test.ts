@@ -175,7 +175,7 @@ for (const target of STORAGE_TARGETS) {
         const created = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme Documents GmbH', accessTokenTtl: 43_200 });
         assert.equal(typeof created.id, 'string');
         assert.ok(created.id.length > 0);
-        assert.deepEqual(created, { id: created.id, slug: 'acme', name: 'Acme Documents GmbH', accessTokenTtl: 43_200, disabled: false, createdAt: T0 + 1_000 });
+        assert.deepEqual(created, { id: created.id, slug: 'acme', name: 'Acme Documents GmbH', accessTokenTtl: 43_200, disabled: false, branding: { accent: null, termsUrl: null, privacyUrl: null, logo: null }, createdAt: T0 + 1_000 });
         assert.deepEqual(await storage.tenants.findTenantBySlug('acme'), created);
       });
 

@@ -141,6 +141,9 @@ export interface AccentColours {
   textLight: string;
   /** Links and focus rings on the dark page. */
   textDark: string;
+  /** A faint tint of the accent (marks, highlights), light and dark. */
+  softLight: string;
+  softDark: string;
 }
 
 /** The page backgrounds the accent text is checked against: the darkest light one, the lightest dark one (web/assets.ts). */
@@ -154,5 +157,7 @@ export function accentColours(accent: string): AccentColours {
     onAccent,
     textLight: readableOn(accent, LIGHT_SURFACE, '#000000'),
     textDark: readableOn(accent, DARK_SURFACE, '#ffffff'),
+    softLight: toHex(mix(parseHex(accent), [255, 255, 255], 0.9)),
+    softDark: toHex(mix(parseHex(accent), parseHex(DARK_SURFACE), 0.8)),
   };
 }

@@ -62,7 +62,7 @@ export const STYLESHEET = `/* Gatehouse — one stylesheet for every page. See w
 }
 @media (prefers-color-scheme: dark) {
   :root {
-    --accent: #2f81f7; --on-accent: #ffffff; --accent-text: #79b8ff; --accent-soft: #14243a;
+    --accent: #1f6feb; --on-accent: #ffffff; --accent-text: #79b8ff; --accent-soft: #14243a;
     --bg: #0e1116; --surface: #161b22; --surface-2: #1c222b; --text: #e6e9ed; --muted: #9ea7b3;
     --border: #30363d; --border-strong: #6e7681; --field: #0d1117;
     --error: #ff9b8f; --error-bg: #2c1714; --error-border: #6e2b24;
@@ -88,13 +88,15 @@ img { max-width: 100%; }
 /* Header and footer */
 .site-header { background: var(--surface); border-bottom: 1px solid var(--border); }
 .site-header .bar, .site-footer .bar { max-width: 72rem; margin: 0 auto; padding: 0 1.25rem; display: flex; align-items: center; gap: 0.75rem 1.25rem; flex-wrap: wrap; }
-.site-header .bar { min-height: 3.75rem; padding-top: 0.5rem; padding-bottom: 0.5rem; }
+.site-header .bar { min-height: 3.75rem; padding-top: 0.5rem; padding-bottom: 0.5rem; flex-wrap: nowrap; }
+.site-header .bar:has(.site-nav) { flex-wrap: wrap; }
 .brand { display: flex; align-items: center; gap: 0.6rem; min-width: 0; font-weight: 650; font-size: 1.05rem; color: var(--text); text-decoration: none; }
+.brand span:last-child, .tenant-brand span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .brand img { height: 2rem; width: auto; max-width: 10rem; object-fit: contain; }
 .brand-mark { display: inline-grid; place-items: center; width: 2rem; height: 2rem; flex: none; border-radius: 8px; background: var(--accent); color: var(--on-accent); font-weight: 700; font-size: 1rem; }
 .tenant-brand { display: flex; align-items: center; gap: 0.5rem; min-width: 0; padding-left: 1rem; border-left: 1px solid var(--border); color: var(--muted); font-weight: 550; }
 .tenant-brand img { height: 1.75rem; width: auto; max-width: 8rem; object-fit: contain; }
-.site-nav { margin-left: auto; display: flex; flex-wrap: wrap; gap: 0.25rem; }
+.site-nav { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem; }
 .site-nav a { display: inline-flex; align-items: center; min-height: 2.75rem; padding: 0 0.75rem; border-radius: var(--radius-sm); color: var(--text); text-decoration: none; font-weight: 500; }
 .site-nav a:hover { background: var(--surface-2); }
 .site-nav a[aria-current="page"] { color: var(--accent-text); box-shadow: inset 0 -3px 0 var(--accent-text); border-radius: 0; }
@@ -133,7 +135,7 @@ hr { border: 0; border-top: 1px solid var(--border); margin: 1.5rem 0; }
 /* Definition lists: label/value pairs */
 dl { margin: 0 0 1rem; }
 dt { font-weight: 600; margin-top: 0.9rem; }
-dd { margin: 0.2rem 0 0; color: var(--muted); }
+dd { margin: 0.2rem 0 0; }
 dd code { display: inline-block; margin-bottom: 0.25rem; color: var(--text); }
 dd > code:first-child { display: block; width: fit-content; max-width: 100%; }
 @media (min-width: 40rem) {
@@ -178,6 +180,8 @@ button:disabled { opacity: 0.55; cursor: not-allowed; filter: none; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.75rem; margin-top: 1.5rem; align-items: center; }
 form > button { margin-top: 1.25rem; }
 form.inline { display: inline; }
+form.inline > button { margin-top: 0; }
+td code { white-space: nowrap; overflow-wrap: normal; }
 form.inline button, td button, td .button { min-height: 2.25rem; padding: 0.35rem 0.8rem; font-size: 0.875rem; }
 main:not(.wide):not(.full) form > button:only-of-type { width: 100%; }
 
@@ -200,7 +204,7 @@ main:not(.wide):not(.full) form > button:only-of-type { width: 100%; }
 .table-wrap { overflow-x: auto; margin: 0 0 1rem; border: 1px solid var(--border); border-radius: var(--radius-sm); }
 table { width: 100%; border-collapse: collapse; font-size: 0.9375rem; }
 .table-wrap table { margin: 0; }
-th, td { text-align: left; vertical-align: top; padding: 0.6rem 0.85rem; border-bottom: 1px solid var(--border); }
+th, td { text-align: left; vertical-align: middle; padding: 0.6rem 0.85rem; border-bottom: 1px solid var(--border); }
 th { font-size: 0.8125rem; font-weight: 650; color: var(--muted); background: var(--surface-2); white-space: nowrap; }
 tbody tr:last-child td { border-bottom: 0; }
 td.actions, th.actions { text-align: right; white-space: nowrap; margin: 0; display: table-cell; }
@@ -238,6 +242,7 @@ form.search .actions, form.filters .actions { margin-top: 0; }
 
 /* Phones */
 @media (max-width: 40rem) {
+  body { background: var(--surface); }
   main { margin: 0; max-width: none; border-radius: 0; border-left: 0; border-right: 0; box-shadow: none; padding: 1.5rem 1.25rem; }
   main.wide, main.full { max-width: none; }
   .site-header .bar, .site-footer .bar { padding-left: 1rem; padding-right: 1rem; }

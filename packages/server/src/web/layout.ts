@@ -49,12 +49,12 @@ ${footer.toString().trim() ? html`<footer class="site-footer"><div class="bar">$
 }
 
 function defaultHeader(site: Site, tenant: TenantAppearance | undefined): SafeHtml {
-  const mark = site.logoUrl
-    ? html`<img src="${site.logoUrl}" alt="">`
-    : html`<span class="brand-mark" aria-hidden="true">${initial(site.productName)}</span>`;
-  return html`<span class="brand">${mark}<span>${site.productName}</span></span>${
-    tenant ? html`<span class="tenant-brand">${tenant.logoUrl ? html`<img src="${tenant.logoUrl}" alt="">` : ''}<span>${tenant.name}</span></span>` : ''
-  }`;
+  // A logo stands for the name (most are wordmarks): the name becomes its text alternative.
+  const brand = site.logoUrl
+    ? html`<img src="${site.logoUrl}" alt="${site.productName}">`
+    : html`<span class="brand-mark" aria-hidden="true">${initial(site.productName)}</span><span>${site.productName}</span>`;
+  const tenantBrand = tenant && (tenant.logoUrl ? html`<img src="${tenant.logoUrl}" alt="${tenant.name}">` : html`<span>${tenant.name}</span>`);
+  return html`<span class="brand">${brand}</span>${tenantBrand ? html`<span class="tenant-brand">${tenantBrand}</span>` : ''}`;
 }
 
 function defaultFooter(values: Readonly<Record<string, string>>): SafeHtml {

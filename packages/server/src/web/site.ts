@@ -105,8 +105,8 @@ function readTemplateFile(dir: string, name: string): string | undefined {
 /** The accent stylesheet: the custom properties of web/assets.ts, light and dark. */
 export function accentStylesheet(accent: string, selector = ':root'): string {
   const colours = accentColours(accent);
-  return `${selector} { --accent: ${colours.accent}; --on-accent: ${colours.onAccent}; --accent-text: ${colours.textLight}; }
-@media (prefers-color-scheme: dark) { ${selector} { --accent: ${colours.accent}; --on-accent: ${colours.onAccent}; --accent-text: ${colours.textDark}; } }
+  return `${selector} { --accent: ${colours.accent}; --on-accent: ${colours.onAccent}; --accent-text: ${colours.textLight}; --accent-soft: ${colours.softLight}; }
+@media (prefers-color-scheme: dark) { ${selector} { --accent: ${colours.accent}; --on-accent: ${colours.onAccent}; --accent-text: ${colours.textDark}; --accent-soft: ${colours.softDark}; } }
 `;
 }
 
