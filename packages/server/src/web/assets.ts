@@ -209,8 +209,7 @@ th { font-size: 0.8125rem; font-weight: 650; color: var(--muted); background: va
 tbody tr:last-child td { border-bottom: 0; }
 td.actions, th.actions { text-align: right; white-space: nowrap; margin: 0; display: table-cell; }
 /* Dashboard tables: identifiers and times stay on one line (the table scrolls sideways on phones). */
-td code, td.nowrap, td form.inline button { white-space: nowrap; }
-form.inline > button { margin-top: 0; }
+td.nowrap, td form.inline button { white-space: nowrap; }
 td.wide { min-width: 16rem; }
 /* Dashboard: a search or filter form above a list, on one row where it fits. */
 form.search, form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: flex-end; margin: 1rem 0 1.25rem; }
