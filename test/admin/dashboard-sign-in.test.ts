@@ -108,6 +108,14 @@ describe('admin sign-in (http issuer)', () => {
     assert.equal(browser.cookies.has('gatehouse_admin_session'), false, 'no session was started');
   });
 
+  it('keeps the first tab\'s login form valid when a second tab opens the login page', async () => {
+    const browser = new Browser(t.app);
+    const first = await browser.get('/admin/login');
+    await browser.get('/admin/login');
+    const response = await browser.post('/admin/login', { csrf_token: field(first.body, 'csrf_token'), username: 'ops', password: PASSWORD });
+    assert.equal(response.statusCode, 303);
+  });
+
   it('answers a wrong password and an unknown username alike (401, one message), and never echoes the password', async () => {
     const wrong = await signInWithPassword(new Browser(t.app), 'ops', 'not-the-password-1');
     const unknown = await signInWithPassword(new Browser(t.app), 'nobody.here', 'not-the-password-1');

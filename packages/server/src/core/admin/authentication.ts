@@ -12,7 +12,7 @@ import { ADMIN_LOGIN_KEYS, startSignIn, submitPassword, submitSecondFactor, type
  */
 export interface AdminAuthentication {
   /** GET /admin/login (sign-in.ts). */
-  start(now: number): AdminSignInStep;
+  start(sealedState: string | undefined, now: number): AdminSignInStep;
   submitPassword(sealedState: string | undefined, form: AdminPasswordForm, address: string, now: number): Promise<AdminSignInStep>;
   submitSecondFactor(sealedState: string | undefined, form: AdminSecondFactorForm, now: number): Promise<AdminSignInStep>;
   /** The account a session belongs to, while it exists and is enabled; undefined otherwise. */
@@ -44,7 +44,7 @@ export function createAdminAuthentication(deps: AdminAuthenticationDeps): AdminA
   const mfa = new AdminMfa({ accounts: deps.accounts, keys: deps.mfaKeys, audit: deps.audit, issuerLabel: `Gatehouse (${new URL(deps.config.issuer).host})` });
   const signInDeps = { accounts: deps.accounts, mfa, throttle: deps.throttle, config: deps.config, audit: deps.audit, stateKey: deps.signInKey };
   return {
-    start: (now) => startSignIn(signInDeps, now),
+    start: (sealed, now) => startSignIn(sealed, signInDeps, now),
     submitPassword: (sealed, form, address, now) => submitPassword(sealed, form, address, signInDeps, now),
     submitSecondFactor: (sealed, form, now) => submitSecondFactor(sealed, form, signInDeps, now),
     findAccount: async (accountId) => {

@@ -96,9 +96,13 @@ export const ADMIN_LOGIN_KEYS: LoginKeys = { user: 'admin-login-user:', address:
 const INVALID = 'Incorrect username or password.';
 const THROTTLED = 'Too many failed sign-in attempts. Wait a minute, then try again.';
 
-/** GET /admin/login: the login form, with a fresh state. */
-export function startSignIn(deps: Pick<AdminSignInDeps, 'stateKey'>, now: number): AdminSignInStep {
-  return loginPage(newState(now), deps, 200);
+/**
+ * GET /admin/login: the login form. A live state keeps its CSRF token (a second tab's
+ * form does not invalidate the first's), with a new deadline; else a fresh state.
+ */
+export function startSignIn(sealed: string | undefined, deps: Pick<AdminSignInDeps, 'stateKey'>, now: number): AdminSignInStep {
+  const live = openState(sealed, deps.stateKey, now);
+  return loginPage(live ? { ...newState(now), csrf: live.csrf } : newState(now), deps, 200);
 }
 
 /** POST /admin/login: the password; then the second-factor page when one is enrolled, else signed in. */

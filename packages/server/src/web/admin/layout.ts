@@ -58,6 +58,7 @@ export function adminLayout(title: string, viewer: AdminViewer, body: SafeHtml):
 <p><a href="${ADMIN_PATHS.home}">Gatehouse admin</a> · signed in as <strong>${viewer.username}</strong>, ${describeRole(viewer.principal)}</p>
 <form method="post" action="${ADMIN_PATHS.logout}">${csrfField(viewer.csrfToken)}<button type="submit">Log out</button></form>
 </header>
+<hr>
 ${body}`,
     { wide: true },
   );

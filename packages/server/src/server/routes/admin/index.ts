@@ -69,7 +69,7 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
 
   app.get(ADMIN_PATHS.login, async (request, reply) => {
     if (await signedInAccount(request.headers.cookie)) return seeOther(reply, ADMIN_PATHS.home);
-    return send(reply, auth.start(Date.now()));
+    return send(reply, auth.start(signInState.read(request.headers.cookie), Date.now()));
   });
 
   app.post(ADMIN_PATHS.login, async (request, reply) => {
