@@ -1,8 +1,11 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AdminPrincipal } from '../core/admin/principal.js';
+import { OAuthError } from '../core/errors.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
+import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api/index.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -16,6 +19,8 @@ export interface BuildAppOptions {
   env?: NodeJS.ProcessEnv;
   /** The demo document API as prepareDocumentApi found it (`gatehouse serve` prepares it before opening the database); prepared here from `env` when absent. */
   documentApi?: PreparedDocumentApi;
+  /** Who calls the admin API (interim, until operator clients land: nobody). */
+  adminAuthentication?: (authorization: string | undefined) => Promise<AdminPrincipal>;
 }
 
 /** Log the path only: query strings can carry tokens (`?access_token=`) and must not be logged. */
@@ -70,6 +75,15 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(authorizeRoutes, routes);
   await app.register(healthRoutes, routes);
   await app.register(landingRoutes, routes);
+  await app.register(adminApiRoutes, {
+    ...routes,
+    prefix: ADMIN_API_PREFIX,
+    authenticate:
+      options.adminAuthentication ??
+      (async () => {
+        throw new OAuthError('invalid_token', 'the admin API is not enabled', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+      }),
+  });
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));
   return app;

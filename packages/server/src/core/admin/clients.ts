@@ -86,7 +86,7 @@ export class ClientService {
   private async createClient(input: CreateClientInput): Promise<CreatedClient> {
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
     const isPublic = input.isPublic ?? false;
-    if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)');
+    if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)', { field: 'resource_server' });
     const grantTypes = parseGrantTypes(input.grantTypes, isPublic);
     const settings = this.checkSettings(input, input.scope === undefined);
     const secret = isPublic ? undefined : generateClientSecret();
@@ -157,16 +157,16 @@ export class ClientService {
    */
   private checkSettings(input: Omit<CreateClientInput, 'tenant'>, addDefaults: boolean): Omit<ClientSettings, 'grantTypes'> {
     const name = input.name.trim();
-    if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters');
+    if (name === '' || name.length > 200) throw new ValidationError('a client name must be 1-200 characters', { field: 'name' });
     checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);
-    refuseCommaSeparatedScopes(input.scope);
-    refuseCommaSeparatedScopes(input.defaultScope);
+    refuseCommaSeparatedScopes(input.scope, 'scope');
+    refuseCommaSeparatedScopes(input.defaultScope, 'default_scope');
     const scopes = parseScopeList(input.scope ?? '');
     const defaultScopes = parseScopeList(input.defaultScope ?? '');
     const outside = defaultScopes.filter((scope) => !scopes.includes(scope));
     // A default scope the client could not request itself would be a silent escalation.
     if (addDefaults && defaultScopes.length > 0) scopes.push(...defaultScopes);
-    else if (outside.length > 0) throw new ValidationError(`default scope "${outside.join(' ')}" is not among the client's scopes (--scope)`);
+    else if (outside.length > 0) throw new ValidationError(`default scope "${outside.join(' ')}" is not among the client's scopes (--scope)`, { field: 'default_scope' });
     return {
       name,
       scopes: [...new Set(scopes)].sort(),
@@ -203,7 +203,7 @@ export class ClientService {
 
   private async replaceSecret(clientId: string, options: { graceSeconds?: number }): Promise<RotatedSecret> {
     const client = await requireClient(this.deps.clients, clientId);
-    if (client.isPublic || client.secretDigest === null) throw new ValidationError(`client ${clientId} is a public client and has no secret`);
+    if (client.isPublic || client.secretDigest === null) throw new ValidationError(`client ${clientId} is a public client and has no secret`, { field: 'client_id' });
     const now = this.clock();
     const secret = generateClientSecret();
     const grace = options.graceSeconds ?? 0;
@@ -261,13 +261,13 @@ function checkRefreshSettings(input: Pick<CreateClientInput, 'refreshIdleTtl' | 
   const absolute = input.refreshAbsoluteTtl ?? DEFAULT_REFRESH_SETTINGS.refreshAbsoluteTtl;
   const grace = input.refreshGraceSeconds ?? DEFAULT_REFRESH_SETTINGS.refreshGraceSeconds;
   for (const [name, value] of [['refresh idle lifetime', idle], ['refresh absolute lifetime', absolute]] as const) {
-    if (!Number.isSafeInteger(value) || value < MIN_REFRESH_TTL) throw new ValidationError(`the ${name} must be a whole number of seconds, at least ${formatDuration(MIN_REFRESH_TTL)}`);
+    if (!Number.isSafeInteger(value) || value < MIN_REFRESH_TTL) throw new ValidationError(`the ${name} must be a whole number of seconds, at least ${formatDuration(MIN_REFRESH_TTL)}`, { field: name === 'refresh idle lifetime' ? 'refresh_idle_ttl' : 'refresh_absolute_ttl' });
   }
   if (idle > absolute) {
-    throw new ValidationError(`the refresh idle lifetime (${formatDuration(idle)}) exceeds the refresh absolute lifetime (${formatDuration(absolute)})`);
+    throw new ValidationError(`the refresh idle lifetime (${formatDuration(idle)}) exceeds the refresh absolute lifetime (${formatDuration(absolute)})`, { field: 'refresh_idle_ttl' });
   }
   if (!Number.isSafeInteger(grace) || grace < 0 || grace > MAX_REFRESH_GRACE) {
-    throw new ValidationError(`the refresh grace window must be 0 to ${formatDuration(MAX_REFRESH_GRACE)} (RFC 9700 §4.14.2: keep it short)`);
+    throw new ValidationError(`the refresh grace window must be 0 to ${formatDuration(MAX_REFRESH_GRACE)} (RFC 9700 §4.14.2: keep it short)`, { field: 'refresh_grace' });
   }
   return { refreshIdleTtl: idle, refreshAbsoluteTtl: absolute, refreshGraceSeconds: grace };
 }
@@ -277,12 +277,12 @@ function parseGrantTypes(requested: string[] | undefined, isPublic: boolean): Gr
   const grantTypes: GrantType[] = [];
   for (const value of values) {
     if (!isGrantType(value)) {
-      throw new ValidationError(`unknown grant type "${value}": use client_credentials, authorization_code, refresh_token or implicit`);
+      throw new ValidationError(`unknown grant type "${value}": use client_credentials, authorization_code, refresh_token or implicit`, { field: 'grant_types' });
     }
     if (!grantTypes.includes(value)) grantTypes.push(value);
   }
   if (isPublic && grantTypes.includes('client_credentials')) {
-    throw new ValidationError('a public client cannot use client_credentials (RFC 6749 §4.4 requires a confidential client)');
+    throw new ValidationError('a public client cannot use client_credentials (RFC 6749 §4.4 requires a confidential client)', { field: 'grant_types' });
   }
   return grantTypes;
 }
@@ -293,9 +293,9 @@ function validateRedirectUri(uri: string): string {
   try {
     url = new URL(uri);
   } catch {
-    throw new ValidationError(`invalid redirect URI "${uri}": it must be an absolute URI`);
+    throw new ValidationError(`invalid redirect URI "${uri}": it must be an absolute URI`, { field: 'redirect_uris' });
   }
-  if (uri.includes('#')) throw new ValidationError(`invalid redirect URI "${uri}": it must not contain a fragment`);
-  if (url.protocol === 'javascript:' || url.protocol === 'data:') throw new ValidationError(`invalid redirect URI "${uri}": scheme not allowed`);
+  if (uri.includes('#')) throw new ValidationError(`invalid redirect URI "${uri}": it must not contain a fragment`, { field: 'redirect_uris' });
+  if (url.protocol === 'javascript:' || url.protocol === 'data:') throw new ValidationError(`invalid redirect URI "${uri}": scheme not allowed`, { field: 'redirect_uris' });
   return uri;
 }
