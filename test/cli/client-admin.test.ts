@@ -46,6 +46,18 @@ describe('gatehouse client update', () => {
     assert.match(text.stdout, /^client_id: .*\nname: Text\n/ms);
   });
 
+  it("--access-token-ttl default goes back to the tenant's lifetime; --grant-type replaces the grant types", async () => {
+    const id = await createClient();
+    assert.equal((await json<{ access_token_ttl: number | null }>(['client', 'update', id, '--access-token-ttl', '15m', '--json'])).access_token_ttl, 900);
+    const cleared = await json<{ access_token_ttl: number | null; name: string }>(['client', 'update', id, '--access-token-ttl', 'default', '--json']);
+    assert.deepEqual([cleared.access_token_ttl, cleared.name], [null, 'App']);
+    const regranted = await json<{ grant_types: string[] }>(['client', 'update', id, '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--json']);
+    assert.deepEqual(regranted.grant_types, ['authorization_code', 'refresh_token']);
+    const bad = await run(['client', 'update', id, '--grant-type', 'password']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown grant type "password"/);
+  });
+
   it('applies the checks of client create and writes nothing when one fails', async () => {
     const id = await createClient();
     const before = await json(['client', 'show', id, '--json']);

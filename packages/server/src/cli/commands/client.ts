@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
 import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
 import { formatDuration } from '../../core/duration.js';
 import { collect, dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
@@ -22,10 +23,12 @@ interface CreateClientOptions extends OutputOptions {
 
 interface UpdateClientOptions extends OutputOptions {
   name?: string;
+  grantType?: string[];
   scope?: string;
   defaultScope?: string;
   redirectUri?: string[];
-  accessTokenTtl?: number;
+  /** `default`: back to the tenant's lifetime. */
+  accessTokenTtl?: number | 'default';
   refreshIdleTtl?: number;
   refreshAbsoluteTtl?: number;
   refreshGrace?: number;
@@ -82,12 +85,17 @@ export function registerClientCommands(program: Command, io: Io): void {
     );
   client
     .command('update <client_id>')
-    .description("change a client's settings; the flags given replace the stored values (the secret, grant types and type stay)")
+    .description("change a client's settings; the flags given replace the stored values (the secret and the client type stay)")
     .option('--name <text>', 'display name')
     .option('--scope <scopes>', 'space-delimited scopes the client may request (replaces the list)')
     .option('--default-scope <scopes>', 'scopes granted when a request names none (replaces the list)')
     .option('--redirect-uri <url>', 'registered redirect URI, repeatable (replaces the list)', collect)
-    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s'))
+    .option('--grant-type <type>', 'allowed grant type, repeatable (replaces the list)', collect)
+    .addOption(
+      new Option('--access-token-ttl <duration>', "access token lifetime, e.g. 12h or 3600s; `default`: back to the tenant's lifetime").argParser((value: string) =>
+        value.trim().toLowerCase() === 'default' ? 'default' : parseDuration(value),
+      ),
+    )
     .addOption(durationOption('--refresh-idle-ttl <duration>', 'a refresh token unused this long expires, e.g. 14d'))
     .addOption(durationOption('--refresh-absolute-ttl <duration>', "no refresh token is honoured this long after the user's authorization, e.g. 90d"))
     .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m'))
@@ -100,10 +108,12 @@ export function registerClientCommands(program: Command, io: Io): void {
         (g) =>
           g.admin.clients.update(clientId, {
             name: options.name,
+            grantTypes: options.grantType,
             scope: options.scope,
             defaultScope: options.defaultScope,
             redirectUris: options.redirectUri,
-            accessTokenTtl: options.accessTokenTtl,
+            // commander keeps no null: `default` is mapped here.
+            accessTokenTtl: options.accessTokenTtl === 'default' ? null : options.accessTokenTtl,
             refreshIdleTtl: options.refreshIdleTtl,
             refreshAbsoluteTtl: options.refreshAbsoluteTtl,
             refreshGraceSeconds: options.refreshGrace,

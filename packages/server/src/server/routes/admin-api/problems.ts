@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, ForbiddenError, NotFoundError, OAuthError, StorageUnavailableError, ValidationError } from '../../../core/errors.js';
+import { BearerError } from '@gatehouse-auth/resource';
 
 /**
  * The admin API's errors as RFC 9457 problem details (`application/problem+json`):
@@ -80,7 +81,13 @@ export function toProblem(error: unknown, request: FastifyRequest): { body: Prob
     request.log.error({ err: error.cause }, 'storage unavailable');
     return { body: problem(503, 'temporarily_unavailable', 'the service is temporarily unavailable; retry later'), headers: { 'Retry-After': RETRY_AFTER_SECONDS } };
   }
-  // Authentication (RFC 6750 §3.1: invalid_token 401, insufficient_scope 403, with WWW-Authenticate).
+  // Authentication (RFC 6750 §3.1: 401 with no code when no token was sent, invalid_token
+  // 401, insufficient_scope 403), with the WWW-Authenticate challenge as the verifier made it.
+  if (error instanceof BearerError) {
+    const headers: Record<string, string> = { 'WWW-Authenticate': error.wwwAuthenticate };
+    if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
+    return { body: problem(error.status, error.code ?? 'invalid_token', error.description), headers };
+  }
   if (error instanceof OAuthError) {
     if (error.status >= 500) request.log.error({ err: error }, 'admin API error');
     return { body: problem(error.status, error.code, error.description), headers: error.headers };
