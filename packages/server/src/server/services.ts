@@ -13,6 +13,9 @@ import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.
 import { handleTokenRequest } from '../core/token-endpoint.js';
 import { listTenantsOfToken, type TenantClaims } from '../core/token-tenants.js';
 import type { JWK } from 'jose';
+import type { AdminPrincipal } from '../core/admin/principal.js';
+import type { Verifier } from '@gatehouse-auth/resource';
+import { authenticateAdminRequest } from './admin-authentication.js';
 
 /**
  * The application: one plain function (or object) per thing the HTTP layer offers, each
@@ -38,6 +41,13 @@ export interface Services {
   health(): Promise<HealthReport>;
   /** The tenants a verified access token may act for (core/token-tenants.ts). */
   tenantsOfToken(claims: TenantClaims): Promise<{ slug: string; name: string }[]>;
+  /**
+   * Who an admin API request acts as, from its Authorization header (admin-authentication.ts):
+   * a `gatehouse:admin` token for the admin API's audience, of an enabled client. Rejects with
+   * AdminAuthenticationError (RFC 6750 §3.1: 401 invalid_token with WWW-Authenticate, 403
+   * insufficient_scope, 400 invalid_request, 503 while the revocation state is stale).
+   */
+  adminAuthentication(authorizationHeader: string | undefined): Promise<AdminPrincipal>;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -63,10 +73,12 @@ export interface ServiceParts {
   derived: DerivedKeys;
   /** Where security events (refresh-token reuse, code replay, throttled bursts) are recorded. */
   audit: AuditRecorder;
+  /** The verifier of admin-API tokens (Gatehouse.adminVerifier), built on first use. */
+  adminVerifier: () => Verifier;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminVerifier }: ServiceParts): Services {
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
     ...clientAuth,
@@ -90,6 +102,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
   const metadataDeps = { config, scopes: storage.scopes };
   const healthDeps = { database: storage, keys, redis };
   const tenantDeps = { tenants: storage.tenants, grants: storage.grants, clients: storage.clients };
+  const adminAuthenticationDeps = { verifier: adminVerifier, clients: storage.clients, realm: config.issuer };
   return {
     token: (request, now) => handleTokenRequest(request, tokenDeps, now),
     introspect: (request, now) => handleIntrospectionRequest(request, lookupDeps, now),
@@ -112,5 +125,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     jwks: () => keys.jwks(),
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
+    adminAuthentication: (authorizationHeader) => authenticateAdminRequest(authorizationHeader, adminAuthenticationDeps),
   };
 }
