@@ -33,7 +33,7 @@ describe('gatehouse client update', () => {
     assert.deepEqual(
       { ...updated, created_at: '', updated_at: '' },
       {
-        client_id: id, tenant: 'acme', name: 'Renamed', public: false, resource_server: false, grant_types: ['authorization_code'], scope: 'b c', default_scope: 'c',
+        client_id: id, tenant: 'acme', operator: false, name: 'Renamed', public: false, resource_server: false, grant_types: ['authorization_code'], scope: 'b c', default_scope: 'c',
         redirect_uris: ['https://app.example.com/two', 'https://app.example.com/three'], access_token_ttl: 600, refresh_idle_ttl: 86_400, refresh_absolute_ttl: 2_592_000, refresh_grace: 10,
         disabled: false, created_at: '', updated_at: '',
       },

@@ -1,6 +1,4 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { AdminPrincipal } from '../core/admin/principal.js';
-import { OAuthError } from '../core/errors.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -19,8 +17,6 @@ export interface BuildAppOptions {
   env?: NodeJS.ProcessEnv;
   /** The demo document API as prepareDocumentApi found it (`gatehouse serve` prepares it before opening the database); prepared here from `env` when absent. */
   documentApi?: PreparedDocumentApi;
-  /** Who calls the admin API (interim, until operator clients land: nobody). */
-  adminAuthentication?: (authorization: string | undefined) => Promise<AdminPrincipal>;
 }
 
 /** Log the path only: query strings can carry tokens (`?access_token=`) and must not be logged. */
@@ -78,11 +74,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(adminApiRoutes, {
     ...routes,
     prefix: ADMIN_API_PREFIX,
-    authenticate:
-      options.adminAuthentication ??
-      (async () => {
-        throw new OAuthError('invalid_token', 'the admin API is not enabled', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
-      }),
+    authenticate: (authorization) => gatehouse.services.adminAuthentication(authorization),
   });
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));

@@ -7,6 +7,7 @@ import type { Services } from '../../services.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { keyRoutes } from './keys.js';
+import { operatorClientRoutes } from './operator-clients.js';
 import { problem, sendProblem, toProblem } from './problems.js';
 import { scopeRoutes } from './scopes.js';
 import type { AdminRouteContext } from './shared.js';
@@ -110,6 +111,7 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       await v1.register(clientRoutes, context);
       await v1.register(scopeRoutes, context);
       await v1.register(userRoutes, context);
+      await v1.register(operatorClientRoutes, context);
       await v1.register(keyRoutes, context);
       await v1.register(auditRoutes, context);
     },

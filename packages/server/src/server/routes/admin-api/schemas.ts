@@ -58,6 +58,19 @@ const clientProperties = {
 
 export const ClientResource = Type.Object(clientProperties, { additionalProperties: false });
 
+const operatorClientProperties = {
+  ...clientProperties,
+  tenant: Type.Null({ description: 'an operator client belongs to no tenant' }),
+  operator: Type.Literal(true),
+};
+
+export const OperatorClientResource = Type.Object(operatorClientProperties, { additionalProperties: false });
+
+export const CreatedOperatorClientResource = Type.Object(
+  { ...operatorClientProperties, client_secret: Type.String({ description: 'shown once, in this answer only' }) },
+  { additionalProperties: false },
+);
+
 export const CreatedClientResource = Type.Object(
   { ...clientProperties, client_secret: Type.Optional(Type.String({ description: 'shown once, in this answer only (absent for a public client)' })) },
   { additionalProperties: false },
@@ -67,7 +80,7 @@ export const RotatedSecretResource = Type.Object(
   {
     client_id: Type.String(),
     client_secret: Type.String({ description: 'shown once, in this answer only' }),
-    tenant: Slug,
+    tenant: nullable(Slug),
     previous_secret_expires_at: nullable(time('until when the previous secret keeps working; null: it stopped at once and the tokens issued so far were revoked')),
   },
   { additionalProperties: false },
@@ -223,6 +236,26 @@ export const UpdateClientBody = Type.Object(
     disabled: Type.Optional(Type.Boolean({ description: 'disabling revokes every token issued to the client' })),
   },
   { additionalProperties: false, description: 'the fields given replace the stored values; `access_token_ttl: null` goes back to the tenant\'s lifetime' },
+);
+
+export const OperatorClientParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+export const CreateOperatorClientBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    scope: Type.Optional(Type.Literal('gatehouse:admin', { description: 'an operator client gets admin API tokens only' })),
+    access_token_ttl: Type.Optional(nullable(Duration)),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateOperatorClientBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    access_token_ttl: Type.Optional(nullable(Duration)),
+    disabled: Type.Optional(Type.Boolean({ description: 'disabling revokes every token issued to the client' })),
+  },
+  { additionalProperties: false },
 );
 
 export const RotateSecretBody = Type.Object(

@@ -9,6 +9,7 @@ import * as consents from './2026-11-23T07-00-consents.js';
 import * as dropDemoFiles from './2026-12-07T00-00-drop-demo-files.js';
 import * as auditEvents from './2026-12-07T20-00-audit-events.js';
 import * as adminOperations from './2026-12-07T21-00-admin-operations.js';
+import * as operatorClients from './2026-12-08T00-00-operator-clients.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07T00-00-drop-demo-files': dropDemoFiles,
   '2026-12-07T20-00-audit-events': auditEvents,
   '2026-12-07T21-00-admin-operations': adminOperations,
+  '2026-12-08T00-00-operator-clients': operatorClients,
 };
 
 /** Every migration name, in order (for tooling and tests). */
