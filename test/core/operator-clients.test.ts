@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../packages/server/src/core/config.js';
 import { NotFoundError, ValidationError } from '../../packages/server/src/core/errors.js';
 import { toOperatorClientResource } from '../../packages/server/src/core/admin/resources.js';
 import { createTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.js';
@@ -58,6 +59,11 @@ describe('admin services: operator clients and gatehouse:admin', () => {
     await assert.rejects(admin().clients.update(web.client.id, { scope: 'documents:read gatehouse:admin' }), invalid(/authorization_code, refresh_token/));
     await assert.rejects(admin().clients.update(ok.client.id, { defaultScope: 'gatehouse:admin documents:read' }), invalid(/must stand alone/));
     assert.ok(!(await t.gatehouse.storage.scopes.listScopeNames()).includes('gatehouse:admin'), 'never in a catalogue');
+  });
+
+  it("gatehouse:admin is in no tenant's catalogue, and no deployment's document API audience", async () => {
+    await assert.rejects(admin().scopes.create({ tenant: 'acme', name: 'gatehouse:admin', description: 'Administer' }), invalid(/admin API's own scope/));
+    assert.throws(() => loadConfig({ issuer: 'https://auth.example.com', audience: 'https://auth.example.com/admin/api' }), invalid(/admin API's own audience/));
   });
 
   it("the operator-client service never reaches a tenant's client", async () => {
