@@ -3,6 +3,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ValidationError } from './errors.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { adminAudience } from './scope.js';
 
 /**
  * Every setting of the server, with its default, its environment variable and its
@@ -43,7 +44,7 @@ export const configSchema = Type.Object({
   audience: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_AUDIENCE',
-    'The `aud` claim of access tokens: the identifier of the protected API. Defaults to `<issuer>/api`.',
+    'The `aud` claim of access tokens: the identifier of the protected API. Defaults to `<issuer>/api`. Admin API tokens (scope `gatehouse:admin`) carry `<issuer>/admin/api` instead, which this setting may not take.',
   ),
   accessTokenTtl: setting(
     Type.Integer({ minimum: 1, default: 3600 }),
@@ -237,6 +238,10 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
   config.issuer = normaliseIssuer(config.issuer, name('issuer'));
   config.trustProxy = normaliseTrustProxy(config.trustProxy, name('trustProxy'));
   if (!config.audience) config.audience = `${config.issuer}/api`;
+  // The admin API's audience is its own (core/scope.ts adminAudience): a document-API token must never be one.
+  if (config.audience === adminAudience(config.issuer)) {
+    throw new ValidationError(`invalid configuration: ${name('audience')} "${config.audience}" is the admin API's own audience: choose another (default <issuer>/api)`);
+  }
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(
       `invalid configuration: ${name('accessTokenTtl')} (${config.accessTokenTtl}s) exceeds ${name('maxAccessTokenTtl')} (${config.maxAccessTokenTtl}s)`,

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../errors.js';
-import { isScopeToken } from '../scope.js';
+import { ADMIN_SCOPE, isScopeToken } from '../scope.js';
 import type { ScopeStore, TenantStore } from '../storage.js';
 import type { ScopeDefinition } from '../types.js';
 import { audited, type AdminAudit } from './audited.js';
@@ -48,6 +48,8 @@ export class ScopeService {
     if (!isScopeToken(input.name)) {
       throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`, { field: 'name' });
     }
+    // The server's own scope (docs/admin-api.md): never granted by a user, so never described to one.
+    if (input.name === ADMIN_SCOPE) throw new ValidationError('gatehouse:admin is the admin API\'s own scope: it belongs to no tenant\'s catalogue');
     const description = input.description.trim();
     if (description === '' || [...description].length > 500) throw new ValidationError('a scope description must be 1-500 characters', { field: 'description' });
     if (/\p{Cc}/u.test(description)) throw new ValidationError('a scope description must be one line of text, without control characters', { field: 'description' });
