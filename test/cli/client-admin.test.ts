@@ -33,7 +33,7 @@ describe('gatehouse client update', () => {
     assert.deepEqual(
       { ...updated, created_at: '', updated_at: '' },
       {
-        client_id: id, tenant: 'acme', name: 'Renamed', public: false, resource_server: false, grant_types: ['authorization_code'], scope: 'b c', default_scope: 'c',
+        client_id: id, tenant: 'acme', operator: false, name: 'Renamed', public: false, resource_server: false, grant_types: ['authorization_code'], scope: 'b c', default_scope: 'c',
         redirect_uris: ['https://app.example.com/two', 'https://app.example.com/three'], access_token_ttl: 600, refresh_idle_ttl: 86_400, refresh_absolute_ttl: 2_592_000, refresh_grace: 10,
         disabled: false, created_at: '', updated_at: '',
       },
@@ -44,6 +44,18 @@ describe('gatehouse client update', () => {
     const text = await run(['client', 'update', id, '--name', 'Text']);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^client_id: .*\nname: Text\n/ms);
+  });
+
+  it("--access-token-ttl default goes back to the tenant's lifetime; --grant-type replaces the grant types", async () => {
+    const id = await createClient();
+    assert.equal((await json<{ access_token_ttl: number | null }>(['client', 'update', id, '--access-token-ttl', '15m', '--json'])).access_token_ttl, 900);
+    const cleared = await json<{ access_token_ttl: number | null; name: string }>(['client', 'update', id, '--access-token-ttl', 'default', '--json']);
+    assert.deepEqual([cleared.access_token_ttl, cleared.name], [null, 'App']);
+    const regranted = await json<{ grant_types: string[] }>(['client', 'update', id, '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--json']);
+    assert.deepEqual(regranted.grant_types, ['authorization_code', 'refresh_token']);
+    const bad = await run(['client', 'update', id, '--grant-type', 'password']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown grant type "password"/);
   });
 
   it('applies the checks of client create and writes nothing when one fails', async () => {

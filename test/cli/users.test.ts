@@ -209,6 +209,24 @@ describe('gatehouse user add-tenant / list / set-password / disable', () => {
   });
 });
 
+describe('gatehouse user delete', () => {
+  const g = freshDatabase();
+  before(async () => {
+    await g.ok(['tenant', 'create', 'acme']);
+    await g.ok(['user', 'create', '--tenant', 'acme', '--username', 'Dora', '--password-stdin'], `${PASSWORD}\n`);
+  });
+
+  it('erases the user (any letter case), records user.delete, and frees the username; an unknown user is refused', async () => {
+    const deleted = await g.json<UserJson & { deleted: boolean }>(['user', 'delete', 'dora']);
+    assert.deepEqual([deleted.username, deleted.deleted], ['Dora', true]);
+    assert.deepEqual((await g.json<{ items: UserJson[] }>(['user', 'list', '--tenant', 'acme'])).items, []);
+    const events = await g.json<{ items: { action: string; target: string; outcome: string }[] }>(['audit', 'list', '--action', 'user.delete']);
+    assert.deepEqual(events.items.map((e) => [e.target, e.outcome]), [['Dora', 'success']]);
+    assertOperatorError(await g.run(['user', 'delete', 'dora']), /no user "dora"/, 3);
+    await g.ok(['user', 'create', '--tenant', 'acme', '--username', 'dora', '--password-stdin'], `${PASSWORD}\n`);
+  });
+});
+
 describe('gatehouse scope create / list', () => {
   const g = freshDatabase();
   before(async () => {

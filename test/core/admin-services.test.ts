@@ -92,7 +92,7 @@ describe('admin resources (what --json prints and the admin API returns)', () =>
   it('a client resource never holds a digest; a created one holds its secret only when it has one', () => {
     const resource = toClientResource(client);
     assert.deepEqual(Object.keys(resource), [
-      'client_id', 'tenant', 'name', 'public', 'resource_server', 'grant_types', 'scope', 'default_scope', 'redirect_uris',
+      'client_id', 'tenant', 'operator', 'name', 'public', 'resource_server', 'grant_types', 'scope', 'default_scope', 'redirect_uris',
       'access_token_ttl', 'refresh_idle_ttl', 'refresh_absolute_ttl', 'refresh_grace', 'disabled', 'created_at',
     ]);
     assert.equal(resource.scope, 'documents:read documents:write');

@@ -311,7 +311,7 @@ for (const target of STORAGE_TARGETS) {
     it('a client creation failing after the client row was inserted leaves no client and no new scope', async () => {
       const tenant = client.tenant;
       const clientsBefore = await t.gatehouse.admin.clients.list(tenant);
-      const tenantId = clientsBefore[0]!.tenantId;
+      const tenantId = clientsBefore[0]!.tenantId!;
       const scopesBefore = await t.gatehouse.storage.scopes.listScopes(tenantId);
       await failingInsertInto(t, 'scopes', () => t.gatehouse.admin.clients.create({ tenant, name: 'Half written', scope: 'documents:read archive:export' }));
 

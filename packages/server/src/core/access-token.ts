@@ -42,6 +42,8 @@ export interface MintInput {
   ttl: number;
   /** The grant the token belongs to (authorization code and refresh token grants). */
   grantId?: string;
+  /** The `aud`: config.audience (the document API) unless given (the admin API's, for gatehouse:admin tokens). */
+  audience?: string;
 }
 
 export interface MintedAccessToken {
@@ -68,7 +70,7 @@ export async function mintAccessToken(input: MintInput, deps: MintDeps, now: num
   const claims: AccessTokenClaims = {
     iss: deps.config.issuer,
     sub: input.subject,
-    aud: deps.config.audience,
+    aud: input.audience ?? deps.config.audience,
     client_id: input.client.id,
     ...(input.scope.length > 0 ? { scope: input.scope.join(' ') } : {}),
     ...(input.tenant !== undefined ? { tenant: input.tenant } : {}),

@@ -117,7 +117,7 @@ export class AuditService implements AuditRecorder {
     const limit = filter.limit ?? DEFAULT_AUDIT_PAGE;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE) throw new ValidationError(`invalid limit ${limit}: use 1 to ${MAX_AUDIT_PAGE}`);
     if (filter.action !== undefined && !isAuditAction(filter.action)) {
-      throw new ValidationError(`unknown audit action "${filter.action}": use one of ${AUDIT_ACTIONS.join(', ')}`);
+      throw new ValidationError(`unknown audit action "${filter.action}": use one of ${AUDIT_ACTIONS.join(', ')}`, { field: 'action' });
     }
     return this.deps.store.listAuditEvents({ ...filter, limit });
   }

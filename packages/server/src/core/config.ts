@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { checkAccent, checkBrandUrl } from './branding.js';
 import { ValidationError } from './errors.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { adminAudience } from './scope.js';
 
 /**
  * Every setting of the server, with its default, its environment variable and its
@@ -44,7 +45,7 @@ export const configSchema = Type.Object({
   audience: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_AUDIENCE',
-    'The `aud` claim of access tokens: the identifier of the protected API. Defaults to `<issuer>/api`.',
+    'The `aud` claim of access tokens: the identifier of the protected API. Defaults to `<issuer>/api`. Admin API tokens (scope `gatehouse:admin`) carry `<issuer>/admin/api` instead, which this setting may not take.',
   ),
   accessTokenTtl: setting(
     Type.Integer({ minimum: 1, default: 3600 }),
@@ -293,6 +294,10 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
   if (config.termsUrl) config.termsUrl = checkBrandUrl(config.termsUrl, `invalid configuration: ${name('termsUrl')}`);
   if (config.privacyUrl) config.privacyUrl = checkBrandUrl(config.privacyUrl, `invalid configuration: ${name('privacyUrl')}`);
   if (!config.audience) config.audience = `${config.issuer}/api`;
+  // The admin API's audience is its own (core/scope.ts adminAudience): a document-API token must never be one.
+  if (config.audience === adminAudience(config.issuer)) {
+    throw new ValidationError(`invalid configuration: ${name('audience')} "${config.audience}" is the admin API's own audience: choose another (default <issuer>/api)`);
+  }
   if (config.accessTokenTtl > config.maxAccessTokenTtl) {
     throw new ValidationError(
       `invalid configuration: ${name('accessTokenTtl')} (${config.accessTokenTtl}s) exceeds ${name('maxAccessTokenTtl')} (${config.maxAccessTokenTtl}s)`,

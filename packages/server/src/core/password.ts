@@ -55,9 +55,9 @@ export interface ParsedPasswordHash {
  */
 export function checkPasswordPolicy(password: string): void {
   const length = [...password].length;
-  if (length === 0) throw new ValidationError('the password is empty');
-  if (length < MIN_PASSWORD_LENGTH) throw new ValidationError(`the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (length > MAX_PASSWORD_LENGTH) throw new ValidationError(`the password is too long: use at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (length === 0) throw new ValidationError('the password is empty', { field: 'password' });
+  if (length < MIN_PASSWORD_LENGTH) throw new ValidationError(`the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
+  if (length > MAX_PASSWORD_LENGTH) throw new ValidationError(`the password is too long: use at most ${MAX_PASSWORD_LENGTH} characters`, { field: 'password' });
 }
 
 /** Hashes a password with a fresh 16-byte random salt. Asynchronous: the event loop is not blocked. */

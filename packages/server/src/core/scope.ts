@@ -46,3 +46,16 @@ export function resolveRequestedScope(
   }
   return tokens;
 }
+
+/**
+ * The scope of admin-API tokens (docs/admin-api.md): honoured only in client_credentials
+ * tokens minted for the admin API's own audience (adminAudience). It is never granted
+ * through the authorization endpoint, a code or a refresh token, and a token that carries
+ * it carries nothing else.
+ */
+export const ADMIN_SCOPE = 'gatehouse:admin';
+
+/** The `aud` of admin-API tokens (and the RFC 8707 `resource` that asks for one): `<issuer>/admin/api`. */
+export function adminAudience(issuer: string): string {
+  return `${issuer}/admin/api`;
+}

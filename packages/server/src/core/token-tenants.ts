@@ -26,7 +26,7 @@ export async function listTenantsOfToken(claims: TenantClaims, deps: TokenTenant
       ? [claims.tenant]
       : typeof claims.grant_id === 'string'
         ? ((await deps.grants.findGrant(claims.grant_id))?.tenants ?? [])
-        : [(await deps.clients.findClient(claims.client_id))?.tenantSlug].filter((slug): slug is string => slug !== undefined);
+        : [(await deps.clients.findClient(claims.client_id))?.tenantSlug].filter((slug): slug is string => typeof slug === 'string');
   const tenants = await Promise.all(slugs.map((slug) => deps.tenants.findTenantBySlug(slug)));
   return tenants.filter((tenant) => tenant !== undefined).map((tenant) => ({ slug: tenant.slug, name: tenant.name }));
 }

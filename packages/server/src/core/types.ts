@@ -80,8 +80,14 @@ export interface UserWithPassword extends User {
 export interface Client {
   /** The public `client_id`. */
   id: string;
-  tenantId: string;
-  tenantSlug: string;
+  /**
+   * The tenant the client belongs to; null for an operator client (issue 14): a
+   * deployment-wide client of the operators, whose `gatehouse:admin` tokens manage every
+   * tenant. An operator client is confidential, uses client_credentials only and can get
+   * admin-API tokens only (it has no tenant to act for on a document API).
+   */
+  tenantId: string | null;
+  tenantSlug: string | null;
   name: string;
   /** Public clients (no secret) cannot use client_credentials (RFC 6749 §4.4). */
   isPublic: boolean;

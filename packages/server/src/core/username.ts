@@ -15,7 +15,7 @@ export function isValidUsername(username: string): boolean {
 export function checkUsername(username: string): void {
   if (!isValidUsername(username)) {
     const shown = username.length > 64 ? `${username.slice(0, 64)}…` : username;
-    throw new ValidationError(`invalid username ${JSON.stringify(shown)}: use 1-64 characters among letters, digits and . _ @ + -`);
+    throw new ValidationError(`invalid username ${JSON.stringify(shown)}: use 1-64 characters among letters, digits and . _ @ + -`, { field: 'username' });
   }
 }
 

@@ -6,6 +6,7 @@ import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
 import { assetRoutes } from './routes/assets.js';
 import { adminRoutes } from './routes/admin/index.js';
+import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api/index.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -76,6 +77,11 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(healthRoutes, routes);
   await app.register(landingRoutes, routes);
   await app.register(adminRoutes, routes);
+  await app.register(adminApiRoutes, {
+    ...routes,
+    prefix: ADMIN_API_PREFIX,
+    authenticate: (authorization) => gatehouse.services.adminAuthentication(authorization),
+  });
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.
   await mountDocumentApi(app, gatehouse, options.documentApi ?? (await prepareDocumentApi(config.issuer, { env: options.env })));
   return app;

@@ -10,6 +10,7 @@ import type { Config } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { KeyRing, keyRetentionMs } from '../core/keys.js';
 import { refreshTokenDigestKey } from '../core/refresh-tokens.js';
+import { adminAudience } from '../core/scope.js';
 import { deriveKey } from '../core/secrets.js';
 import { sessionCsrfKey, sessionDigestKey } from '../core/sessions.js';
 import type { Storage, ThrottleStore } from '../core/storage.js';
@@ -45,6 +46,11 @@ export interface Gatehouse {
    * (resource-adapters.ts). Built on first use, once; closed with the Gatehouse.
    */
   verifier(): Verifier;
+  /**
+   * The same for the admin API: it accepts only tokens whose `aud` is the admin API's
+   * (adminAudience), so no document-API token, while verifier() accepts no admin token.
+   */
+  adminVerifier(): Verifier;
   /** Migrations applied by this open (empty when the schema was current). */
   migrationsApplied: string[];
   close(): Promise<void>;
@@ -89,8 +95,10 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })
     : undefined;
   let verifier: Verifier | undefined;
+  let adminVerifier: Verifier | undefined;
   const closeAll = async () => {
     await verifier?.close();
+    await adminVerifier?.close();
     await redis?.close();
     await storage.close();
   };
@@ -107,8 +115,11 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     });
     const throttle = redis ?? new MemoryThrottleStore();
     const audit = new AuditService({ store: storage.audit, sink: options.auditLog ?? silentAuditSink, clock });
+    const verifierFor = (audience: string, what: string) =>
+      createInProcessVerifier({ config, audience, keys, revocations: storage.revocations, onError: (error) => report(error, `in-process token verifier of the ${what} (keys or revocation feed)`) });
+    const getAdminVerifier = () => (adminVerifier ??= verifierFor(adminAudience(config.issuer), 'admin API'));
     // adminAs is defined below; services call it only once built (after this function returns).
-    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock, adminAs: (actor) => adminAs(actor) });
+    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock, adminAs: (actor) => adminAs(actor), adminVerifier: getAdminVerifier });
     // Deleting or disabling an admin account, or replacing its credentials, ends its sessions.
     const adminSessions = { endAdminSessions: (accountId: string) => services.sessions.endAll('admin', accountId) };
     const adminAs = (actor: string) =>
@@ -125,8 +136,8 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       digestKey: derived.clientSecretDigest,
       masterKey,
       services,
-      verifier: () =>
-        (verifier ??= createInProcessVerifier({ config, keys, revocations: storage.revocations, onError: (error) => report(error, 'in-process token verifier (keys or revocation feed)') })),
+      verifier: () => (verifier ??= verifierFor(config.audience, 'document API')),
+      adminVerifier: getAdminVerifier,
       migrationsApplied,
       close: closeAll,
     };

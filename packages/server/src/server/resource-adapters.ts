@@ -32,6 +32,8 @@ export function storeRevocationSource(revocations: Pick<RevocationStore, 'readCh
 
 export interface InProcessVerifierDeps {
   config: Pick<Config, 'issuer' | 'audience'>;
+  /** The `aud` the tokens must carry; default config.audience (the document API). The admin API's verifier passes adminAudience. */
+  audience?: string;
   keys: Pick<KeyRing, 'verificationKey' | 'currentVerificationKey'>;
   revocations: Pick<RevocationStore, 'readChanges'>;
   /** Told about failed key loads and feed polls (at most one report every 10 s). */
@@ -51,7 +53,7 @@ export function createInProcessVerifier(deps: InProcessVerifierDeps): Verifier {
   };
   return createVerifier({
     issuer: deps.config.issuer,
-    audience: deps.config.audience,
+    audience: deps.audience ?? deps.config.audience,
     keys: keyRingKeySource(deps.keys),
     revocations: storeRevocationSource(deps.revocations),
     onError,

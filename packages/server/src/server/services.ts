@@ -20,6 +20,8 @@ import type { RevocationChanges, Storage, ThrottleStore } from '../core/storage.
 import { handleTokenRequest } from '../core/token-endpoint.js';
 import { listTenantsOfToken, type TenantClaims } from '../core/token-tenants.js';
 import type { JWK } from 'jose';
+import type { Verifier } from '@gatehouse-auth/resource';
+import { authenticateAdminRequest } from './admin-authentication.js';
 
 /**
  * The application: one plain function (or object) per thing the HTTP layer offers, each
@@ -62,6 +64,13 @@ export interface Services {
   sessions: SessionService;
   /** The dashboard's sign-in (password, then TOTP or a recovery code) and the admins' own second factor (core/admin/authentication.ts). */
   adminAuth: AdminAuthentication;
+  /**
+   * Who an admin API request acts as, from its Authorization header (admin-authentication.ts):
+   * a `gatehouse:admin` token for the admin API's audience, of an enabled client. Rejects with
+   * AdminAuthenticationError (RFC 6750 §3.1: 401 invalid_token with WWW-Authenticate, 403
+   * insufficient_scope, 400 invalid_request, 503 while the revocation state is stale).
+   */
+  adminAuthentication(authorizationHeader: string | undefined): Promise<AdminPrincipal>;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -97,12 +106,14 @@ export interface ServiceParts {
   audit: AuditRecorder & Pick<AuditService, 'list'>;
   /** The admin services acting as one actor (context.ts: `gatehouse.adminAs`). */
   adminAs(actor: string): AdminServices;
+  /** The verifier of admin-API tokens (Gatehouse.adminVerifier), built on first use. */
+  adminVerifier: () => Verifier;
   /** The time (tests inject one); Date.now by default. */
   clock?: () => number;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs, clock }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs, adminVerifier, clock }: ServiceParts): Services {
   const sessions = new SessionService({ sessions: storage.sessions, digestKey: derived.sessionDigest, csrfKey: derived.sessionCsrf, config, clock });
   const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
   const tokenDeps = {
@@ -127,6 +138,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
   const metadataDeps = { config, scopes: storage.scopes };
   const healthDeps = { database: storage, keys, redis };
   const tenantDeps = { tenants: storage.tenants, grants: storage.grants, clients: storage.clients };
+  const adminAuthenticationDeps = { verifier: adminVerifier, clients: storage.clients, realm: config.issuer };
   return {
     token: (request, now) => handleTokenRequest(request, tokenDeps, now),
     introspect: (request, now) => handleIntrospectionRequest(request, lookupDeps, now),
@@ -158,5 +170,6 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     tenantLogo: (slug) => storage.tenants.findTenantLogo(slug),
     sessions,
     adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
+    adminAuthentication: (authorizationHeader) => authenticateAdminRequest(authorizationHeader, adminAuthenticationDeps),
   };
 }

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
 import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
 import { formatDuration } from '../../core/duration.js';
 import { collect, dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
@@ -6,7 +7,8 @@ import type { Client } from '../../core/types.js';
 import type { Io } from '../io.js';
 
 interface CreateClientOptions extends OutputOptions {
-  tenant: string;
+  tenant?: string;
+  operator?: boolean;
   name: string;
   grantType?: string[];
   scope?: string;
@@ -22,10 +24,12 @@ interface CreateClientOptions extends OutputOptions {
 
 interface UpdateClientOptions extends OutputOptions {
   name?: string;
+  grantType?: string[];
   scope?: string;
   defaultScope?: string;
   redirectUri?: string[];
-  accessTokenTtl?: number;
+  /** `default`: back to the tenant's lifetime. */
+  accessTokenTtl?: number | 'default';
   refreshIdleTtl?: number;
   refreshAbsoluteTtl?: number;
   refreshGrace?: number;
@@ -36,7 +40,8 @@ export function registerClientCommands(program: Command, io: Io): void {
   client
     .command('create')
     .description('register a client; the secret is shown once')
-    .requiredOption('--tenant <slug>', 'tenant the client belongs to')
+    .option('--tenant <slug>', 'tenant the client belongs to')
+    .option('--operator', 'a deployment-wide operator client instead (no tenant): its gatehouse:admin tokens manage every tenant through the admin API')
     .requiredOption('--name <text>', 'display name')
     .option('--grant-type <type>', 'allowed grant type, repeatable (default client_credentials)', collect)
     .option('--scope <scopes>', 'space-delimited scopes the client may request')
@@ -50,30 +55,35 @@ export function registerClientCommands(program: Command, io: Io): void {
     .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m (default: none)'))
     .addOption(jsonOption())
     .addOption(dbOption())
+    .hook('preAction', (command) => checkTenantOrOperator(command, OPERATOR_CREATE_CONFLICTS))
     .action((options: CreateClientOptions) =>
       runCommand(
         io,
         options,
         (g) =>
-          g.admin.clients.create({
-            tenant: options.tenant,
-            name: options.name,
-            grantTypes: options.grantType,
-            scope: options.scope,
-            defaultScope: options.defaultScope,
-            redirectUris: options.redirectUri,
-            isPublic: options.public ?? false,
-            resourceServer: options.resourceServer ?? false,
-            accessTokenTtl: options.accessTokenTtl ?? null,
-            refreshIdleTtl: options.refreshIdleTtl ?? null,
-            refreshAbsoluteTtl: options.refreshAbsoluteTtl ?? null,
-            refreshGraceSeconds: options.refreshGrace ?? null,
-          }),
+          options.operator
+            ? g.admin.operatorClients.create({ name: options.name, scope: options.scope, accessTokenTtl: options.accessTokenTtl ?? null })
+            : g.admin.clients.create({
+                tenant: options.tenant!,
+                name: options.name,
+                grantTypes: options.grantType,
+                scope: options.scope,
+                defaultScope: options.defaultScope,
+                redirectUris: options.redirectUri,
+                isPublic: options.public ?? false,
+                resourceServer: options.resourceServer ?? false,
+                accessTokenTtl: options.accessTokenTtl ?? null,
+                refreshIdleTtl: options.refreshIdleTtl ?? null,
+                refreshAbsoluteTtl: options.refreshAbsoluteTtl ?? null,
+                refreshGraceSeconds: options.refreshGrace ?? null,
+              }),
         {
           json: toCreatedClientResource,
           text: ({ client: created, secret }) =>
             [
-              `created client "${created.name}" in tenant ${created.tenantSlug}`,
+              created.tenantSlug === null
+                ? `created operator client "${created.name}" (no tenant: its gatehouse:admin tokens manage every tenant)`
+                : `created client "${created.name}" in tenant ${created.tenantSlug}`,
               `  client_id:     ${created.id}`,
               ...(secret === undefined ? [] : [`  client_secret: ${secret}`, 'store the secret now: it is shown only once (only a digest is kept)']),
             ].join('\n'),
@@ -82,12 +92,17 @@ export function registerClientCommands(program: Command, io: Io): void {
     );
   client
     .command('update <client_id>')
-    .description("change a client's settings; the flags given replace the stored values (the secret, grant types and type stay)")
+    .description("change a client's settings; the flags given replace the stored values (the secret and the client type stay)")
     .option('--name <text>', 'display name')
     .option('--scope <scopes>', 'space-delimited scopes the client may request (replaces the list)')
     .option('--default-scope <scopes>', 'scopes granted when a request names none (replaces the list)')
     .option('--redirect-uri <url>', 'registered redirect URI, repeatable (replaces the list)', collect)
-    .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s'))
+    .option('--grant-type <type>', 'allowed grant type, repeatable (replaces the list)', collect)
+    .addOption(
+      new Option('--access-token-ttl <duration>', "access token lifetime, e.g. 12h or 3600s; `default`: back to the tenant's lifetime").argParser((value: string) =>
+        value.trim().toLowerCase() === 'default' ? 'default' : parseDuration(value),
+      ),
+    )
     .addOption(durationOption('--refresh-idle-ttl <duration>', 'a refresh token unused this long expires, e.g. 14d'))
     .addOption(durationOption('--refresh-absolute-ttl <duration>', "no refresh token is honoured this long after the user's authorization, e.g. 90d"))
     .addOption(durationOption('--refresh-grace <duration>', 'a rotated refresh token presented again this soon is taken for a lost response, at most 5m'))
@@ -100,10 +115,12 @@ export function registerClientCommands(program: Command, io: Io): void {
         (g) =>
           g.admin.clients.update(clientId, {
             name: options.name,
+            grantTypes: options.grantType,
             scope: options.scope,
             defaultScope: options.defaultScope,
             redirectUris: options.redirectUri,
-            accessTokenTtl: options.accessTokenTtl,
+            // commander keeps no null: `default` is mapped here.
+            accessTokenTtl: options.accessTokenTtl === 'default' ? null : options.accessTokenTtl,
             refreshIdleTtl: options.refreshIdleTtl,
             refreshAbsoluteTtl: options.refreshAbsoluteTtl,
             refreshGraceSeconds: options.refreshGrace,
@@ -124,12 +141,14 @@ export function registerClientCommands(program: Command, io: Io): void {
     );
   client
     .command('list')
-    .description("list a tenant's clients")
-    .requiredOption('--tenant <slug>', 'tenant')
+    .description("list a tenant's clients, or the operator clients")
+    .option('--tenant <slug>', 'tenant')
+    .option('--operator', 'the operator clients (they belong to no tenant)')
     .addOption(jsonOption())
     .addOption(dbOption())
-    .action((options: OutputOptions & { tenant: string }) =>
-      runCommand(io, options, (g) => g.admin.clients.list(options.tenant), {
+    .hook('preAction', (command) => checkTenantOrOperator(command, []))
+    .action((options: OutputOptions & { tenant?: string; operator?: boolean }) =>
+      runCommand(io, options, (g) => (options.operator ? g.admin.operatorClients.list() : g.admin.clients.list(options.tenant!)), {
         json: (clients) => listJson('clients', clients.map(toClientResource)),
         text: (clients) => (clients.length === 0 ? 'no clients' : clients.map((c) => `${c.id}\t${c.name}${c.disabled ? '\t(disabled)' : ''}`).join('\n')),
       }),
@@ -191,6 +210,24 @@ export function registerClientCommands(program: Command, io: Io): void {
 /** A client as `key: value` lines (never its secret). */
 function showClient(client: Client): string {
   return Object.entries(toClientResource(client))
-    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : String(value)}`)
+    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : key === 'tenant' && value === null ? '(none: operator client)' : String(value)}`)
     .join('\n');
+}
+
+/** The options of `client create` an operator client cannot have (their attribute names): it is confidential, client_credentials only, scope gatehouse:admin. */
+const OPERATOR_CREATE_CONFLICTS = ['grantType', 'defaultScope', 'redirectUri', 'public', 'resourceServer', 'refreshIdleTtl', 'refreshAbsoluteTtl', 'refreshGrace'];
+
+/**
+ * `--tenant <slug>` or `--operator`, exactly one; with `--operator`, none of `conflicts`.
+ * A usage error otherwise (exit status 2, as for a missing required option).
+ */
+function checkTenantOrOperator(command: Command, conflicts: readonly string[]): void {
+  const options = command.opts<{ tenant?: string; operator?: boolean }>();
+  if (options.operator && options.tenant !== undefined) command.error('error: give --tenant <slug> or --operator, not both (operator clients belong to no tenant)', { exitCode: 2 });
+  if (!options.operator && options.tenant === undefined) command.error("error: required option '--tenant <slug>' not specified (or --operator for the operator clients)", { exitCode: 2 });
+  if (!options.operator) return;
+  const flags = command.options.filter((option) => conflicts.includes(option.attributeName()) && command.getOptionValue(option.attributeName()) !== undefined).map((option) => option.long);
+  if (flags.length > 0) {
+    command.error(`error: --operator cannot be combined with ${flags.join(', ')}: an operator client belongs to no tenant, is confidential and uses client_credentials with scope gatehouse:admin only`, { exitCode: 2 });
+  }
 }

@@ -92,4 +92,15 @@ export function registerUserCommands(program: Command, io: Io): void {
         text: (enabled) => `user ${enabled.username} enabled`,
       }),
     );
+  user
+    .command('delete <username>')
+    .description('delete a user for good: its grants are revoked (and their tokens), its consents forgotten, its account erased; the username becomes free')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((username: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.users.delete(username), {
+        json: (deleted) => ({ ...toUserResource(deleted), deleted: true }),
+        text: (deleted) => `user ${deleted.username} deleted: its grants are revoked and its account erased`,
+      }),
+    );
 }

@@ -4,6 +4,7 @@ import type { Storage } from '../storage.js';
 import { AdminAccountService, type AdminSessionEnder } from './accounts.js';
 import { ClientService } from './clients.js';
 import { GrantService } from './grants.js';
+import { OperatorClientService } from './operator-clients.js';
 import { SigningKeyService } from './keys.js';
 import { ScopeService } from './scopes.js';
 import { TenantService } from './tenants.js';
@@ -18,6 +19,8 @@ import { UserService } from './users.js';
 export interface AdminServices {
   tenants: TenantService;
   clients: ClientService;
+  /** Deployment-wide clients of the operators (no tenant): the admin API's /operator-clients. */
+  operatorClients: OperatorClientService;
   keys: SigningKeyService;
   users: UserService;
   scopes: ScopeService;
@@ -45,9 +48,11 @@ export interface AdminDeps {
 /** The admin services acting for one actor; every action they perform is recorded in the audit log as that actor's. */
 export function createAdminServices({ storage, digestKey, keyEncryptionKey, config, audit: recorder, actor, clock, adminSessions }: AdminDeps): AdminServices {
   const audit = { recorder, actor };
+  const clients = new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, audit, clock });
   return {
     tenants: new TenantService({ tenants: storage.tenants, config, audit }),
-    clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, audit, clock }),
+    clients,
+    operatorClients: new OperatorClientService({ clients, store: storage.clients }),
     keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
     users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
@@ -60,7 +65,8 @@ export type { AdminAudit } from './audited.js';
 
 export { AdminAccountService, principalOf, type AdminAccountServiceDeps, type AdminSessionEnder, type CreateAdminAccountInput } from './accounts.js';
 
-export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
+export { ClientService, newClientId, type ClientServiceDeps, type CreateClientInput, type CreateOperatorClientInput, type CreatedClient, type RotatedSecret } from './clients.js';
+export { OperatorClientService, type OperatorClientServiceDeps } from './operator-clients.js';
 export { GrantService, type GrantServiceDeps, type GrantView, type RevokedGrant } from './grants.js';
 export { SigningKeyService, type PublishedKey, type SigningKeyServiceDeps } from './keys.js';
 export { ScopeService, type CreateScopeInput, type ScopeServiceDeps } from './scopes.js';

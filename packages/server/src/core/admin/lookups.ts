@@ -38,6 +38,6 @@ export async function requireUser(users: Pick<UserStore, 'findUserByUsername'>, 
 export function checkAccessTokenTtl(ttl: number | null | undefined, config: Pick<Config, 'maxAccessTokenTtl'>): void {
   const max = config.maxAccessTokenTtl;
   if (ttl != null && ttl > max) {
-    throw new ValidationError(`access token lifetime ${formatDuration(ttl)} exceeds the maximum of ${formatDuration(max)} (GATEHOUSE_MAX_ACCESS_TOKEN_TTL)`);
+    throw new ValidationError(`access token lifetime ${formatDuration(ttl)} exceeds the maximum of ${formatDuration(max)} (GATEHOUSE_MAX_ACCESS_TOKEN_TTL)`, { field: 'access_token_ttl' });
   }
 }

@@ -50,8 +50,10 @@ export function toTenantResource(tenant: Tenant): TenantResource {
 
 export interface ClientResource {
   client_id: string;
-  /** The tenant's slug. */
-  tenant: string;
+  /** The tenant's slug; null for an operator client. */
+  tenant: string | null;
+  /** An operator client (issue 14): it belongs to no tenant, its gatehouse:admin tokens manage every tenant. */
+  operator: boolean;
   name: string;
   public: boolean;
   resource_server: boolean;
@@ -72,6 +74,7 @@ export function toClientResource(client: Client): ClientResource {
   return {
     client_id: client.id,
     tenant: client.tenantSlug,
+    operator: client.tenantId === null,
     name: client.name,
     public: client.isPublic,
     resource_server: client.resourceServer,
@@ -88,6 +91,17 @@ export function toClientResource(client: Client): ClientResource {
   };
 }
 
+/**
+ * An operator client as the admin API's /operator-clients routes and `gatehouse client …
+ * --operator --json` show it: a client resource that names no tenant.
+ */
+export type OperatorClientResource = ClientResource & { tenant: null; operator: true };
+
+export function toOperatorClientResource(client: Client): OperatorClientResource {
+  if (client.tenantId !== null) throw new TypeError(`client ${client.id} is not an operator client`);
+  return { ...toClientResource(client), tenant: null, operator: true };
+}
+
 /** A client just registered: its resource and, for a confidential client, the secret (shown this once). */
 export function toCreatedClientResource({ client, secret }: CreatedClient): ClientResource & { client_secret?: string } {
   return { ...toClientResource(client), ...(secret !== undefined ? { client_secret: secret } : {}) };
@@ -96,7 +110,8 @@ export function toCreatedClientResource({ client, secret }: CreatedClient): Clie
 export interface RotatedSecretResource {
   client_id: string;
   client_secret: string;
-  tenant: string;
+  /** null for an operator client. */
+  tenant: string | null;
   /** Until when the previous secret keeps working; null when it stopped at once. */
   previous_secret_expires_at: string | null;
 }

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../types.js';
 import { normalizeUsername } from '../username.js';
-import type { CreateClientInput, CreatedClient, RotatedSecret, UpdateClientInput } from './clients.js';
+import type { CreateClientInput, CreatedClient, CreateOperatorClientInput, RotatedSecret, UpdateClientInput } from './clients.js';
 import type { GrantView, RevokedGrant } from './grants.js';
 import type { AdminServices } from './index.js';
 import type { PublishedKey } from './keys.js';
@@ -273,6 +273,46 @@ export class ScopedAdmin {
     if (isOperator(this.principal)) return user;
     const own = this.principal.tenant;
     return { ...user, tenants: user.tenants.filter((tenant) => tenant.slug === own) };
+  }
+
+  // --- operator clients (deployment-wide: operators only) ---
+
+  /** By creation time. */
+  async listOperatorClients(page?: PageRequest): Promise<Page<Client>> {
+    requireOperator(this.principal, 'managing operator clients');
+    return paginate(await this.admin.operatorClients.list(), (client) => byCreation(client.createdAt, client.id), page);
+  }
+
+  async createOperatorClient(input: CreateOperatorClientInput): Promise<CreatedClient> {
+    requireOperator(this.principal, 'managing operator clients');
+    return this.admin.operatorClients.create(input);
+  }
+
+  async getOperatorClient(clientId: string): Promise<Client> {
+    requireOperator(this.principal, 'managing operator clients');
+    return this.admin.operatorClients.get(clientId);
+  }
+
+  /** Name and access token lifetime (its scope stays gatehouse:admin), then disabling or enabling (disabling revokes its tokens). */
+  async updateOperatorClient(clientId: string, change: ClientChange): Promise<Client> {
+    requireOperator(this.principal, 'managing operator clients');
+    const { disabled, ...settings } = change;
+    let client = await this.admin.operatorClients.get(clientId);
+    if (Object.values(settings).some((value) => value !== undefined)) client = await this.admin.operatorClients.update(clientId, settings);
+    if (disabled !== undefined && disabled !== client.disabled) {
+      client = disabled ? await this.admin.operatorClients.disable(clientId) : await this.admin.operatorClients.enable(clientId);
+    }
+    return client;
+  }
+
+  async deleteOperatorClient(clientId: string): Promise<Client> {
+    requireOperator(this.principal, 'managing operator clients');
+    return this.admin.operatorClients.delete(clientId);
+  }
+
+  async rotateOperatorClientSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
+    requireOperator(this.principal, 'managing operator clients');
+    return this.admin.operatorClients.rotateSecret(clientId, options);
   }
 
   // --- signing keys (deployment-wide: operators only) ---

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../errors.js';
-import { isScopeToken } from '../scope.js';
+import { ADMIN_SCOPE, isScopeToken } from '../scope.js';
 import type { ScopeStore, TenantStore } from '../storage.js';
 import type { ScopeDefinition } from '../types.js';
 import { audited, type AdminAudit } from './audited.js';
@@ -24,11 +24,11 @@ export interface CreateScopeInput {
  * list typed the wrong way, which would register one scope no client ever requests.
  * Scopes already stored are left as they are.
  */
-export function refuseCommaSeparatedScopes(value: string | undefined): void {
+export function refuseCommaSeparatedScopes(value: string | undefined, field = 'scope'): void {
   if (value === undefined || !value.includes(',')) return;
   const given = value.trim();
   const meant = given.split(/[\s,]+/).filter((token) => token !== '').join(' ');
-  throw new ValidationError(`invalid scope ${JSON.stringify(given)}: scope names are separated by spaces, not commas (RFC 6749 §3.3) — did you mean ${JSON.stringify(meant)}?`);
+  throw new ValidationError(`invalid scope ${JSON.stringify(given)}: scope names are separated by spaces, not commas (RFC 6749 §3.3) — did you mean ${JSON.stringify(meant)}?`, { field });
 }
 
 /** A tenant's scope catalogue: the scopes and the descriptions the consent page shows. */
@@ -44,13 +44,15 @@ export class ScopeService {
   }
 
   private async upsert(input: CreateScopeInput): Promise<ScopeDefinition> {
-    refuseCommaSeparatedScopes(input.name);
+    refuseCommaSeparatedScopes(input.name, 'name');
     if (!isScopeToken(input.name)) {
-      throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`);
+      throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`, { field: 'name' });
     }
+    // The server's own scope (docs/admin-api.md): never granted by a user, so never described to one.
+    if (input.name === ADMIN_SCOPE) throw new ValidationError('gatehouse:admin is the admin API\'s own scope: it belongs to no tenant\'s catalogue');
     const description = input.description.trim();
-    if (description === '' || [...description].length > 500) throw new ValidationError('a scope description must be 1-500 characters');
-    if (/\p{Cc}/u.test(description)) throw new ValidationError('a scope description must be one line of text, without control characters');
+    if (description === '' || [...description].length > 500) throw new ValidationError('a scope description must be 1-500 characters', { field: 'description' });
+    if (/\p{Cc}/u.test(description)) throw new ValidationError('a scope description must be one line of text, without control characters', { field: 'description' });
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
     return this.deps.scopes.upsertScope(tenant.id, input.name, description);
   }

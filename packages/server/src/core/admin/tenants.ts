@@ -52,7 +52,7 @@ export class TenantService {
 
   private async createTenant(input: CreateTenantInput): Promise<Tenant> {
     if (!TENANT_SLUG.test(input.slug)) {
-      throw new ValidationError(`invalid tenant slug "${input.slug}": use 1-63 lowercase letters, digits and inner hyphens`);
+      throw new ValidationError(`invalid tenant slug "${input.slug}": use 1-63 lowercase letters, digits and inner hyphens`, { field: 'slug' });
     }
     const name = checkTenantName(input.name ?? input.slug);
     checkAccessTokenTtl(input.accessTokenTtl, this.deps.config);
@@ -129,7 +129,7 @@ function brandingDetails(input: TenantBrandingInput, tenant: Tenant): AuditDetai
 
 function checkTenantName(given: string): string {
   const name = given.trim();
-  if (name === '' || name.length > 200) throw new ValidationError('a tenant name must be 1-200 characters');
+  if (name === '' || name.length > 200) throw new ValidationError('a tenant name must be 1-200 characters', { field: 'name' });
   return name;
 }
 

@@ -1,6 +1,6 @@
 import { OAuthError } from '../errors.js';
 import { printable } from '../params.js';
-import { resolveRequestedScope } from '../scope.js';
+import { ADMIN_SCOPE, resolveRequestedScope } from '../scope.js';
 import type { ClientStore } from '../storage.js';
 import type { Client, CodeChallengeMethod } from '../types.js';
 import { AuthorizationPageError, PROMPTS, type Prompt, type ResponseType } from './types.js';
@@ -117,9 +117,15 @@ export function checkResponseType(params: AuthorizationParams, client: Pick<Clie
   throw new OAuthError('unsupported_response_type', `response_type "${printable(responseType)}" is not supported for this client`);
 }
 
-/** checkScope: RFC 6749 §3.3, a subset of the client's scopes (its defaults when absent). */
+/**
+ * checkScope: RFC 6749 §3.3, a subset of the client's scopes (its defaults when absent).
+ * gatehouse:admin is never granted by a user (docs/admin-api.md): it is `invalid_scope`
+ * here, so it reaches no consent page, no code and no refresh token.
+ */
 export function checkScope(params: AuthorizationParams, client: Pick<Client, 'id' | 'scopes' | 'defaultScopes'>): string[] {
-  return resolveRequestedScope(params.get('scope')?.[0], client);
+  const scope = resolveRequestedScope(params.get('scope')?.[0], client);
+  if (scope.includes(ADMIN_SCOPE)) throw new OAuthError('invalid_scope', 'gatehouse:admin cannot be requested at the authorization endpoint: admin API tokens come from the client_credentials grant only');
+  return scope;
 }
 
 // RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.

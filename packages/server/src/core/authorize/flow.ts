@@ -185,7 +185,7 @@ export function mustSignIn(request: Pick<AuthorizationRequest, 'prompt'>, signed
  * the tenants of the remembered consent and the hinted one checked from the start.
  */
 async function consentStep(session: AuthorizationSession, client: Client, user: User, consent: Consent | undefined, deps: AuthorizationFlowDeps, error?: string): Promise<AuthorizationPageStep> {
-  const catalogue = new Map((await deps.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
+  const catalogue = new Map((client.tenantId === null ? [] : await deps.scopes.listScopes(client.tenantId)).map((scope) => [scope.name, scope.description]));
   // The user's tenants by display name (a user belongs to a few; a removed one keeps its slug).
   const tenants = await Promise.all(user.tenants.map(async ({ slug }) => ({ slug, name: (await deps.tenants.findTenantBySlug(slug))?.name ?? slug })));
   const redirect = new URL(session.request.redirectUri);

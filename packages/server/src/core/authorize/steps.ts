@@ -6,8 +6,8 @@
 
 export interface LoginPageModel {
   clientName: string;
-  /** The client's tenant: the page wears its branding. */
-  tenantSlug: string;
+  /** The client's tenant: the page wears its branding (null: an operator client, no tenant). */
+  tenantSlug: string | null;
   csrfToken: string;
   /** The one message of a failed attempt (it never tells what failed). */
   error?: string;
@@ -17,8 +17,8 @@ export interface LoginPageModel {
 
 export interface ConsentPageModel {
   clientName: string;
-  /** The client's tenant: the page wears its branding. */
-  tenantSlug: string;
+  /** The client's tenant: the page wears its branding (null: an operator client, no tenant). */
+  tenantSlug: string | null;
   redirectHost: string;
   username: string;
   scopes: { name: string; description: string }[];

@@ -3,7 +3,7 @@ import { digestCode } from '../authorization-codes.js';
 import { OAuthError } from '../errors.js';
 import { requireParam, type Params } from '../params.js';
 import type { AuthorizationCode, Client } from '../types.js';
-import { checkTenant, checkUser, grantTokenResponse, newRefreshToken } from './grant-tokens.js';
+import { checkTenant, checkUser, grantTokenResponse, newRefreshToken, refuseAdminScope } from './grant-tokens.js';
 import type { Grant, GrantDeps } from './types.js';
 
 /** RFC 7636 §4.1: code-verifier = 43*128unreserved. */
@@ -139,6 +139,7 @@ export const authorizationCodeGrant: Grant = {
     checkRedirectUri(code, request.redirectUri, client);
     checkPkce(code, request.codeVerifier, client);
     const tenant = checkTenant(request.tenant, code);
+    refuseAdminScope(code.scope);
     await checkUser(code.userId, deps);
 
     const absoluteExpiresAt = now + client.refreshAbsoluteTtl * 1000;

@@ -3,6 +3,7 @@ import { accessTokenTtlOf, mintAccessToken } from '../access-token.js';
 import { OAuthError } from '../errors.js';
 import { printable } from '../params.js';
 import { digestRefreshToken, generateRefreshToken } from '../refresh-tokens.js';
+import { ADMIN_SCOPE } from '../scope.js';
 import type { AuthorizationGrant, Client } from '../types.js';
 import type { GrantDeps, TokenResponse } from './types.js';
 
@@ -22,6 +23,15 @@ export function checkTenant(requested: string | undefined, grant: Pick<Authoriza
   if (grant.tenants.includes(requested)) return requested;
   const granted = grant.tenants.length === 0 ? 'none' : grant.tenants.join(', ');
   throw new OAuthError('invalid_target', `the user did not grant access to tenant "${printable(requested)}" (granted: ${granted})`);
+}
+
+/**
+ * gatehouse:admin is never granted by a user (docs/admin-api.md): the authorization
+ * endpoint refuses it, and a code or refresh token that carries it anyway (a record that
+ * predates the rule) gets no token (RFC 6749 §5.2 `invalid_scope`).
+ */
+export function refuseAdminScope(scope: readonly string[]): void {
+  if (scope.includes(ADMIN_SCOPE)) throw new OAuthError('invalid_scope', 'gatehouse:admin cannot be granted by a user: admin API tokens come from the client_credentials grant only');
 }
 
 /** The user a grant acts for must still exist and be enabled: a disabled user's grants stop working. */

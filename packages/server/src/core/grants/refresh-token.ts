@@ -4,7 +4,7 @@ import { digestRefreshToken } from '../refresh-tokens.js';
 import { isScopeToken } from '../scope.js';
 import type { RefreshTokenRotation, RotationOutcome } from '../storage.js';
 import type { AuthorizationGrant, Client } from '../types.js';
-import { checkTenant, checkUser, grantTokenResponse, newRefreshToken } from './grant-tokens.js';
+import { checkTenant, checkUser, grantTokenResponse, newRefreshToken, refuseAdminScope } from './grant-tokens.js';
 import type { Grant, GrantDeps } from './types.js';
 
 /** Longer than any refresh token we issue: not one of ours, and not worth a digest. */
@@ -50,6 +50,7 @@ export const refreshTokenGrant: Grant = {
     const family = await deps.grants.findGrant(stored.grantId);
     if (!family) throw invalidGrant();
     const scope = narrowScope(params.get('scope'), family.scope);
+    refuseAdminScope(family.scope);
     const tenant = checkTenant(params.get('tenant'), family);
     await checkUser(family.userId, deps);
 

@@ -31,6 +31,13 @@ export const AUDIT_ACTIONS = [
   // issue 14, branding
   'tenant.branding',
   'scope.delete',
+  // operator clients (deployment-wide, no tenant): the same verbs as a tenant's clients
+  'operator_client.create',
+  'operator_client.update',
+  'operator_client.delete',
+  'operator_client.rotate_secret',
+  'operator_client.disable',
+  'operator_client.enable',
   // admin API (issue 14)
   'user.delete',
   // admin accounts and their second factor

@@ -6,7 +6,8 @@ export const DEFAULT_REFRESH_SETTINGS = Object.freeze({ refreshIdleTtl: 30 * 86_
 
 export interface NewClient {
   id: string;
-  tenantId: string;
+  /** null: an operator client (Client.tenantId). */
+  tenantId: string | null;
   name: string;
   isPublic: boolean;
   secretDigest: string | null;
@@ -48,8 +49,10 @@ export interface SecretChange {
 export interface ClientStore {
   /**
    * Creates the client and registers its scope names in the tenant's scope catalogue
-   * (leaving existing descriptions alone), in one transaction. ConflictError when the
-   * id is taken.
+   * (leaving existing descriptions alone; never `gatehouse:admin`, the server's own), in
+   * one transaction. With `tenantId` null the client is an operator client and no
+   * catalogue is touched. ConflictError when the id is taken; NotFoundError when the
+   * tenant does not exist.
    */
   createClient(input: NewClient): Promise<Client>;
   /**
@@ -59,8 +62,10 @@ export interface ClientStore {
    * since (a rotated secret is refused by the very next request).
    */
   findClient(clientId: string): Promise<Client | undefined>;
-  /** The clients of one tenant only. */
+  /** The clients of one tenant only: never another tenant's, never an operator client. Oldest first. */
   listClients(tenantId: string): Promise<Client[]>;
+  /** The operator clients (tenantId null) only: never a tenant's client. Oldest first. */
+  listOperatorClients(): Promise<Client[]>;
   /**
    * (Rotations with `revokeTokens` and disabling bump the revocation revision; see
    * RevocationStore.readChanges.)

@@ -50,7 +50,7 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services, 
   /** What a page wears: the deployment's site, and the client's tenant on the login and consent pages. */
   const appearanceOf = async (step: AuthorizationStep): Promise<PageAppearance> => {
     if (step.kind !== 'page' || step.page === 'error') return { site };
-    const tenant = await services.tenantBranding(step.model.tenantSlug);
+    const tenant = step.model.tenantSlug === null ? undefined : await services.tenantBranding(step.model.tenantSlug);
     return { site, ...(tenant ? { tenant: tenantAppearance(tenant) } : {}) };
   };
 

@@ -80,6 +80,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         }),
       findClient: (clientId) => (clientCache ? clientCache.find(clientId, (id) => clients.findClient(db, id)) : clients.findClient(db, clientId)),
       listClients: (tenantId) => clients.listClients(db, tenantId),
+      listOperatorClients: () => clients.listOperatorClients(db),
       updateClientSecret: (clientId, change) =>
         writingClients(async () => {
           const outcome = await db.transaction().execute(async (trx) => {

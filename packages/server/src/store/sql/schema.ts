@@ -50,7 +50,8 @@ export interface UserTenantsTable {
 
 export interface ClientsTable {
   id: string;
-  tenant_id: string;
+  /** null: an operator client (migration 2026-12-08T00-00-operator-clients). */
+  tenant_id: string | null;
   name: string;
   is_public: number;
   secret_digest: string | null;

@@ -16,10 +16,11 @@ import { clientPath, matchesQuery, tenantPath } from '../../../web/admin/common.
 import { flashOf, formError, formOf, listAll, queryParam, type DashboardContext } from './dashboard.js';
 import { parseTtlField, slugOf } from './dashboard-tenants.js';
 
-export function toClientView(client: Client): ClientView {
+/** A tenant's client as the pages show it (`tenant`: the page's tenant, which the facade checked it belongs to). */
+export function toClientView(client: Client, tenant: string): ClientView {
   return {
     id: client.id,
-    tenant: client.tenantSlug,
+    tenant,
     name: client.name,
     isPublic: client.isPublic,
     resourceServer: client.resourceServer,
@@ -75,7 +76,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
   const showClient = async (request: FastifyRequest, extra: { error?: string; values?: ClientFormValues } = {}) => {
     const { admin, viewer } = adminOf(request);
     const client = await admin.getClient(slugOf(request), clientIdOf(request));
-    return clientPage({ viewer, client: toClientView(client), ...(await tenantFacts(request)), flash: flashOf(request), error: extra.error, values: extra.values });
+    return clientPage({ viewer, client: toClientView(client, slugOf(request)), ...(await tenantFacts(request)), flash: flashOf(request), error: extra.error, values: extra.values });
   };
 
   app.get(base, async (request, reply) => {
@@ -83,7 +84,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
     const slug = slugOf(request);
     const all = await listAll((page) => admin.listClients(slug, page));
     const query = queryParam(request, 'q');
-    const clients = all.filter((client) => matchesQuery(query, client.name, client.id)).map(toClientView);
+    const clients = all.filter((client) => matchesQuery(query, client.name, client.id)).map((client) => toClientView(client, slug));
     return page(reply, clientListPage({ viewer, tenant: slug, clients, query, total: all.length, flash: flashOf(request) }));
   });
 
@@ -114,7 +115,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
       return page(reply, newClientPage({ viewer, tenant: slug, values, error: message, ...(await tenantFacts(request)) }), { status });
     }
     // The secret is shown in this response only: never in a URL, a cookie or storage.
-    return page(reply, secretShownPage({ viewer, client: toClientView(created.client), secret: created.secret, tokenEndpoint }, 'created'), { script: true });
+    return page(reply, secretShownPage({ viewer, client: toClientView(created.client, slug), secret: created.secret, tokenEndpoint }, 'created'), { script: true });
   });
 
   app.get(`${base}/:clientId`, async (request, reply) => page(reply, await showClient(request)));
@@ -149,7 +150,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
     const rotated = await admin.rotateClientSecret(slugOf(request), clientIdOf(request), grace > 0 ? { graceSeconds: grace } : {});
     return page(
       reply,
-      secretShownPage({ viewer, client: toClientView(rotated.client), secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretExpiresAt, tokenEndpoint }, 'rotated'),
+      secretShownPage({ viewer, client: toClientView(rotated.client, slugOf(request)), secret: rotated.secret, previousSecretExpiresAt: rotated.previousSecretExpiresAt, tokenEndpoint }, 'rotated'),
       { script: true },
     );
   });
@@ -171,7 +172,7 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
   app.get(`${base}/:clientId/delete`, async (request, reply) => {
     const { admin, viewer } = adminOf(request);
     const client = await admin.getClient(slugOf(request), clientIdOf(request));
-    return page(reply, deleteClientPage({ viewer, client: toClientView(client) }));
+    return page(reply, deleteClientPage({ viewer, client: toClientView(client, slugOf(request)) }));
   });
 
   app.post(`${base}/:clientId/delete`, async (request, reply) => {

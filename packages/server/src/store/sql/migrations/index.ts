@@ -9,6 +9,7 @@ import * as consents from './2026-11-23T07-00-consents.js';
 import * as dropDemoFiles from './2026-12-07T00-00-drop-demo-files.js';
 import * as auditEvents from './2026-12-07T20-00-audit-events.js';
 import * as adminOperations from './2026-12-07T21-00-admin-operations.js';
+import * as operatorClients from './2026-12-08T00-00-operator-clients.js';
 import * as adminAccounts from './2026-12-08T01-00-admin-accounts.js';
 import * as sessions from './2026-12-08T02-00-sessions.js';
 import * as branding from './2026-12-08T03-00-branding.js';
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07T00-00-drop-demo-files': dropDemoFiles,
   '2026-12-07T20-00-audit-events': auditEvents,
   '2026-12-07T21-00-admin-operations': adminOperations,
+  '2026-12-08T00-00-operator-clients': operatorClients,
   '2026-12-08T01-00-admin-accounts': adminAccounts,
   '2026-12-08T02-00-sessions': sessions,
   '2026-12-08T03-00-branding': branding,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../../core/errors.js';
 import { DEFAULT_REFRESH_SETTINGS, type ClientSettings, type NewClient, type SecretChange } from '../../../core/storage.js';
+import { ADMIN_SCOPE } from '../../../core/scope.js';
 import type { Client, GrantType } from '../../../core/types.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../errors.js';
 import type { Database } from '../schema.js';
@@ -12,7 +13,8 @@ const list = (value: string): string[] => (value === '' ? [] : value.split(' '))
 function selectClients(db: Kysely<Database>) {
   return db
     .selectFrom('clients')
-    .innerJoin('tenants', 'tenants.id', 'clients.tenant_id')
+    // A left join: an operator client (tenant_id null) has no tenant.
+    .leftJoin('tenants', 'tenants.id', 'clients.tenant_id')
     .where('clients.deleted_at', 'is', null)
     .selectAll('clients')
     .select(['tenants.slug as tenant_slug', 'tenants.access_token_ttl as tenant_access_token_ttl', 'tenants.disabled as tenant_disabled']);
@@ -35,7 +37,7 @@ function toClient(row: ClientRow): Client {
     defaultScopes: list(row.default_scopes),
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     accessTokenTtl: row.access_token_ttl,
-    tenantAccessTokenTtl: row.tenant_access_token_ttl,
+    tenantAccessTokenTtl: row.tenant_access_token_ttl ?? null,
     disabled: Boolean(row.disabled),
     tenantDisabled: Boolean(row.tenant_disabled),
     revocationEpoch: Number(row.revocation_epoch),
@@ -83,8 +85,11 @@ export async function createClient(db: Kysely<Database>, input: NewClient, now: 
     if (isForeignKeyViolation(error)) throw new NotFoundError(`no tenant with id "${input.tenantId}"`);
     throw error;
   }
-  await ensureScopes(db, input.tenantId, input.scopes, now);
+  if (input.tenantId !== null) await ensureScopes(db, input.tenantId, catalogueScopes(input.scopes), now);
 }
+
+/** The scope names a tenant's catalogue lists: gatehouse:admin is the server's own, never a tenant's (nor on a consent page). */
+const catalogueScopes = (scopes: readonly string[]) => scopes.filter((scope) => scope !== ADMIN_SCOPE);
 
 export async function findClient(db: Kysely<Database>, clientId: string): Promise<Client | undefined> {
   const row = await selectClients(db).where('clients.id', '=', clientId).executeTakeFirst();
@@ -92,7 +97,12 @@ export async function findClient(db: Kysely<Database>, clientId: string): Promis
 }
 
 export async function listClients(db: Kysely<Database>, tenantId: string): Promise<Client[]> {
-  const rows = await selectClients(db).where('clients.tenant_id', '=', tenantId).orderBy('clients.created_at').execute();
+  const rows = await selectClients(db).where('clients.tenant_id', '=', tenantId).orderBy('clients.created_at').orderBy('clients.id').execute();
+  return rows.map(toClient);
+}
+
+export async function listOperatorClients(db: Kysely<Database>): Promise<Client[]> {
+  const rows = await selectClients(db).where('clients.tenant_id', 'is', null).orderBy('clients.created_at').orderBy('clients.id').execute();
   return rows.map(toClient);
 }
 
@@ -160,7 +170,7 @@ export async function updateClient(db: Kysely<Database>, clientId: string, setti
     })
     .where('id', '=', clientId)
     .execute();
-  await ensureScopes(db, row.tenant_id, settings.scopes, now);
+  if (row.tenant_id !== null) await ensureScopes(db, row.tenant_id, catalogueScopes(settings.scopes), now);
   return true;
 }
 

@@ -1,0 +1,141 @@
+/**
+ * The dashboard in a REAL browser (Debian's chromium, driven by playwright-core) against a
+ * real `gatehouse serve` process, as an operator lives the customer workflow: sign in →
+ * tenant → API clients → New client (name, scopes) → copy the secret shown once → use it
+ * at /oauth/token → rotate it without grace → the old secret is refused at once.
+ * Screenshots of the main pages at desktop and phone widths go to test/e2e/screenshots/
+ * (git-ignored), and no page may scroll sideways at phone width.
+ *
+ * The browser is GATEHOUSE_TEST_BROWSER, else /usr/bin/chromium when it exists; without
+ * either the suite is skipped (as test/e2e/browser.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startSqliteServer, type SqliteServer } from '../helpers/process.js';
+import { postForm } from '../helpers/http.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
+
+const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
+
+const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const BROWSER_TIMEOUT_MS = 15_000;
+const OPERATOR_PASSWORD = 'operator-long-password-1';
+
+/** Saves the page at each width as dashboard-<name>-<width>.png; fails if the page scrolls sideways. */
+async function screenshotAtWidths(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const [label, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.equal(overflow, 0, `${name} fits the ${label} width`);
+    await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(VIEWPORTS.desktop);
+}
+
+describe('real browser: the dashboard, from sign-in to a rotated client secret', { skip: SKIP_BROWSER }, () => {
+  let gatehouse: SqliteServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let url: string;
+
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: BROWSER!,
+      timeout: 30_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
+    });
+    gatehouse = await startSqliteServer('gatehouse-dashboard-browser-');
+    url = gatehouse.server.url;
+    await gatehouse.cli(['admin', 'create', '--username', 'olivia', '--password-stdin'], `${OPERATOR_PASSWORD}\n`);
+    await gatehouse.cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);
+    await gatehouse.cli(['scope', 'create', '--tenant', 'acme', 'documents:read', '--description', 'Read your documents']);
+    await gatehouse.cli(['scope', 'create', '--tenant', 'acme', 'documents:write', '--description', 'Upload and publish documents']);
+    context = await browser.newContext();
+    context.setDefaultTimeout(BROWSER_TIMEOUT_MS);
+    context.setDefaultNavigationTimeout(BROWSER_TIMEOUT_MS);
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await gatehouse?.close();
+  });
+
+  const token = (clientId: string, secret: string) => postForm(`${url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) });
+
+  it('an operator creates a client, uses the secret shown once, rotates it without grace, and the old secret is refused', async () => {
+    // Sign in.
+    await page.goto(`${url}/admin/login`);
+    await page.getByLabel('Username').fill('olivia');
+    await page.getByLabel('Password').fill(OPERATOR_PASSWORD);
+    await Promise.all([page.waitForURL((here) => here.pathname === '/admin'), page.getByRole('button', { name: /sign in/i }).click()]);
+
+    // Tenants → Acme Corp → API clients → New client.
+    await page.goto(`${url}/admin/tenants`);
+    assert.equal(await page.locator('h1').textContent(), 'Tenants');
+    await screenshotAtWidths(page, 'tenants');
+    await page.getByRole('link', { name: 'Acme Corp' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Acme Corp');
+    await screenshotAtWidths(page, 'tenant');
+    await page.getByRole('link', { name: 'API clients' }).first().click();
+    await page.getByRole('link', { name: 'New client' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'New client');
+    await page.getByLabel('Name', { exact: true }).fill('Billing sync');
+    await page.getByLabel('documents:read').check();
+    await screenshotAtWidths(page, 'new-client');
+    await page.getByRole('button', { name: 'Create client' }).click();
+
+    // The secret, shown once, with its warning; the copy button appears (its script runs under the CSP).
+    assert.equal(await page.locator('h1').textContent(), 'Client created');
+    assert.match((await page.locator('main').textContent()) ?? '', /it will not be shown again/);
+    const clientId = await page.locator('#client-id').inputValue();
+    const secret = await page.locator('#client-secret').inputValue();
+    assert.ok(clientId.length > 10 && secret.length > 40, 'client id and secret are shown');
+    assert.equal(await page.locator('button[data-copy="client-secret"]').isVisible(), true, 'the copy button is shown when the script runs');
+    await screenshotAtWidths(page, 'client-created');
+
+    // The secret works at the token endpoint, with the scopes chosen in the form.
+    const first = await token(clientId, secret);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(jwtPayload(first.json?.access_token as string).scope, 'documents:read');
+
+    // The client page: rotate, stopping the old secret now (the default choice).
+    await page.getByRole('link', { name: 'Done' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Billing sync');
+    await screenshotAtWidths(page, 'client');
+    assert.equal(await page.getByLabel('Stop it now').isChecked(), true);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'New client secret');
+    assert.match((await page.locator('main').textContent()) ?? '', /The old secret no longer works/);
+    const rotated = await page.locator('#client-secret').inputValue();
+    assert.notEqual(rotated, secret);
+
+    const old = await token(clientId, secret);
+    assert.equal(old.status, 401, `the old secret is refused at once: ${old.text}`);
+    const fresh = await token(clientId, rotated);
+    assert.equal(fresh.status, 200, fresh.text);
+
+    // The other main pages, for the screenshots.
+    for (const [name, path] of [
+      ['clients', '/admin/tenants/acme/clients'],
+      ['scopes', '/admin/tenants/acme/scopes'],
+      ['users', '/admin/tenants/acme/users'],
+      ['keys', '/admin/keys'],
+      ['audit', '/admin/audit'],
+    ] as const) {
+      const response = await page.goto(`${url}${path}`);
+      assert.equal(response?.status(), 200, path);
+      await screenshotAtWidths(page, name);
+    }
+    assert.match((await page.locator('main').textContent()) ?? '', /client\.rotate_secret/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * The forward migration 2026-12-08T00-00-operator-clients: clients.tenant_id becomes
+ * nullable (operator clients). A populated database (clients with codes, grants, refresh
+ * tokens and consents referencing them, a deleted client, a revocation) migrates forward
+ * with every row and every foreign key intact, on every backend in STORAGE_TARGETS. On
+ * SQLite, which rebuilds the table, `PRAGMA foreign_key_check` is clean afterwards and the
+ * child tables still reference `clients`.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Migrator, sql } from 'kysely';
+import type { Client } from '../../packages/server/src/core/types.js';
+import { migrationProvider, MIGRATION_NAMES } from '../../packages/server/src/store/sql/migrations/index.js';
+import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { STORAGE_TARGETS } from '../helpers/postgres.js';
+import { openFreshStorage, randomDigest, uniqueId, type FreshStorage } from '../helpers/storage.js';
+
+const MIGRATION = '2026-12-08T00-00-operator-clients';
+const BEFORE = MIGRATION_NAMES[MIGRATION_NAMES.indexOf(MIGRATION) - 1]!;
+
+for (const target of STORAGE_TARGETS) {
+  describe(`migration: operator clients (${target.name})`, { skip: target.skip }, () => {
+    let fresh: FreshStorage;
+    let storage: SqlStorage;
+
+    before(async () => {
+      fresh = await openFreshStorage(target, { prefix: 'migrate-operator', migrate: false });
+      storage = fresh.storage;
+    });
+    after(() => fresh?.close());
+
+    it('a populated database migrates forward: rows, foreign keys and indexes intact, tenant_id nullable', async () => {
+      const { error } = await new Migrator({ db: storage.db, provider: migrationProvider }).migrateTo(BEFORE);
+      assert.equal(error, undefined);
+      const now = Date.now();
+      // Written through today's store: the tables it touches are as they were before the migration.
+      const tenant = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: 600 });
+      const user = await storage.users.createUser({ username: 'ada', passwordHash: 'scrypt$x', tenantIds: [tenant.id] });
+      const newClient = (grantTypes: Client['grantTypes']) => ({
+        id: uniqueId('client'), tenantId: tenant.id, name: 'App', isPublic: false, secretDigest: randomDigest(), grantTypes,
+        scopes: ['documents:read'], defaultScopes: ['documents:read'], redirectUris: ['https://app.example.com/cb'], accessTokenTtl: null, resourceServer: false,
+        refreshIdleTtl: 120, refreshAbsoluteTtl: 240, refreshGraceSeconds: 5,
+      });
+      const web = await storage.clients.createClient(newClient(['authorization_code', 'refresh_token']));
+      const backend = await storage.clients.createClient(newClient(['client_credentials']));
+      const gone = await storage.clients.createClient(newClient(['client_credentials']));
+      await storage.clients.setClientDisabled(backend.id, true);
+      await storage.clients.deleteClient(gone.id);
+      const codeDigest = randomDigest();
+      await storage.codes.createCode({
+        codeDigest, clientId: web.id, userId: user.id, redirectUri: 'https://app.example.com/cb', scope: ['documents:read'], tenants: ['acme'],
+        codeChallenge: null, codeChallengeMethod: null, authTime: now, expiresAt: now + 60_000,
+      });
+      const grant = await storage.grants.createGrant({
+        id: randomUUID(), clientId: web.id, userId: user.id, codeDigest, scope: ['documents:read'], tenants: ['acme'], createdAt: now, absoluteExpiresAt: now + 240_000,
+        refreshToken: { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: now + 120_000 },
+      });
+      await storage.consents.saveConsent({ userId: user.id, clientId: web.id, scopes: ['documents:read'], tenants: ['acme'] });
+      const clientsBefore = await storage.db.selectFrom('clients').selectAll().orderBy('id').execute();
+      const webBefore = await storage.clients.findClient(web.id);
+      const feedBefore = await storage.revocations.readChanges(0, 0);
+
+      assert.deepEqual(await storage.migrate(), MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf(MIGRATION)));
+
+      assert.deepEqual(await storage.db.selectFrom('clients').selectAll().orderBy('id').execute(), clientsBefore, 'every client row, deleted ones too, as it was');
+      assert.deepEqual(await storage.clients.findClient(web.id), webBefore);
+      assert.equal((await storage.clients.findClient(backend.id))?.disabled, true);
+      assert.equal(await storage.clients.findClient(gone.id), undefined);
+      assert.deepEqual((await storage.clients.listClients(tenant.id)).map((client) => client.id).sort(), [web.id, backend.id].sort());
+      assert.deepEqual(await storage.revocations.readChanges(0, 0), feedBefore, 'the revocation feed is unchanged');
+      assert.equal((await storage.grants.findGrant(grant.id))?.clientId, web.id);
+      assert.deepEqual((await storage.consents.findConsent(user.id, web.id))?.scopes, ['documents:read']);
+
+      if (storage.dialect === 'sqlite') {
+        assert.deepEqual((await sql`pragma foreign_key_check`.execute(storage.db)).rows, []);
+        for (const child of ['authorization_codes', 'grants', 'consents']) {
+          const references = (await sql<{ table: string }>`select "table" from pragma_foreign_key_list(${child})`.execute(storage.db)).rows.map((row) => row.table);
+          assert.ok(references.includes('clients'), `${child} still references clients: ${references.join(', ')}`);
+        }
+        const indexes = (await sql<{ name: string }>`select name from pragma_index_list('clients')`.execute(storage.db)).rows.map((row) => row.name);
+        for (const index of ['clients_tenant_id', 'clients_epoch_revision']) assert.ok(indexes.includes(index), `${index}: ${indexes.join(', ')}`);
+      }
+
+      // The foreign keys still hold: to tenants from clients, to clients from their children.
+      await assert.rejects(storage.clients.createClient({ ...newClient(['client_credentials']), tenantId: 'no-such-tenant' }));
+      await assert.rejects(sql`insert into consents (user_id, client_id, scopes, tenants, created_at, updated_at) values (${user.id}, 'no-such-client', '', '', 0, 0)`.execute(storage.db));
+      // And a client may now belong to no tenant.
+      const operator = await storage.clients.createClient({ ...newClient(['client_credentials']), tenantId: null, scopes: ['gatehouse:admin'], defaultScopes: ['gatehouse:admin'], redirectUris: [] });
+      assert.deepEqual([operator.tenantId, operator.tenantSlug, operator.tenantAccessTokenTtl, operator.tenantDisabled], [null, null, null, false]);
+      assert.deepEqual(await storage.migrate(), [], 'nothing left to do');
+    });
+  });
+}
