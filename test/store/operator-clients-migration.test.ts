@@ -89,6 +89,22 @@ for (const target of STORAGE_TARGETS) {
       const operator = await storage.clients.createClient({ ...newClient(['client_credentials']), tenantId: null, scopes: ['gatehouse:admin'], defaultScopes: ['gatehouse:admin'], redirectUris: [] });
       assert.deepEqual([operator.tenantId, operator.tenantSlug, operator.tenantAccessTokenTtl, operator.tenantDisabled], [null, null, null, false]);
       assert.deepEqual(await storage.migrate(), [], 'nothing left to do');
+
+      // Down: refused while an operator client exists; afterwards tenant_id is required again, and up works again.
+      const down = async () => {
+        const migrator = new Migrator({ db: storage.db, provider: migrationProvider });
+        return (await migrator.migrateTo(MIGRATION_NAMES[MIGRATION_NAMES.indexOf(MIGRATION) + 1] ?? MIGRATION)).error ?? (await migrator.migrateDown()).error;
+      };
+      if (MIGRATION_NAMES.at(-1) === MIGRATION) {
+        assert.match(String(await down()), /operator clients exist/);
+        await storage.db.deleteFrom('clients').where('id', '=', operator.id).execute();
+        assert.equal(await down(), undefined);
+        await assert.rejects(sql`insert into clients (id, tenant_id, name, is_public, grant_types, scopes, default_scopes, redirect_uris, disabled, revocation_epoch, created_at, updated_at)
+                                 values ('null-tenant', null, 'x', 0, '', '', '', '[]', 0, 0, 0, 0)`.execute(storage.db));
+        if (storage.dialect === 'sqlite') assert.deepEqual((await sql`pragma foreign_key_check`.execute(storage.db)).rows, []);
+        assert.deepEqual(await storage.migrate(), [MIGRATION]);
+        assert.deepEqual(await storage.clients.findClient(web.id), webBefore);
+      }
     });
   });
 }

@@ -48,7 +48,7 @@ export function resolveRequestedScope(
 }
 
 /**
- * The scope of admin-API tokens (docs/admin-api.md): honoured only in client_credentials
+ * The scope of admin-API tokens (README, "Admin API tokens"): honoured only in client_credentials
  * tokens minted for the admin API's own audience (adminAudience). It is never granted
  * through the authorization endpoint, a code or a refresh token, and a token that carries
  * it carries nothing else.

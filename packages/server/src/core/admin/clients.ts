@@ -74,7 +74,13 @@ export interface RotatedSecret {
   previousSecretExpiresAt: number | null;
 }
 
-/** API clients: registration, secrets, disabling. */
+/**
+ * API clients: registration, secrets, disabling. `create` and `list` are a tenant's;
+ * the operations by client id (get, update, delete, rotateSecret, disable, enable) reach
+ * any client, operator clients too, and are recorded as `operator_client.<verb>` for those:
+ * a tenant-scoped caller (admin API, dashboard) must check that the client's tenant is
+ * the one it may manage. OperatorClientService is the operators' view.
+ */
 export class ClientService {
   private readonly clock: () => number;
 
@@ -115,7 +121,7 @@ export class ClientService {
    * Changes the client's name, scopes, default scopes, redirect URIs (the list is
    * replaced), access token lifetime or refresh settings, with the checks of `create`
    * applied to the result. Tokens issued so far keep their scopes until they expire.
-   * Recorded as `client.update` with the client's name and scopes after the change.
+   * Recorded as `client.update` (`operator_client.update`) with the client's name and scopes after the change.
    */
   async update(clientId: string, input: UpdateClientInput): Promise<Client> {
     return audited(this.deps.audit, await this.actionFor(clientId, 'update'), { tenant: null, target: clientId }, () => this.updateClient(clientId, input), (client) => ({
@@ -189,7 +195,7 @@ export class ClientService {
   }
 
   /**
-   * Registers an operator client (docs/admin-api.md): it belongs to no tenant, is
+   * Registers an operator client (README, "Admin API tokens"): it belongs to no tenant, is
    * confidential, uses client_credentials only, and its scope is gatehouse:admin (the
    * default, and the only scope it may have: an operator client gets admin API tokens
    * only). Reserved to operators (the caller checks the principal: requireOperator).
@@ -325,7 +331,7 @@ export class ClientService {
 }
 
 /**
- * gatehouse:admin on a tenant's client (docs/admin-api.md): its admin API tokens manage
+ * gatehouse:admin on a tenant's client (README, "Admin API tokens"): its admin API tokens manage
  * its tenant, so only a confidential client that uses client_credentials alone may hold
  * it (never through a user's consent, a code or a refresh token). As a default scope it
  * must stand alone: a request without `scope` would otherwise ask for an admin API token

@@ -10,7 +10,7 @@ export interface OperatorClientServiceDeps {
 }
 
 /**
- * Operator clients (docs/admin-api.md): deployment-wide clients that belong to no tenant
+ * Operator clients (README, "Admin API tokens"): deployment-wide clients that belong to no tenant
  * and whose gatehouse:admin tokens manage every tenant. What the admin API's
  * `/operator-clients` routes call, after requireOperator: creating one is a
  * deployment-wide power. Every operation by id answers NotFoundError for a tenant's client,

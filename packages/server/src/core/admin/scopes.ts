@@ -48,7 +48,7 @@ export class ScopeService {
     if (!isScopeToken(input.name)) {
       throw new ValidationError(`invalid scope name ${JSON.stringify(input.name)}: scope names are 1-200 printable ASCII characters without spaces, quotes or backslashes`, { field: 'name' });
     }
-    // The server's own scope (docs/admin-api.md): never granted by a user, so never described to one.
+    // The server's own scope (README, "Admin API tokens"): never granted by a user, so never described to one.
     if (input.name === ADMIN_SCOPE) throw new ValidationError('gatehouse:admin is the admin API\'s own scope: it belongs to no tenant\'s catalogue');
     const description = input.description.trim();
     if (description === '' || [...description].length > 500) throw new ValidationError('a scope description must be 1-500 characters', { field: 'description' });

@@ -119,7 +119,7 @@ export function checkResponseType(params: AuthorizationParams, client: Pick<Clie
 
 /**
  * checkScope: RFC 6749 §3.3, a subset of the client's scopes (its defaults when absent).
- * gatehouse:admin is never granted by a user (docs/admin-api.md): it is `invalid_scope`
+ * gatehouse:admin is never granted by a user (README, "Admin API tokens"): it is `invalid_scope`
  * here, so it reaches no consent page, no code and no refresh token.
  */
 export function checkScope(params: AuthorizationParams, client: Pick<Client, 'id' | 'scopes' | 'defaultScopes'>): string[] {

@@ -40,7 +40,7 @@ function asksForAdminApi(resource: 'admin' | 'api' | undefined, requested: reado
 }
 
 /**
- * An admin-API token (docs/admin-api.md): `aud` the admin API, scope exactly
+ * An admin-API token (README, "Admin API tokens"): `aud` the admin API, scope exactly
  * gatehouse:admin. RFC 6749 §5.2 `invalid_scope` when the scope asks for more than that,
  * names another resource, or the client may not request gatehouse:admin; RFC 8707 §2
  * `invalid_target` when only the `resource` asked for the admin API and the client may

@@ -26,7 +26,7 @@ export function checkTenant(requested: string | undefined, grant: Pick<Authoriza
 }
 
 /**
- * gatehouse:admin is never granted by a user (docs/admin-api.md): the authorization
+ * gatehouse:admin is never granted by a user (README, "Admin API tokens"): the authorization
  * endpoint refuses it, and a code or refresh token that carries it anyway (a record that
  * predates the rule) gets no token (RFC 6749 §5.2 `invalid_scope`).
  */

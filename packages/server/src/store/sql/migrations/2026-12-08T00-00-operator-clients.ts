@@ -62,8 +62,25 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await rebuildSqliteClients(db, (c) => c.notNull());
 }
 
-/** SQLite: the clients table created again with `tenant_id` as `tenantColumn` makes it, rows and indexes kept. */
+/**
+ * SQLite: the clients table created again with `tenant_id` as `tenantColumn` makes it, rows
+ * and indexes kept. Inside a savepoint: within the migration run's transaction it nests;
+ * run alone (Kysely's Migrator on SQLite opens no transaction) it is the transaction that
+ * `defer_foreign_keys` needs, and its release is the commit that checks the keys.
+ */
 async function rebuildSqliteClients(db: Kysely<unknown>, tenantColumn: (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder): Promise<void> {
+  await sql`savepoint operator_clients_rebuild`.execute(db);
+  try {
+    await rebuildInSavepoint(db, tenantColumn);
+    await sql`release operator_clients_rebuild`.execute(db);
+  } catch (error) {
+    await sql`rollback to operator_clients_rebuild`.execute(db);
+    await sql`release operator_clients_rebuild`.execute(db);
+    throw error;
+  }
+}
+
+async function rebuildInSavepoint(db: Kysely<unknown>, tenantColumn: (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder): Promise<void> {
   const columns = sql.join(COLUMNS.map((column) => sql.ref(column)));
   await sql`pragma defer_foreign_keys = on`.execute(db);
   await sql`create table clients_migration_copy as select ${columns} from clients`.execute(db);
