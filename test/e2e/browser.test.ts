@@ -345,7 +345,6 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     await page.fill('input[name=password]', 'not-the-password');
     await Promise.all([page.waitForURL((url) => url.pathname === '/oauth/authorize/login'), page.click('button[type=submit]')]);
     assert.equal(await page.getByRole('alert').textContent(), 'Incorrect username or password.');
-    await screenshotAtWidths(page, 'login-failed');
 
     const error = await page.goto(`${server.url}/oauth/authorize?response_type=code&client_id=no-such-client`);
     assert.equal(error?.status(), 400);

@@ -126,6 +126,8 @@ describe('tenant branding (TenantService.setBranding)', () => {
   });
 
   it('serves an SVG logo under a CSP that runs no script', async () => {
+    const withPrologue = Buffer.from(`\uFEFF<?xml version="1.0"?>\n<!-- made by hand -->\n<!DOCTYPE svg>\n<svg xmlns="http://www.w3.org/2000/svg"/>`);
+    assert.equal((await t.gatehouse.admin.tenants.setBranding('acme', { logo: withPrologue })).branding.logo?.contentType, 'image/svg+xml');
     await t.gatehouse.admin.tenants.setBranding('acme', { logo: SVG });
     const logo = await t.app.inject({ method: 'GET', url: '/oauth/assets/tenants/acme/logo' });
     assert.equal(logo.headers['content-type'], 'image/svg+xml');
@@ -139,6 +141,7 @@ describe('tenant branding (TenantService.setBranding)', () => {
     await assert.rejects(t.gatehouse.admin.tenants.setBranding('acme', { termsUrl: 'javascript:alert(1)' }), /terms URL "javascript:alert\(1\)": expected an https URL/);
     await assert.rejects(t.gatehouse.admin.tenants.setBranding('acme', { logo: Buffer.from('<html><script>alert(1)</script></html>') }), /logo: the logo must be a PNG, JPEG, WebP or SVG image/);
     await assert.rejects(t.gatehouse.admin.tenants.setBranding('acme', { logo: Buffer.concat([PNG, Buffer.alloc(300 * 1024)]) }), /logo: the logo is \d+ bytes, more than the 262144 allowed/);
+    await assert.rejects(t.gatehouse.admin.tenants.setBranding('acme', { logo: Buffer.from(`<?xml version="1.0"?>${'<!--'.repeat(2000)}`) }), /logo: the logo must be/, 'an unclosed prologue, at once');
     await assert.rejects(t.gatehouse.admin.tenants.setBranding('nope', { accent: '#000000' }), /unknown tenant "nope"/);
     assert.deepEqual(await t.gatehouse.storage.tenants.findTenantBySlug('acme'), before);
   });

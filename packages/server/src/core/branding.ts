@@ -70,10 +70,7 @@ function sniffLogoType(bytes: Buffer): LogoType | undefined {
   if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  // An SVG document: optional BOM, XML declaration, comments and doctype, then <svg.
-  const text = bytes.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, '');
-  if (/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/i.test(text)) return 'image/svg+xml';
-  return undefined;
+  return isSvgDocument(bytes) ? 'image/svg+xml' : undefined;
 }
 
 /** Where Gatehouse serves a tenant's branding (server/routes/branding.ts). */
@@ -86,6 +83,28 @@ export function tenantStylesheetPath(slug: string): string {
 /** The logo's path, versioned by its digest when given (so a changed logo is fetched again). */
 export function tenantLogoPath(slug: string, digest?: string): string {
   return `${TENANT_ASSETS_PREFIX}${slug}/logo${digest ? `?v=${digest.slice(0, 8)}` : ''}`;
+}
+
+/** The prologue an SVG document may open with before its root element (XML declaration, comments, doctype). */
+const PROLOGUE = [
+  ['<?xml', '?>'],
+  ['<!--', '-->'],
+  ['<!doctype', '>'],
+] as const;
+
+/** Whether the bytes are an SVG document: an optional BOM and prologue, then <svg. A scan, not a backtracking regex. */
+function isSvgDocument(bytes: Buffer): boolean {
+  let text = bytes.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, '');
+  for (let parts = 0; parts < 32; parts++) {
+    text = text.trimStart();
+    const head = text.slice(0, 9).toLowerCase();
+    const part = PROLOGUE.find(([open]) => head.startsWith(open));
+    if (!part) break;
+    const end = text.indexOf(part[1], part[0].length);
+    if (end === -1) return false;
+    text = text.slice(end + part[1].length);
+  }
+  return /^<svg[\s>]/i.test(text);
 }
 
 /** A strong validator (RFC 9110 §8.8.3) for a served asset: the same bytes give the same tag on every node. */
