@@ -24,7 +24,7 @@ export interface AdminServices {
 }
 
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents' | 'sessions'>;
   /** Keys the client-secret digests (derived from the master key). */
   digestKey: Buffer;
   /** Seals generated signing keys (derived from the master key). */
@@ -44,7 +44,7 @@ export function createAdminServices({ storage, digestKey, keyEncryptionKey, conf
     tenants: new TenantService({ tenants: storage.tenants, config, audit }),
     clients: new ClientService({ tenants: storage.tenants, clients: storage.clients, digestKey, config, audit, clock }),
     keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
-    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, audit, clock }),
+    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, sessions: storage.sessions, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
     grants: new GrantService({ users: storage.users, clients: storage.clients, grants: storage.grants, consents: storage.consents, audit, clock }),
   };

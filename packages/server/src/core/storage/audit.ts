@@ -29,6 +29,9 @@ export const AUDIT_ACTIONS = [
   'tenant.disable',
   'tenant.enable',
   'scope.delete',
+  // sign-in sessions and the end user's /account
+  'user.revoke_sessions',
+  'user.change_password',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -64,6 +67,8 @@ export interface AuditDetails {
   address?: string;
   limit?: number;
   windowSeconds?: number;
+  /** user.revoke_sessions: how many sign-in sessions were ended. */
+  sessions?: number;
   /** A failed admin action: the kind of error (ValidationError, NotFoundError, …), never its message. */
   error?: string;
 }
