@@ -3,6 +3,7 @@ import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
+import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -68,6 +69,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(oauthRoutes, routes);
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);
+  await app.register(accountRoutes, routes);
   await app.register(healthRoutes, routes);
   await app.register(landingRoutes, routes);
   // The demo document API (examples/document-api), for loopback issuers: see mounts.ts.

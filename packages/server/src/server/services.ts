@@ -1,3 +1,4 @@
+import { AccountService } from '../core/account.js';
 import type { AuditRecorder } from '../core/audit.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
@@ -44,6 +45,8 @@ export interface Services {
    * /account, kind `admin` for /admin. The cookies: server/session-cookie.ts.
    */
   sessions: SessionService;
+  /** The end user's /account (core/account.ts). */
+  account: AccountService;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -127,5 +130,18 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     health: () => checkHealth(healthDeps),
     tenantsOfToken: (claims) => listTenantsOfToken(claims, tenantDeps),
     sessions,
+    account: new AccountService({
+      users: storage.users,
+      grants: storage.grants,
+      clients: storage.clients,
+      tenants: storage.tenants,
+      scopes: storage.scopes,
+      consents: storage.consents,
+      sessions,
+      throttle,
+      audit,
+      config,
+      clock,
+    }),
   };
 }
