@@ -114,7 +114,7 @@ describe('/account: signing in', () => {
       last = await browser.post('/account/login', { csrf_token: csrfOf(form.body), username, password: `wrong password ${i}` });
     }
     assert.equal(last!.statusCode, 429);
-    assert.ok(Number(last!.headers['retry-after']) > 0);
+    assert.ok(Number(last!.headers['retry-after']) > 0, 'Retry-After');
   });
 });
 
@@ -186,7 +186,7 @@ describe('/account: connected applications', () => {
     const again = await browser.get(`/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT_URI, code_challenge: pkce.challenge, code_challenge_method: 'S256' }).toString()}`);
     assert.match(again.body, /Authorize Invoice App/, 'the consent is forgotten: asked again');
     const events = (await t.gatehouse.audit.list({ action: 'grant.revoke', actor: `user:${username}`, limit: 10 })).events;
-    assert.ok(events.length >= 1 && events.every((event) => event.outcome === 'success'));
+    assert.ok(events.length >= 1 && events.every((event) => event.outcome === 'success'), 'grant.revoke recorded as the user');
   });
 });
 
@@ -234,7 +234,7 @@ describe('/account: password and sign-out', () => {
     assert.equal((await browser.post('/account/logout', {})).statusCode, 403);
     const out = await browser.post('/account/logout', { csrf_token: csrfOf((await browser.get('/account')).body) });
     assert.equal(locationOf(out, 303).search, '?notice=signed-out');
-    assert.ok(CookieBrowser.setCookies(out).some((cookie) => /^gatehouse_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/.test(cookie)));
+    assert.ok(CookieBrowser.setCookies(out).some((cookie) => /^gatehouse_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/.test(cookie)), 'the session cookie is cleared');
     const replayed = new CookieBrowser(t.app);
     replayed.cookies.set('gatehouse_session', token);
     assert.match((await replayed.get('/account')).body, /name="password"/, 'the token no longer names a session');
