@@ -259,3 +259,26 @@ for (const target of STORAGE_TARGETS) {
     });
   });
 }
+
+describe('storage down', () => {
+  it('/account and /oauth/authorize with a session cookie answer a 503 page with Retry-After, never a 500', async () => {
+    const t = await createTestGatehouse();
+    try {
+      const client = await createClient(t.gatehouse, { tenant: 'acme', grantTypes: ['authorization_code'], redirectUris: [REDIRECT_URI] });
+      await t.gatehouse.admin.users.create({ tenant: 'acme', username: 'gina', password: PASSWORD });
+      const browser = new CookieBrowser(t.app);
+      await signInThroughAuthorize(browser, client, 'gina');
+      await t.gatehouse.storage.close();
+      for (const url of ['/account', authorizeUrl(client)]) {
+        const response = await browser.get(url);
+        assert.equal(response.statusCode, 503, `${url}: ${response.statusCode}`);
+        assert.equal(response.headers['retry-after'], '5');
+        assert.match(response.body, /temporarily unavailable/i);
+      }
+      const posted = await browser.post('/account/logout', { csrf_token: 'x' });
+      assert.equal(posted.statusCode, 503);
+    } finally {
+      await t.close();
+    }
+  });
+});
