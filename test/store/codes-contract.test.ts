@@ -216,7 +216,7 @@ for (const target of STORAGE_TARGETS) {
         const input = newGrant(code);
         const refreshToken = { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: T0 + 60_000 };
         const grant = await storage.grants.createGrant({ ...input, refreshToken });
-        assert.deepEqual(grant, { ...input, revokedAt: T0 + 500 });
+        assert.deepEqual(grant, { ...input, revokedAt: T0 + 500, lastUsedAt: input.createdAt });
         assert.deepEqual(await storage.grants.findGrant(input.id), grant);
         assert.equal(await storage.refreshTokens.findRefreshToken(refreshToken.tokenDigest), undefined, 'a born-revoked grant gets no refresh token');
         assert.equal(await revision(), start + 1);
