@@ -48,9 +48,10 @@ describe('admin services on narrow dependencies', () => {
     assert.deepEqual(scope, { tenantId: 't-acme', name: 'documents:read', description: 'Read your documents' });
   });
 
-  it("UserService.disable revokes the user's grants at the service's clock; enable does not", async () => {
+  it("UserService.disable ends the user's sign-in sessions and revokes its grants at the service's clock; enable does neither", async () => {
     const alice: UserWithPassword = { id: 'u-alice', username: 'Alice', disabled: false, tenants: [{ id: 't-acme', slug: 'acme' }], revocationEpoch: 0, createdAt: 0, updatedAt: 0, passwordHash: 'x' };
     const revoked: [string, number][] = [];
+    const ended: [string, string][] = [];
     const service = new UserService({
       tenants,
       users: {
@@ -68,14 +69,17 @@ describe('admin services on narrow dependencies', () => {
       },
       grants: { revokeGrantsOfUser: async (userId, now) => (revoked.push([userId, now]), 1), revokeGrantsOfUserInTenant: async () => assert.fail('not called') },
       consents: { removeTenantFromConsents: async () => assert.fail('not called') },
+      sessions: { endSessionsOf: async (kind, userId) => (ended.push([kind, userId]), 2) },
       audit,
       clock: () => 1_000,
     });
     const disabled = await service.disable('ALICE');
     assert.equal(disabled.disabled, true);
     assert.deepEqual(revoked, [['u-alice', 1_000]]);
+    assert.deepEqual(ended, [['user', 'u-alice']]);
     await service.enable('alice');
     assert.deepEqual(revoked, [['u-alice', 1_000]]);
+    assert.deepEqual(ended, [['user', 'u-alice']]);
     await assert.rejects(service.disable('mallory'), /no user "mallory" \(create it with: gatehouse user create/);
   });
 });

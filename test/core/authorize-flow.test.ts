@@ -18,8 +18,10 @@ import {
   type ConsentPageModel,
 } from '../../packages/server/src/core/authorize/flow.js';
 import { AUTHORIZATION_SESSION_TTL_MS, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession } from '../../packages/server/src/core/authorize/session.js';
+import { loadConfig } from '../../packages/server/src/core/config.js';
 import { hashPassword } from '../../packages/server/src/core/password.js';
-import type { NewCode } from '../../packages/server/src/core/storage.js';
+import { SessionService } from '../../packages/server/src/core/sessions.js';
+import type { NewCode, SessionStore, SignInSession } from '../../packages/server/src/core/storage.js';
 import type { Client, Consent, UserWithPassword } from '../../packages/server/src/core/types.js';
 import { normalizeUsername } from '../../packages/server/src/core/username.js';
 import { MemoryThrottleStore } from '../../packages/server/src/store/memory/throttle.js';
@@ -79,6 +81,32 @@ function makeUser(username: string, tenants: string[], overrides: Partial<UserWi
   };
 }
 
+/** The SessionStore rules (core/storage/sessions.ts) in memory, enough for the flow. */
+function memorySessionStore(): SessionStore {
+  const rows = new Map<string, SignInSession & { tokenDigest: string }>();
+  const live = (row: SignInSession, now: number) => now < row.idleExpiresAt && now < row.absoluteExpiresAt;
+  const strip = ({ tokenDigest: _digest, ...session }: SignInSession & { tokenDigest: string }): SignInSession => session;
+  return {
+    createSession: async (input) => {
+      const row = { ...input, lastSeenAt: input.createdAt, idleExpiresAt: Math.min(input.idleExpiresAt, input.absoluteExpiresAt) };
+      rows.set(input.id, row);
+      return strip(row);
+    },
+    findSession: async (digest, now) => {
+      const row = [...rows.values()].find((candidate) => candidate.tokenDigest === digest);
+      return row && live(row, now) ? strip(row) : undefined;
+    },
+    touchSession: async () => false,
+    endSession: async (id) => rows.delete(id),
+    endSessionsOf: async (kind, subjectId) => {
+      const ended = [...rows.values()].filter((row) => row.kind === kind && row.subjectId === subjectId);
+      for (const row of ended) rows.delete(row.id);
+      return ended.length;
+    },
+    pruneExpired: async () => 0,
+  };
+}
+
 /** The stores the flow reads and writes, in memory, with what was written kept for the assertions. */
 class World {
   readonly clients = new Map<string, Client>();
@@ -87,6 +115,15 @@ class World {
   readonly codes: NewCode[] = [];
   readonly codeDigestKey = randomBytes(32);
   readonly sessionKey = randomBytes(32);
+  /** The sign-in sessions' clock. */
+  now = T0;
+  readonly signInSessions = new SessionService({
+    sessions: memorySessionStore(),
+    digestKey: randomBytes(32),
+    csrfKey: randomBytes(32),
+    config: loadConfig({ userSessionIdleTtl: 1800, userSessionMaxAge: 28_800 }),
+    clock: () => this.now,
+  });
 
   deps(limits: { perUser?: number } = {}): AuthorizationFlowDeps {
     return {
@@ -137,6 +174,7 @@ class World {
       },
       codeDigestKey: this.codeDigestKey,
       sessionKey: this.sessionKey,
+      signInSessions: this.signInSessions,
     };
   }
 
@@ -478,7 +516,7 @@ describe('prompt (OpenID Connect Core 1.0 §3.1.2.1)', () => {
   const remember = () =>
     world.consents.set('user-bob client-1', { userId: 'user-bob', clientId: 'client-1', scopes: ['documents:read'], tenants: ['globex'], createdAt: T0, updatedAt: T0 });
 
-  it('prompt=none answers login_required with state and iss, even with a remembered consent: there is no sign-in session', async () => {
+  it('prompt=none answers login_required with state and iss, even with a remembered consent, when nobody is signed in', async () => {
     remember();
     const url = asRedirect(await startAuthorization(codeQuery({ prompt: 'none' }), deps, T0));
     assert.equal(url.origin + url.pathname, REDIRECT_URI);
@@ -535,5 +573,110 @@ describe('prompt (OpenID Connect Core 1.0 §3.1.2.1)', () => {
     const url = asRedirect(await submitLogin(sealAuthorizationSession(session, world.sessionKey), { csrfToken: session.csrf, username: 'bob', password: PASSWORD }, freshAddress(), deps, T0 + 1000));
     assert.equal(url.searchParams.get('state'), 'old');
     assert.ok(url.searchParams.get('code'));
+  });
+});
+
+describe('the sign-in session (shared with /account)', () => {
+  const remember = (tenants = ['acme']) =>
+    world.consents.set('user-alice client-1', { userId: 'user-alice', clientId: 'client-1', scopes: ['documents:read'], tenants, createdAt: T0, updatedAt: T0 });
+
+  /** Signs alice in through the login page: the sign-in session's token. */
+  async function signedInToken(): Promise<string> {
+    const step = await signIn('alice');
+    assert.ok(step.signIn, 'a login starts a sign-in session');
+    assert.equal(step.signIn.maxAgeSeconds, 28_800, 'the browser keeps the cookie for the absolute lifetime');
+    return step.signIn.set;
+  }
+
+  it('a login starts a session whose token the step hands to the cookie, and ends the one the browser had', async () => {
+    const first = await signedInToken();
+    const { sealed, csrf } = await start();
+    const again = await submitLogin(sealed, { csrfToken: csrf, username: 'bob', password: PASSWORD }, freshAddress(), deps, T0 + 1000, first);
+    assert.ok(again.signIn && again.signIn.set !== first, 'a fresh token (no fixation)');
+    assert.equal(await world.signInSessions.resume('user', first), undefined, 'the previous session is ended');
+    assert.equal((await world.signInSessions.resume('user', again.signIn.set))?.subjectId, 'user-bob');
+  });
+
+  it('a failed login starts no session', async () => {
+    const { sealed, csrf } = await start();
+    const step = await submitLogin(sealed, { csrfToken: csrf, username: 'alice', password: 'wrong password!' }, freshAddress(), deps, T0 + 1000);
+    assert.equal(step.signIn, undefined);
+  });
+
+  it('with a live session and a covering consent, GET /oauth/authorize redirects with a code at once; auth_time is the sign-in', async () => {
+    const token = await signedInToken();
+    remember();
+    world.codes.length = 0;
+    world.now = T0 + 60_000;
+    const url = asRedirect(await startAuthorization(codeQuery(), deps, T0 + 60_000, token));
+    assert.ok(url.searchParams.get('code'));
+    assert.equal(url.searchParams.get('state'), 'xyz');
+    assert.equal(world.codes[0]?.userId, 'user-alice');
+    assert.deepEqual(world.codes[0]?.tenants, ['acme']);
+    assert.equal(world.codes[0]?.authTime, T0, 'when the user signed in, not this request');
+  });
+
+  it('with a live session and no consent, shows the consent page (no login page), and Allow completes the flow', async () => {
+    const token = await signedInToken();
+    world.consents.clear();
+    const consent = asPage(await startAuthorization(codeQuery(), deps, T0 + 2000, token), 200, 'consent');
+    assert.equal(consent.page === 'consent' && consent.model.username, 'alice');
+    const url = asRedirect(await submitConsent(sealedOf(consent), { csrfToken: consent.page === 'consent' ? consent.model.csrfToken : '', decision: 'allow', tenants: [] }, deps, T0 + 3000));
+    assert.ok(url.searchParams.get('code'));
+  });
+
+  it('prompt=none with a live session: a code when the consent covers the request, consent_required otherwise', async () => {
+    const token = await signedInToken();
+    world.consents.clear();
+    const refused = asRedirect(await startAuthorization(codeQuery({ prompt: 'none' }), deps, T0 + 2000, token));
+    assert.equal(refused.searchParams.get('error'), 'consent_required');
+    assert.equal(refused.searchParams.get('state'), 'xyz');
+    assert.equal(refused.searchParams.get('iss'), ISSUER);
+    remember();
+    const granted = asRedirect(await startAuthorization(codeQuery({ prompt: 'none' }), deps, T0 + 3000, token));
+    assert.ok(granted.searchParams.get('code'));
+    const widened = asRedirect(await startAuthorization(codeQuery({ prompt: 'none', scope: 'documents:read documents:write' }), deps, T0 + 4000, token));
+    assert.equal(widened.searchParams.get('error'), 'consent_required', 'a scope not agreed to');
+  });
+
+  it('prompt=none without a live session (none, unknown, ended) answers login_required', async () => {
+    const token = await signedInToken();
+    remember();
+    await world.signInSessions.end(token);
+    for (const presented of [undefined, 'not-a-token', token]) {
+      const url = asRedirect(await startAuthorization(codeQuery({ prompt: 'none' }), deps, T0 + 2000, presented));
+      assert.equal(url.searchParams.get('error'), 'login_required');
+    }
+  });
+
+  it('prompt=login and select_account ask for the password again despite a live session', async () => {
+    const token = await signedInToken();
+    remember();
+    for (const prompt of ['login', 'select_account']) asPage(await startAuthorization(codeQuery({ prompt }), deps, T0 + 2000, token), 200, 'login');
+  });
+
+  it('prompt=consent with a live session shows the consent page over a covering consent', async () => {
+    const token = await signedInToken();
+    remember();
+    asPage(await startAuthorization(codeQuery({ prompt: 'consent' }), deps, T0 + 2000, token), 200, 'consent');
+  });
+
+  it('a disabled user, or an expired session, gets the login page', async () => {
+    const token = await signedInToken();
+    remember();
+    world.now = T0 + 31 * 60_000;
+    asPage(await startAuthorization(codeQuery(), deps, world.now, token), 200, 'login');
+    world.now = T0;
+    const fresh = await signedInToken();
+    world.addUser(makeUser('alice', ['acme'], { disabled: true }));
+    asPage(await startAuthorization(codeQuery(), deps, T0 + 2000, fresh), 200, 'login');
+  });
+
+  it('a user who left the remembered tenant is asked again (the user is reloaded, not trusted from the session)', async () => {
+    const token = await signedInToken();
+    world.addUser(makeUser('alice', ['globex', 'initech']));
+    remember(['acme']);
+    const consent = asPage(await startAuthorization(codeQuery(), deps, T0 + 2000, token), 200, 'consent');
+    assert.deepEqual(consent.page === 'consent' && consent.model.tenants, [{ slug: 'globex' }, { slug: 'initech' }]);
   });
 });

@@ -7,6 +7,7 @@ import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from '
 import { assetRoutes } from './routes/assets.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { ADMIN_API_PREFIX, adminApiRoutes } from './routes/admin-api/index.js';
+import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { landingRoutes } from './routes/landing.js';
@@ -74,6 +75,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(oauthRoutes, routes);
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);
+  await app.register(accountRoutes, routes);
   await app.register(healthRoutes, routes);
   await app.register(landingRoutes, routes);
   await app.register(adminRoutes, routes);

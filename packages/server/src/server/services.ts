@@ -5,6 +5,7 @@ import type { Logo } from '../core/branding.js';
 import type { Tenant } from '../core/types.js';
 import { createAdminAuthentication, type AdminAuthentication } from '../core/admin/authentication.js';
 import type { AdminMfaKeys } from '../core/admin/mfa.js';
+import { AccountService } from '../core/account.js';
 import { createAuthorizationFlow, type AuthorizationFlow } from '../core/authorize/flow.js';
 import type { Config } from '../core/config.js';
 import type { TokenResponse } from '../core/grants/index.js';
@@ -71,6 +72,8 @@ export interface Services {
    * insufficient_scope, 400 invalid_request, 503 while the revocation state is stale).
    */
   adminAuthentication(authorizationHeader: string | undefined): Promise<AdminPrincipal>;
+  /** The end user's /account (core/account.ts). */
+  account: AccountService;
 }
 
 /** The keys derived from the master key (HKDF, one purpose each), derived once by openGatehouse. */
@@ -157,6 +160,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
       config,
       codeDigestKey: derived.codeDigest,
       sessionKey: derived.authorizationSession,
+      signInSessions: sessions,
     }),
     metadata: () => readAuthorizationServerMetadata(metadataDeps),
     jwks: () => keys.jwks(),
@@ -171,5 +175,18 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     sessions,
     adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
     adminAuthentication: (authorizationHeader) => authenticateAdminRequest(authorizationHeader, adminAuthenticationDeps),
+    account: new AccountService({
+      users: storage.users,
+      grants: storage.grants,
+      clients: storage.clients,
+      tenants: storage.tenants,
+      scopes: storage.scopes,
+      consents: storage.consents,
+      sessions,
+      throttle,
+      audit,
+      config,
+      clock,
+    }),
   };
 }

@@ -59,7 +59,7 @@ export function registerUserCommands(program: Command, io: Io): void {
     );
   user
     .command('set-password <username>')
-    .description("replace a user's password, read from standard input")
+    .description("replace a user's password, read from standard input (ends the user's sign-in sessions)")
     .option('--password-stdin', PASSWORD_STDIN)
     .addOption(jsonOption())
     .addOption(dbOption())
@@ -72,13 +72,24 @@ export function registerUserCommands(program: Command, io: Io): void {
     });
   user
     .command('disable <username>')
-    .description('disable a user: it can no longer log in')
+    .description('disable a user: it can no longer log in; its sign-in sessions end and its grants are revoked')
     .addOption(jsonOption())
     .addOption(dbOption())
     .action((username: string, options: OutputOptions) =>
       runCommand(io, options, (g) => g.admin.users.disable(username), {
         json: toUserResource,
         text: (disabled) => `user ${disabled.username} disabled: it can no longer log in`,
+      }),
+    );
+  user
+    .command('revoke-sessions <username>')
+    .description('sign a user out everywhere: end its sign-in sessions (/oauth/authorize and /account ask for the password again)')
+    .addOption(jsonOption())
+    .addOption(dbOption())
+    .action((username: string, options: OutputOptions) =>
+      runCommand(io, options, (g) => g.admin.users.revokeSessions(username), {
+        json: ({ user: updated, ended }) => ({ ...toUserResource(updated), ended_sessions: ended }),
+        text: ({ user: updated, ended }) => `user ${updated.username} signed out: ${ended} session(s) ended`,
       }),
     );
   user

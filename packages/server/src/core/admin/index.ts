@@ -30,7 +30,7 @@ export interface AdminServices {
 }
 
 export interface AdminDeps {
-  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents' | 'adminAccounts'>;
+  storage: Pick<Storage, 'tenants' | 'clients' | 'keys' | 'users' | 'scopes' | 'grants' | 'consents' | 'adminAccounts' | 'sessions'>;
   /** Ends an admin account's sessions when it is deleted, disabled or its credentials replaced. */
   adminSessions?: AdminSessionEnder;
   /** Keys the client-secret digests (derived from the master key). */
@@ -54,7 +54,7 @@ export function createAdminServices({ storage, digestKey, keyEncryptionKey, conf
     clients,
     operatorClients: new OperatorClientService({ clients, store: storage.clients }),
     keys: new SigningKeyService({ keys: storage.keys, keyEncryptionKey, config, audit, clock }),
-    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, audit, clock }),
+    users: new UserService({ tenants: storage.tenants, users: storage.users, grants: storage.grants, consents: storage.consents, sessions: storage.sessions, audit, clock }),
     scopes: new ScopeService({ tenants: storage.tenants, scopes: storage.scopes, audit }),
     grants: new GrantService({ users: storage.users, clients: storage.clients, grants: storage.grants, consents: storage.consents, audit, clock }),
     accounts: new AdminAccountService({ tenants: storage.tenants, accounts: storage.adminAccounts, ...(adminSessions ? { sessions: adminSessions } : {}), audit }),

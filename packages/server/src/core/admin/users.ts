@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import { checkPasswordPolicy, hashPassword } from '../password.js';
-import type { ConsentStore, GrantStore, TenantStore, UserStore } from '../storage.js';
+import type { ConsentStore, GrantStore, SessionStore, TenantStore, UserStore } from '../storage.js';
 import type { User } from '../types.js';
 import { checkUsername } from '../username.js';
 import { audited, type AdminAudit } from './audited.js';
@@ -11,6 +11,8 @@ export interface UserServiceDeps {
   users: Pick<UserStore, 'createUser' | 'findUserByUsername' | 'addUserToTenant' | 'removeUserFromTenant' | 'listUsers' | 'setPassword' | 'setDisabled' | 'deleteUser'>;
   grants: Pick<GrantStore, 'revokeGrantsOfUser' | 'revokeGrantsOfUserInTenant'>;
   consents: Pick<ConsentStore, 'removeTenantFromConsents'>;
+  /** The users' sign-in sessions: disabling, a new password and revoke-sessions end them. */
+  sessions: Pick<SessionStore, 'endSessionsOf'>;
   audit: AdminAudit;
   clock?: () => number;
 }
@@ -99,7 +101,11 @@ export class UserService {
     return this.deps.users.listUsers(tenant.id);
   }
 
-  /** Replaces the user's password (same policy as create). Recorded as `user.set_password` (never the password). */
+  /**
+   * Replaces the user's password (same policy as create; an operator's reset) and ends
+   * every sign-in session of the user, on every process: whoever knew the old password is
+   * signed out. Recorded as `user.set_password` (never the password).
+   */
   setPassword(username: string, password: string): Promise<User> {
     return audited(this.deps.audit, 'user.set_password', { tenant: null, target: username }, () => this.replacePassword(username, password), (user) => ({ target: user.username }));
   }
@@ -109,10 +115,31 @@ export class UserService {
     const user = await requireUser(this.deps.users, username);
     const updated = await this.deps.users.setPassword(user.id, await hashPassword(password));
     if (!updated) throw new NotFoundError(`no user "${username}"`);
+    await this.deps.sessions.endSessionsOf('user', user.id);
     return updated;
   }
 
-  /** Disables the user: it can no longer log in, and its revocation epoch rises. Recorded as `user.disable`. */
+  /**
+   * Ends every sign-in session of the user (/oauth/authorize and /account ask for the
+   * password again), on every process: they are in the database. The user's grants are
+   * left alone (revoke them with the grant commands). Recorded as `user.revoke_sessions`.
+   */
+  revokeSessions(username: string): Promise<{ user: User; ended: number }> {
+    return audited(this.deps.audit, 'user.revoke_sessions', { tenant: null, target: username }, () => this.endSessions(username), ({ user, ended }) => ({
+      target: user.username,
+      details: { sessions: ended },
+    }));
+  }
+
+  private async endSessions(username: string): Promise<{ user: User; ended: number }> {
+    const user = await requireUser(this.deps.users, username);
+    return { user, ended: await this.deps.sessions.endSessionsOf('user', user.id) };
+  }
+
+  /**
+   * Disables the user: it can no longer log in, its sign-in sessions end (every process),
+   * its grants are revoked, and its revocation epoch rises. Recorded as `user.disable`.
+   */
   disable(username: string): Promise<User> {
     return audited(this.deps.audit, 'user.disable', { tenant: null, target: username }, () => this.setDisabled(username, true), (user) => ({ target: user.username }));
   }
@@ -150,7 +177,10 @@ export class UserService {
     // A disabled user's applications lose their access at once: every grant (refresh
     // tokens and the access tokens minted from them) is revoked. Enabling does not
     // bring them back: the user authorizes again.
-    if (disabled) await this.deps.grants.revokeGrantsOfUser(user.id, this.clock());
+    if (disabled) {
+      await this.deps.sessions.endSessionsOf('user', user.id);
+      await this.deps.grants.revokeGrantsOfUser(user.id, this.clock());
+    }
     return updated;
   }
 }

@@ -1,10 +1,11 @@
+import type { SessionService } from '../sessions.js';
 import type { ClientStore, ConsentStore, ScopeStore, TenantStore, UserStore } from '../storage.js';
 import type { Client, Consent, User } from '../types.js';
 import { authenticateUser, LoginError, type UserAuthDeps } from '../user-auth.js';
 import { approveAuthorization, chosenTenants, preCheckedTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
-import { denyAuthorization, loginRequired, validateAuthorizationRequest } from './index.js';
+import { denyAuthorization, promptNoneRefused, validateAuthorizationRequest } from './index.js';
 import { csrfTokenMatches, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession, withUser, type AuthorizationSession } from './session.js';
-import { errorStep, redirectStep, type AuthorizationPageStep, type AuthorizationStep, type ConsentForm, type LoginForm } from './steps.js';
+import { errorStep, redirectStep, type AuthorizationPageStep, type AuthorizationStep, type ConsentForm, type LoginForm, type SignInUpdate } from './steps.js';
 import type { AuthorizationRequest, Prompt } from './types.js';
 
 export type * from './steps.js';
@@ -22,10 +23,17 @@ export type * from './steps.js';
  * (session.ts), so any process of a cluster can continue the flow. Every form must carry
  * the session's CSRF token.
  *
+ * A login also starts the user's sign-in session (core/sessions.ts, a cookie of its own,
+ * shared with /account): while it lives, GET /oauth/authorize skips the login page (the
+ * user is still reloaded: a disabled user, or one who left the remembered tenants, is
+ * treated accordingly) and goes to the consent page, or straight back to the client when
+ * a remembered consent covers the request.
+ *
  * The `prompt` parameter (OpenID Connect Core 1.0 §3.1.2.1) steers the pages: `none` may
- * show none (there is no sign-in session yet, so it is always answered `login_required`),
- * `login` and `select_account` ask the user to sign in (mustSignIn), `consent` shows the
- * consent page even when a remembered consent covers the request.
+ * show none (no sign-in session: `login_required`; signed in without a covering consent:
+ * `consent_required`, §3.1.2.6), `login` and `select_account` ask for the password even
+ * with a sign-in session (mustSignIn), `consent` shows the consent page even when a
+ * remembered consent covers the request.
  */
 
 export interface AuthorizationFlowDeps extends ApprovalDeps {
@@ -40,28 +48,56 @@ export interface AuthorizationFlowDeps extends ApprovalDeps {
   config: ApprovalDeps['config'] & UserAuthDeps['config'];
   /** authorizationSessionKey(masterKey) (session.ts): seals the session. */
   sessionKey: Buffer;
+  /** The end users' sign-in sessions (kind `user`). */
+  signInSessions: Pick<SessionService, 'start' | 'resume' | 'end' | 'lifetimes'>;
 }
 
-/** GET /oauth/authorize: validate the request (index.ts), then ask the user to sign in. */
-export async function startAuthorization(query: string, deps: AuthorizationFlowDeps, now: number): Promise<AuthorizationStep> {
+/**
+ * GET /oauth/authorize: validate the request (index.ts); then, signed in (a live sign-in
+ * session, `signInToken` from its cookie) and not asked to sign in again, go on as after
+ * a login; otherwise ask the user to sign in.
+ */
+export async function startAuthorization(query: string, deps: AuthorizationFlowDeps, now: number, signInToken?: string): Promise<AuthorizationStep> {
   const outcome = await validateAuthorizationRequest(query, { clients: deps.clients, issuer: deps.config.issuer });
   if (outcome.kind === 'page') return errorStep(outcome.error.status, outcome.error.title, outcome.error.message);
   if (outcome.kind === 'redirect') return redirectStep(outcome.location);
-  // There is no sign-in session yet: nobody is signed in when a request arrives.
-  const signedIn = false;
-  if (mustSignIn(outcome.request, signedIn) && prompts(outcome.request, 'none')) {
+  const { request, client } = outcome;
+  const signedIn = await resumeSignIn(signInToken, deps);
+  if (mustSignIn(request, signedIn !== undefined)) {
     // OpenID Connect Core 1.0 §3.1.2.1: with prompt=none no page may be shown.
-    return redirectStep(loginRequired(outcome.request, deps.config.issuer));
+    if (prompts(request, 'none')) return redirectStep(promptNoneRefused(request, deps.config.issuer, 'login_required'));
+    const session = newAuthorizationSession(request, now);
+    return {
+      kind: 'page',
+      status: 200,
+      page: 'login',
+      model: { clientName: client.name, tenantSlug: client.tenantSlug, csrfToken: session.csrf },
+      redirectUri: request.redirectUri,
+      session: { set: sealAuthorizationSession(session, deps.sessionKey) },
+    };
   }
-  const session = newAuthorizationSession(outcome.request, now);
-  return {
-    kind: 'page',
-    status: 200,
-    page: 'login',
-    model: { clientName: outcome.client.name, tenantSlug: outcome.client.tenantSlug, csrfToken: session.csrf },
-    redirectUri: outcome.request.redirectUri,
-    session: { set: sealAuthorizationSession(session, deps.sessionKey) },
-  };
+  const { user, authTime } = signedIn!;
+  const session = withUser(newAuthorizationSession(request, now), user.id, authTime);
+  const consent = await deps.consents.findConsent(user.id, client.id);
+  const remembered = prompts(request, 'consent') ? undefined : tenantsFromConsent(consent, request, user);
+  if (remembered !== undefined) return redirectStep(await approveAuthorization({ request, client, user: session.user!, tenants: remembered }, deps, now));
+  // §3.1.2.6: consent_required, the consent page may not be shown either.
+  if (prompts(request, 'none')) return redirectStep(promptNoneRefused(request, deps.config.issuer, 'consent_required'));
+  return consentStep(session, client, user, consent, deps);
+}
+
+/**
+ * The user of a live sign-in session, reloaded (enabled, current tenants), and when they
+ * signed in (the `auth_time` of what is issued); undefined when there is none.
+ */
+async function resumeSignIn(token: string | undefined, deps: Pick<AuthorizationFlowDeps, 'signInSessions' | 'users'>): Promise<{ user: User; authTime: number } | undefined> {
+  if (token === undefined) return undefined;
+  const session = await deps.signInSessions.resume('user', token);
+  if (!session) return undefined;
+  const user = await deps.users.findUser(session.subjectId);
+  // Disabling a user ends its sessions; checked again here all the same.
+  if (!user || user.disabled) return undefined;
+  return { user, authTime: session.createdAt };
 }
 
 /**
@@ -69,7 +105,14 @@ export async function startAuthorization(query: string, deps: AuthorizationFlowD
  * the user sees the consent page, unless a remembered consent covers the request: then
  * the client gets its answer at once.
  */
-export async function submitLogin(sealed: string | undefined, form: LoginForm, address: string, deps: AuthorizationFlowDeps, now: number): Promise<AuthorizationStep> {
+export async function submitLogin(
+  sealed: string | undefined,
+  form: LoginForm,
+  address: string,
+  deps: AuthorizationFlowDeps,
+  now: number,
+  signInToken?: string,
+): Promise<AuthorizationStep> {
   const session = openFormSession(sealed, form.csrfToken, deps, now);
   if ('kind' in session) return session;
   const client = await findSessionClient(session, deps);
@@ -91,14 +134,25 @@ export async function submitLogin(sealed: string | undefined, form: LoginForm, a
       redirectUri: session.request.redirectUri,
     };
   }
+  const signIn = await startSignIn(user.id, signInToken, deps);
   const signedIn = withUser(session, user.id, now);
   const consent = await deps.consents.findConsent(user.id, client.id);
   // prompt=consent: ask even when the remembered consent covers the request.
   const remembered = prompts(signedIn.request, 'consent') ? undefined : tenantsFromConsent(consent, signedIn.request, user);
   if (remembered !== undefined) {
-    return redirectStep(await approveAuthorization({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, deps, now));
+    return { ...redirectStep(await approveAuthorization({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, deps, now)), signIn };
   }
-  return consentStep(signedIn, client, user, consent, deps);
+  return { ...(await consentStep(signedIn, client, user, consent, deps)), signIn };
+}
+
+/**
+ * A login starts a new sign-in session, always with a fresh token (no fixation), and ends
+ * the one the browser had (another user's, or one prompt=login asked to renew).
+ */
+async function startSignIn(userId: string, previousToken: string | undefined, deps: Pick<AuthorizationFlowDeps, 'signInSessions'>): Promise<SignInUpdate> {
+  if (previousToken !== undefined) await deps.signInSessions.end(previousToken);
+  const { token, session } = await deps.signInSessions.start('user', userId);
+  return { set: token, maxAgeSeconds: Math.ceil((session.absoluteExpiresAt - session.createdAt) / 1000) };
 }
 
 /**
@@ -125,15 +179,16 @@ export async function submitConsent(sealed: string | undefined, form: ConsentFor
 
 /** The flow with its dependencies bound: what the composition root hands to the routes. */
 export interface AuthorizationFlow {
-  start(query: string, now: number): Promise<AuthorizationStep>;
-  submitLogin(sealedSession: string | undefined, form: LoginForm, address: string, now: number): Promise<AuthorizationStep>;
+  /** `signInToken`: the sign-in session cookie, when the browser sent one. */
+  start(query: string, now: number, signInToken?: string): Promise<AuthorizationStep>;
+  submitLogin(sealedSession: string | undefined, form: LoginForm, address: string, now: number, signInToken?: string): Promise<AuthorizationStep>;
   submitConsent(sealedSession: string | undefined, form: ConsentForm, now: number): Promise<AuthorizationStep>;
 }
 
 export function createAuthorizationFlow(deps: AuthorizationFlowDeps): AuthorizationFlow {
   return {
-    start: (query, now) => startAuthorization(query, deps, now),
-    submitLogin: (sealed, form, address, now) => submitLogin(sealed, form, address, deps, now),
+    start: (query, now, signInToken) => startAuthorization(query, deps, now, signInToken),
+    submitLogin: (sealed, form, address, now, signInToken) => submitLogin(sealed, form, address, deps, now, signInToken),
     submitConsent: (sealed, form, now) => submitConsent(sealed, form, deps, now),
   };
 }

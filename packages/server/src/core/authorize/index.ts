@@ -79,13 +79,19 @@ export function errorRedirect(redirectUri: string, mode: 'query' | 'fragment', e
 }
 
 /**
- * `prompt=none` could not be honoured without showing the login page: `login_required`
- * (OpenID Connect Core 1.0 §3.1.2.6; not an RFC 6749 code, so not an OAuthError), with
- * `state` and `iss` (RFC 9207), in the query or fragment of the response type.
+ * `prompt=none` could not be honoured without showing a page (OpenID Connect Core 1.0
+ * §3.1.2.6; not RFC 6749 codes, so not OAuthErrors): `login_required` when nobody is
+ * signed in, `consent_required` when the signed-in user has not agreed to what is asked.
+ * With `state` and `iss` (RFC 9207), in the query or fragment of the response type.
  */
+export function promptNoneRefused(request: AuthorizationRequest, issuer: string, error: 'login_required' | 'consent_required'): string {
+  const description = error === 'login_required' ? 'the user must sign in (prompt=none was requested)' : 'the user must consent (prompt=none was requested)';
+  return buildRedirect(request.redirectUri, responseModeOf(request.responseType), { error, error_description: description, state: request.state }, issuer);
+}
+
+/** `login_required` (see promptNoneRefused). */
 export function loginRequired(request: AuthorizationRequest, issuer: string): string {
-  const params = { error: 'login_required', error_description: 'the user must sign in (prompt=none was requested)', state: request.state };
-  return buildRedirect(request.redirectUri, responseModeOf(request.responseType), params, issuer);
+  return promptNoneRefused(request, issuer, 'login_required');
 }
 
 /** The user refused (RFC 6749 §4.1.2.1 `access_denied`). */

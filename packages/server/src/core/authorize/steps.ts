@@ -50,6 +50,15 @@ export type AuthorizationPage =
 /** What to do with the session cookie: set it to a sealed session, or clear it. */
 export type SessionUpdate = { set: string } | 'clear';
 
+/**
+ * What to do with the sign-in session cookie (core/sessions.ts): set it to the token of
+ * a session started by a login, kept by the browser `maxAgeSeconds`. Absent: as it is.
+ */
+export interface SignInUpdate {
+  set: string;
+  maxAgeSeconds: number;
+}
+
 export type AuthorizationPageStep = AuthorizationPage & {
   kind: 'page';
   status: number;
@@ -57,6 +66,8 @@ export type AuthorizationPageStep = AuthorizationPage & {
   session?: SessionUpdate;
   /** Seconds before trying again (the Retry-After header), on a throttled attempt. */
   retryAfter?: number;
+  /** A login started a sign-in session. */
+  signIn?: SignInUpdate;
 };
 
 /** The answer to the client (RFC 6749 §4.1.2): the flow is over, its session is cleared. */
@@ -64,6 +75,8 @@ export interface AuthorizationRedirect {
   kind: 'redirect';
   location: string;
   session: 'clear';
+  /** A login started a sign-in session. */
+  signIn?: SignInUpdate;
 }
 
 export type AuthorizationStep = AuthorizationPageStep | AuthorizationRedirect;

@@ -50,6 +50,9 @@ export const AUDIT_ACTIONS = [
   'admin.enable_mfa',
   'admin.sign_in',
   'admin_login.throttled',
+  // sign-in sessions and the end user's /account
+  'user.revoke_sessions',
+  'user.change_password',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -91,6 +94,8 @@ export interface AuditDetails {
   factor?: 'totp' | 'recovery_code' | 'none';
   /** Admin sessions ended by the action. */
   endedSessions?: number;
+  /** user.revoke_sessions: how many sign-in sessions were ended. */
+  sessions?: number;
   /** A failed admin action: the kind of error (ValidationError, NotFoundError, …), never its message. */
   error?: string;
 }

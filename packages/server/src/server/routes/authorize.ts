@@ -4,18 +4,11 @@ import { AUTHORIZATION_SESSION_TTL_MS } from '../../core/authorize/session.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { tenantAppearance } from '../../web/branding.js';
 import { CSRF_FIELD, errorPage, PAGE_SECURITY_HEADERS, pageSecurityHeadersFor, renderAuthorizationPage, type PageAppearance } from '../../web/pages.js';
+import { readCookie, sessionCookie } from '../session-cookie.js';
 import type { RouteOptions } from './oauth.js';
 
-const FORM_BODY_LIMIT = 16_384;
 
-/** Reads one cookie from the Cookie header (RFC 6265 §5.4), undefined when absent. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
+const FORM_BODY_LIMIT = 16_384;
 
 function formOf(request: FastifyRequest): URLSearchParams {
   return new URLSearchParams(typeof request.body === 'string' ? request.body : '');
@@ -42,6 +35,9 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services, 
   const cookieName = secure ? '__Host-gatehouse_authz' : 'gatehouse_authz';
   const cookieAttributes = `Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
   const sessionOf = (request: FastifyRequest) => readCookie(request.headers.cookie, cookieName);
+  // The sign-in session (shared with /account): started by a login, skips the next one.
+  const signInCookie = sessionCookie('user', config.issuer);
+  const signInOf = (request: FastifyRequest) => signInCookie.read(request.headers.cookie);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
@@ -56,8 +52,11 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services, 
 
   /** Sends what a step of the flow came to. */
   const send = async (reply: FastifyReply, step: AuthorizationStep) => {
-    if (step.session === 'clear') reply.header('set-cookie', `${cookieName}=; Max-Age=0; ${cookieAttributes}`);
-    else if (step.session) reply.header('set-cookie', `${cookieName}=${step.session.set}; Max-Age=${AUTHORIZATION_SESSION_TTL_MS / 1000}; ${cookieAttributes}`);
+    const cookies: string[] = [];
+    if (step.session === 'clear') cookies.push(`${cookieName}=; Max-Age=0; ${cookieAttributes}`);
+    else if (step.session) cookies.push(`${cookieName}=${step.session.set}; Max-Age=${AUTHORIZATION_SESSION_TTL_MS / 1000}; ${cookieAttributes}`);
+    if (step.signIn) cookies.push(signInCookie.set(step.signIn.set, step.signIn.maxAgeSeconds));
+    if (cookies.length > 0) reply.header('set-cookie', cookies);
     if (step.kind === 'redirect') return reply.code(302).header('location', step.location).header('cache-control', 'no-store').send();
     if (step.retryAfter !== undefined) reply.header('retry-after', String(step.retryAfter));
     // A login or consent form may end in a redirect to the client: its CSP allows that origin.
@@ -77,10 +76,10 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services, 
     return page(reply, 500, errorPage('Something went wrong', 'The server encountered an unexpected error.', { site }));
   });
 
-  app.get('/oauth/authorize', async (request, reply) => send(reply, await flow.start(queryOf(request), Date.now())));
+  app.get('/oauth/authorize', async (request, reply) => send(reply, await flow.start(queryOf(request), Date.now(), signInOf(request))));
 
   app.post('/oauth/authorize/login', async (request, reply) =>
-    send(reply, await flow.submitLogin(sessionOf(request), readLoginForm(formOf(request)), request.ip, Date.now())),
+    send(reply, await flow.submitLogin(sessionOf(request), readLoginForm(formOf(request)), request.ip, Date.now(), signInOf(request))),
   );
 
   app.post('/oauth/authorize/consent', async (request, reply) =>
