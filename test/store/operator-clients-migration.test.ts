@@ -34,37 +34,43 @@ for (const target of STORAGE_TARGETS) {
       const { error } = await new Migrator({ db: storage.db, provider: migrationProvider }).migrateTo(BEFORE);
       assert.equal(error, undefined);
       const now = Date.now();
-      // Written through today's store: the tables it touches are as they were before the migration.
-      const tenant = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: 600 });
-      const user = await storage.users.createUser({ username: 'ada', passwordHash: 'scrypt$x', tenantIds: [tenant.id] });
-      const newClient = (grantTypes: Client['grantTypes']) => ({
-        id: uniqueId('client'), tenantId: tenant.id, name: 'App', isPublic: false, secretDigest: randomDigest(), grantTypes,
-        scopes: ['documents:read'], defaultScopes: ['documents:read'], redirectUris: ['https://app.example.com/cb'], accessTokenTtl: null, resourceServer: false,
-        refreshIdleTtl: 120, refreshAbsoluteTtl: 240, refreshGraceSeconds: 5,
+      // Written as rows of the schema as it was before the migration: today's store reads
+      // and writes columns that later migrations add (tenant branding, grants.last_used_at).
+      const db = storage.db;
+      const tenant = { id: randomUUID(), slug: 'acme' };
+      await db.insertInto('tenants').values({ id: tenant.id, slug: tenant.slug, name: 'Acme', access_token_ttl: 600, created_at: now, disabled: 0 }).execute();
+      const user = { id: randomUUID() };
+      await db.insertInto('users').values({ id: user.id, username: 'ada', username_normalized: 'ada', password_hash: 'scrypt$x', disabled: 0, revocation_epoch: 0, created_at: now, updated_at: now }).execute();
+      await db.insertInto('user_tenants').values({ user_id: user.id, tenant_id: tenant.id, created_at: now }).execute();
+      const clientRow = (grantTypes: Client['grantTypes'], change: { disabled?: number; revocation_epoch?: number; deleted_at?: number | null } = {}) => ({
+        id: uniqueId('client'), tenant_id: tenant.id, name: 'App', is_public: 0, secret_digest: randomDigest(), previous_secret_digest: null, previous_secret_expires_at: null,
+        grant_types: grantTypes.join(' '), scopes: 'documents:read', default_scopes: 'documents:read', redirect_uris: JSON.stringify(['https://app.example.com/cb']),
+        access_token_ttl: null, disabled: 0, revocation_epoch: 0, resource_server: 0, epoch_revision: 0, refresh_idle_ttl: 120, refresh_absolute_ttl: 240, refresh_grace: 5,
+        created_at: now, updated_at: now, deleted_at: null, ...change,
       });
-      const web = await storage.clients.createClient(newClient(['authorization_code', 'refresh_token']));
-      const backend = await storage.clients.createClient(newClient(['client_credentials']));
-      const gone = await storage.clients.createClient(newClient(['client_credentials']));
-      await storage.clients.setClientDisabled(backend.id, true);
-      await storage.clients.deleteClient(gone.id);
+      const web = clientRow(['authorization_code', 'refresh_token']);
+      const backend = clientRow(['client_credentials'], { disabled: 1, revocation_epoch: 1 });
+      const gone = clientRow(['client_credentials'], { revocation_epoch: 1, deleted_at: now });
+      await db.insertInto('clients').values([web, backend, gone]).execute();
       const codeDigest = randomDigest();
-      await storage.codes.createCode({
-        codeDigest, clientId: web.id, userId: user.id, redirectUri: 'https://app.example.com/cb', scope: ['documents:read'], tenants: ['acme'],
-        codeChallenge: null, codeChallengeMethod: null, authTime: now, expiresAt: now + 60_000,
-      });
-      const grant = await storage.grants.createGrant({
-        id: randomUUID(), clientId: web.id, userId: user.id, codeDigest, scope: ['documents:read'], tenants: ['acme'], createdAt: now, absoluteExpiresAt: now + 240_000,
-        refreshToken: { id: randomUUID(), tokenDigest: randomDigest(), idleExpiresAt: now + 120_000 },
-      });
-      await storage.consents.saveConsent({ userId: user.id, clientId: web.id, scopes: ['documents:read'], tenants: ['acme'] });
+      await db.insertInto('authorization_codes').values({
+        code_digest: codeDigest, client_id: web.id, user_id: user.id, redirect_uri: 'https://app.example.com/cb', scope: 'documents:read', tenants: 'acme',
+        code_challenge: null, code_challenge_method: null, auth_time: now, expires_at: now + 60_000, consumed_at: now, grant_revoked_at: null,
+      }).execute();
+      const grant = { id: randomUUID() };
+      await db.insertInto('grants').values({
+        id: grant.id, client_id: web.id, user_id: user.id, code_digest: codeDigest, scope: 'documents:read', tenants: 'acme', created_at: now, absolute_expires_at: now + 240_000, revoked_at: null, revision: 0,
+      }).execute();
+      await db.insertInto('refresh_tokens').values({ id: randomUUID(), token_digest: randomDigest(), grant_id: grant.id, client_id: web.id, created_at: now, idle_expires_at: now + 120_000, rotated_at: null, replaced_by: null }).execute();
+      await db.insertInto('consents').values({ user_id: user.id, client_id: web.id, scopes: 'documents:read', tenants: 'acme', created_at: now, updated_at: now }).execute();
       const clientsBefore = await storage.db.selectFrom('clients').selectAll().orderBy('id').execute();
-      const webBefore = await storage.clients.findClient(web.id);
       const feedBefore = await storage.revocations.readChanges(0, 0);
 
       assert.deepEqual(await storage.migrate(), MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf(MIGRATION)));
 
       assert.deepEqual(await storage.db.selectFrom('clients').selectAll().orderBy('id').execute(), clientsBefore, 'every client row, deleted ones too, as it was');
-      assert.deepEqual(await storage.clients.findClient(web.id), webBefore);
+      const webAfter = await storage.clients.findClient(web.id);
+      assert.deepEqual([webAfter?.tenantSlug, webAfter?.name, webAfter?.scopes, webAfter?.grantTypes, webAfter?.refreshGraceSeconds], ['acme', 'App', ['documents:read'], ['authorization_code', 'refresh_token'], 5]);
       assert.equal((await storage.clients.findClient(backend.id))?.disabled, true);
       assert.equal(await storage.clients.findClient(gone.id), undefined);
       assert.deepEqual((await storage.clients.listClients(tenant.id)).map((client) => client.id).sort(), [web.id, backend.id].sort());
@@ -83,6 +89,10 @@ for (const target of STORAGE_TARGETS) {
       }
 
       // The foreign keys still hold: to tenants from clients, to clients from their children.
+      const newClient = (grantTypes: Client['grantTypes']) => ({
+        id: uniqueId('client'), tenantId: tenant.id, name: 'App', isPublic: false, secretDigest: randomDigest(), grantTypes,
+        scopes: ['documents:read'], defaultScopes: ['documents:read'], redirectUris: ['https://app.example.com/cb'], accessTokenTtl: null, resourceServer: false,
+      });
       await assert.rejects(storage.clients.createClient({ ...newClient(['client_credentials']), tenantId: 'no-such-tenant' }));
       await assert.rejects(sql`insert into consents (user_id, client_id, scopes, tenants, created_at, updated_at) values (${user.id}, 'no-such-client', '', '', 0, 0)`.execute(storage.db));
       // And a client may now belong to no tenant.
@@ -103,7 +113,7 @@ for (const target of STORAGE_TARGETS) {
                                  values ('null-tenant', null, 'x', 0, '', '', '', '[]', 0, 0, 0, 0)`.execute(storage.db));
         if (storage.dialect === 'sqlite') assert.deepEqual((await sql`pragma foreign_key_check`.execute(storage.db)).rows, []);
         assert.deepEqual(await storage.migrate(), [MIGRATION]);
-        assert.deepEqual(await storage.clients.findClient(web.id), webBefore);
+        assert.deepEqual(await storage.clients.findClient(web.id), webAfter);
       }
     });
   });
