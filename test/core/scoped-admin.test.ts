@@ -115,6 +115,22 @@ describe('scoped admin: the access rules the admin API and the dashboard share',
     assert.equal((await acme.revokeGrant('gus', ours.id)).revoked, true);
   });
 
+  it("deleting a user revokes its grants and forgets its consents before erasing it; the username is free again", async () => {
+    const user = await acme.createUser('acme', { username: 'della', password: 'correct horse battery' });
+    const now = Date.now();
+    const grant = await t.gatehouse.storage.grants.createGrant({
+      id: randomUUID(), clientId: acmeClientOfGlobex, userId: user.id, codeDigest: randomUUID(), scope: ['a'], tenants: ['acme'], createdAt: now, absoluteExpiresAt: now + 3_600_000,
+    });
+    await t.gatehouse.storage.consents.saveConsent({ userId: user.id, clientId: acmeClientOfGlobex, scopes: ['a'], tenants: ['acme'] });
+    await acme.deleteUser('Della');
+    assert.notEqual((await t.gatehouse.storage.grants.findGrant(grant.id))?.revokedAt ?? null, null);
+    assert.equal(await t.gatehouse.storage.consents.findConsent(user.id, acmeClientOfGlobex), undefined);
+    await rejectsWith(acme.getUser('della'), NotFoundError);
+    const { events } = await t.gatehouse.audit.list({ action: 'user.delete', limit: 10 });
+    assert.deepEqual(events.filter((event) => event.target === 'della').map((event) => [event.actor, event.outcome]), [['acme-admin-client', 'success']]);
+    assert.notEqual((await acme.createUser('acme', { username: 'della', password: 'correct horse battery' })).id, user.id);
+  });
+
   it('signing keys are operator-only', async () => {
     await rejectsWith(acme.listKeys(), ForbiddenError);
     await rejectsWith(acme.rotateKey(), ForbiddenError);
