@@ -158,6 +158,24 @@ describe('admin sign-in (http issuer)', () => {
     assert.equal(again.statusCode, 303, 'a signed-in admin is sent on to the dashboard');
   });
 
+  it('ends the session a browser still held when it signs in again (another account\'s)', async () => {
+    const browser = new Browser(t.app);
+    await signIn(browser, 'acme.admin');
+    const first = browser.cookies.get('gatehouse_admin_session')!;
+    // The sign-in page of a browser that is not signed in (a signed-in one is sent on to /admin).
+    const page = await t.app.inject({ method: 'GET', url: '/admin/login' });
+    const signinCookie = ([] as string[]).concat(page.headers['set-cookie'] as string | string[])[0]!.split(';')[0]!;
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: { cookie: `${signinCookie}; gatehouse_admin_session=${first}`, 'content-type': FORM },
+      payload: form({ csrf_token: field(page.body, 'csrf_token'), username: 'ops', password: PASSWORD }),
+    });
+    assert.equal(response.statusCode, 303);
+    const old = await t.app.inject({ method: 'GET', url: '/admin', headers: { cookie: `gatehouse_admin_session=${first}` } });
+    assert.equal(old.statusCode, 303, 'the earlier session ended');
+  });
+
   it('signs a tenant admin in as a tenant principal of its tenant', async () => {
     const browser = new Browser(t.app);
     await signIn(browser, 'acme.admin');

@@ -47,12 +47,14 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
   });
 
   /** Sends what a step of the sign-in came to: a page, or the new session and the dashboard. */
-  const send = async (reply: FastifyReply, step: AdminSignInStep) => {
+  const send = async (reply: FastifyReply, step: AdminSignInStep, cookieHeader: string | undefined) => {
     const cookies: string[] = [];
     if (step.state === 'clear') cookies.push(signInState.clear());
     else if (step.state) cookies.push(signInState.set(step.state.set, ADMIN_SIGN_IN_TTL_MS / 1000));
     if (step.kind === 'signed-in') {
-      // Always a fresh session (and token) at sign-in: none is carried over (fixation).
+      // Always a fresh session (and token) at sign-in: none is carried over (fixation), and
+      // one this browser still held (another account's, say) ends.
+      await services.sessions.end(session.read(cookieHeader));
       const started = await services.sessions.start('admin', step.account.id);
       cookies.push(session.set(started.token, services.sessions.lifetimes('admin').maxMs / 1000));
       return seeOther(reply.header('set-cookie', cookies), ADMIN_PATHS.home);
@@ -69,7 +71,7 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
 
   app.get(ADMIN_PATHS.login, async (request, reply) => {
     if (await signedInAccount(request.headers.cookie)) return seeOther(reply, ADMIN_PATHS.home);
-    return send(reply, auth.start(signInState.read(request.headers.cookie), Date.now()));
+    return send(reply, auth.start(signInState.read(request.headers.cookie), Date.now()), request.headers.cookie);
   });
 
   app.post(ADMIN_PATHS.login, async (request, reply) => {
@@ -80,7 +82,7 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
       request.ip,
       Date.now(),
     );
-    return send(reply, step);
+    return send(reply, step, request.headers.cookie);
   });
 
   app.get(ADMIN_PATHS.secondFactor, async (_request, reply) => seeOther(reply, ADMIN_PATHS.login));
@@ -88,7 +90,7 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
   app.post(ADMIN_PATHS.secondFactor, async (request, reply) => {
     const form = adminForm(request);
     const step = await auth.submitSecondFactor(signInState.read(request.headers.cookie), { csrfToken: form.get(CSRF_FIELD) ?? undefined, code: form.get('code') ?? '' }, Date.now());
-    return send(reply, step);
+    return send(reply, step, request.headers.cookie);
   });
 
   // Logout ends the session when the form carries its CSRF token (another site cannot log
