@@ -677,6 +677,6 @@ describe('the sign-in session (shared with /account)', () => {
     world.addUser(makeUser('alice', ['globex', 'initech']));
     remember(['acme']);
     const consent = asPage(await startAuthorization(codeQuery(), deps, T0 + 2000, token), 200, 'consent');
-    assert.deepEqual(consent.page === 'consent' && consent.model.tenants, [{ slug: 'globex' }, { slug: 'initech' }]);
+    assert.deepEqual(consent.page === 'consent' && consent.model.tenants, [{ slug: 'globex', name: 'Globex' }, { slug: 'initech', name: 'Initech' }]);
   });
 });
