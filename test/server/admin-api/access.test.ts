@@ -108,6 +108,7 @@ const CASES: RouteCase[] = [
   { name: 'GET /users/{username}', method: 'GET', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}` }) },
   { name: 'PATCH /users/{username}', method: 'PATCH', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}`, body: { disabled: true } }) },
   { name: 'DELETE /users/{username}', method: 'DELETE', ok: 204, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}` }) },
+  { name: 'DELETE /users/{username}/sessions', method: 'DELETE', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}/sessions` }) },
   { name: 'GET /users/{username}/grants', method: 'GET', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}/grants` }) },
   {
     name: 'DELETE /users/{username}/grants/{grant_id}',

@@ -227,6 +227,17 @@ export class ScopedAdmin {
     return this.view(user);
   }
 
+  /**
+   * Ends every sign-in session of the user, on every process (UserService.revokeSessions);
+   * its grants stay. Same reach as a password reset.
+   */
+  async revokeUserSessions(username: string): Promise<{ user: User; ended: number }> {
+    const user = await this.userInReach(username);
+    this.requireSoleTenant(user, 'signing out');
+    const { user: revoked, ended } = await this.admin.users.revokeSessions(user.username);
+    return { user: this.view(revoked), ended };
+  }
+
   /** Deletes the user for good, after revoking its grants (UserService.delete). */
   async deleteUser(username: string): Promise<User> {
     const user = await this.userInReach(username);

@@ -121,6 +121,11 @@ export const RevokedGrantResource = Type.Object(
   { additionalProperties: false },
 );
 
+export const EndedSessionsResource = Type.Object(
+  { ended: Type.Integer({ minimum: 0, description: 'how many sign-in sessions were ended (0 when the user had none)' }) },
+  { additionalProperties: false },
+);
+
 export const SigningKeyResource = Type.Object(
   {
     kid: Type.String(),
