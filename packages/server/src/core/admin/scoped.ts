@@ -9,7 +9,7 @@ import type { AdminServices } from './index.js';
 import type { PublishedKey } from './keys.js';
 import { paginate, type Page, type PageRequest } from './pages.js';
 import { isOperator, requireOperator, requireTenantAccess, type AdminPrincipal } from './principal.js';
-import type { CreateTenantInput, UpdateTenantInput } from './tenants.js';
+import type { CreateTenantInput, TenantBrandingInput, UpdateTenantInput } from './tenants.js';
 
 /**
  * The admin operations as one principal may perform them: what the admin API and the
@@ -39,6 +39,8 @@ export interface ScopedAdminDeps {
 export interface TenantChange extends UpdateTenantInput {
   /** Operators only. */
   disabled?: boolean;
+  /** Accent and footer links (absent: kept, null: cleared); the logo is `setTenantLogo`. */
+  branding?: Omit<TenantBrandingInput, 'logo'>;
 }
 
 /** What PATCH …/clients/{client_id} changes. */
@@ -95,10 +97,20 @@ export class ScopedAdmin {
     if (change.name !== undefined || change.accessTokenTtl !== undefined) {
       tenant = await this.admin.tenants.update(slug, { name: change.name, accessTokenTtl: change.accessTokenTtl });
     }
+    const branding = change.branding ?? {};
+    if (Object.values(branding).some((value) => value !== undefined)) {
+      tenant = await this.admin.tenants.setBranding(slug, { accent: branding.accent, termsUrl: branding.termsUrl, privacyUrl: branding.privacyUrl });
+    }
     if (change.disabled !== undefined && change.disabled !== tenant.disabled) {
       tenant = change.disabled ? await this.admin.tenants.disable(slug) : await this.admin.tenants.enable(slug);
     }
     return tenant;
+  }
+
+  /** Replaces the tenant's logo (its bytes: PNG, JPEG, WebP or SVG) or removes it (null); its own principal may. */
+  async setTenantLogo(slug: string, logo: Uint8Array | null): Promise<Tenant> {
+    await this.getTenant(slug);
+    return this.admin.tenants.setBranding(slug, { logo });
   }
 
   /**

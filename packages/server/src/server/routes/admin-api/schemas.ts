@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SIGNING_ALGORITHMS, GRANT_TYPES } from '../../../core/types.js';
 import { MAX_PAGE_SIZE } from '../../../core/admin/pages.js';
+import { LOGO_TYPES, MAX_LOGO_BYTES } from '../../../core/branding.js';
 
 /**
  * The admin API's JSON Schemas (TypeBox): the routes validate requests with them, Fastify
@@ -33,6 +34,15 @@ export const TenantResource = Type.Object(
     name: Type.String(),
     access_token_ttl: nullable(Type.Integer({ description: "seconds; null: the server's default" })),
     disabled: Type.Boolean({ description: 'its clients cannot get tokens' }),
+    branding: Type.Object(
+      {
+        accent: nullable(Type.String({ description: '#rrggbb: primary buttons, links and focus rings on its pages' })),
+        logo_url: nullable(Type.String({ description: 'where Gatehouse serves the logo, relative to the issuer (changes with the logo)' })),
+        terms_url: nullable(Type.String()),
+        privacy_url: nullable(Type.String()),
+      },
+      { additionalProperties: false, description: "how the tenant's pages look; null: not set, the deployment's applies" },
+    ),
     created_at: time('creation time'),
   },
   { additionalProperties: false },
@@ -204,9 +214,25 @@ export const UpdateTenantBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     access_token_ttl: Type.Optional(nullable(Duration)),
     disabled: Type.Optional(Type.Boolean({ description: "operators only; disabling revokes every token of the tenant's clients" })),
+    branding: Type.Optional(
+      Type.Object(
+        {
+          accent: Type.Optional(nullable(Type.String({ maxLength: 20, description: 'a colour as #rrggbb' }))),
+          terms_url: Type.Optional(nullable(Type.String({ maxLength: 2000, description: 'an absolute https URL (http only for localhost)' }))),
+          privacy_url: Type.Optional(nullable(Type.String({ maxLength: 2000, description: 'an absolute https URL (http only for localhost)' }))),
+        },
+        { additionalProperties: false, description: 'the fields given replace the stored values, null clears one; the logo is PUT /tenants/{slug}/logo' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** A logo, sent as the raw image (its type is read from the bytes, as setBranding does). */
+export const LogoBody = {
+  content: Object.fromEntries(LOGO_TYPES.map((type) => [type, { schema: Type.String({ format: 'binary', maxLength: MAX_LOGO_BYTES }) }])),
+  description: `the image itself (PNG, JPEG, WebP or SVG), at most ${MAX_LOGO_BYTES} bytes`,
+};
 
 const refreshSettings = {
   refresh_idle_ttl: Type.Optional(Duration),
