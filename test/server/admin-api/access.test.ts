@@ -149,6 +149,23 @@ const CASES: RouteCase[] = [
     ok: 200,
     prepare: async (f) => ({ url: `${V1}/operator-clients/${(await f.t.gatehouse.admin.operatorClients.create({ name: 'Robot' })).client.id}/rotate-secret`, body: { grace: 60 } }),
   },
+  { name: 'GET /tenants/{slug}/admins', method: 'GET', ok: 200, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/admins` }) },
+  { name: 'POST /tenants/{slug}/admins', method: 'POST', ok: 201, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/admins`, body: { username: unique('admin'), password: PASSWORD } }) },
+  {
+    name: 'DELETE /tenants/{slug}/admins/{username}',
+    method: 'DELETE',
+    ok: 204,
+    prepare: async (f, slug) => ({ url: `${V1}/tenants/${slug}/admins/${(await f.t.gatehouse.admin.accounts.create({ tenant: slug, username: unique('admin'), password: PASSWORD })).username}` }),
+  },
+  { name: 'GET /operators', method: 'GET', operatorOnly: true, ok: 200, prepare: async () => ({ url: `${V1}/operators` }) },
+  { name: 'POST /operators', method: 'POST', operatorOnly: true, ok: 201, prepare: async () => ({ url: `${V1}/operators`, body: { username: unique('op'), password: PASSWORD } }) },
+  {
+    name: 'DELETE /operators/{username}',
+    method: 'DELETE',
+    operatorOnly: true,
+    ok: 204,
+    prepare: async (f) => ({ url: `${V1}/operators/${(await f.t.gatehouse.admin.accounts.create({ username: unique('op'), password: PASSWORD })).username}` }),
+  },
   { name: 'GET /keys', method: 'GET', operatorOnly: true, ok: 200, prepare: async () => ({ url: `${V1}/keys` }) },
   { name: 'POST /keys/rotate', method: 'POST', operatorOnly: true, ok: 201, prepare: async () => ({ url: `${V1}/keys/rotate` }) },
   {

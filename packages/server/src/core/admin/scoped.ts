@@ -1,6 +1,6 @@
 import type { AuditListFilter, AuditService } from '../audit.js';
 import { NotFoundError } from '../errors.js';
-import type { AuditEvent } from '../storage.js';
+import type { AdminAccount, AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../types.js';
 import { normalizeUsername } from '../username.js';
 import type { CreateClientInput, CreatedClient, CreateOperatorClientInput, RotatedSecret, UpdateClientInput } from './clients.js';
@@ -336,6 +336,51 @@ export class ScopedAdmin {
   async rotateOperatorClientSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
     requireOperator(this.principal, 'managing operator clients');
     return this.admin.operatorClients.rotateSecret(clientId, options);
+  }
+
+  // --- admin accounts (the dashboard's people; AdminAccountService checks the principal too) ---
+
+  /** The tenant's admin accounts, by username ignoring case. */
+  async listAdminsOf(slug: string, page?: PageRequest): Promise<Page<AdminAccount>> {
+    requireTenantAccess(this.principal, slug);
+    return paginate(await this.admin.accounts.list({ tenant: slug }, this.principal), (account) => normalizeUsername(account.username), page);
+  }
+
+  /** A tenant admin account in the tenant (its own principal may). */
+  async createAdminIn(slug: string, input: { username: string; password: string }): Promise<AdminAccount> {
+    requireTenantAccess(this.principal, slug);
+    return this.admin.accounts.create({ tenant: slug, username: input.username, password: input.password }, this.principal);
+  }
+
+  /** Deletes one of the tenant's admin accounts (its sessions end); another tenant's admin or an operator is NotFoundError. */
+  async deleteAdminOf(slug: string, username: string): Promise<AdminAccount> {
+    requireTenantAccess(this.principal, slug);
+    const account = (await this.admin.accounts.list({ tenant: slug }, this.principal)).find((candidate) => normalizeUsername(candidate.username) === normalizeUsername(username));
+    if (!account) throw new NotFoundError(`no admin account "${username}" in tenant "${slug}"`);
+    return this.admin.accounts.delete(account.username, this.principal);
+  }
+
+  /** The operator accounts, by username ignoring case. Operators only. */
+  async listOperators(page?: PageRequest): Promise<Page<AdminAccount>> {
+    requireOperator(this.principal, 'managing operator accounts');
+    return paginate(await this.operatorAccounts(), (account) => normalizeUsername(account.username), page);
+  }
+
+  async createOperator(input: { username: string; password: string }): Promise<AdminAccount> {
+    requireOperator(this.principal, 'managing operator accounts');
+    return this.admin.accounts.create({ tenant: null, username: input.username, password: input.password }, this.principal);
+  }
+
+  /** Deletes an operator account (its sessions end); a tenant admin's name is NotFoundError here. */
+  async deleteOperator(username: string): Promise<AdminAccount> {
+    requireOperator(this.principal, 'managing operator accounts');
+    const account = (await this.operatorAccounts()).find((candidate) => normalizeUsername(candidate.username) === normalizeUsername(username));
+    if (!account) throw new NotFoundError(`no operator account "${username}"`);
+    return this.admin.accounts.delete(account.username, this.principal);
+  }
+
+  private async operatorAccounts(): Promise<AdminAccount[]> {
+    return (await this.admin.accounts.list({}, this.principal)).filter((account) => account.tenantId === null);
   }
 
   // --- signing keys (deployment-wide: operators only) ---

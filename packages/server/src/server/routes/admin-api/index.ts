@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminPrincipal } from '../../../core/admin/principal.js';
 import type { Config } from '../../../core/config.js';
 import type { Services } from '../../services.js';
+import { adminAccountRoutes } from './admin-accounts.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { keyRoutes } from './keys.js';
@@ -86,7 +87,7 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       info: {
         title: 'Gatehouse admin API',
         version: '1',
-        description: 'Manage tenants, clients, scopes, users, grants, signing keys and the audit log. Errors are RFC 9457 problem details (application/problem+json). See docs/admin-api.md.',
+        description: 'Manage tenants, clients, scopes, users, grants, admin accounts, signing keys and the audit log. Errors are RFC 9457 problem details (application/problem+json). See docs/admin-api.md.',
       },
       servers: [{ url: config.issuer }],
       components: {
@@ -131,6 +132,7 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       await v1.register(scopeRoutes, context);
       await v1.register(userRoutes, context);
       await v1.register(operatorClientRoutes, context);
+      await v1.register(adminAccountRoutes, context);
       await v1.register(keyRoutes, context);
       await v1.register(auditRoutes, context);
     },

@@ -136,6 +136,20 @@ export const EndedSessionsResource = Type.Object(
   { additionalProperties: false },
 );
 
+export const AdminAccountResource = Type.Object(
+  {
+    username: Username,
+    role: Type.Union([Type.Literal('operator'), Type.Literal('tenant_admin')], { description: 'operator: every tenant; tenant_admin: its tenant only' }),
+    tenant: nullable(Slug),
+    disabled: Type.Boolean({ description: 'it cannot sign in' }),
+    mfa: Type.Boolean({ description: 'a TOTP second factor is enrolled' }),
+    recovery_codes_left: Type.Integer({ minimum: 0 }),
+    created_at: time('creation time'),
+    last_sign_in_at: nullable(time('its last sign-in to the dashboard')),
+  },
+  { additionalProperties: false, description: 'a dashboard account; never its password or second factor' },
+);
+
 export const SigningKeyResource = Type.Object(
   {
     kid: Type.String(),
@@ -300,6 +314,13 @@ export const CreateUserBody = Type.Object(
   { username: Username, password: Type.String({ minLength: 1, maxLength: 1024, description: 'at least 10 characters; never shown again' }) },
   { additionalProperties: false },
 );
+
+export const CreateAdminAccountBody = Type.Object(
+  { username: Username, password: Type.String({ minLength: 1, maxLength: 1024, description: 'at least 10 characters; never shown again' }) },
+  { additionalProperties: false },
+);
+export const AdminAccountParams = Type.Object({ username: Username });
+export const TenantAdminParams = Type.Object({ slug: Slug, username: Username });
 
 export const UpdateUserBody = Type.Object(
   {
