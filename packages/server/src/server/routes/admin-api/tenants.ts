@@ -63,6 +63,7 @@ export async function tenantRoutes(app: FastifyInstance, { adminOf }: AdminRoute
       '/tenants/:slug/logo',
       {
         bodyLimit: MAX_LOGO_BYTES,
+        config: { mediaTypes: 'the image itself: image/png, image/jpeg, image/webp or image/svg+xml' },
         schema: {
           tags,
           summary: "replace the tenant's logo: the body is the image (PNG, JPEG, WebP or SVG, at most 256 KiB; its type is read from the bytes)",
