@@ -244,8 +244,9 @@ export const UpdateTenantBody = Type.Object(
 
 /** A logo, sent as the raw image (its type is read from the bytes, as setBranding does). */
 export const LogoBody = {
-  content: Object.fromEntries(LOGO_TYPES.map((type) => [type, { schema: Type.String({ format: 'binary', maxLength: MAX_LOGO_BYTES }) }])),
-  description: `the image itself (PNG, JPEG, WebP or SVG), at most ${MAX_LOGO_BYTES} bytes`,
+  content: Object.fromEntries(
+    LOGO_TYPES.map((type) => [type, { schema: Type.String({ format: 'binary', description: `the image itself, at most ${MAX_LOGO_BYTES} bytes (beyond: 413)` }) }]),
+  ),
 };
 
 const refreshSettings = {
