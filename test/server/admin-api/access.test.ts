@@ -13,6 +13,8 @@ import { STORAGE_TARGETS } from '../../helpers/postgres.js';
 import { assertProblem, openAdminApi, unique, V1, type AdminApiFixture } from './helpers.js';
 
 const PASSWORD = 'correct horse battery';
+/** The smallest PNG: its signature is what the logo check reads. */
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(16)]);
 
 /** A route: how to prepare what it acts on in a tenant, its request, and its success status. */
 interface RouteCase {
@@ -23,8 +25,8 @@ interface RouteCase {
   /** The path of the tenant's slug alone cannot say "another tenant" (e.g. GET /tenants): no 404 check. */
   noTenant?: boolean;
   ok: number;
-  /** Creates what the request acts on in `slug`; returns the request's path and body. */
-  prepare(f: AdminApiFixture, slug: string): Promise<{ url: string; body?: unknown }>;
+  /** Creates what the request acts on in `slug`; returns the request's path and body (and its headers, for a raw body). */
+  prepare(f: AdminApiFixture, slug: string): Promise<{ url: string; body?: unknown; headers?: Record<string, string> }>;
 }
 
 async function newClient(f: AdminApiFixture, slug: string): Promise<string> {
@@ -55,6 +57,8 @@ const CASES: RouteCase[] = [
       return { url: `${V1}/tenants/${spare}` };
     },
   },
+  { name: 'PUT /tenants/{slug}/logo', method: 'PUT', ok: 200, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/logo`, body: PNG, headers: { 'content-type': 'image/png' } }) },
+  { name: 'DELETE /tenants/{slug}/logo', method: 'DELETE', ok: 200, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/logo` }) },
   { name: 'GET /tenants/{slug}/clients', method: 'GET', ok: 200, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/clients` }) },
   { name: 'POST /tenants/{slug}/clients', method: 'POST', ok: 201, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/clients`, body: { name: 'New app' } }) },
   { name: 'GET /tenants/{slug}/clients/{client_id}', method: 'GET', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/tenants/${slug}/clients/${await newClient(f, slug)}` }) },
@@ -108,6 +112,7 @@ const CASES: RouteCase[] = [
   { name: 'GET /users/{username}', method: 'GET', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}` }) },
   { name: 'PATCH /users/{username}', method: 'PATCH', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}`, body: { disabled: true } }) },
   { name: 'DELETE /users/{username}', method: 'DELETE', ok: 204, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}` }) },
+  { name: 'DELETE /users/{username}/sessions', method: 'DELETE', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}/sessions` }) },
   { name: 'GET /users/{username}/grants', method: 'GET', ok: 200, prepare: async (f, slug) => ({ url: `${V1}/users/${(await newUser(f, slug)).username}/grants` }) },
   {
     name: 'DELETE /users/{username}/grants/{grant_id}',
@@ -143,6 +148,23 @@ const CASES: RouteCase[] = [
     operatorOnly: true,
     ok: 200,
     prepare: async (f) => ({ url: `${V1}/operator-clients/${(await f.t.gatehouse.admin.operatorClients.create({ name: 'Robot' })).client.id}/rotate-secret`, body: { grace: 60 } }),
+  },
+  { name: 'GET /tenants/{slug}/admins', method: 'GET', ok: 200, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/admins` }) },
+  { name: 'POST /tenants/{slug}/admins', method: 'POST', ok: 201, prepare: async (_f, slug) => ({ url: `${V1}/tenants/${slug}/admins`, body: { username: unique('admin'), password: PASSWORD } }) },
+  {
+    name: 'DELETE /tenants/{slug}/admins/{username}',
+    method: 'DELETE',
+    ok: 204,
+    prepare: async (f, slug) => ({ url: `${V1}/tenants/${slug}/admins/${(await f.t.gatehouse.admin.accounts.create({ tenant: slug, username: unique('admin'), password: PASSWORD })).username}` }),
+  },
+  { name: 'GET /operators', method: 'GET', operatorOnly: true, ok: 200, prepare: async () => ({ url: `${V1}/operators` }) },
+  { name: 'POST /operators', method: 'POST', operatorOnly: true, ok: 201, prepare: async () => ({ url: `${V1}/operators`, body: { username: unique('op'), password: PASSWORD } }) },
+  {
+    name: 'DELETE /operators/{username}',
+    method: 'DELETE',
+    operatorOnly: true,
+    ok: 204,
+    prepare: async (f) => ({ url: `${V1}/operators/${(await f.t.gatehouse.admin.accounts.create({ username: unique('op'), password: PASSWORD })).username}` }),
   },
   { name: 'GET /keys', method: 'GET', operatorOnly: true, ok: 200, prepare: async () => ({ url: `${V1}/keys` }) },
   { name: 'POST /keys/rotate', method: 'POST', operatorOnly: true, ok: 201, prepare: async () => ({ url: `${V1}/keys/rotate` }) },
@@ -180,31 +202,31 @@ for (const target of STORAGE_TARGETS) {
       it(`${route.name}: operator ${route.ok}; tenant admin ${route.operatorOnly ? '403' : `${route.ok} on its tenant, 404 on another`}; no admin scope 403; no token 401; document-API token 401`, async () => {
         const own = await route.prepare(f, 'acme');
         // Refusals first: none of them may change anything.
-        const none = await f.call(undefined, route.method, own.url, own.body);
+        const none = await f.call(undefined, route.method, own.url, own.body, own.headers);
         assertProblem(none, 401);
         assert.match(String(none.headers['www-authenticate']), /^Bearer realm=/);
-        const documents = await f.call(f.tokens.documents, route.method, own.url, own.body);
+        const documents = await f.call(f.tokens.documents, route.method, own.url, own.body, own.headers);
         assertProblem(documents, 401, 'invalid_token');
         assert.match(String(documents.headers['www-authenticate']), /error="invalid_token"/);
-        const noScope = await f.call(f.tokens.withoutAdminScope, route.method, own.url, own.body);
+        const noScope = await f.call(f.tokens.withoutAdminScope, route.method, own.url, own.body, own.headers);
         assertProblem(noScope, 403, 'insufficient_scope');
         assert.match(String(noScope.headers['www-authenticate']), /error="insufficient_scope"/);
 
         if (route.operatorOnly) {
-          assertProblem(await f.call(f.tokens.acme, route.method, own.url, own.body), 403, 'forbidden');
+          assertProblem(await f.call(f.tokens.acme, route.method, own.url, own.body, own.headers), 403, 'forbidden');
         } else {
           if (!route.noTenant) {
             const theirs = await route.prepare(f, 'globex');
-            const crossed = await f.call(f.tokens.acme, route.method, theirs.url, theirs.body);
+            const crossed = await f.call(f.tokens.acme, route.method, theirs.url, theirs.body, theirs.headers);
             const problem = assertProblem(crossed, 404, 'not_found');
             // A problem, never data (its detail names only what the path named).
             assert.deepEqual(Object.keys(problem).sort(), ['code', 'detail', 'status', 'title', 'type']);
           }
-          const mine = await f.call(f.tokens.acme, route.method, own.url, own.body);
+          const mine = await f.call(f.tokens.acme, route.method, own.url, own.body, own.headers);
           assert.equal(mine.statusCode, route.ok, mine.body);
         }
         const theirs = await route.prepare(f, 'globex');
-        const asOperator = await f.call(f.tokens.operator, route.method, theirs.url, theirs.body);
+        const asOperator = await f.call(f.tokens.operator, route.method, theirs.url, theirs.body, theirs.headers);
         assert.equal(asOperator.statusCode, route.ok, asOperator.body);
         if (route.ok === 204) assert.equal(asOperator.body, '');
         else assert.match(String(asOperator.headers['content-type']), /^application\/json/);

@@ -19,8 +19,8 @@ export interface AdminApiFixture {
   operator: TestClient;
   acmeAdmin: TestClient;
   tokens: { operator: string; acme: string; withoutAdminScope: string; documents: string };
-  /** Calls the admin API with `token` (none: no Authorization header). */
-  call(token: string | undefined, method: string, url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  /** Calls the admin API with `token` (none: no Authorization header); a Buffer body is sent as is, with `headers`. */
+  call(token: string | undefined, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -52,11 +52,11 @@ export async function openAdminApi(target: StorageTarget): Promise<AdminApiFixtu
     operator,
     acmeAdmin,
     tokens,
-    call: (token, method, url, body) =>
+    call: (token, method, url, body, headers = {}) =>
       t.app.inject({
         method: method as 'GET',
         url,
-        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        headers: token === undefined ? headers : { ...headers, authorization: `Bearer ${token}` },
         ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
       }),
     async close() {

@@ -28,7 +28,9 @@ for (const target of STORAGE_TARGETS) {
     it('a tenant: created 201 with durations as strings, renamed 200 (its slug never changes), deleted 204 = disabled', async () => {
       const created = await op('POST', `${V1}/tenants`, { slug: 'initech', name: 'Initech', access_token_ttl: '2h' });
       assert.equal(created.statusCode, 201, created.body);
-      assert.deepEqual({ ...(created.json() as Record<string, unknown>), created_at: '' }, { slug: 'initech', name: 'Initech', access_token_ttl: 7200, disabled: false, created_at: '' });
+      assert.deepEqual({ ...(created.json() as Record<string, unknown>), created_at: '' }, {
+        slug: 'initech', name: 'Initech', access_token_ttl: 7200, disabled: false, branding: { accent: null, logo_url: null, terms_url: null, privacy_url: null }, created_at: '',
+      });
       const renamed = await op('PATCH', `${V1}/tenants/initech`, { name: 'Initech Corp', access_token_ttl: null });
       assert.deepEqual([renamed.statusCode, renamed.json().name, renamed.json().access_token_ttl], [200, 'Initech Corp', null]);
       assertProblem(await op('PATCH', `${V1}/tenants/initech`, { slug: 'other' }), 400, 'invalid_request');

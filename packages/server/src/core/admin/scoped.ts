@@ -1,6 +1,6 @@
 import type { AuditListFilter, AuditService } from '../audit.js';
 import { NotFoundError } from '../errors.js';
-import type { AuditEvent } from '../storage.js';
+import type { AdminAccount, AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../types.js';
 import { normalizeUsername } from '../username.js';
 import type { CreateClientInput, CreatedClient, CreateOperatorClientInput, RotatedSecret, UpdateClientInput } from './clients.js';
@@ -9,7 +9,7 @@ import type { AdminServices } from './index.js';
 import type { PublishedKey } from './keys.js';
 import { paginate, type Page, type PageRequest } from './pages.js';
 import { isOperator, requireOperator, requireTenantAccess, type AdminPrincipal } from './principal.js';
-import type { CreateTenantInput, UpdateTenantInput } from './tenants.js';
+import type { CreateTenantInput, TenantBrandingInput, UpdateTenantInput } from './tenants.js';
 
 /**
  * The admin operations as one principal may perform them: what the admin API and the
@@ -39,6 +39,8 @@ export interface ScopedAdminDeps {
 export interface TenantChange extends UpdateTenantInput {
   /** Operators only. */
   disabled?: boolean;
+  /** Accent and footer links (absent: kept, null: cleared); the logo is `setTenantLogo`. */
+  branding?: Omit<TenantBrandingInput, 'logo'>;
 }
 
 /** What PATCH …/clients/{client_id} changes. */
@@ -95,10 +97,20 @@ export class ScopedAdmin {
     if (change.name !== undefined || change.accessTokenTtl !== undefined) {
       tenant = await this.admin.tenants.update(slug, { name: change.name, accessTokenTtl: change.accessTokenTtl });
     }
+    const branding = change.branding ?? {};
+    if (Object.values(branding).some((value) => value !== undefined)) {
+      tenant = await this.admin.tenants.setBranding(slug, { accent: branding.accent, termsUrl: branding.termsUrl, privacyUrl: branding.privacyUrl });
+    }
     if (change.disabled !== undefined && change.disabled !== tenant.disabled) {
       tenant = change.disabled ? await this.admin.tenants.disable(slug) : await this.admin.tenants.enable(slug);
     }
     return tenant;
+  }
+
+  /** Replaces the tenant's logo (its bytes: PNG, JPEG, WebP or SVG) or removes it (null); its own principal may. */
+  async setTenantLogo(slug: string, logo: Uint8Array | null): Promise<Tenant> {
+    await this.getTenant(slug);
+    return this.admin.tenants.setBranding(slug, { logo });
   }
 
   /**
@@ -227,6 +239,17 @@ export class ScopedAdmin {
     return this.view(user);
   }
 
+  /**
+   * Ends every sign-in session of the user, on every process (UserService.revokeSessions);
+   * its grants stay. Same reach as a password reset.
+   */
+  async revokeUserSessions(username: string): Promise<{ user: User; ended: number }> {
+    const user = await this.userInReach(username);
+    this.requireSoleTenant(user, 'signing out');
+    const { user: revoked, ended } = await this.admin.users.revokeSessions(user.username);
+    return { user: this.view(revoked), ended };
+  }
+
   /** Deletes the user for good, after revoking its grants (UserService.delete). */
   async deleteUser(username: string): Promise<User> {
     const user = await this.userInReach(username);
@@ -313,6 +336,51 @@ export class ScopedAdmin {
   async rotateOperatorClientSecret(clientId: string, options: { graceSeconds?: number } = {}): Promise<RotatedSecret> {
     requireOperator(this.principal, 'managing operator clients');
     return this.admin.operatorClients.rotateSecret(clientId, options);
+  }
+
+  // --- admin accounts (the dashboard's people; AdminAccountService checks the principal too) ---
+
+  /** The tenant's admin accounts, by username ignoring case. */
+  async listAdminsOf(slug: string, page?: PageRequest): Promise<Page<AdminAccount>> {
+    requireTenantAccess(this.principal, slug);
+    return paginate(await this.admin.accounts.list({ tenant: slug }, this.principal), (account) => normalizeUsername(account.username), page);
+  }
+
+  /** A tenant admin account in the tenant (its own principal may). */
+  async createAdminIn(slug: string, input: { username: string; password: string }): Promise<AdminAccount> {
+    requireTenantAccess(this.principal, slug);
+    return this.admin.accounts.create({ tenant: slug, username: input.username, password: input.password }, this.principal);
+  }
+
+  /** Deletes one of the tenant's admin accounts (its sessions end); another tenant's admin or an operator is NotFoundError. */
+  async deleteAdminOf(slug: string, username: string): Promise<AdminAccount> {
+    requireTenantAccess(this.principal, slug);
+    const account = (await this.admin.accounts.list({ tenant: slug }, this.principal)).find((candidate) => normalizeUsername(candidate.username) === normalizeUsername(username));
+    if (!account) throw new NotFoundError(`no admin account "${username}" in tenant "${slug}"`);
+    return this.admin.accounts.delete(account.username, this.principal);
+  }
+
+  /** The operator accounts, by username ignoring case. Operators only. */
+  async listOperators(page?: PageRequest): Promise<Page<AdminAccount>> {
+    requireOperator(this.principal, 'managing operator accounts');
+    return paginate(await this.operatorAccounts(), (account) => normalizeUsername(account.username), page);
+  }
+
+  async createOperator(input: { username: string; password: string }): Promise<AdminAccount> {
+    requireOperator(this.principal, 'managing operator accounts');
+    return this.admin.accounts.create({ tenant: null, username: input.username, password: input.password }, this.principal);
+  }
+
+  /** Deletes an operator account (its sessions end); a tenant admin's name is NotFoundError here. */
+  async deleteOperator(username: string): Promise<AdminAccount> {
+    requireOperator(this.principal, 'managing operator accounts');
+    const account = (await this.operatorAccounts()).find((candidate) => normalizeUsername(candidate.username) === normalizeUsername(username));
+    if (!account) throw new NotFoundError(`no operator account "${username}"`);
+    return this.admin.accounts.delete(account.username, this.principal);
+  }
+
+  private async operatorAccounts(): Promise<AdminAccount[]> {
+    return (await this.admin.accounts.list({}, this.principal)).filter((account) => account.tenantId === null);
   }
 
   // --- signing keys (deployment-wide: operators only) ---

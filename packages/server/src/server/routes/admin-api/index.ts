@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminPrincipal } from '../../../core/admin/principal.js';
 import type { Config } from '../../../core/config.js';
 import type { Services } from '../../services.js';
+import { adminAccountRoutes } from './admin-accounts.js';
 import { auditRoutes } from './audit.js';
 import { clientRoutes } from './clients.js';
 import { keyRoutes } from './keys.js';
@@ -58,6 +59,8 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
         return validate(data) ? true : { error: validate.errors as unknown as Error };
       };
     }
+    // A raw body (a logo) is bytes: what they hold is for the service to check.
+    if ((schema as { format?: unknown }).format === 'binary') return (data: unknown) => ({ value: data });
     let validate: ValidateFunction | undefined;
     return (data: unknown) => {
       validate ??= bodies.compile(schema);
@@ -84,7 +87,7 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       info: {
         title: 'Gatehouse admin API',
         version: '1',
-        description: 'Manage tenants, clients, scopes, users, grants, signing keys and the audit log. Errors are RFC 9457 problem details (application/problem+json). See docs/admin-api.md.',
+        description: 'Manage tenants, clients, scopes, users, grants, admin accounts, signing keys and the audit log. Errors are RFC 9457 problem details (application/problem+json). See docs/admin-api.md.',
       },
       servers: [{ url: config.issuer }],
       components: {
@@ -117,9 +120,10 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       v1.addHook('onRequest', async (request) => {
         principals.set(request, await authenticate(request.headers.authorization));
       });
-      // JSON only: a form or text body is refused rather than guessed at.
+      // JSON only: a form or text body is refused rather than guessed at. (Bytes come only
+      // from the image parser of the logo routes, tenants.ts.)
       v1.addHook('preValidation', async (request) => {
-        if (request.body === undefined) return;
+        if (request.body === undefined || Buffer.isBuffer(request.body)) return;
         const type = request.headers['content-type'] ?? '';
         if (!/^application\/json\s*(;|$)/i.test(type)) throw Object.assign(new Error('unsupported media type'), { statusCode: 415 });
       });
@@ -128,6 +132,7 @@ export async function adminApiRoutes(app: FastifyInstance, options: AdminApiOpti
       await v1.register(scopeRoutes, context);
       await v1.register(userRoutes, context);
       await v1.register(operatorClientRoutes, context);
+      await v1.register(adminAccountRoutes, context);
       await v1.register(keyRoutes, context);
       await v1.register(auditRoutes, context);
     },

@@ -94,7 +94,9 @@ export function toProblem(error: unknown, request: FastifyRequest): { body: Prob
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const detail = status === 413 ? 'the request body is too large' : status === 415 ? 'send the request body as application/json' : 'the request body is not valid JSON';
+    // A route that reads another media type than JSON names it in its config (the logo: tenants.ts).
+    const mediaTypes = request.routeOptions.config?.mediaTypes ?? 'application/json';
+    const detail = status === 413 ? 'the request body is too large' : status === 415 ? `send the request body as ${mediaTypes}` : 'the request body is not valid JSON';
     return { body: problem(status === 413 || status === 415 ? status : 400, 'invalid_request', detail), headers: {} };
   }
   request.log.error({ err: error }, 'unexpected error');

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SIGNING_ALGORITHMS, GRANT_TYPES } from '../../../core/types.js';
 import { MAX_PAGE_SIZE } from '../../../core/admin/pages.js';
+import { LOGO_TYPES, MAX_LOGO_BYTES } from '../../../core/branding.js';
 
 /**
  * The admin API's JSON Schemas (TypeBox): the routes validate requests with them, Fastify
@@ -33,6 +34,15 @@ export const TenantResource = Type.Object(
     name: Type.String(),
     access_token_ttl: nullable(Type.Integer({ description: "seconds; null: the server's default" })),
     disabled: Type.Boolean({ description: 'its clients cannot get tokens' }),
+    branding: Type.Object(
+      {
+        accent: nullable(Type.String({ description: '#rrggbb: primary buttons, links and focus rings on its pages' })),
+        logo_url: nullable(Type.String({ description: 'where Gatehouse serves the logo, relative to the issuer (changes with the logo)' })),
+        terms_url: nullable(Type.String()),
+        privacy_url: nullable(Type.String()),
+      },
+      { additionalProperties: false, description: "how the tenant's pages look; null: not set, the deployment's applies" },
+    ),
     created_at: time('creation time'),
   },
   { additionalProperties: false },
@@ -121,6 +131,25 @@ export const RevokedGrantResource = Type.Object(
   { additionalProperties: false },
 );
 
+export const EndedSessionsResource = Type.Object(
+  { ended: Type.Integer({ minimum: 0, description: 'how many sign-in sessions were ended (0 when the user had none)' }) },
+  { additionalProperties: false },
+);
+
+export const AdminAccountResource = Type.Object(
+  {
+    username: Username,
+    role: Type.Union([Type.Literal('operator'), Type.Literal('tenant_admin')], { description: 'operator: every tenant; tenant_admin: its tenant only' }),
+    tenant: nullable(Slug),
+    disabled: Type.Boolean({ description: 'it cannot sign in' }),
+    mfa: Type.Boolean({ description: 'a TOTP second factor is enrolled' }),
+    recovery_codes_left: Type.Integer({ minimum: 0 }),
+    created_at: time('creation time'),
+    last_sign_in_at: nullable(time('its last sign-in to the dashboard')),
+  },
+  { additionalProperties: false, description: 'a dashboard account; never its password or second factor' },
+);
+
 export const SigningKeyResource = Type.Object(
   {
     kid: Type.String(),
@@ -199,9 +228,26 @@ export const UpdateTenantBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     access_token_ttl: Type.Optional(nullable(Duration)),
     disabled: Type.Optional(Type.Boolean({ description: "operators only; disabling revokes every token of the tenant's clients" })),
+    branding: Type.Optional(
+      Type.Object(
+        {
+          accent: Type.Optional(nullable(Type.String({ maxLength: 20, description: 'a colour as #rrggbb' }))),
+          terms_url: Type.Optional(nullable(Type.String({ maxLength: 2000, description: 'an absolute https URL (http only for localhost)' }))),
+          privacy_url: Type.Optional(nullable(Type.String({ maxLength: 2000, description: 'an absolute https URL (http only for localhost)' }))),
+        },
+        { additionalProperties: false, description: 'the fields given replace the stored values, null clears one; the logo is PUT /tenants/{slug}/logo' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** A logo, sent as the raw image (its type is read from the bytes, as setBranding does). */
+export const LogoBody = {
+  content: Object.fromEntries(
+    LOGO_TYPES.map((type) => [type, { schema: Type.String({ format: 'binary', description: `the image itself, at most ${MAX_LOGO_BYTES} bytes (beyond: 413)` }) }]),
+  ),
+};
 
 const refreshSettings = {
   refresh_idle_ttl: Type.Optional(Duration),
@@ -269,6 +315,13 @@ export const CreateUserBody = Type.Object(
   { username: Username, password: Type.String({ minLength: 1, maxLength: 1024, description: 'at least 10 characters; never shown again' }) },
   { additionalProperties: false },
 );
+
+export const CreateAdminAccountBody = Type.Object(
+  { username: Username, password: Type.String({ minLength: 1, maxLength: 1024, description: 'at least 10 characters; never shown again' }) },
+  { additionalProperties: false },
+);
+export const AdminAccountParams = Type.Object({ username: Username });
+export const TenantAdminParams = Type.Object({ slug: Slug, username: Username });
 
 export const UpdateUserBody = Type.Object(
   {

@@ -24,3 +24,10 @@ export function seconds(value: number | string | null | undefined, field: string
   }
 }
 
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route reads that is not JSON, as its 415 problem names it (the logo: tenants.ts). */
+    mediaTypes?: string;
+  }
+}

@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { toTenantResource } from '../../../core/admin/resources.js';
 import { seconds, type AdminRouteContext } from './shared.js';
-import { CreateTenantBody, NoContent, PageOf, PageQuery, SlugParams, TenantResource, UpdateTenantBody, responses } from './schemas.js';
+import { LOGO_TYPES, MAX_LOGO_BYTES } from '../../../core/branding.js';
+import { CreateTenantBody, LogoBody, NoContent, PageOf, PageQuery, SlugParams, TenantResource, UpdateTenantBody, responses } from './schemas.js';
 
 const tags = ['tenants'];
 
-/** /tenants: operators manage every tenant; a tenant's admin reads and renames its own. */
+/** /tenants: operators manage every tenant; a tenant's admin reads, renames and brands its own. */
 export async function tenantRoutes(app: FastifyInstance, { adminOf }: AdminRouteContext): Promise<void> {
   app.get<{ Querystring: PageQuery }>(
     '/tenants',
@@ -35,12 +36,54 @@ export async function tenantRoutes(app: FastifyInstance, { adminOf }: AdminRoute
 
   app.patch<{ Params: Static<typeof SlugParams>; Body: Static<typeof UpdateTenantBody> }>(
     '/tenants/:slug',
-    { schema: { tags, summary: 'rename a tenant, change its token lifetime, disable or enable it (operators)', params: SlugParams, body: UpdateTenantBody, response: responses({ 200: TenantResource }) } },
+    {
+      schema: {
+        tags,
+        summary: 'rename a tenant, change its token lifetime or branding, disable or enable it (operators)',
+        params: SlugParams,
+        body: UpdateTenantBody,
+        response: responses({ 200: TenantResource }),
+      },
+    },
     async (request) => {
-      const { name, access_token_ttl, disabled } = request.body;
-      return toTenantResource(await adminOf(request).updateTenant(request.params.slug, { name, accessTokenTtl: seconds(access_token_ttl, 'access_token_ttl'), disabled }));
+      const { name, access_token_ttl, disabled, branding } = request.body;
+      const brandingChange = branding && { accent: branding.accent, termsUrl: branding.terms_url, privacyUrl: branding.privacy_url };
+      return toTenantResource(
+        await adminOf(request).updateTenant(request.params.slug, { name, accessTokenTtl: seconds(access_token_ttl, 'access_token_ttl'), disabled, branding: brandingChange }),
+      );
     },
   );
+
+  // The logo is sent as the image itself: only these routes read image bodies, as bytes,
+  // up to the logo's size limit (beyond: 413).
+  await app.register(async (logos) => {
+    logos.addContentTypeParser([...LOGO_TYPES], { parseAs: 'buffer', bodyLimit: MAX_LOGO_BYTES }, (_request, body, done) => done(null, body));
+
+    logos.put<{ Params: Static<typeof SlugParams> }>(
+      '/tenants/:slug/logo',
+      {
+        bodyLimit: MAX_LOGO_BYTES,
+        config: { mediaTypes: 'the image itself: image/png, image/jpeg, image/webp or image/svg+xml' },
+        schema: {
+          tags,
+          summary: "replace the tenant's logo: the body is the image (PNG, JPEG, WebP or SVG, at most 256 KiB; its type is read from the bytes)",
+          params: SlugParams,
+          body: LogoBody,
+          response: responses({ 200: TenantResource }),
+        },
+      },
+      async (request) => {
+        if (!Buffer.isBuffer(request.body)) throw Object.assign(new Error('unsupported media type'), { statusCode: 415 });
+        return toTenantResource(await adminOf(request).setTenantLogo(request.params.slug, request.body));
+      },
+    );
+
+    logos.delete<{ Params: Static<typeof SlugParams> }>(
+      '/tenants/:slug/logo',
+      { schema: { tags, summary: "remove the tenant's logo (the deployment's applies)", params: SlugParams, response: responses({ 200: TenantResource }) } },
+      async (request) => toTenantResource(await adminOf(request).setTenantLogo(request.params.slug, null)),
+    );
+  });
 
   app.delete<{ Params: Static<typeof SlugParams> }>(
     '/tenants/:slug',

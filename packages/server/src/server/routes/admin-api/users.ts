@@ -4,6 +4,7 @@ import { toGrantResource, toRevokedGrantResource, toUserResource } from '../../.
 import type { AdminRouteContext } from './shared.js';
 import {
   CreateUserBody,
+  EndedSessionsResource,
   GrantParams,
   GrantResource,
   MemberParams,
@@ -102,6 +103,19 @@ export async function userRoutes(app: FastifyInstance, { adminOf }: AdminRouteCo
       await adminOf(request).deleteUser(request.params.username);
       return reply.code(204).send();
     },
+  );
+
+  app.delete<{ Params: Static<typeof UserParams> }>(
+    '/users/:username/sessions',
+    {
+      schema: {
+        tags,
+        summary: "end every sign-in session of the user on every process (its grants stay): 200 with how many were ended",
+        params: UserParams,
+        response: responses({ 200: EndedSessionsResource }),
+      },
+    },
+    async (request) => ({ ended: (await adminOf(request).revokeUserSessions(request.params.username)).ended }),
   );
 
   app.get<{ Params: Static<typeof UserParams>; Querystring: PageQuery }>(
