@@ -277,6 +277,14 @@ describe('admin sign-in (http issuer)', () => {
     const refused = await second.post('/admin/account/mfa/disable', { csrf_token: csrfToken, password: 'not-my-password-x' });
     assert.equal(refused.statusCode, 400);
     assert.equal((await t.gatehouse.storage.adminAccounts.findAdminAccount(stored!.id))?.mfaEnabled, true);
+    // Wrong codes are counted as at the sign-in's second step: a session left open gives no unlimited guesses.
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt <= t.gatehouse.config.loginMaxFailuresPerUser; attempt++) {
+      statuses.push((await second.post('/admin/account/mfa/disable', { csrf_token: csrfToken, code: '000000' })).statusCode);
+    }
+    // (The counter is shared with the sign-in's second step, where this account already failed twice.)
+    assert.ok(statuses.every((status) => status === 400 || status === 429) && statuses.at(-1) === 429, statuses.join(' '));
+    assert.equal((await t.gatehouse.storage.adminAccounts.findAdminAccount(stored!.id))?.mfaEnabled, true);
     const off = await second.post('/admin/account/mfa/disable', { csrf_token: csrfToken, password: PASSWORD });
     assert.equal(off.statusCode, 303);
     assert.equal((await t.gatehouse.storage.adminAccounts.findAdminAccount(stored!.id))?.mfaEnabled, false);

@@ -100,6 +100,28 @@ describe('scoped admin: the access rules the admin API and the dashboard share',
     await rejectsWith(operator.getUser('ann'), NotFoundError);
   });
 
+  it("a tenant principal cannot attach another tenant's user (as unknown as a user that does not exist); an operator can", async () => {
+    await operator.createUser('globex', { username: 'gwen', password: 'correct horse battery' });
+    const outside = await acme.addUserToTenant('acme', 'gwen').then(() => undefined, (error: unknown) => error);
+    const unknown = await acme.addUserToTenant('acme', 'nobody-at-all').then(() => undefined, (error: unknown) => error);
+    assert.ok(outside instanceof NotFoundError && unknown instanceof NotFoundError);
+    assert.equal(outside.message.replace('gwen', 'X'), unknown.message.replace('nobody-at-all', 'X'), 'the same answer: nothing to learn about usernames');
+    assert.deepEqual((await operator.getUser('gwen')).tenants.map((tenant) => tenant.slug), ['globex'], 'globex keeps gwen to itself');
+    await acme.createUser('acme', { username: 'abe', password: 'correct horse battery' });
+    assert.equal((await acme.addUserToTenant('acme', 'abe')).added, false, 'its own member: nothing to add');
+    assert.equal((await operator.addUserToTenant('acme', 'gwen')).added, true);
+  });
+
+  it("a tenant principal's actions on its users are in its tenant's audit log", async () => {
+    await acme.createUser('acme', { username: 'cora', password: 'correct horse battery' });
+    await acme.updateUser('cora', { password: 'another long password' });
+    await acme.updateUser('cora', { disabled: true });
+    await acme.deleteUser('cora');
+    const { events } = await t.gatehouse.audit.list({ tenant: 'acme', actor: 'acme-admin-client', limit: 100 });
+    const ofCora = events.filter((event) => event.target === 'cora').map((event) => event.action).sort();
+    assert.deepEqual(ofCora, ['user.create', 'user.delete', 'user.disable', 'user.set_password']);
+  });
+
   it("grants: a tenant principal sees and revokes its tenant's grants of a member only", async () => {
     const user = await operator.createUser('acme', { username: 'gus', password: 'correct horse battery' });
     await operator.addUserToTenant('globex', 'gus');

@@ -163,6 +163,14 @@ for (const target of STORAGE_TARGETS) {
       const added = await op('PUT', `${V1}/tenants/globex/users/${username}`);
       assert.deepEqual([added.statusCode, added.json().tenants], [201, ['acme', 'globex']]);
       assert.equal((await op('PUT', `${V1}/tenants/globex/users/${username}`)).statusCode, 200);
+      // A tenant admin cannot attach another tenant's user: as unknown as one that does not exist.
+      const stranger = unique('stranger');
+      assert.equal((await op('POST', `${V1}/tenants/globex/users`, { username: stranger, password: PASSWORD })).statusCode, 201);
+      const attach = await f.call(f.tokens.acme, 'PUT', `${V1}/tenants/acme/users/${stranger}`);
+      const nobody = await f.call(f.tokens.acme, 'PUT', `${V1}/tenants/acme/users/${unique('nobody')}`);
+      assertProblem(attach, 404, 'not_found');
+      assertProblem(nobody, 404, 'not_found');
+      assert.deepEqual((await op('GET', `${V1}/users/${stranger}`)).json().tenants, ['globex']);
       const asAcme = await f.call(f.tokens.acme, 'GET', `${V1}/users/${username}`);
       assert.deepEqual(asAcme.json().tenants, ['acme'], 'a tenant admin sees its own tenant only');
       assertProblem(await f.call(f.tokens.acme, 'PATCH', `${V1}/users/${username}`, { password: 'a brand new password' }), 403, 'forbidden');

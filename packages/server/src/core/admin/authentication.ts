@@ -1,7 +1,7 @@
 import type { AuditRecorder } from '../audit.js';
 import type { Config } from '../config.js';
 import type { AdminAccount, AdminAccountStore, ThrottleStore } from '../storage.js';
-import { checkPasswordThrottled, LoginError } from '../user-auth.js';
+import { checkPasswordThrottled, LoginError, throttledFor } from '../user-auth.js';
 import { AdminMfa, type AdminMfaKeys, type MfaEnrolment } from './mfa.js';
 import { ADMIN_LOGIN_KEYS, startSignIn, submitPassword, submitSecondFactor, type AdminPasswordForm, type AdminSecondFactorForm, type AdminSignInStep } from './sign-in.js';
 
@@ -58,8 +58,15 @@ export function createAdminAuthentication(deps: AdminAuthenticationDeps): AdminA
       const credentials = await deps.accounts.findAdminAccountByUsername(account.username);
       if (!credentials || credentials.id !== account.id) return 'invalid';
       if (proof.code) {
+        // The sign-in's second-factor counter (sign-in.ts): whoever holds a session left
+        // open must not get unlimited guesses at a 6-digit code to strip the second factor.
+        const key = `admin-mfa:${account.id}`;
+        if ((await throttledFor(deps.throttle, key, deps.config.loginMaxFailuresPerUser, now)) !== undefined) return 'throttled';
         const outcome = await mfa.check(credentials, proof.code, now);
-        if (outcome !== 'totp' && outcome !== 'recovery_code') return 'invalid';
+        if (outcome !== 'totp' && outcome !== 'recovery_code') {
+          await deps.throttle.hit(key, deps.config.throttleWindow * 1000, now);
+          return 'invalid';
+        }
       } else if (proof.password) {
         try {
           await checkPasswordThrottled({ username: account.username, password: proof.password, ip: address }, { ...deps, find: async () => credentials, keys: ADMIN_LOGIN_KEYS }, now);

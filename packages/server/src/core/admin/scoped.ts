@@ -214,6 +214,11 @@ export class ScopedAdmin {
   /** Makes an existing user a member of the tenant; `added` is false when it was one already. */
   async addUserToTenant(slug: string, username: string): Promise<{ user: User; added: boolean }> {
     requireTenantAccess(this.principal, slug);
+    // A tenant principal reaches only its own users: attaching another tenant's user would
+    // take that user out of its tenant's sole control (and list every username of the
+    // deployment). Operators attach users across tenants; for a tenant, a user of
+    // another tenant is as unknown as one that does not exist.
+    if (!isOperator(this.principal)) await this.userInReach(username);
     const { user, added } = await this.admin.users.addToTenant(username, slug);
     return { user: this.view(user), added };
   }
@@ -273,12 +278,15 @@ export class ScopedAdmin {
   }
 
   /** The user, when the principal may reach it (a tenant principal: a member of its tenant), else NotFoundError. */
+  /** The user, when the principal may reach it; for a tenant principal, one of another tenant answers as one that does not exist. */
   private async userInReach(username: string): Promise<User> {
-    const user = await this.admin.users.get(username);
     const principal = this.principal;
-    if (!isOperator(principal) && !user.tenants.some((tenant) => tenant.slug === principal.tenant)) {
-      throw new NotFoundError(`no user "${username}"`);
-    }
+    if (isOperator(principal)) return this.admin.users.get(username);
+    const user = await this.admin.users.get(username).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    if (!user || !user.tenants.some((tenant) => tenant.slug === principal.tenant)) throw new NotFoundError(`no user "${username}"`);
     return user;
   }
 

@@ -37,7 +37,7 @@ export class UserService {
    * taken in any letter case. Recorded as `user.create` (never the password).
    */
   create(input: CreateUserInput): Promise<User> {
-    return audited(this.deps.audit, 'user.create', { tenant: input.tenant, target: input.username }, () => this.createUser(input), (user) => ({ target: user.username }));
+    return audited(this.deps.audit, 'user.create', { tenant: input.tenant, target: input.username }, () => this.createUser(input), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
   }
 
   private async createUser(input: CreateUserInput): Promise<User> {
@@ -107,7 +107,7 @@ export class UserService {
    * signed out. Recorded as `user.set_password` (never the password).
    */
   setPassword(username: string, password: string): Promise<User> {
-    return audited(this.deps.audit, 'user.set_password', { tenant: null, target: username }, () => this.replacePassword(username, password), (user) => ({ target: user.username }));
+    return audited(this.deps.audit, 'user.set_password', { tenant: null, target: username }, () => this.replacePassword(username, password), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
   }
 
   private async replacePassword(username: string, password: string): Promise<User> {
@@ -127,6 +127,7 @@ export class UserService {
   revokeSessions(username: string): Promise<{ user: User; ended: number }> {
     return audited(this.deps.audit, 'user.revoke_sessions', { tenant: null, target: username }, () => this.endSessions(username), ({ user, ended }) => ({
       target: user.username,
+      tenant: soleTenantOf(user),
       details: { sessions: ended },
     }));
   }
@@ -141,12 +142,12 @@ export class UserService {
    * its grants are revoked, and its revocation epoch rises. Recorded as `user.disable`.
    */
   disable(username: string): Promise<User> {
-    return audited(this.deps.audit, 'user.disable', { tenant: null, target: username }, () => this.setDisabled(username, true), (user) => ({ target: user.username }));
+    return audited(this.deps.audit, 'user.disable', { tenant: null, target: username }, () => this.setDisabled(username, true), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
   }
 
   /** Re-enables a disabled user. Recorded as `user.enable`. */
   enable(username: string): Promise<User> {
-    return audited(this.deps.audit, 'user.enable', { tenant: null, target: username }, () => this.setDisabled(username, false), (user) => ({ target: user.username }));
+    return audited(this.deps.audit, 'user.enable', { tenant: null, target: username }, () => this.setDisabled(username, false), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
   }
 
   /**
@@ -159,7 +160,7 @@ export class UserService {
    * `user.delete` event with the username. Returns the user as it was.
    */
   delete(username: string): Promise<User> {
-    return audited(this.deps.audit, 'user.delete', { tenant: null, target: username }, () => this.deleteUser(username), (user) => ({ target: user.username }));
+    return audited(this.deps.audit, 'user.delete', { tenant: null, target: username }, () => this.deleteUser(username), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
   }
 
   private async deleteUser(username: string): Promise<User> {
@@ -183,4 +184,13 @@ export class UserService {
     }
     return updated;
   }
+}
+
+/**
+ * The tenant an event about a user is recorded under: the user's only tenant, so that the
+ * tenant's admins see it in their audit log (they may change only users of theirs alone);
+ * null for a user of several tenants (an operator's action, in no one tenant's log).
+ */
+function soleTenantOf(user: User): string | null {
+  return user.tenants.length === 1 ? user.tenants[0]!.slug : null;
 }
