@@ -100,7 +100,7 @@ describe('real browser: operator sign-in, TOTP enrolment, sign-in with the secon
       await page.waitForURL(`${base}/admin`);
       assert.match((await page.textContent('body')) ?? '', /Two-step verification\s*on/);
 
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Sign out ops' }).click();
       await page.waitForURL(`${base}/admin/login`);
 
       await page.getByLabel('Username').fill('ops');

@@ -51,8 +51,8 @@ export function requireAdmin(request: FastifyRequest): AdminRequestContext {
 }
 
 /** The frame's viewer (web/admin/layout.ts) of the signed-in admin. */
-export function viewerOf(admin: AdminRequestContext): AdminViewer {
-  return { username: admin.username, principal: admin.principal, csrfToken: admin.csrfToken };
+export function viewerOf(admin: AdminRequestContext, site?: RouteOptions['site']): AdminViewer {
+  return { username: admin.username, principal: admin.principal, csrfToken: admin.csrfToken, site };
 }
 
 /** Sends a dashboard page with the pages' security headers (CSP without script, frame-ancestors 'none', no-store). */
@@ -99,7 +99,7 @@ export function adminGuard(options: RouteOptions): preHandlerAsyncHookHandler {
     };
     request.admin = admin;
     if (!SAFE_METHODS.has(request.method) && !services.sessions.csrfTokenMatches(session, adminForm(request).get(CSRF_FIELD) ?? undefined)) {
-      return sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form could not be verified (its security token is missing or out of date). Go back, reload the page and try again.', viewerOf(admin)));
+      return sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form could not be verified (its security token is missing or out of date). Go back, reload the page and try again.', viewerOf(admin, options.site)));
     }
   };
 }
