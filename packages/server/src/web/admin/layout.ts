@@ -34,6 +34,7 @@ export function adminSections(principal: AdminPrincipal): { href: string; label:
   if (principal.kind === 'operator') {
     return [
       { href: '/admin/tenants', label: 'Tenants', description: 'Every tenant: its API clients, scopes, users and admins.' },
+      { href: '/admin/operators', label: 'Operators', description: 'The operator accounts (managed with gatehouse admin).' },
       { href: '/admin/keys', label: 'Signing keys', description: 'Rotate or withdraw the keys that sign access tokens.' },
       { href: '/admin/audit', label: 'Audit log', description: 'Who did what, and security events.' },
     ];

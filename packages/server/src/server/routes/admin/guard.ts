@@ -84,6 +84,8 @@ export function adminGuard(options: RouteOptions): preHandlerAsyncHookHandler {
     const session = await services.sessions.resume('admin', token);
     const account = session && (await services.adminAuth.findAccount(session.subjectId));
     if (!session || !account) {
+      // A session whose account was disabled or deleted, or whose tenant was disabled, ends for good.
+      if (session) await services.sessions.end(token);
       // A cookie that names no live session (expired, ended, account disabled) is dropped.
       if (token !== undefined) reply.header('set-cookie', cookie.clear());
       if (SAFE_METHODS.has(request.method)) return seeOther(reply, ADMIN_PATHS.login);
