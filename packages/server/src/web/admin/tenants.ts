@@ -134,7 +134,7 @@ function adminsSection(model: TenantPageModel) {
   );
   return html`<h2 id="admins">Tenant admins</h2>
 <p>People who sign in to this dashboard to manage this tenant (and nothing else).</p>
-${table('Tenant admins', ['Username', 'Two-step verification', 'Status', 'Last sign-in', 'Actions'], rows, 'No tenant admin yet.')}
+${table('Tenant admins', ['Username', 'Two-step', 'Status', 'Last sign-in', 'Actions'], rows, 'No tenant admin yet.')}
 <h3 id="new-admin">New tenant admin</h3>
 ${model.adminForm ? html`<p class="notice error" role="alert">${model.adminForm.error}</p>` : ''}
 <form method="post" action="${tenantPath(tenant.slug, '/admins')}" class="stacked">
@@ -183,6 +183,6 @@ export function operatorsPage(viewer: Viewer, operators: AdminAccountView[]): st
   return adminLayout(
     { title: 'Operators', viewer, crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Operators' }] },
     html`<p>Operators manage every tenant and the deployment's signing keys. They are created, reset and disabled on the server with <code>gatehouse admin</code>.</p>
-${table('Operators', ['Username', 'Two-step verification', 'Status', 'Last sign-in'], rows, 'No operator account.')}`,
+${table('Operators', ['Username', 'Two-step', 'Status', 'Last sign-in'], rows, 'No operator account.')}`,
   );
 }
