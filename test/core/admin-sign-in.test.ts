@@ -45,6 +45,7 @@ describe('admin sign-in flow', () => {
     const audit = { record: async (event: { action: string }) => void events.push(event.action) };
     deps = {
       accounts,
+      tenants: fresh.storage.tenants,
       mfa: new AdminMfa({ accounts, keys, audit, issuerLabel: 'Gatehouse (test)' }),
       throttle: new MemoryThrottleStore(),
       config: { throttleWindow: 300, loginMaxFailuresPerUser: 3, loginMaxFailuresPerAddress: 100 },

@@ -66,8 +66,7 @@ describe('real browser: operator sign-in, TOTP enrolment, sign-in with the secon
     page.setDefaultTimeout(BROWSER_TIMEOUT_MS);
     const problems: string[] = [];
     page.on('console', (message) => {
-      // The browser's own request for /favicon.ico (no page asks for it) may 404: not a page's problem.
-      if (message.type() === 'error' && !/\/favicon\.ico$/.test(message.location().url)) problems.push(`${message.text()} (${message.location().url})`);
+      if (message.type() === 'error') problems.push(`${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error) => problems.push(error.message));
     const base = gatehouse.server.url;
@@ -100,7 +99,7 @@ describe('real browser: operator sign-in, TOTP enrolment, sign-in with the secon
       await page.waitForURL(`${base}/admin`);
       assert.match((await page.textContent('body')) ?? '', /Two-step verification\s*on/);
 
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Sign out ops' }).click();
       await page.waitForURL(`${base}/admin/login`);
 
       await page.getByLabel('Username').fill('ops');

@@ -138,4 +138,30 @@ describe('real browser: the dashboard, from sign-in to a rotated client secret',
     }
     assert.match((await page.locator('main').textContent()) ?? '', /client\.rotate_secret/);
   });
+
+  it('an operator invites a tenant admin and sets the branding from the tenant page', async () => {
+    await page.goto(`${url}/admin/tenants/acme`);
+    await page.getByLabel('Username').fill('tom');
+    await page.getByLabel('Initial password', { exact: true }).fill(OPERATOR_PASSWORD);
+    await page.getByLabel('Initial password, again').fill(OPERATOR_PASSWORD);
+    await page.getByRole('button', { name: 'Create tenant admin' }).click();
+    assert.match((await page.locator('main').textContent()) ?? '', /The admin account was created/);
+    assert.equal(await page.locator('#admins + p + .table-wrap td', { hasText: 'tom' }).count(), 1);
+
+    await page.getByLabel('Accent colour').fill('#7a1f5c');
+    await page.getByLabel('Terms URL').fill('https://acme.example/terms');
+    await page.getByRole('button', { name: 'Save branding' }).click();
+    assert.match((await page.locator('main').textContent()) ?? '', /The branding was saved/);
+    assert.equal(await page.getByLabel('Accent colour').inputValue(), '#7a1f5c');
+    await screenshotAtWidths(page, 'tenant-admins');
+
+    for (const [name, path] of [
+      ['home', '/admin'],
+      ['operators', '/admin/operators'],
+    ] as const) {
+      const response = await page.goto(`${url}${path}`);
+      assert.equal(response?.status(), 200, path);
+      await screenshotAtWidths(page, name);
+    }
+  });
 });

@@ -68,6 +68,20 @@ describe('deployment branding (GATEHOUSE_PRODUCT_NAME, _BRAND_ACCENT, _BRAND_LOG
     const again = await t.app.inject({ method: 'GET', url: '/oauth/assets/gatehouse.css', headers: { 'if-none-match': String(css.headers.etag) } });
     assert.equal(again.statusCode, 304);
   });
+
+  it('serves the header mark as the icon every page links, and at /favicon.ico, with a long cache', async () => {
+    const { body } = await t.app.inject({ method: 'GET', url: '/' });
+    assert.match(body, /<link rel="icon" href="\/oauth\/assets\/icon\.svg" type="image\/svg\+xml">/);
+    for (const url of ['/oauth/assets/icon.svg', '/favicon.ico']) {
+      const icon = await t.app.inject({ method: 'GET', url });
+      assert.equal(icon.statusCode, 200, url);
+      assert.equal(icon.headers['content-type'], 'image/svg+xml');
+      assert.equal(icon.headers['cache-control'], 'public, max-age=86400');
+      assert.match(String(icon.headers['content-security-policy']), /default-src 'none'/);
+      assert.match(icon.body, /^<svg [^>]*>.*>D<\/text><\/svg>\n$/s, 'the initial of the product name');
+      assert.doesNotMatch(icon.body, /<script/);
+    }
+  });
 });
 
 describe('branding settings are checked at boot, and the error names the variable', () => {

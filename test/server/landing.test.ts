@@ -41,7 +41,7 @@ describe('GET / (the landing page)', () => {
     const { body } = await t.app.inject({ method: 'GET', url: '/' });
     assert.match(body, /<h1>Gatehouse<\/h1>/);
     assert.match(body, new RegExp(`<code>${TEST_ISSUER}</code>`));
-    const links = [...body.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!).filter((href) => !href.endsWith('.css'));
+    const links = [...body.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!).filter((href) => !/\.(css|svg)$/.test(href));
     assert.deepEqual(links, [`${TEST_ISSUER}/.well-known/oauth-authorization-server`, `${TEST_ISSUER}/.well-known/jwks.json`]);
     for (const link of links) {
       const response = await t.app.inject({ method: 'GET', url: new URL(link).pathname });

@@ -9,13 +9,14 @@ import { auditPage } from '../../packages/server/src/web/admin/audit.js';
 import { keyListPage, scopeListPage, userListPage } from '../../packages/server/src/web/admin/catalogue.js';
 import { clientListPage, clientPage, deleteClientPage, newClientPage, NEW_CLIENT_DEFAULTS, secretShownPage, type ClientView } from '../../packages/server/src/web/admin/clients.js';
 import { FLASH_MESSAGES, isFlashKey, type Viewer } from '../../packages/server/src/web/admin/common.js';
-import { tenantListPage, tenantPage, type TenantView } from '../../packages/server/src/web/admin/tenants.js';
+import { operatorsPage, tenantListPage, tenantPage, type TenantView } from '../../packages/server/src/web/admin/tenants.js';
 
 const CSRF = 'csrf-token-value-123';
 const operator: Viewer = { username: 'olivia', operator: true, csrfToken: CSRF };
 const tenantAdmin: Viewer = { username: 'tom', operator: false, tenant: 'acme', csrfToken: CSRF };
 
-const tenant: TenantView = { slug: 'acme', name: 'Acme <Docs>', accessTokenTtl: null, disabled: false, createdAt: Date.UTC(2026, 11, 1) };
+const tenant: TenantView = { slug: 'acme', name: 'Acme <Docs>', accessTokenTtl: null, disabled: false, createdAt: Date.UTC(2026, 11, 1), branding: { accent: null, termsUrl: null, privacyUrl: null, hasLogo: false } };
+const admins = [{ username: 'tom', mfaEnabled: false, disabled: false, lastSignInAt: null }, { username: '<b>eve</b>', mfaEnabled: true, disabled: true, lastSignInAt: Date.UTC(2026, 11, 3) }];
 const client: ClientView = {
   id: 'client-id-1',
   tenant: 'acme',
@@ -39,8 +40,8 @@ const catalogue = [
 function everyPage(): [string, string][] {
   return [
     ['tenant list', tenantListPage({ viewer: operator, tenants: [tenant], query: '', total: 1 })],
-    ['tenant page (operator)', tenantPage({ viewer: operator, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 1, scopes: 2, users: 0 } })],
-    ['tenant page (tenant admin)', tenantPage({ viewer: tenantAdmin, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 1, scopes: 2, users: 0 } })],
+    ['tenant page (operator)', tenantPage({ viewer: operator, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 1, scopes: 2, users: 0 }, admins })],
+    ['tenant page (tenant admin)', tenantPage({ viewer: tenantAdmin, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 1, scopes: 2, users: 0 }, admins })],
     ['client list', clientListPage({ viewer: operator, tenant: 'acme', clients: [client], query: '', total: 1 })],
     ['new client', newClientPage({ viewer: operator, tenant: 'acme', catalogue, values: NEW_CLIENT_DEFAULTS, tenantAccessTokenTtl: 3600 })],
     ['client page', clientPage({ viewer: operator, client, catalogue, tenantAccessTokenTtl: 3600 })],
@@ -49,6 +50,7 @@ function everyPage(): [string, string][] {
     ['scopes', scopeListPage({ viewer: operator, tenant: 'acme', scopes: catalogue })],
     ['users', userListPage({ viewer: operator, tenant: 'acme', users: [{ username: 'ann', tenants: ['acme'], disabled: false, createdAt: 0 }], query: '', total: 1 })],
     ['keys', keyListPage({ viewer: operator, keys: [{ kid: 'k1', alg: 'ES256', active: true, createdAt: 0, publishedUntil: null }], algorithms: ['ES256', 'RS256'], retention: 3900 })],
+    ['operators', operatorsPage(operator, admins)],
     ['audit', auditPage({ viewer: operator, filters: { tenant: '', action: '', actor: '', since: '' }, events: [], nextHref: null, firstHref: null })],
   ];
 }
@@ -151,12 +153,12 @@ describe('dashboard pages (render functions)', () => {
   });
 
   it('a tenant admin sees no disable/enable of its tenant, and navigation to its own tenant', () => {
-    const html = tenantPage({ viewer: tenantAdmin, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 0, scopes: 0, users: 0 } });
+    const html = tenantPage({ viewer: tenantAdmin, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 0, scopes: 0, users: 0 }, admins });
     assert.doesNotMatch(html, /Disable tenant/);
     assert.doesNotMatch(html, /href="\/admin\/tenants"/);
     assert.doesNotMatch(html, /href="\/admin\/keys"/);
     assert.match(html, /href="\/admin\/tenants\/acme\/clients">API clients/);
-    assert.match(tenantPage({ viewer: operator, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 0, scopes: 0, users: 0 } }), /Disable tenant/);
+    assert.match(tenantPage({ viewer: operator, tenant, defaultAccessTokenTtl: 3600, counts: { clients: 0, scopes: 0, users: 0 }, admins }), /Disable tenant/);
   });
 
   it('flash messages come from a fixed list, never from the URL', () => {

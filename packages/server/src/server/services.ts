@@ -173,7 +173,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     },
     tenantLogo: (slug) => storage.tenants.findTenantLogo(slug),
     sessions,
-    adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
+    adminAuth: createAdminAuthentication({ accounts: storage.adminAccounts, tenants: storage.tenants, throttle, config, audit, mfaKeys: derived.adminMfa, signInKey: derived.adminSignIn }),
     adminAuthentication: (authorizationHeader) => authenticateAdminRequest(authorizationHeader, adminAuthenticationDeps),
     account: new AccountService({
       users: storage.users,

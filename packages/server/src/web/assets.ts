@@ -155,6 +155,7 @@ textarea { min-height: 6rem; resize: vertical; }
 input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid var(--accent-text); outline-offset: 1px; border-color: var(--accent-text); }
 input[aria-invalid="true"] { border-color: var(--error); }
 input[type=checkbox], input[type=radio] { width: 1.25rem; height: 1.25rem; margin: 0.15rem 0 0; flex: none; accent-color: var(--accent); }
+input[type=color]:not([type=checkbox]):not([type=radio]) { width: 6rem; padding: 0.25rem; cursor: pointer; }
 fieldset { border: 1px solid var(--border); border-radius: var(--radius-sm); margin: 1.25rem 0 0; padding: 0.5rem 1rem 0.75rem; min-width: 0; }
 legend { font-weight: 600; padding: 0 0.35rem; }
 .check { display: flex; align-items: flex-start; gap: 0.75rem; }

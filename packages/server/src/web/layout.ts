@@ -1,6 +1,6 @@
 import { STYLESHEET_PATH } from './assets.js';
 import { html, SafeHtml } from './html.js';
-import { DEFAULT_SITE, type Site, type TenantAppearance } from './site.js';
+import { DEFAULT_SITE, ICON_PATH, type Site, type TenantAppearance } from './site.js';
 
 /**
  * The page around a body, shared by every page Gatehouse renders: the stylesheets (the
@@ -37,6 +37,7 @@ export function layout(title: string, body: SafeHtml, options: LayoutOptions = {
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
 <title>${title}</title>
+<link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
 ${stylesheets.map((href) => html`<link rel="stylesheet" href="${href}">\n`)}</head>
 <body>
 ${options.nav ? html`<a class="skip-link" href="#main">Skip to content</a>\n` : ''}<header class="site-header"><div class="bar">${header}${options.nav ? html`<nav class="site-nav" aria-label="Main">${options.nav}</nav>` : ''}</div></header>
@@ -63,6 +64,15 @@ function defaultFooter(values: Readonly<Record<string, string>>): SafeHtml {
     values.privacy_url ? html`<a href="${values.privacy_url}">Privacy policy</a>` : '',
   ].filter(Boolean);
   return html`${links}`;
+}
+
+/**
+ * The header's mark as an icon (the tab's favicon): the product name's initial on the
+ * default accent, rounded like .brand-mark. Plain SVG: no script, no external reference.
+ */
+export function iconSvg(productName: string): string {
+  const letter = initial(productName).replace(/[<>&"']/g, '?');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#0b6bcb"/><text x="16" y="22.5" text-anchor="middle" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" font-size="18" font-weight="700" fill="#ffffff">${letter}</text></svg>\n`;
 }
 
 /** The first letter of a name, for a mark when there is no logo. */

@@ -55,6 +55,8 @@ export type Template = (values: Readonly<Record<string, string>>) => string;
 export const SITE_LOGO_PATH = '/oauth/assets/logo';
 export const BRAND_STYLESHEET_PATH = '/oauth/assets/brand.css';
 export const CUSTOM_STYLESHEET_PATH = '/oauth/assets/custom.css';
+/** The icon every page links (and /favicon.ico, which browsers ask for on their own). */
+export const ICON_PATH = '/oauth/assets/icon.svg';
 
 /** The placeholders a header or footer template may use (docs/branding.md). */
 export const TEMPLATE_PLACEHOLDERS = ['product_name', 'logo_url', 'tenant_name', 'tenant_slug', 'tenant_logo_url', 'terms_url', 'privacy_url'] as const;

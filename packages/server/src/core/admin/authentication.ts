@@ -1,9 +1,9 @@
 import type { AuditRecorder } from '../audit.js';
 import type { Config } from '../config.js';
-import type { AdminAccount, AdminAccountStore, ThrottleStore } from '../storage.js';
+import type { AdminAccount, AdminAccountStore, TenantStore, ThrottleStore } from '../storage.js';
 import { checkPasswordThrottled, LoginError, throttledFor } from '../user-auth.js';
 import { AdminMfa, type AdminMfaKeys, type MfaEnrolment } from './mfa.js';
-import { ADMIN_LOGIN_KEYS, startSignIn, submitPassword, submitSecondFactor, type AdminPasswordForm, type AdminSecondFactorForm, type AdminSignInStep } from './sign-in.js';
+import { ADMIN_LOGIN_KEYS, startSignIn, tenantDisabled, submitPassword, submitSecondFactor, type AdminPasswordForm, type AdminSecondFactorForm, type AdminSignInStep } from './sign-in.js';
 
 /**
  * What the dashboard's routes need to sign admins in and manage their own second factor,
@@ -15,7 +15,7 @@ export interface AdminAuthentication {
   start(sealedState: string | undefined, now: number): AdminSignInStep;
   submitPassword(sealedState: string | undefined, form: AdminPasswordForm, address: string, now: number): Promise<AdminSignInStep>;
   submitSecondFactor(sealedState: string | undefined, form: AdminSecondFactorForm, now: number): Promise<AdminSignInStep>;
-  /** The account a session belongs to, while it exists and is enabled; undefined otherwise. */
+  /** The account a session belongs to, while it exists and is enabled (and its tenant too); undefined otherwise. */
   findAccount(accountId: string): Promise<AdminAccount | undefined>;
   /** A new TOTP secret to enrol (shown, not stored yet), mfa.ts. */
   beginMfaEnrolment(account: AdminAccount, now: number): MfaEnrolment;
@@ -32,6 +32,8 @@ export interface AdminAuthentication {
 
 export interface AdminAuthenticationDeps {
   accounts: AdminAccountStore;
+  /** A tenant admin of a disabled tenant cannot sign in, and its sessions stop working. */
+  tenants: Pick<TenantStore, 'findTenantBySlug'>;
   throttle: ThrottleStore;
   config: Pick<Config, 'issuer' | 'throttleWindow' | 'loginMaxFailuresPerUser' | 'loginMaxFailuresPerAddress'>;
   audit: AuditRecorder;
@@ -42,14 +44,16 @@ export interface AdminAuthenticationDeps {
 
 export function createAdminAuthentication(deps: AdminAuthenticationDeps): AdminAuthentication {
   const mfa = new AdminMfa({ accounts: deps.accounts, keys: deps.mfaKeys, audit: deps.audit, issuerLabel: `Gatehouse (${new URL(deps.config.issuer).host})` });
-  const signInDeps = { accounts: deps.accounts, mfa, throttle: deps.throttle, config: deps.config, audit: deps.audit, stateKey: deps.signInKey };
+  const signInDeps = { accounts: deps.accounts, tenants: deps.tenants, mfa, throttle: deps.throttle, config: deps.config, audit: deps.audit, stateKey: deps.signInKey };
   return {
     start: (sealed, now) => startSignIn(sealed, signInDeps, now),
     submitPassword: (sealed, form, address, now) => submitPassword(sealed, form, address, signInDeps, now),
     submitSecondFactor: (sealed, form, now) => submitSecondFactor(sealed, form, signInDeps, now),
     findAccount: async (accountId) => {
       const account = await deps.accounts.findAdminAccount(accountId);
-      return account && !account.disabled ? account : undefined;
+      if (!account || account.disabled) return undefined;
+      // A disabled tenant's admins are signed out: their sessions end at the next request (guard.ts).
+      return (await tenantDisabled(account, signInDeps)) ? undefined : account;
     },
     beginMfaEnrolment: (account, now) => mfa.beginEnrolment(account, now),
     openMfaEnrolment: (account, token, now) => mfa.openEnrolment(account, token, now),

@@ -1,8 +1,9 @@
 import type { AuditListFilter, AuditService } from '../audit.js';
-import { NotFoundError } from '../errors.js';
-import type { AdminAccount, AuditEvent } from '../storage.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
+import type { AuditEvent } from '../storage.js';
 import type { Client, ScopeDefinition, SigningAlgorithm, SigningKey, Tenant, User } from '../types.js';
 import { normalizeUsername } from '../username.js';
+import type { AdminAccount } from './accounts.js';
 import type { CreateClientInput, CreatedClient, CreateOperatorClientInput, RotatedSecret, UpdateClientInput } from './clients.js';
 import type { GrantView, RevokedGrant } from './grants.js';
 import type { AdminServices } from './index.js';
@@ -416,7 +417,66 @@ export class ScopedAdmin {
     if (filter.tenant !== undefined) requireTenantAccess(this.principal, filter.tenant);
     return this.deps.audit.list({ ...filter, tenant: this.principal.tenant });
   }
+
+  // --- branding ---
+
+  /** The tenant's accent and footer links (absent: kept; null or '': cleared); its own principal may. ValidationError names the field. */
+  async setTenantBranding(slug: string, input: Omit<TenantBrandingInput, 'logo'>): Promise<Tenant> {
+    await this.getTenant(slug);
+    return this.admin.tenants.setBranding(slug, input);
+  }
+
+  // --- admin accounts (the people who sign in to the dashboard; AdminAccountService) ---
+
+  /** A tenant's admin accounts, by username (the tenant's own principal may). */
+  async listTenantAdmins(slug: string): Promise<AdminAccount[]> {
+    requireTenantAccess(this.principal, slug);
+    return byUsername(await this.admin.accounts.list({ tenant: slug }, this.principal));
+  }
+
+  /** The operator accounts, by username. Operators only. */
+  async listOperatorAccounts(): Promise<AdminAccount[]> {
+    requireOperator(this.principal, 'listing operator accounts');
+    return byUsername((await this.admin.accounts.list({}, this.principal)).filter((account) => account.tenantId === null));
+  }
+
+  /** Creates an admin of the tenant (password policy as for every account). Its own tenant's admins may. */
+  async createTenantAdmin(slug: string, input: { username: string; password: string }): Promise<AdminAccount> {
+    requireTenantAccess(this.principal, slug);
+    return this.admin.accounts.create({ tenant: slug, username: input.username, password: input.password }, this.principal);
+  }
+
+  /** Disables one of the tenant's admins and ends its sessions; nobody disables their own account. */
+  async disableTenantAdmin(slug: string, username: string): Promise<AdminAccount> {
+    await this.tenantAdminIn(slug, username, 'disable');
+    return this.admin.accounts.disable(username, this.principal);
+  }
+
+  async enableTenantAdmin(slug: string, username: string): Promise<AdminAccount> {
+    await this.tenantAdminIn(slug, username);
+    return this.admin.accounts.enable(username, this.principal);
+  }
+
+  /** Deletes one of the tenant's admins and ends its sessions; nobody deletes their own account. */
+  async deleteTenantAdmin(slug: string, username: string): Promise<AdminAccount> {
+    await this.tenantAdminIn(slug, username, 'delete');
+    return this.admin.accounts.delete(username, this.principal);
+  }
+
+  /** The tenant's admin `username` (another tenant's, an operator or nobody: NotFoundError); `selfRefused`: refuse the principal's own account. */
+  private async tenantAdminIn(slug: string, username: string, selfRefused?: 'disable' | 'delete'): Promise<AdminAccount> {
+    const wanted = normalizeUsername(username);
+    const account = (await this.listTenantAdmins(slug)).find((candidate) => normalizeUsername(candidate.username) === wanted);
+    if (!account) throw new NotFoundError(`no admin "${username}" in tenant "${slug}"`);
+    // Locking oneself out is never what was meant: another admin of the tenant, or an operator, can.
+    if (selfRefused && normalizeUsername(this.principal.actor) === wanted) {
+      throw new ForbiddenError(`you cannot ${selfRefused} your own account: another admin of the tenant or an operator can`);
+    }
+    return account;
+  }
 }
+
+const byUsername = (accounts: AdminAccount[]): AdminAccount[] => [...accounts].sort((a, b) => a.username.localeCompare(b.username));
 
 /** The admin operations as `principal` may perform them (see ScopedAdmin). */
 export function createScopedAdmin(deps: ScopedAdminDeps, principal: AdminPrincipal): ScopedAdmin {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditRecorder } from '../audit.js';
 import type { Config } from '../config.js';
 import { deriveKey, openSecret, sealSecret } from '../secrets.js';
-import type { AdminAccount, AdminAccountCredentials, AdminAccountStore, ThrottleStore } from '../storage.js';
+import type { AdminAccount, AdminAccountCredentials, AdminAccountStore, TenantStore, ThrottleStore } from '../storage.js';
 import { checkPasswordThrottled, LoginError, throttledFor, type LoginKeys } from '../user-auth.js';
 import { principalOf } from './accounts.js';
 import { sameToken, type AdminMfa } from './mfa.js';
@@ -82,6 +82,8 @@ export interface AdminSecondFactorForm {
 
 export interface AdminSignInDeps {
   accounts: Pick<AdminAccountStore, 'findAdminAccountByUsername' | 'recordAdminSignIn'>;
+  /** A tenant admin of a disabled tenant cannot sign in. */
+  tenants: Pick<TenantStore, 'findTenantBySlug'>;
   mfa: Pick<AdminMfa, 'check'>;
   throttle: ThrottleStore;
   config: Pick<Config, 'throttleWindow' | 'loginMaxFailuresPerUser' | 'loginMaxFailuresPerAddress'>;
@@ -94,6 +96,7 @@ export interface AdminSignInDeps {
 export const ADMIN_LOGIN_KEYS: LoginKeys = { user: 'admin-login-user:', address: 'admin-login-addr:', action: 'admin_login.throttled', target: 'admin:' };
 
 const INVALID = 'Incorrect username or password.';
+const TENANT_DISABLED = 'This tenant is disabled: its admins cannot sign in. Ask an operator to enable it.';
 const THROTTLED = 'Too many failed sign-in attempts. Wait a minute, then try again.';
 
 /**
@@ -123,6 +126,8 @@ export async function submitPassword(sealed: string | undefined, form: AdminPass
     // One message whatever failed: the page must not tell which usernames exist.
     return loginPage(state!, deps, 401, INVALID, form.username);
   }
+  // Said only now that the password is verified: a guess learns nothing of the tenant.
+  if (await tenantDisabled(account, deps)) return loginPage(newState(now), deps, 403, TENANT_DISABLED, form.username);
   if (account.totpSecretSealed === null) return signedIn(account, 'none', deps, now);
   // A fresh CSRF token for the next form, and the account waiting for its second factor.
   const pending: AdminSignInState = { ...newState(now), pending: { accountId: account.id, username: account.username } };
@@ -145,6 +150,7 @@ export async function submitSecondFactor(sealed: string | undefined, form: Admin
   if (!account || account.id !== pending.accountId || account.disabled || account.totpSecretSealed === null) {
     return loginPage(newState(now), deps, 400, 'Your sign-in could not be completed. Sign in again.');
   }
+  if (await tenantDisabled(account, deps)) return loginPage(newState(now), deps, 403, TENANT_DISABLED, account.username);
   const outcome = await deps.mfa.check(account, form.code, now);
   if (outcome === 'totp' || outcome === 'recovery_code') return signedIn(account, outcome, deps, now);
 
@@ -161,6 +167,13 @@ export async function submitSecondFactor(sealed: string | undefined, form: Admin
   }
   const message = outcome === 'replayed' ? 'That code was used already. Wait for the next code of your authenticator app.' : 'That code is not right. Try the current code, or a recovery code.';
   return secondFactorPage(state!, deps, 401, message);
+}
+
+/** Whether the account is a tenant admin whose tenant is disabled (or gone): it may not sign in, and its sessions stop working. */
+export async function tenantDisabled(account: Pick<AdminAccount, 'tenantSlug'>, deps: Pick<AdminSignInDeps, 'tenants'>): Promise<boolean> {
+  if (account.tenantSlug === null) return false;
+  const tenant = await deps.tenants.findTenantBySlug(account.tenantSlug);
+  return !tenant || tenant.disabled;
 }
 
 /** The form's state, or the page that refuses it: no (or an expired) state gets a fresh form; a wrong CSRF token is refused. */

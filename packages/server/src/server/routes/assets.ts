@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { entityTag, TENANT_ASSETS_PREFIX } from '../../core/branding.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../../web/assets.js';
-import { accentStylesheet, BRAND_STYLESHEET_PATH, CUSTOM_STYLESHEET_PATH, SITE_LOGO_PATH } from '../../web/site.js';
+import { iconSvg } from '../../web/layout.js';
+import { accentStylesheet, BRAND_STYLESHEET_PATH, CUSTOM_STYLESHEET_PATH, ICON_PATH, SITE_LOGO_PATH } from '../../web/site.js';
 import type { RouteOptions } from './oauth.js';
 
 /**
@@ -21,6 +22,14 @@ export async function assetRoutes(app: FastifyInstance, { services, site }: Rout
   };
 
   app.get(STYLESHEET_PATH, async (request, reply) => send(request, reply, stylesheetTag, 'text/css; charset=utf-8', STYLESHEET));
+
+  // The icon: linked by every page, and at /favicon.ico, which browsers request on their own
+  // (an SVG there is fine for them; it changes only with the product name: a day's cache).
+  const icon = iconSvg(site.productName);
+  const iconTag = entityTag(icon);
+  for (const path of [ICON_PATH, '/favicon.ico']) {
+    app.get(path, async (request, reply) => send(request, logoHeaders(reply, 'image/svg+xml'), iconTag, 'image/svg+xml', icon, 86_400));
+  }
 
   const { brandStylesheet, customStylesheet, logo } = site.assets;
   if (brandStylesheet) app.get(BRAND_STYLESHEET_PATH, async (request, reply) => send(request, reply, brandStylesheet.etag, 'text/css; charset=utf-8', brandStylesheet.css));

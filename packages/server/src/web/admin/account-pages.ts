@@ -1,6 +1,7 @@
 import type { AdminLoginPageModel, AdminSecondFactorPageModel, AdminSignInPage } from '../../core/admin/sign-in.js';
 import { html } from '../html.js';
 import { CSRF_FIELD } from '../pages.js';
+import { formatTime } from './common.js';
 import { ADMIN_PATHS, adminErrorPage, adminLayout, adminPublicLayout, adminSections, csrfField, describeRole, type AdminViewer } from './layout.js';
 
 /** The dashboard's own pages: sign-in, second factor, home, and the account's two-step verification. */
@@ -10,7 +11,7 @@ export function adminLoginPage({ csrfToken, error, username }: AdminLoginPageMod
     'Sign in',
     html`<h1>Gatehouse admin</h1>
 <p>Sign in with your operator or tenant admin account.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${error ? html`<p class="notice error" role="alert">${error}</p>` : ''}
 <form method="post" action="${ADMIN_PATHS.login}">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
 <label for="username">Username</label>
@@ -27,7 +28,7 @@ export function adminSecondFactorPage({ csrfToken, username, error }: AdminSecon
     'Two-step verification',
     html`<h1>Two-step verification</h1>
 <p>Signing in as <strong>${username}</strong>. Enter the 6-digit code your authenticator app shows, or one of your recovery codes.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${error ? html`<p class="notice error" role="alert">${error}</p>` : ''}
 <form method="post" action="${ADMIN_PATHS.secondFactor}">
 <input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">
 <label for="code">Code</label>
@@ -55,17 +56,17 @@ export function adminHomePage(viewer: AdminViewer, model: AdminHomeModel): strin
   return adminLayout(
     'Dashboard',
     viewer,
-    html`<h1>Dashboard</h1>
-<dl>
-<dt>Signed in as</dt><dd>${viewer.username}</dd>
+    html`<p class="lead">You are signed in as <strong>${viewer.username}</strong>, ${describeRole(viewer.principal)}.</p>
+<ul class="cards">
+${sections.map((section) => html`<li><a href="${section.href}"><strong>${section.label}</strong></a><br><span class="muted">${section.description}</span></li>`)}
+</ul>
+<h2>Your account</h2>
+<dl class="facts">
+<dt>Username</dt><dd>${viewer.username}</dd>
 <dt>Role</dt><dd>${describeRole(viewer.principal)}</dd>
-${viewer.principal.kind === 'tenant' ? html`<dt>Tenant</dt><dd>${viewer.principal.tenant}</dd>` : html`<dt>Tenants</dt><dd>operator: every tenant</dd>`}
 <dt>Two-step verification</dt><dd>${model.mfaEnabled ? 'on' : 'off'} — <a href="${ADMIN_PATHS.mfa}">${model.mfaEnabled ? 'manage' : 'turn it on'}</a></dd>
-</dl>
-<h2>Sections</h2>
-<ul>
-${sections.map((section) => html`<li><a href="${section.href}">${section.label}</a> — ${section.description}</li>`)}
-</ul>`,
+${model.lastSignInAt !== null ? html`<dt>Last sign-in</dt><dd>${formatTime(model.lastSignInAt)}</dd>` : ''}
+</dl>`,
   );
 }
 
@@ -86,14 +87,15 @@ export interface MfaStatusModel {
   error?: string;
 }
 
+const ACCOUNT_CRUMBS = [{ label: 'Dashboard', href: ADMIN_PATHS.home }, { label: 'Two-step verification' }];
+
 /** /admin/account/mfa: the enrolment (secret, URI, first code) when off; recovery codes left and the disable form when on. */
 export function adminMfaPage(viewer: AdminViewer, model: MfaStatusModel): string {
   const body = model.enabled
-    ? html`<h1>Two-step verification</h1>
-<p>Two-step verification is <strong>on</strong>: signing in asks for a code of your authenticator app after your password. ${model.recoveryCodesLeft} unused recovery code(s) left.</p>
+    ? html`<p>Two-step verification is <strong>on</strong>: signing in asks for a code of your authenticator app after your password. ${model.recoveryCodesLeft} unused recovery code(s) left.</p>
 <h2>Turn it off</h2>
 <p>Confirm with a current code (or a recovery code), or with your password.</p>
-${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ''}
+${model.error ? html`<p class="notice error" role="alert">${model.error}</p>` : ''}
 <form method="post" action="${ADMIN_PATHS.mfaDisable}">
 ${csrfField(viewer.csrfToken)}
 <label for="code">Code</label>
@@ -103,20 +105,19 @@ ${csrfField(viewer.csrfToken)}
 <button type="submit">Turn off two-step verification</button>
 </form>`
     : enrolPart(viewer, model.enrol!);
-  return adminLayout('Two-step verification', viewer, body);
+  return adminLayout(model.enabled ? 'Two-step verification' : 'Turn on two-step verification', viewer, body, ACCOUNT_CRUMBS);
 }
 
 function enrolPart(viewer: AdminViewer, enrol: MfaEnrolModel) {
   const grouped = enrol.secret.replace(/(.{4})(?=.)/g, '$1 ');
-  return html`<h1>Turn on two-step verification</h1>
-<p>Two-step verification is <strong>off</strong>. With it on, signing in also asks for a code from an authenticator app on your phone.</p>
+  return html`<p>Two-step verification is <strong>off</strong>. With it on, signing in also asks for a code from an authenticator app on your phone.</p>
 <ol>
 <li>In your authenticator app, add an account with this key (time-based, 6 digits, 30 seconds):
 <p><code id="totp-secret">${grouped}</code></p>
 <p class="muted">On this phone? <a href="${enrol.uri}">Open it in your authenticator app</a>.</p></li>
 <li>Enter the code the app now shows.</li>
 </ol>
-${enrol.error ? html`<p class="error" role="alert">${enrol.error}</p>` : ''}
+${enrol.error ? html`<p class="notice error" role="alert">${enrol.error}</p>` : ''}
 <form method="post" action="${ADMIN_PATHS.mfaEnrol}">
 ${csrfField(viewer.csrfToken)}
 <input type="hidden" name="enrolment" value="${enrol.enrolment}">
@@ -129,13 +130,13 @@ ${csrfField(viewer.csrfToken)}
 /** Shown once, right after the enrolment: the recovery codes. */
 export function adminRecoveryCodesPage(viewer: AdminViewer, codes: readonly string[]): string {
   return adminLayout(
-    'Recovery codes',
+    'Two-step verification is on',
     viewer,
-    html`<h1>Two-step verification is on</h1>
-<p>Save these recovery codes somewhere safe now: <strong>they are shown only once</strong>. Each one signs you in once, in place of a code, if you lose your phone.</p>
+    html`<p>Save these recovery codes somewhere safe now: <strong>they are shown only once</strong>. Each one signs you in once, in place of a code, if you lose your phone.</p>
 <ol id="recovery-codes">
 ${codes.map((code) => html`<li><code>${code}</code></li>`)}
 </ol>
 <p><a href="${ADMIN_PATHS.home}">I have saved them — back to the dashboard</a></p>`,
+    ACCOUNT_CRUMBS,
   );
 }

@@ -38,6 +38,11 @@ export const FLASH_MESSAGES = {
   'user-added': 'The user was added to the tenant.',
   'user-already-member': 'The user already belonged to the tenant.',
   'user-removed': 'The user was removed from the tenant; its applications lost access to it.',
+  'admin-created': 'The admin account was created. Give the person the password by a separate channel.',
+  'admin-disabled': 'The admin account was disabled and signed out.',
+  'admin-enabled': 'The admin account was enabled.',
+  'admin-deleted': 'The admin account was deleted and signed out.',
+  'branding-saved': 'The branding was saved.',
   'key-rotated': 'A new signing key is active. The previous key stays published until the tokens it signed expire.',
   'key-withdrawn': 'The key was withdrawn: every token it signed stops verifying.',
 } as const;

@@ -1,11 +1,13 @@
 import type { AdminPrincipal } from '../../core/admin/principal.js';
 import { html, type SafeHtml } from '../html.js';
 import { CSRF_FIELD, layout } from '../pages.js';
+import type { Site } from '../site.js';
+import { adminLayout as commonLayout, type Crumb, type Viewer } from './common.js';
 
 /**
- * The dashboard's frame (/admin): the pages of web/pages.ts (same stylesheet, no script,
- * served with PAGE_SECURITY_HEADERS), wide, with who is signed in and a logout button
- * (a form: logging out is a POST with the session's CSRF token).
+ * The dashboard's own pages (/admin, sign-in, account): paths, the viewer, and the frame.
+ * Signed-in pages render through the content pages' frame (web/admin/common.ts); the
+ * sign-in pages are a narrow card without navigation.
  */
 
 export const ADMIN_PATHS = Object.freeze({
@@ -23,6 +25,8 @@ export interface AdminViewer {
   username: string;
   principal: AdminPrincipal;
   csrfToken: string;
+  /** The deployment's branding (web/site.ts); default: plain Gatehouse. */
+  site?: Site | undefined;
 }
 
 /** The sections of the dashboard the home page links to, for this principal (the section pages add their line here). */
@@ -30,6 +34,7 @@ export function adminSections(principal: AdminPrincipal): { href: string; label:
   if (principal.kind === 'operator') {
     return [
       { href: '/admin/tenants', label: 'Tenants', description: 'Every tenant: its API clients, scopes, users and admins.' },
+      { href: '/admin/operators', label: 'Operators', description: 'The operator accounts (managed with gatehouse admin).' },
       { href: '/admin/keys', label: 'Signing keys', description: 'Rotate or withdraw the keys that sign access tokens.' },
       { href: '/admin/audit', label: 'Audit log', description: 'Who did what, and security events.' },
     ];
@@ -50,18 +55,24 @@ export function csrfField(csrfToken: string): SafeHtml {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${csrfToken}">`;
 }
 
-/** A dashboard page: a header naming the admin, with Home and Log out, then the body. */
-export function adminLayout(title: string, viewer: AdminViewer, body: SafeHtml): string {
-  return layout(
-    `${title} · Gatehouse admin`,
-    html`<header class="admin-header">
-<p><a href="${ADMIN_PATHS.home}">Gatehouse admin</a> · signed in as <strong>${viewer.username}</strong>, ${describeRole(viewer.principal)}</p>
-<form method="post" action="${ADMIN_PATHS.logout}">${csrfField(viewer.csrfToken)}<button type="submit">Log out</button></form>
-</header>
-<hr>
-${body}`,
-    { wide: true },
-  );
+/** The content pages' viewer (web/admin/common.ts) of the signed-in admin. */
+export function contentViewerOf(viewer: AdminViewer): Viewer {
+  return {
+    username: viewer.username,
+    operator: viewer.principal.kind === 'operator',
+    ...(viewer.principal.kind === 'tenant' ? { tenant: viewer.principal.tenant } : {}),
+    csrfToken: viewer.csrfToken,
+    site: viewer.site,
+  };
+}
+
+/**
+ * A page of the signed-in admin (home, two-step verification, errors): the content pages'
+ * frame (web/admin/common.ts: header nav with sign-out, the <h1> from the title), so the
+ * whole dashboard has one header.
+ */
+export function adminLayout(title: string, viewer: AdminViewer, body: SafeHtml, crumbs?: Crumb[]): string {
+  return commonLayout({ title, viewer: contentViewerOf(viewer), ...(crumbs ? { crumbs } : {}) }, body);
 }
 
 /** A page outside the session (sign-in), in the authorization pages' look. */
@@ -70,6 +81,6 @@ export function adminPublicLayout(title: string, body: SafeHtml): string {
 }
 
 export function adminErrorPage(title: string, message: string, viewer?: AdminViewer): string {
-  const body = html`<h1>${title}</h1>\n<p>${message}</p>\n<p><a href="${viewer ? ADMIN_PATHS.home : ADMIN_PATHS.login}">${viewer ? 'Back to the dashboard' : 'Sign in'}</a></p>`;
-  return viewer ? adminLayout(title, viewer, body) : adminPublicLayout(title, body);
+  const links = html`<p>${message}</p>\n<p><a href="${viewer ? ADMIN_PATHS.home : ADMIN_PATHS.login}">${viewer ? 'Back to the dashboard' : 'Sign in'}</a></p>`;
+  return viewer ? adminLayout(title, viewer, links) : adminPublicLayout(title, html`<h1>${title}</h1>\n${links}`);
 }

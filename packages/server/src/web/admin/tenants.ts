@@ -10,7 +10,19 @@ export interface TenantView {
   accessTokenTtl: number | null;
   disabled: boolean;
   createdAt: number;
+  branding: { accent: string | null; termsUrl: string | null; privacyUrl: string | null; hasLogo: boolean };
 }
+
+/** An admin account (operator or tenant admin) as the dashboard lists it. */
+export interface AdminAccountView {
+  username: string;
+  mfaEnabled: boolean;
+  disabled: boolean;
+  lastSignInAt: number | null;
+}
+
+/** The accent the colour picker shows when the tenant has none (the picker always has a value). */
+export const DEFAULT_PICKER_ACCENT = '#0b6bcb';
 
 export interface TenantListModel {
   viewer: Viewer;
@@ -57,6 +69,11 @@ export interface TenantPageModel {
   error?: string | undefined;
   /** A refused update, with what was typed. */
   form?: { name: string; accessTokenTtl: string } | undefined;
+  admins: AdminAccountView[];
+  /** A refused admin creation: its message and the username typed (never the password). */
+  adminForm?: { error: string; username: string } | undefined;
+  /** A refused branding change: its message and what was typed. */
+  brandingForm?: { error: string; accent: string; termsUrl: string; privacyUrl: string } | undefined;
 }
 
 /** A tenant's home: its sections, its settings (name, lifetime) and, for operators, disable/enable. */
@@ -98,6 +115,74 @@ ${
 <li><a href="${tenantPath(tenant.slug, '/users')}">Users</a> (${counts.users})</li>
 <li><a href="${ADMIN_PATH}/audit?tenant=${encodeURIComponent(tenant.slug)}">Audit log</a></li>
 </ul>
-${settings}`,
+${settings}
+${adminsSection(model)}
+${brandingSection(model)}`,
+  );
+}
+
+function adminsSection(model: TenantPageModel) {
+  const { viewer, tenant } = model;
+  const self = (admin: AdminAccountView) => admin.username.toLowerCase() === viewer.username.toLowerCase();
+  const adminPath = (admin: AdminAccountView, action: string) => tenantPath(tenant.slug, `/admins/${encodeURIComponent(admin.username)}/${action}`);
+  const rows = model.admins.map(
+    (admin) => html`<tr><td>${admin.username}${self(admin) ? html` <span class="muted small">(you)</span>` : ''}</td><td>${admin.mfaEnabled ? html`<span class="badge ok">on</span>` : html`<span class="badge warn">off</span>`}</td><td>${statusBadge(admin.disabled)}</td><td class="nowrap">${admin.lastSignInAt === null ? 'never' : formatTime(admin.lastSignInAt)}</td><td class="nowrap">${
+      self(admin)
+        ? html`<span class="muted small">—</span>`
+        : html`${admin.disabled ? actionButton(viewer, adminPath(admin, 'enable'), 'Enable') : actionButton(viewer, adminPath(admin, 'disable'), 'Disable')} ${actionButton(viewer, adminPath(admin, 'delete'), 'Delete', { kind: 'danger' })}`
+    }</td></tr>`,
+  );
+  return html`<h2 id="admins">Tenant admins</h2>
+<p>People who sign in to this dashboard to manage this tenant (and nothing else).</p>
+${table('Tenant admins', ['Username', 'Two-step', 'Status', 'Last sign-in', 'Actions'], rows, 'No tenant admin yet.')}
+<h3 id="new-admin">New tenant admin</h3>
+${model.adminForm ? html`<p class="notice error" role="alert">${model.adminForm.error}</p>` : ''}
+<form method="post" action="${tenantPath(tenant.slug, '/admins')}" class="stacked">
+${csrfInput(viewer)}
+<label for="admin-username">Username</label>
+<input type="text" id="admin-username" name="username" required maxlength="64" autocomplete="off" value="${model.adminForm?.username ?? ''}">
+<label for="admin-password">Initial password</label>
+<input type="password" id="admin-password" name="password" required autocomplete="new-password" aria-describedby="admin-password-hint">
+<label for="admin-password-again">Initial password, again</label>
+<input type="password" id="admin-password-again" name="password_again" required autocomplete="new-password">
+<p class="hint" id="admin-password-hint">Give it to the person by a separate channel (not in the same message as the username). At their first sign-in they should turn on two-step verification (Dashboard → Two-step verification); an operator can set a new password with <code>gatehouse admin reset-password</code>.</p>
+<div class="actions"><button type="submit">Create tenant admin</button></div>
+</form>`;
+}
+
+function brandingSection(model: TenantPageModel) {
+  const { viewer, tenant } = model;
+  const typed = model.brandingForm;
+  const accent = typed?.accent ?? tenant.branding.accent ?? '';
+  const picker = /^#[0-9a-f]{6}$/i.test(accent) ? accent.toLowerCase() : DEFAULT_PICKER_ACCENT;
+  return html`<h2 id="branding">Branding</h2>
+<p>How this tenant's sign-in and consent pages look. Empty fields use the deployment's defaults.</p>
+${typed ? html`<p class="notice error" role="alert">${typed.error}</p>` : ''}
+<form method="post" action="${tenantPath(tenant.slug, '/branding')}" class="stacked">
+${csrfInput(viewer)}
+<input type="hidden" name="accent_was" value="${tenant.branding.accent ?? ''}">
+<label for="branding-accent">Accent colour</label>
+<input type="text" id="branding-accent" name="accent" maxlength="7" placeholder="#0b6bcb" spellcheck="false" aria-describedby="branding-accent-hint" value="${accent}">
+<label for="branding-accent-picker">Or pick it</label>
+<input type="color" id="branding-accent-picker" name="accent_picker" value="${picker}">
+<p class="hint" id="branding-accent-hint">As #rrggbb: primary buttons, links and focus rings. The text field wins when you change it; empty it to use the deployment's colour.</p>
+<label for="branding-terms">Terms URL</label>
+<input type="url" id="branding-terms" name="terms_url" maxlength="2000" placeholder="https://" value="${typed?.termsUrl ?? tenant.branding.termsUrl ?? ''}">
+<label for="branding-privacy">Privacy URL</label>
+<input type="url" id="branding-privacy" name="privacy_url" maxlength="2000" placeholder="https://" value="${typed?.privacyUrl ?? tenant.branding.privacyUrl ?? ''}">
+<p class="hint">Logo: ${tenant.branding.hasLogo ? 'set' : 'none'}. The logo is set with <code>gatehouse tenant branding ${tenant.slug} --logo FILE</code> or the admin API.</p>
+<div class="actions"><button type="submit">Save branding</button></div>
+</form>`;
+}
+
+/** /admin/operators: the operator accounts (read-only; they are managed with `gatehouse admin`). */
+export function operatorsPage(viewer: Viewer, operators: AdminAccountView[]): string {
+  const rows = operators.map(
+    (account) => html`<tr><td>${account.username}${account.username.toLowerCase() === viewer.username.toLowerCase() ? html` <span class="muted small">(you)</span>` : ''}</td><td>${account.mfaEnabled ? html`<span class="badge ok">on</span>` : html`<span class="badge warn">off</span>`}</td><td>${statusBadge(account.disabled)}</td><td class="nowrap">${account.lastSignInAt === null ? 'never' : formatTime(account.lastSignInAt)}</td></tr>`,
+  );
+  return adminLayout(
+    { title: 'Operators', viewer, crumbs: [{ label: 'Dashboard', href: ADMIN_PATH }, { label: 'Operators' }] },
+    html`<p>Operators manage every tenant and the deployment's signing keys. They are created, reset and disabled on the server with <code>gatehouse admin</code>.</p>
+${table('Operators', ['Username', 'Two-step', 'Status', 'Last sign-in'], rows, 'No operator account.')}`,
   );
 }

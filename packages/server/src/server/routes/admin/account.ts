@@ -5,18 +5,18 @@ import type { RouteOptions } from '../oauth.js';
 import { adminForm, requireAdmin, sendAdminPage, seeOther, viewerOf, type AdminRequestContext } from './guard.js';
 
 /** The signed-in admin's own pages: the dashboard's home, and two-step verification (enrol, recovery codes, turn off). */
-export async function accountRoutes(app: FastifyInstance, { services }: RouteOptions): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, { services, site }: RouteOptions): Promise<void> {
   const auth = services.adminAuth;
 
   app.get(ADMIN_PATHS.home, async (request, reply) => {
     const admin = requireAdmin(request);
-    return sendAdminPage(reply, 200, adminHomePage(viewerOf(admin), { mfaEnabled: admin.account.mfaEnabled, lastSignInAt: admin.account.lastSignInAt }));
+    return sendAdminPage(reply, 200, adminHomePage(viewerOf(admin, site), { mfaEnabled: admin.account.mfaEnabled, lastSignInAt: admin.account.lastSignInAt }));
   });
 
   const mfaPage = (admin: AdminRequestContext, extra: Partial<MfaStatusModel> = {}): string => {
     const { account } = admin;
     const enrolment = account.mfaEnabled ? undefined : auth.beginMfaEnrolment(account, Date.now());
-    return adminMfaPage(viewerOf(admin), {
+    return adminMfaPage(viewerOf(admin, site), {
       enabled: account.mfaEnabled,
       recoveryCodesLeft: account.recoveryCodesLeft,
       ...(enrolment ? { enrol: { secret: enrolment.secret, uri: enrolment.uri, enrolment: enrolment.token } } : {}),
@@ -40,11 +40,11 @@ export async function accountRoutes(app: FastifyInstance, { services }: RouteOpt
         recoveryCodesLeft: 0,
         enrol: { secret: enrolment.secret, uri: enrolment.uri, enrolment: enrolment.token, error: 'That code is not right: check the key in your app and the time on your phone, then try the current code.' },
       };
-      return sendAdminPage(reply, 400, adminMfaPage(viewerOf(admin), retry));
+      return sendAdminPage(reply, 400, adminMfaPage(viewerOf(admin, site), retry));
     }
     // The account's other sessions were opened without the second factor: they end.
     await services.sessions.endAll('admin', admin.accountId, { except: admin.sessionId });
-    return sendAdminPage(reply, 200, adminRecoveryCodesPage(viewerOf(admin), codes));
+    return sendAdminPage(reply, 200, adminRecoveryCodesPage(viewerOf(admin, site), codes));
   });
 
   // Turning it off needs a current code or the password (not only a session left open).

@@ -51,8 +51,8 @@ export function requireAdmin(request: FastifyRequest): AdminRequestContext {
 }
 
 /** The frame's viewer (web/admin/layout.ts) of the signed-in admin. */
-export function viewerOf(admin: AdminRequestContext): AdminViewer {
-  return { username: admin.username, principal: admin.principal, csrfToken: admin.csrfToken };
+export function viewerOf(admin: AdminRequestContext, site?: RouteOptions['site']): AdminViewer {
+  return { username: admin.username, principal: admin.principal, csrfToken: admin.csrfToken, site };
 }
 
 /** Sends a dashboard page with the pages' security headers (CSP without script, frame-ancestors 'none', no-store). */
@@ -84,6 +84,8 @@ export function adminGuard(options: RouteOptions): preHandlerAsyncHookHandler {
     const session = await services.sessions.resume('admin', token);
     const account = session && (await services.adminAuth.findAccount(session.subjectId));
     if (!session || !account) {
+      // A session whose account was disabled or deleted, or whose tenant was disabled, ends for good.
+      if (session) await services.sessions.end(token);
       // A cookie that names no live session (expired, ended, account disabled) is dropped.
       if (token !== undefined) reply.header('set-cookie', cookie.clear());
       if (SAFE_METHODS.has(request.method)) return seeOther(reply, ADMIN_PATHS.login);
@@ -99,7 +101,7 @@ export function adminGuard(options: RouteOptions): preHandlerAsyncHookHandler {
     };
     request.admin = admin;
     if (!SAFE_METHODS.has(request.method) && !services.sessions.csrfTokenMatches(session, adminForm(request).get(CSRF_FIELD) ?? undefined)) {
-      return sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form could not be verified (its security token is missing or out of date). Go back, reload the page and try again.', viewerOf(admin)));
+      return sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form could not be verified (its security token is missing or out of date). Go back, reload the page and try again.', viewerOf(admin, options.site)));
     }
   };
 }

@@ -31,7 +31,7 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
 
   // Errors on these routes are pages, not JSON: a person is on the other end.
   app.setErrorHandler((error, request, reply) => {
-    const viewer = request.admin ? viewerOf(request.admin) : undefined;
+    const viewer = request.admin ? viewerOf(request.admin, options.site) : undefined;
     if (error instanceof StorageUnavailableError) {
       request.log.error({ err: error.cause }, 'storage unavailable');
       return sendAdminPage(reply.header('retry-after', '5'), 503, adminErrorPage('Temporarily unavailable', 'The service is temporarily unavailable. Please try again in a moment.', viewer));
