@@ -108,6 +108,19 @@ describe('admin sign-in (http issuer)', () => {
     assert.equal(browser.cookies.has('gatehouse_admin_session'), false, 'no session was started');
   });
 
+  it('reads urlencoded forms only: a text/plain or JSON body, even with the right token and cookie, is refused (415) before any handler', async () => {
+    const browser = new Browser(t.app);
+    const page = await browser.get('/admin/login');
+    const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const body = form({ csrf_token: field(page.body, 'csrf_token'), username: 'ops', password: PASSWORD });
+    for (const [type, payload] of [['text/plain', body], ['application/json', JSON.stringify({ csrf_token: field(page.body, 'csrf_token'), username: 'ops', password: PASSWORD })]] as const) {
+      const response = await t.app.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': type, cookie }, payload });
+      assert.equal(response.statusCode, 415, type);
+      assert.match(String(response.headers['content-type']), /text\/html/);
+      assert.equal(response.headers['set-cookie'], undefined, `${type}: no session`);
+    }
+  });
+
   it('keeps the first tab\'s login form valid when a second tab opens the login page', async () => {
     const browser = new Browser(t.app);
     const first = await browser.get('/admin/login');

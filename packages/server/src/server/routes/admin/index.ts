@@ -27,6 +27,10 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
   // The sign-in state (CSRF token; the account awaiting its second factor), sealed.
   const signInState = hostCookie('gatehouse_admin_signin', options.config.issuer);
 
+  // The dashboard's forms are urlencoded, nothing else: any other body is refused (415)
+  // before a handler sees it, rather than read as a form (text/plain is what a cross-site
+  // form may also send).
+  app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
   // Errors on these routes are pages, not JSON: a person is on the other end.
