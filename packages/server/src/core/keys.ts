@@ -19,13 +19,19 @@ function publicJwkOf(jwk: JWK, alg: SigningAlgorithm, kid: string): JWK {
 
 /** Generates a fresh signing key; its private half is sealed with `encryptionKey`. */
 export async function generateSigningKey(alg: SigningAlgorithm, encryptionKey: Buffer, now: number): Promise<SigningKey> {
-  const { privateKey } =
-    alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-  const privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
-  // kid: the RFC 7638 thumbprint, so it is stable and says nothing but the key itself.
-  const kid = await calculateJwkThumbprint(publicJwkOf(privateJwk, alg, ''), 'sha256');
+  let privateJwk: JWK;
+  let kid: string;
+  // kid: the RFC 7638 thumbprint, so it is stable and says nothing but the key itself. A
+  // thumbprint starting with "-" is drawn again (one key in 64): `gatehouse keys withdraw
+  // -abc…` would read the kid as an option.
+  do {
+    const { privateKey } =
+      alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+    privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
+    kid = await calculateJwkThumbprint(publicJwkOf(privateJwk, alg, ''), 'sha256');
+  } while (kid.startsWith('-'));
   return {
     kid,
     alg,
