@@ -178,7 +178,7 @@ describe('dashboard: tenant admins, branding, disabled tenants', () => {
     assert.deepEqual([tenant.branding.accent, tenant.branding.termsUrl, tenant.branding.privacyUrl], ['#aa3300', 'https://acme.example/terms', 'https://acme.example/privacy']);
     const page = await get(t, ann, '/admin/tenants/acme');
     assert.match(page.body, /type="color" id="branding-accent-picker" name="accent_picker" value="#aa3300"/);
-    assert.match(page.body, /gatehouse tenant branding acme --logo FILE/);
+    assert.match(page.body, /enctype="multipart\/form-data"/);
 
     // The text field, when changed, wins; emptied, it clears the accent.
     await post(t, ann, '/admin/tenants/acme/branding', { accent_was: '#aa3300', accent: '', accent_picker: '#aa3300', terms_url: '', privacy_url: '' });

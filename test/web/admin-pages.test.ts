@@ -15,7 +15,7 @@ const CSRF = 'csrf-token-value-123';
 const operator: Viewer = { username: 'olivia', operator: true, csrfToken: CSRF };
 const tenantAdmin: Viewer = { username: 'tom', operator: false, tenant: 'acme', csrfToken: CSRF };
 
-const tenant: TenantView = { slug: 'acme', name: 'Acme <Docs>', accessTokenTtl: null, disabled: false, createdAt: Date.UTC(2026, 11, 1), branding: { accent: null, termsUrl: null, privacyUrl: null, hasLogo: false } };
+const tenant: TenantView = { slug: 'acme', name: 'Acme <Docs>', accessTokenTtl: null, disabled: false, createdAt: Date.UTC(2026, 11, 1), branding: { accent: null, termsUrl: null, privacyUrl: null, logoUrl: null } };
 const admins = [{ username: 'tom', mfaEnabled: false, disabled: false, lastSignInAt: null }, { username: '<b>eve</b>', mfaEnabled: true, disabled: true, lastSignInAt: Date.UTC(2026, 11, 3) }];
 const client: ClientView = {
   id: 'client-id-1',

@@ -43,6 +43,8 @@ export const FLASH_MESSAGES = {
   'admin-enabled': 'The admin account was enabled.',
   'admin-deleted': 'The admin account was deleted and signed out.',
   'branding-saved': 'The branding was saved.',
+  'logo-uploaded': 'The logo was uploaded.',
+  'logo-removed': 'The logo was removed.',
   'key-rotated': 'A new signing key is active. The previous key stays published until the tokens it signed expire.',
   'key-withdrawn': 'The key was withdrawn: every token it signed stops verifying.',
 } as const;

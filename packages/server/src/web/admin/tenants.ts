@@ -10,7 +10,7 @@ export interface TenantView {
   accessTokenTtl: number | null;
   disabled: boolean;
   createdAt: number;
-  branding: { accent: string | null; termsUrl: string | null; privacyUrl: string | null; hasLogo: boolean };
+  branding: { accent: string | null; termsUrl: string | null; privacyUrl: string | null; logoUrl: string | null };
 }
 
 /** An admin account (operator or tenant admin) as the dashboard lists it. */
@@ -74,6 +74,8 @@ export interface TenantPageModel {
   adminForm?: { error: string; username: string } | undefined;
   /** A refused branding change: its message and what was typed. */
   brandingForm?: { error: string; accent: string; termsUrl: string; privacyUrl: string } | undefined;
+  /** A refused logo upload: its message. */
+  logoForm?: { error: string } | undefined;
 }
 
 /** A tenant's home: its sections, its settings (name, lifetime) and, for operators, disable/enable. */
@@ -170,8 +172,29 @@ ${csrfInput(viewer)}
 <input type="url" id="branding-terms" name="terms_url" maxlength="2000" placeholder="https://" value="${typed?.termsUrl ?? tenant.branding.termsUrl ?? ''}">
 <label for="branding-privacy">Privacy URL</label>
 <input type="url" id="branding-privacy" name="privacy_url" maxlength="2000" placeholder="https://" value="${typed?.privacyUrl ?? tenant.branding.privacyUrl ?? ''}">
-<p class="hint">Logo: ${tenant.branding.hasLogo ? 'set' : 'none'}. The logo is set with <code>gatehouse tenant branding ${tenant.slug} --logo FILE</code> or the admin API.</p>
 <div class="actions"><button type="submit">Save branding</button></div>
+</form>
+${logoSection(model)}`;
+}
+
+/** The logo: shown when set (with its removal), and its upload (a multipart form: csrf_token before the file, guard.ts). */
+function logoSection(model: TenantPageModel) {
+  const { viewer, tenant } = model;
+  const logoUrl = tenant.branding.logoUrl;
+  return html`<h3 id="logo">Logo</h3>
+${model.logoForm ? html`<p class="notice error" role="alert">${model.logoForm.error}</p>` : ''}
+${
+  logoUrl === null
+    ? html`<p class="muted">No logo: the pages show the tenant's name.</p>`
+    : html`<p><img src="${logoUrl}" alt="${tenant.name} logo" height="48"></p>
+${actionButton(viewer, tenantPath(tenant.slug, '/branding/logo/remove'), 'Remove logo', { kind: 'danger', inline: false })}`
+}
+<form method="post" action="${tenantPath(tenant.slug, '/branding/logo')}" enctype="multipart/form-data" class="stacked">
+${csrfInput(viewer)}
+<label for="branding-logo">Logo</label>
+<input type="file" id="branding-logo" name="logo" required accept="image/png,image/jpeg,image/webp,image/svg+xml" aria-describedby="branding-logo-hint">
+<p class="hint" id="branding-logo-hint">PNG, JPEG, WebP or SVG, at most 256 KiB. It replaces the current logo on the tenant's sign-in and consent pages.</p>
+<div class="actions"><button type="submit">Upload logo</button></div>
 </form>`;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { tenantLogoPath } from '../../../core/branding.js';
 import { parseDuration } from '../../../core/duration.js';
 import type { AdminAccount } from '../../../core/admin/accounts.js';
 import type { Tenant } from '../../../core/types.js';
@@ -20,7 +21,7 @@ export function toTenantView(tenant: Tenant): TenantView {
     accessTokenTtl: tenant.accessTokenTtl,
     disabled: tenant.disabled,
     createdAt: tenant.createdAt,
-    branding: { accent, termsUrl, privacyUrl, hasLogo: logo !== null },
+    branding: { accent, termsUrl, privacyUrl, logoUrl: logo === null ? null : tenantLogoPath(tenant.slug, logo.digest) },
   };
 }
 
@@ -53,17 +54,12 @@ export function parseTtlField(value: string | null): number | null {
   return text === '' ? null : parseDuration(text);
 }
 
-/** Tenants: list with search and create (operators), a tenant's home, rename, disable/enable (operators). */
-export function tenantRoutes(app: FastifyInstance, { adminOf, page, redirect, options }: DashboardContext): void {
-  const listPage = async (request: FastifyRequest, extra: { error?: string; form?: { slug: string; name: string }; status?: number } = {}) => {
-    const { admin, viewer } = adminOf(request);
-    const all = await listAll((page) => admin.listTenants(page));
-    const query = queryParam(request, 'q');
-    const tenants = all.filter((tenant) => matchesQuery(query, tenant.slug, tenant.name)).map(toTenantView);
-    return { html: tenantListPage({ viewer, tenants, query, total: all.length, flash: flashOf(request), error: extra.error, form: extra.form }), status: extra.status ?? 200 };
-  };
+/** What a tenant's home page may show besides the tenant: a refused form, with what was typed. */
+export type TenantPageExtra = Partial<Pick<TenantPageModel, 'error' | 'form' | 'adminForm' | 'brandingForm' | 'logoForm'>>;
 
-  const homePage = async (request: FastifyRequest, extra: Partial<Pick<TenantPageModel, 'error' | 'form' | 'adminForm' | 'brandingForm'>> = {}) => {
+/** Renders the home page of the tenant the request's `slug` names (another tenant's: NotFoundError). */
+export function tenantHomePage({ adminOf, options }: Pick<DashboardContext, 'adminOf' | 'options'>): (request: FastifyRequest, extra?: TenantPageExtra) => Promise<string> {
+  return async (request, extra = {}) => {
     const { admin, viewer } = adminOf(request);
     const slug = slugOf(request);
     const tenant = await admin.getTenant(slug);
@@ -84,8 +80,22 @@ export function tenantRoutes(app: FastifyInstance, { adminOf, page, redirect, op
       admins: admins.map(toAdminAccountView),
       adminForm: extra.adminForm,
       brandingForm: extra.brandingForm,
+      logoForm: extra.logoForm,
     });
   };
+}
+
+/** Tenants: list with search and create (operators), a tenant's home, rename, disable/enable (operators). */
+export function tenantRoutes(app: FastifyInstance, { adminOf, page, redirect, options }: DashboardContext): void {
+  const listPage = async (request: FastifyRequest, extra: { error?: string; form?: { slug: string; name: string }; status?: number } = {}) => {
+    const { admin, viewer } = adminOf(request);
+    const all = await listAll((page) => admin.listTenants(page));
+    const query = queryParam(request, 'q');
+    const tenants = all.filter((tenant) => matchesQuery(query, tenant.slug, tenant.name)).map(toTenantView);
+    return { html: tenantListPage({ viewer, tenants, query, total: all.length, flash: flashOf(request), error: extra.error, form: extra.form }), status: extra.status ?? 200 };
+  };
+
+  const homePage = tenantHomePage({ adminOf, options });
 
   app.get(`${ADMIN_PATH}/tenants`, async (request, reply) => {
     const { viewer } = adminOf(request);
@@ -181,6 +191,13 @@ export function tenantRoutes(app: FastifyInstance, { adminOf, page, redirect, op
       return page(reply, await homePage(request, { brandingForm: { error: message, accent: form.get('accent') ?? '', termsUrl, privacyUrl } }), { status });
     }
     return redirect(reply, tenantPath(slug), 'branding-saved');
+  });
+
+  // The logo's upload is a multipart form (dashboard-logo.ts); its removal a plain one.
+  app.post(`${ADMIN_PATH}/tenants/:slug/branding/logo/remove`, async (request, reply) => {
+    const slug = slugOf(request);
+    await adminOf(request).admin.setTenantLogo(slug, null);
+    return redirect(reply, tenantPath(slug), 'logo-removed');
   });
 
   // The operator accounts, read-only (operators only: the facade refuses others with 403).

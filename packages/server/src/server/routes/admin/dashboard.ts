@@ -7,6 +7,7 @@ import { PAGE_CSP, PAGE_SECURITY_HEADERS } from '../../../web/pages.js';
 import type { RouteOptions } from '../oauth.js';
 import { catalogueRoutes } from './dashboard-catalogue.js';
 import { clientRoutes } from './dashboard-clients.js';
+import { logoUploadRoutes } from './dashboard-logo.js';
 import { tenantRoutes } from './dashboard-tenants.js';
 import { adminForm, requireAdmin } from './guard.js';
 
@@ -111,4 +112,6 @@ export async function dashboardRoutes(app: FastifyInstance, options: RouteOption
   tenantRoutes(app, context);
   clientRoutes(app, context);
   catalogueRoutes(app, context);
+  // The one multipart route, in a scope of its own (inside the guard's: the guard runs first).
+  await app.register(async (scope) => logoUploadRoutes(scope, context));
 }

@@ -1,3 +1,4 @@
+import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { principalOf, type AdminAccount } from '../../../core/admin/accounts.js';
 import type { AdminPrincipal } from '../../../core/admin/principal.js';
@@ -10,7 +11,8 @@ import type { RouteOptions } from '../oauth.js';
  * The dashboard's guard: every page under /admin but the sign-in resolves the admin
  * session (core/sessions.ts, kind `admin`) into `request.admin`, or sends the browser to
  * the sign-in page (GET, HEAD) or refuses (403, any other method). Every other method
- * must also carry the session's CSRF token in the form field `csrf_token`: a POST
+ * must also carry the session's CSRF token in the form field `csrf_token` (urlencoded, or
+ * multipart where a scope accepts it: before the file, adminMultipartForm): a POST
  * without a valid one is refused (403) before the route runs.
  */
 
@@ -43,6 +45,53 @@ export function adminForm(request: FastifyRequest): URLSearchParams {
   return form;
 }
 const forms = new WeakMap<FastifyRequest, URLSearchParams>();
+
+/** A multipart/form-data POST (the logo upload, dashboard-logo.ts): its fields before the first file, and that file (unread). */
+export interface AdminMultipartForm {
+  fields: URLSearchParams;
+  file: MultipartFile | undefined;
+}
+
+/** Whether the request is multipart/form-data in a scope that registered @fastify/multipart (nowhere else does one get past the body parsing: 415). */
+function isMultipart(request: FastifyRequest): boolean {
+  const candidate = request as { isMultipart?: unknown };
+  return typeof candidate.isMultipart === 'function' && request.isMultipart();
+}
+
+/**
+ * The form of a dashboard POST that may be multipart/form-data, read once: the fields up
+ * to the first file (so the CSRF token is known before the file is read: `csrf_token`
+ * must come before the file in the form; browsers send fields in document order), and
+ * that file, its bytes still unread. Fields after the file are not read. A urlencoded
+ * form gives its fields and no file.
+ */
+export function adminMultipartForm(request: FastifyRequest): Promise<AdminMultipartForm> {
+  let cached = multipartForms.get(request);
+  if (!cached) {
+    cached = isMultipart(request) ? readFieldsUpToFile(request) : Promise.resolve({ fields: adminForm(request), file: undefined });
+    multipartForms.set(request, cached);
+  }
+  return cached;
+}
+const multipartForms = new WeakMap<FastifyRequest, Promise<AdminMultipartForm>>();
+
+async function readFieldsUpToFile(request: FastifyRequest): Promise<AdminMultipartForm> {
+  const fields = new URLSearchParams();
+  const parts = request.parts();
+  for (;;) {
+    const next = await parts.next();
+    if (next.done) return { fields, file: undefined };
+    const part = next.value;
+    if (part.type === 'file') return { fields, file: part };
+    fields.append(part.fieldname, typeof part.value === 'string' ? part.value : '');
+  }
+}
+
+/** The CSRF token a POST presents: the `csrf_token` field of its urlencoded or multipart form. */
+async function presentedCsrfToken(request: FastifyRequest): Promise<string | undefined> {
+  if (!isMultipart(request)) return adminForm(request).get(CSRF_FIELD) ?? undefined;
+  return (await adminMultipartForm(request)).fields.get(CSRF_FIELD) ?? undefined;
+}
 
 /** The signed-in admin of a guarded route (throws when the guard did not run: a wiring bug). */
 export function requireAdmin(request: FastifyRequest): AdminRequestContext {
@@ -100,7 +149,9 @@ export function adminGuard(options: RouteOptions): preHandlerAsyncHookHandler {
       account,
     };
     request.admin = admin;
-    if (!SAFE_METHODS.has(request.method) && !services.sessions.csrfTokenMatches(session, adminForm(request).get(CSRF_FIELD) ?? undefined)) {
+    if (!SAFE_METHODS.has(request.method) && !services.sessions.csrfTokenMatches(session, await presentedCsrfToken(request))) {
+      // A refused upload's file is drained unread (the request stream must still end).
+      (await multipartForms.get(request))?.file?.file.resume();
       return sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form could not be verified (its security token is missing or out of date). Go back, reload the page and try again.', viewerOf(admin, options.site)));
     }
   };
