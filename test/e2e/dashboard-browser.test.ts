@@ -153,7 +153,18 @@ describe('real browser: the dashboard, from sign-in to a rotated client secret',
     await page.getByRole('button', { name: 'Save branding' }).click();
     assert.match((await page.locator('main').textContent()) ?? '', /The branding was saved/);
     assert.equal(await page.getByLabel('Accent colour').inputValue(), '#7a1f5c');
+
+    // The logo: a real browser's multipart form (csrf_token before the file), then shown and removed.
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#7a1f5c"/></svg>';
+    await page.getByLabel('Logo', { exact: true }).setInputFiles({ name: 'acme.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(svg) });
+    await page.getByRole('button', { name: 'Upload logo' }).click();
+    assert.match((await page.locator('main').textContent()) ?? '', /The logo was uploaded/);
+    const logo = page.getByRole('img', { name: 'Acme Corp logo' });
+    assert.equal(await logo.evaluate((img) => { const loaded = img as unknown as { complete: boolean; naturalWidth: number }; return loaded.complete && loaded.naturalWidth > 0; }), true, 'the logo loads');
     await screenshotAtWidths(page, 'tenant-admins');
+    await page.getByRole('button', { name: 'Remove logo' }).click();
+    assert.match((await page.locator('main').textContent()) ?? '', /The logo was removed/);
+    assert.equal(await page.getByRole('img', { name: 'Acme Corp logo' }).count(), 0);
 
     for (const [name, path] of [
       ['home', '/admin'],
