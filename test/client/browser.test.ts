@@ -12,11 +12,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.js';
 import { startFront, startGatehouse, type RealGatehouse } from './helpers.js';
 
-const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
 const DIST_CLIENT = fileURLToPath(new URL('../../packages/client/dist/', import.meta.url));
 
 /**
@@ -46,7 +45,7 @@ describe('@gatehouse-auth/client in a real browser', { skip: SKIP_BROWSER }, () 
   let credentials: { clientId: string; clientSecret: string };
 
   before(async () => {
-    browser = await chromium.launch({ executablePath: BROWSER!, timeout: 30_000, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    browser = await launchBrowser();
     gatehouse = await startGatehouse();
     credentials = await gatehouse.createClient();
     // /sdk/<file>.js: the compiled SDK; /page: an empty page; everything else: Gatehouse.

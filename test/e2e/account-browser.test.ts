@@ -7,18 +7,17 @@
  * browser.test.ts is.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.js';
 import { postForm } from '../helpers/http.js';
 import { startSqliteServer, type SqliteServer } from '../helpers/process.js';
 import { pkcePair } from '../helpers/tokens.js';
 
-const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const PASSWORD = 'correct-horse-battery-staple';
 const BROWSER_TIMEOUT_MS = 15_000;
@@ -38,11 +37,7 @@ describe('real browser: /account shows the connected application, Revoke stops i
     const address = integrator.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
     redirectUri = `http://127.0.0.1:${address.port}/callback`;
-    browser = await chromium.launch({
-      executablePath: BROWSER!,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
-    });
+    browser = await launchBrowser();
     gatehouse = await startSqliteServer('gatehouse-account-browser-');
     const cli = gatehouse.cli;
     await cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);

@@ -10,19 +10,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.js';
 import { startSqliteServer, type ServerProcess, type SqliteServer } from '../helpers/process.js';
 import { type HttpResult, postForm } from '../helpers/http.js';
 import { jwtPayload, pkcePair } from '../helpers/tokens.js';
 
-const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
 
 /** Where the consent page's screenshot goes (for a person to look at; not part of the repository). */
 const CONSENT_SCREENSHOT = join(tmpdir(), 'gatehouse-browser-consent.png');
@@ -122,11 +121,7 @@ describe('real browser: authorization code flow with PKCE, tenant choice, refres
     app = await startIntegratorApp();
     redirectUri = `${app.url}/callback`;
     // Launch first: a browser that cannot start fails here, before anything else.
-    browser = await chromium.launch({
-      executablePath: BROWSER!,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
-    });
+    browser = await launchBrowser();
     // The deployment's footer links (GATEHOUSE_TERMS_URL / GATEHOUSE_PRIVACY_URL).
     gatehouse = await startSqliteServer('gatehouse-browser-', { env: { GATEHOUSE_TERMS_URL: 'https://docs.example.com/terms', GATEHOUSE_PRIVACY_URL: 'https://docs.example.com/privacy' } });
     server = gatehouse.server;

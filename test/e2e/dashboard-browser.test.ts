@@ -10,17 +10,16 @@
  * either the suite is skipped (as test/e2e/browser.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.js';
 import { startSqliteServer, type SqliteServer } from '../helpers/process.js';
 import { postForm } from '../helpers/http.js';
 import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 
-const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
 
 const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
@@ -47,11 +46,7 @@ describe('real browser: the dashboard, from sign-in to a rotated client secret',
   let url: string;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: BROWSER!,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
-    });
+    browser = await launchBrowser();
     gatehouse = await startSqliteServer('gatehouse-dashboard-browser-');
     url = gatehouse.server.url;
     await gatehouse.cli(['admin', 'create', '--username', 'olivia', '--password-stdin'], `${OPERATOR_PASSWORD}\n`);

@@ -8,13 +8,11 @@
  * either the suite is skipped (as test/e2e/browser.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchBrowser, SKIP_BROWSER } from '../helpers/browser.js';
 import { startSqliteServer, type SqliteServer } from '../helpers/process.js';
 
-const BROWSER = process.env.GATEHOUSE_TEST_BROWSER || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const SKIP_BROWSER = BROWSER ? false : 'GATEHOUSE_TEST_BROWSER is not set and /usr/bin/chromium does not exist (apt-get install chromium)';
 const BROWSER_TIMEOUT_MS = 15_000;
 const PASSWORD = 'tenant-admin-long-password-1';
 
@@ -26,11 +24,7 @@ describe("real browser: a tenant admin cannot open another tenant's pages", { sk
   let url: string;
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: BROWSER!,
-      timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync', '--disable-component-update', '--disable-quic'],
-    });
+    browser = await launchBrowser();
     gatehouse = await startSqliteServer('gatehouse-tenant-admin-browser-');
     url = gatehouse.server.url;
     await gatehouse.cli(['tenant', 'create', 'acme', '--name', 'Acme Corp']);

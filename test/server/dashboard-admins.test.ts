@@ -8,49 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { signInToDashboard, submitDashboardLogin, type DashboardAdmin } from '../helpers/dashboard.js';
 import { createTestGatehouse, postForm, type TestGatehouse } from '../helpers/gatehouse.js';
 
 const PASSWORD = 'dashboard-password-1';
 
-interface Admin {
-  cookie: string;
-  csrf: string;
-}
-
-function cookieHeader(response: LightMyRequestResponse, previous = ''): string {
-  const header = response.headers['set-cookie'];
-  const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  const jar = new Map(previous.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
-  for (const line of lines) {
-    const pair = line.split(';', 1)[0]!;
-    const name = pair.slice(0, pair.indexOf('='));
-    if (/Max-Age=0/i.test(line)) jar.delete(name);
-    else jar.set(name, pair);
-  }
-  return [...jar.values()].join('; ');
-}
-
-function csrfOf(html: string): string {
-  const match = /name="csrf_token" value="([^"]+)"/.exec(html);
-  assert.ok(match, 'the page carries a CSRF token');
-  return match[1]!;
-}
-
-/** Submits the real login form; returns the response and the cookies it set. */
-async function submitLogin(t: TestGatehouse, username: string, password: string): Promise<{ response: LightMyRequestResponse; cookie: string }> {
-  const login = await t.app.inject({ method: 'GET', url: '/admin/login' });
-  const cookie = cookieHeader(login);
-  const response = await postForm(t.app, '/admin/login', { csrf_token: csrfOf(login.body), username, password }, { cookie });
-  return { response, cookie: cookieHeader(response, cookie) };
-}
-
-async function signIn(t: TestGatehouse, username: string, password = PASSWORD): Promise<Admin> {
-  const { response, cookie } = await submitLogin(t, username, password);
-  assert.equal(response.statusCode, 303, response.body);
-  const home = await t.app.inject({ method: 'GET', url: '/admin', headers: { cookie } });
-  assert.equal(home.statusCode, 200, home.body);
-  return { cookie, csrf: csrfOf(home.body) };
-}
+type Admin = DashboardAdmin;
+/** Signs in through the real login page. */
+const signIn = (t: TestGatehouse, username: string, password = PASSWORD): Promise<Admin> => signInToDashboard(t, username, password);
 
 const get = (t: TestGatehouse, admin: Admin, url: string) => t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });
 
@@ -125,7 +90,7 @@ describe('dashboard: tenant admins, branding, disabled tenants', () => {
     const bea = await signIn(t, 'bea');
     assert.equal((await post(t, ann, '/admin/tenants/acme/admins/bea/disable', {})).headers.location, '/admin/tenants/acme?done=admin-disabled');
     assert.equal((await get(t, bea, '/admin')).statusCode, 303, "the disabled admin's session ended");
-    assert.equal((await submitLogin(t, 'bea', PASSWORD)).response.statusCode, 401);
+    assert.equal((await submitDashboardLogin(t, 'bea', PASSWORD)).response.statusCode, 401);
     assert.equal((await post(t, ann, '/admin/tenants/acme/admins/bea/enable', {})).headers.location, '/admin/tenants/acme?done=admin-enabled');
     await signIn(t, 'bea');
     assert.equal((await post(t, ann, '/admin/tenants/acme/admins/bea/delete', {})).headers.location, '/admin/tenants/acme?done=admin-deleted');
@@ -148,11 +113,11 @@ describe('dashboard: tenant admins, branding, disabled tenants', () => {
     const live = await get(t, gary, '/admin');
     assert.equal(live.statusCode, 303);
     assert.equal(live.headers.location, '/admin/login');
-    const wrong = await submitLogin(t, 'gary', 'not-the-password-1');
+    const wrong = await submitDashboardLogin(t, 'gary', 'not-the-password-1');
     assert.equal(wrong.response.statusCode, 401);
     assert.match(wrong.response.body, /Incorrect username or password/);
     assert.doesNotMatch(wrong.response.body, /tenant is disabled/);
-    const right = await submitLogin(t, 'gary', PASSWORD);
+    const right = await submitDashboardLogin(t, 'gary', PASSWORD);
     assert.equal(right.response.statusCode, 403);
     assert.match(right.response.body, /This tenant is disabled/);
 

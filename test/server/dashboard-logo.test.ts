@@ -8,45 +8,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { signInToDashboard, type DashboardAdmin } from '../helpers/dashboard.js';
 import { createTestGatehouse, postForm, type TestGatehouse } from '../helpers/gatehouse.js';
 
 const PASSWORD = 'dashboard-password-1';
 const BOUNDARY = '----gatehouse-test-boundary';
 
-interface Admin {
-  cookie: string;
-  csrf: string;
-}
-
-function cookieHeader(response: LightMyRequestResponse, previous = ''): string {
-  const header = response.headers['set-cookie'];
-  const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  const jar = new Map(previous.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
-  for (const line of lines) {
-    const pair = line.split(';', 1)[0]!;
-    const name = pair.slice(0, pair.indexOf('='));
-    if (/Max-Age=0/i.test(line)) jar.delete(name);
-    else jar.set(name, pair);
-  }
-  return [...jar.values()].join('; ');
-}
-
-function csrfOf(html: string): string {
-  const match = /name="csrf_token" value="([^"]+)"/.exec(html);
-  assert.ok(match, 'the page carries a CSRF token');
-  return match[1]!;
-}
-
-async function signIn(t: TestGatehouse, username: string): Promise<Admin> {
-  const login = await t.app.inject({ method: 'GET', url: '/admin/login' });
-  let cookie = cookieHeader(login);
-  const response = await postForm(t.app, '/admin/login', { csrf_token: csrfOf(login.body), username, password: PASSWORD }, { cookie });
-  assert.equal(response.statusCode, 303, response.body);
-  cookie = cookieHeader(response, cookie);
-  const home = await t.app.inject({ method: 'GET', url: '/admin', headers: { cookie } });
-  assert.equal(home.statusCode, 200, home.body);
-  return { cookie, csrf: csrfOf(home.body) };
-}
+type Admin = DashboardAdmin;
+/** Signs in through the real login page. */
+const signIn = (t: TestGatehouse, username: string, password = PASSWORD): Promise<Admin> => signInToDashboard(t, username, password);
 
 /** A smallest valid PNG: signature, IHDR (1×1, greyscale), IDAT, IEND (CRCs are not checked by the sniffing; still a real image). */
 function tinyPng(): Buffer {

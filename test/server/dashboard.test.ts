@@ -8,52 +8,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { signInToDashboard, type DashboardAdmin } from '../helpers/dashboard.js';
 import { createTestGatehouse, postForm, type TestGatehouse } from '../helpers/gatehouse.js';
 import { basicAuth } from '../helpers/tokens.js';
 
 const PASSWORD = 'dashboard-password-1';
 
-/** A signed-in admin: its session cookie and the CSRF token its pages carry. */
-interface Admin {
-  cookie: string;
-  csrf: string;
-}
-
-function setCookies(response: LightMyRequestResponse): string[] {
-  const header = response.headers['set-cookie'];
-  return header === undefined ? [] : Array.isArray(header) ? header : [header];
-}
-
-/** The `name=value` pairs of the Set-Cookie headers, as a Cookie header. */
-function cookieHeader(response: LightMyRequestResponse, previous = ''): string {
-  const jar = new Map(previous.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
-  for (const line of setCookies(response)) {
-    const pair = line.split(';', 1)[0]!;
-    const name = pair.slice(0, pair.indexOf('='));
-    if (/Max-Age=0/i.test(line)) jar.delete(name);
-    else jar.set(name, pair);
-  }
-  return [...jar.values()].join('; ');
-}
-
-function csrfOf(html: string): string {
-  const match = /name="csrf_token" value="([^"]+)"/.exec(html);
-  assert.ok(match, 'the page carries a CSRF token');
-  return match[1]!;
-}
-
+type Admin = DashboardAdmin;
 /** Signs in through the real login page. */
-async function signIn(t: TestGatehouse, username: string, password = PASSWORD): Promise<Admin> {
-  const login = await t.app.inject({ method: 'GET', url: '/admin/login' });
-  assert.equal(login.statusCode, 200, login.body);
-  let cookie = cookieHeader(login);
-  const submitted = await postForm(t.app, '/admin/login', { csrf_token: csrfOf(login.body), username, password }, { cookie });
-  assert.equal(submitted.statusCode, 303, submitted.body);
-  cookie = cookieHeader(submitted, cookie);
-  const home = await t.app.inject({ method: 'GET', url: '/admin', headers: { cookie } });
-  assert.equal(home.statusCode, 200, home.body);
-  return { cookie, csrf: csrfOf(home.body) };
-}
+const signIn = (t: TestGatehouse, username: string, password = PASSWORD): Promise<Admin> => signInToDashboard(t, username, password);
 
 function get(t: TestGatehouse, admin: Admin, url: string): Promise<LightMyRequestResponse> {
   return t.app.inject({ method: 'GET', url, headers: { cookie: admin.cookie } });
