@@ -167,6 +167,31 @@ export const configSchema = Type.Object({
     'GATEHOUSE_ADMIN_SESSION_MAX_AGE',
     'An operator\'s or tenant admin\'s sign-in session ends this long after the sign-in (seconds or a duration; default 8h). At least `adminSessionIdleTtl`.',
   ),
+  managementPort: setting(
+    Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    'GATEHOUSE_MANAGEMENT_PORT',
+    'Port of the management listener (`/health/live`, `/health/ready`, `/metrics`), separate from the public one. Off unless set; `0` picks a free port (logged).',
+  ),
+  managementHost: setting(
+    Type.String({ default: '' }),
+    'GATEHOUSE_MANAGEMENT_HOST',
+    'Address the management listener binds to. Defaults to `host`.',
+  ),
+  metricsClientLabels: setting(
+    Type.Boolean({ default: false }),
+    'GATEHOUSE_METRICS_CLIENT_LABELS',
+    'Label token and authentication metrics with the client id and tenant. Off by default: every client adds series to each metric (cardinality).',
+  ),
+  shutdownDelay: setting(
+    Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+    'GATEHOUSE_SHUTDOWN_DELAY',
+    'On SIGTERM, how long (seconds or a duration) the server keeps serving with readiness 503 and `Connection: close`, so load balancers and keep-alive clients move elsewhere before it stops accepting. None on SIGINT.',
+  ),
+  shutdownGrace: setting(
+    Type.Integer({ minimum: 1, maximum: 600, default: 10 }),
+    'GATEHOUSE_SHUTDOWN_GRACE',
+    'After the shutdown delay, how long (seconds or a duration) requests in flight may take to finish before the process exits anyway.',
+  ),
   logLevel: setting(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)), { default: 'info' }),
     'GATEHOUSE_LOG_LEVEL',
@@ -179,7 +204,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention', 'userSessionIdleTtl', 'userSessionMaxAge', 'adminSessionIdleTtl', 'adminSessionMaxAge']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention', 'userSessionIdleTtl', 'userSessionMaxAge', 'adminSessionIdleTtl', 'adminSessionMaxAge', 'shutdownDelay', 'shutdownGrace']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
@@ -308,6 +333,7 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
       throw new ValidationError(`invalid configuration: ${name(idle)} (${config[idle]}s) exceeds ${name(max)} (${config[max]}s)`);
     }
   }
+  if (!config.managementHost) config.managementHost = config.host;
   if (!config.dataDir) config.dataDir = sqliteDirectory(config.databaseUrl) ?? './data';
   if (!config.masterKeyFile) config.masterKeyFile = `${config.dataDir.replace(/\/+$/, '')}/master.key`;
   return Object.freeze(config);
