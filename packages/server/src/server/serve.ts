@@ -5,6 +5,7 @@ import { redactUrl } from '../store/sql/index.js';
 import { buildApp } from './app.js';
 import { prepareDocumentApi } from './mounts.js';
 import { openGatehouse, type Gatehouse } from './context.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations } from './startup.js';
 
 export interface RunningServer {
@@ -12,6 +13,8 @@ export interface RunningServer {
   gatehouse: Gatehouse;
   /** The address actually bound (useful with port 0). */
   url: string;
+  /** Draining state (server/lifecycle.ts): readiness and keep-alive follow it. */
+  lifecycle: Lifecycle;
   close(): Promise<void>;
 }
 
@@ -95,10 +98,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
     prune.unref();
 
     let closing: Promise<void> | undefined;
+    const lifecycle = createLifecycle();
     return {
       app,
       gatehouse,
       url,
+      lifecycle,
       close: () =>
         (closing ??= (async () => {
           clearInterval(prune);
