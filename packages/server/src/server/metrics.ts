@@ -8,7 +8,7 @@
  * whose concrete path is a bearer link), and client ids and tenants appear only when the
  * operator opts in with `metricsClientLabels` (each client adds series: cardinality).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { CoreMetrics, MetricsClient, RevocationFeedFollower } from '../core/metrics.js';
 
@@ -38,9 +38,38 @@ const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx
 /** Seconds: a token request takes about a millisecond; a page with a scrypt check ~50 ms. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** One route × method × status class: plain numbers, handed to prom-client at scrape time. */
 interface RequestSeries {
-  count: Counter.Internal;
-  duration: Histogram.Internal<string>;
+  labels: { method: string; route: string; status_class: StatusClass };
+  count: number;
+  sum: number;
+  /** Observations per bucket (not cumulative); the last one is +Inf. */
+  buckets: Float64Array;
+}
+
+interface SampleValue {
+  metricName?: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * A metric whose samples are computed at scrape time from counts kept in plain numbers.
+ * prom-client's own Counter and Histogram hash a label object on every increment (about a
+ * microsecond each, measured): too much for the token endpoint's hot path, which here
+ * costs an array index and an addition. prom-client's registry reads every metric through
+ * `get()` (name, help, type and values, the MetricObjectWithValues its types declare), so
+ * this object is registered and rendered like any other.
+ */
+function registerCollected(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', values: () => SampleValue[]): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum' as const,
+    get: async () => ({ name, help, type, aggregator: 'sum' as const, values: values() }),
+  };
+  registry.registerMetric(metric as unknown as Metric);
 }
 
 export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>): ServerMetrics {
@@ -49,19 +78,42 @@ export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>)
   // The standard process_* and nodejs_* names, as every Node.js dashboard expects them.
   collectDefaultMetrics({ register: registry });
 
-  const httpLabels = ['method', 'route', 'status_class'] as const;
-  const requests = new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests answered by the public listener, by route template, method and status class.', labelNames: httpLabels, registers });
-  const durations = new Histogram({
-    name: 'gatehouse_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request of the public listener, by route template, method and status class.',
-    labelNames: httpLabels,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
+  // The hot path: by route template, method and status class (index 0-4: 1xx-5xx).
+  const series = new Map<string, Map<string, (RequestSeries | undefined)[]>>();
+  const allSeries: RequestSeries[] = [];
+  registerCollected(registry, 'gatehouse_http_requests_total', 'HTTP requests answered by the public listener, by route template, method and status class.', 'counter', () =>
+    allSeries.map((one) => ({ labels: one.labels, value: one.count })),
+  );
+  registerCollected(registry, 'gatehouse_http_request_duration_seconds', 'Time to answer an HTTP request of the public listener, by route template, method and status class.', 'histogram', () =>
+    allSeries.flatMap((one) => {
+      let cumulative = 0;
+      const buckets = [...DURATION_BUCKETS, Infinity].map((bound, index) => {
+        cumulative += one.buckets[index]!;
+        return { metricName: 'gatehouse_http_request_duration_seconds_bucket', labels: { ...one.labels, le: bound === Infinity ? '+Inf' : String(bound) }, value: cumulative };
+      });
+      return [
+        ...buckets,
+        { metricName: 'gatehouse_http_request_duration_seconds_sum', labels: one.labels, value: one.sum },
+        { metricName: 'gatehouse_http_request_duration_seconds_count', labels: one.labels, value: one.count },
+      ];
+    }),
+  );
   const throttled = new Counter({ name: 'gatehouse_throttled_requests_total', help: 'Requests refused with 429 (too many failed client authentications or sign-ins), by route template.', labelNames: ['route'], registers });
 
   const clientLabels = config.metricsClientLabels ? (['client_id', 'tenant'] as const) : ([] as const);
-  const tokens = new Counter({ name: 'gatehouse_tokens_issued_total', help: 'Access tokens issued by the token endpoint, by grant type.', labelNames: ['grant_type', ...clientLabels], registers });
+  // Tokens: by grant type in plain numbers (the hot path); with client labels through prom-client.
+  const tokensByGrant = new Map<string, { value: number }>();
+  const tokens = new Counter({
+    name: 'gatehouse_tokens_issued_total',
+    help: 'Access tokens issued by the token endpoint, by grant type.',
+    labelNames: ['grant_type', ...clientLabels],
+    registers,
+    collect() {
+      if (config.metricsClientLabels) return;
+      this.reset();
+      for (const [grantType, count] of tokensByGrant) this.inc({ grant_type: grantType }, count.value);
+    },
+  });
   const authFailures = new Counter({ name: 'gatehouse_client_authentication_failures_total', help: 'Failed client authentications (token, introspection, revocation, revocation feed).', labelNames: clientLabels, registers });
   const reuse = new Counter({ name: 'gatehouse_refresh_token_reuse_total', help: 'Rotated refresh tokens presented again (RFC 9700 §4.14.2); each revoked its grant.', labelNames: clientLabels, registers });
   const replay = new Counter({ name: 'gatehouse_authorization_code_replay_total', help: 'Authorization codes presented again (RFC 6749 §4.1.2); each revoked its grant.', labelNames: clientLabels, registers });
@@ -98,11 +150,7 @@ export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>)
     },
   });
 
-  // The hot path allocates nothing once a series exists: children are kept by route,
-  // method and status class (prom-client would otherwise hash a label object per call).
-  const series = new Map<string, Map<string, (RequestSeries | undefined)[]>>();
   const throttledByRoute = new Map<string, Counter.Internal>();
-  const tokensByGrant = new Map<string, Counter.Internal>();
   const labelsOf = (client: MetricsClient | undefined) => ({ client_id: client?.id ?? '', tenant: client?.tenantSlug ?? '' });
 
   return {
@@ -114,13 +162,16 @@ export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>)
       if (!byMethod) series.set(template, (byMethod = new Map()));
       let byClass = byMethod.get(method);
       if (!byClass) byMethod.set(method, (byClass = []));
-      let children = byClass[index];
-      if (!children) {
-        const labels = { method, route: template, status_class: STATUS_CLASSES[index]! };
-        children = byClass[index] = { count: requests.labels(labels), duration: durations.labels(labels) };
+      let one = byClass[index];
+      if (!one) {
+        one = byClass[index] = { labels: { method, route: template, status_class: STATUS_CLASSES[index]! }, count: 0, sum: 0, buckets: new Float64Array(DURATION_BUCKETS.length + 1) };
+        allSeries.push(one);
       }
-      children.count.inc();
-      children.duration.observe(seconds);
+      let bucket = 0;
+      while (bucket < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[bucket]!) bucket++;
+      one.buckets[bucket]!++;
+      one.sum += seconds;
+      one.count++;
       if (statusCode === 429) {
         let counter = throttledByRoute.get(template);
         if (!counter) throttledByRoute.set(template, (counter = throttled.labels({ route: template })));
@@ -132,9 +183,9 @@ export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>)
         tokens.inc({ grant_type: grantType, ...labelsOf(client) });
         return;
       }
-      let counter = tokensByGrant.get(grantType);
-      if (!counter) tokensByGrant.set(grantType, (counter = tokens.labels({ grant_type: grantType })));
-      counter.inc();
+      const count = tokensByGrant.get(grantType);
+      if (count) count.value++;
+      else tokensByGrant.set(grantType, { value: 1 });
     },
     clientAuthenticationFailed(client) {
       if (config.metricsClientLabels) authFailures.inc(labelsOf(client));

@@ -7,7 +7,6 @@ import { prepareDocumentApi } from './mounts.js';
 import { openGatehouse, type Gatehouse } from './context.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { startManagementListener, type ManagementListener } from './management.js';
-import { createServerMetrics } from './metrics.js';
 import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations } from './startup.js';
 
 export interface RunningServer {
@@ -50,8 +49,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
   };
   // The demo's settings are checked before the database or the master key is created.
   const documentApi = await prepareDocumentApi(config.issuer, { env: options.env });
-  // Metrics are collected only when the management listener can serve them (management.ts).
-  const metrics = config.managementPort !== undefined ? createServerMetrics(config) : undefined;
+  // Metrics are collected only when the management listener can serve them (management.ts);
+  // prom-client is loaded only then (~12 MB resident, ~0.1 s to load).
+  const metrics = config.managementPort !== undefined ? (await import('./metrics.js')).createServerMetrics(config) : undefined;
   const gatehouse = await openGatehouse(config, {
     ...(metrics ? { metrics } : {}),
     migrate: 'always',
