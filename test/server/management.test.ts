@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type ConfigInput } from '../../packages/server/src/core/config.js';
+import { createLifecycle } from '../../packages/server/src/server/lifecycle.js';
+import { buildManagementApp } from '../../packages/server/src/server/management.js';
 import { startServer, type RunningServer } from '../../packages/server/src/server/serve.js';
 import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import { createClient, TEST_ISSUER, type TestClient } from '../helpers/gatehouse.js';
@@ -162,6 +164,30 @@ describe('management listener: the database does not answer', () => {
     const { samples } = await scrape(started.server);
     const [errors] = find(samples, 'gatehouse_db_query_errors_total');
     assert.ok(errors && errors.value >= 1, `query errors: ${errors?.value}`);
+  });
+});
+
+describe('management listener: readiness checks the signing key', () => {
+  const logged: unknown[] = [];
+  const log = { warn: (entry: unknown) => void logged.push(entry), error: (entry: unknown) => void logged.push(entry) } as unknown as Parameters<typeof buildManagementApp>[0]['log'];
+  const registry = { metrics: async () => '', contentType: 'text/plain' } as unknown as Parameters<typeof buildManagementApp>[0]['metrics']['registry'];
+
+  it('answers 503 naming signing_key when no signing key can be loaded, and logs the cause only', async () => {
+    const problem = new Error('cannot unseal key k1 with /secret/path');
+    const app = buildManagementApp({ health: async () => ({ status: 'no_signing_key', problem }), lifecycle: createLifecycle(), metrics: { registry }, log });
+    const response = await app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(response.statusCode, 503);
+    assert.deepEqual(response.json(), { status: 'unavailable', check: 'signing_key' });
+    assert.ok(logged.some((entry) => (entry as { err?: unknown }).err === problem), 'the cause is logged');
+    await app.close();
+  });
+
+  it('answers 503 naming internal, without the error, when the check itself fails unexpectedly', async () => {
+    const app = buildManagementApp({ health: async () => { throw new TypeError('boom at /srv/gatehouse/x.js:1'); }, lifecycle: createLifecycle(), metrics: { registry }, log });
+    const response = await app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(response.statusCode, 503);
+    assert.deepEqual(response.json(), { status: 'unavailable', check: 'internal' });
+    await app.close();
   });
 });
 

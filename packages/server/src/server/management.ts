@@ -26,8 +26,8 @@ export interface ManagementDeps {
   log: FastifyBaseLogger;
 }
 
-/** The failing check a 503 names. */
-export type ReadinessCheck = 'draining' | 'database' | 'signing_key';
+/** The failing check a 503 names (`internal`: the check itself failed unexpectedly; see the log). */
+export type ReadinessCheck = 'draining' | 'database' | 'signing_key' | 'internal';
 
 export interface ManagementListener {
   app: FastifyInstance;
@@ -51,9 +51,12 @@ export function buildManagementApp(deps: Omit<ManagementDeps, 'config'>): Fastif
     try {
       report = await deps.health();
     } catch (error) {
-      if (!(error instanceof StorageUnavailableError)) deps.log.error({ err: error }, 'readiness check failed');
-      else deps.log.warn({ err: error }, 'readiness: the database does not answer');
-      return unready(reply, 'database');
+      if (error instanceof StorageUnavailableError) {
+        deps.log.warn({ err: error }, 'readiness: the database does not answer');
+        return unready(reply, 'database');
+      }
+      deps.log.error({ err: error }, 'readiness check failed');
+      return unready(reply, 'internal');
     }
     if (report.status === 'no_signing_key') {
       deps.log.error({ err: report.problem }, 'readiness: no signing key can be loaded');
