@@ -18,7 +18,7 @@ export function renderConfigDocs(): string {
     '<!-- Generated from packages/server/src/core/config.ts by `npm run docs:config`; do not edit by hand. -->',
     '',
     'Gatehouse reads its settings from `GATEHOUSE_*` environment variables and command-line flags',
-    '(`gatehouse serve --port --host --issuer --db`; flags win). The configuration is validated at start-up:',
+    '(`gatehouse serve --port --host --issuer --management-port --management-host --db`; flags win). The configuration is validated at start-up:',
     'an invalid value stops the server with a message naming every bad setting by its variable or flag and the values it',
     'accepts (`invalid configuration: GATEHOUSE_PORT "abc": expected an integer from 0 to 65535`). A `GATEHOUSE_*` variable',
     'that no setting reads is reported with the closest name (`unknown environment variable GATEHOUSE_PROT (did you mean',

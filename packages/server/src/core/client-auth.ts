@@ -1,5 +1,6 @@
 import type { AuditRecorder } from './audit.js';
 import type { Config } from './config.js';
+import type { CoreMetrics } from './metrics.js';
 import { OAuthError } from './errors.js';
 import type { Params } from './params.js';
 import { CLIENT_SECRET_PREFIX, secretMatches } from './secrets.js';
@@ -22,6 +23,8 @@ export interface ClientAuthDeps {
   config: Pick<Config, 'issuer' | 'throttleWindow' | 'throttleMaxFailuresPerClient' | 'throttleMaxFailuresPerAddress'>;
   /** Records a burst of failures crossing a throttle limit (once per window and key). */
   audit: AuditRecorder;
+  /** Counts failed authentications (core/metrics.ts); none when absent. */
+  metrics?: Pick<CoreMetrics, 'clientAuthenticationFailed'>;
 }
 
 export interface PresentedCredentials {
@@ -136,14 +139,18 @@ export async function authenticateClient(
   now: number,
 ): Promise<AuthenticatedClient> {
   const presented = readClientCredentials(request.authorization, params);
-  if (presented === undefined) return fail(deps, request.ip, undefined, `${FAILED}: no client credentials were sent`, now);
-  if ('malformed' in presented) return fail(deps, request.ip, undefined, presented.malformed, now);
+  if (presented === undefined || 'malformed' in presented) {
+    deps.metrics?.clientAuthenticationFailed(undefined);
+    return fail(deps, request.ip, undefined, presented === undefined ? `${FAILED}: no client credentials were sent` : presented.malformed, now);
+  }
 
   const wellFormed = isWellFormedClientId(presented.clientId);
   // A malformed id is an unknown client, found without asking the storage.
   const client = wellFormed ? await deps.clients.findClient(presented.clientId) : undefined;
   const authenticated = verifyCredentials(client, presented, deps.digestKey, now);
   if (authenticated) return { client: authenticated, method: presented.method };
+  // Labelled (when opted in) only by a client that exists: a presented id is attacker-chosen.
+  deps.metrics?.clientAuthenticationFailed(client);
   return fail(deps, request.ip, wellFormed ? presented.clientId : undefined, FAILED, now);
 }
 

@@ -24,5 +24,7 @@ export async function handleTokenRequest(request: OAuthRequest, deps: TokenEndpo
   if (!client.grantTypes.includes(grant.type)) {
     throw new OAuthError('unauthorized_client', `the client is not allowed to use the ${grant.type} grant`);
   }
-  return grant.handle({ authenticated, params, now }, deps);
+  const response = await grant.handle({ authenticated, params, now }, deps);
+  deps.metrics?.tokenIssued(grant.type, client);
+  return response;
 }

@@ -66,6 +66,15 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
       request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
     });
   }
+  // --- metrics (issue 15; server/metrics.ts): labelled by route template, never the raw path ---
+  const { metrics } = gatehouse;
+  if (metrics) {
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.observeRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+  // --- end of metrics ---
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   // Routes get the application built once in context.ts (services.ts), never storage or keys.

@@ -18,6 +18,7 @@ import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
 import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
+import type { ServerMetrics } from './metrics.js';
 import { createInProcessVerifier } from './resource-adapters.js';
 import { buildServices, type DerivedKeys, type Services } from './services.js';
 import type { Verifier } from '@gatehouse-auth/resource';
@@ -53,6 +54,8 @@ export interface Gatehouse {
   adminVerifier(): Verifier;
   /** Migrations applied by this open (empty when the schema was current). */
   migrationsApplied: string[];
+  /** The metrics it reports (OpenOptions.metrics); buildApp adds the HTTP ones. */
+  metrics: ServerMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,8 @@ export interface OpenOptions {
   onBackgroundError?: (error: unknown, context: string) => void;
   /** Where audit events are logged besides the database (serve: the Fastify logger); default: nowhere. */
   auditLog?: AuditLogSink;
+  /** Where the core, the storage and the HTTP layer report metrics (serve with a management listener: server/metrics.ts); default: nowhere. */
+  metrics?: ServerMetrics;
 }
 
 const MASTER_KEY_CHECK = 'master_key_check';
@@ -89,7 +94,9 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const clock = options.clock ?? Date.now;
   const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
-  const storage = openSqlStorage(config.databaseUrl, { clock });
+  const { metrics } = options;
+  const storage = openSqlStorage(config.databaseUrl, { clock, ...(metrics ? { onQueryError: () => metrics.storageQueryFailed() } : {}) });
+  if (metrics && storage.pool) metrics.watchPool(storage.pool);
   // Loaded only when configured: ioredis costs ~20 MB of memory (docs/performance.md).
   const redis = config.redisUrl
     ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })
@@ -115,11 +122,18 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     });
     const throttle = redis ?? new MemoryThrottleStore();
     const audit = new AuditService({ store: storage.audit, sink: options.auditLog ?? silentAuditSink, clock });
-    const verifierFor = (audience: string, what: string) =>
-      createInProcessVerifier({ config, audience, keys, revocations: storage.revocations, onError: (error) => report(error, `in-process token verifier of the ${what} (keys or revocation feed)`) });
-    const getAdminVerifier = () => (adminVerifier ??= verifierFor(adminAudience(config.issuer), 'admin API'));
+    const verifierFor = (audience: string, what: string, follower: 'document_api' | 'admin_api') =>
+      createInProcessVerifier({
+        config,
+        audience,
+        keys,
+        revocations: storage.revocations,
+        onError: (error) => report(error, `in-process token verifier of the ${what} (keys or revocation feed)`),
+        ...(metrics ? { onFeedRead: (revision: number) => metrics.revocationFeedRead(follower, revision) } : {}),
+      });
+    const getAdminVerifier = () => (adminVerifier ??= verifierFor(adminAudience(config.issuer), 'admin API', 'admin_api'));
     // adminAs is defined below; services call it only once built (after this function returns).
-    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock, adminAs: (actor) => adminAs(actor), adminVerifier: getAdminVerifier });
+    const services = buildServices({ config, storage, keys, throttle, redis, derived, audit, clock, adminAs: (actor) => adminAs(actor), adminVerifier: getAdminVerifier, metrics });
     // Deleting or disabling an admin account, or replacing its credentials, ends its sessions.
     const adminSessions = { endAdminSessions: (accountId: string) => services.sessions.endAll('admin', accountId) };
     const adminAs = (actor: string) =>
@@ -136,9 +150,10 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
       digestKey: derived.clientSecretDigest,
       masterKey,
       services,
-      verifier: () => (verifier ??= verifierFor(config.audience, 'document API')),
+      verifier: () => (verifier ??= verifierFor(config.audience, 'document API', 'document_api')),
       adminVerifier: getAdminVerifier,
       migrationsApplied,
+      metrics,
       close: closeAll,
     };
   } catch (error) {

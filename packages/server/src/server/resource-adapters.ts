@@ -23,10 +23,15 @@ export function keyRingKeySource(keys: Pick<KeyRing, 'verificationKey' | 'curren
   };
 }
 
-/** The revocation feed read from the store: what `GET /oauth/revocations?since=` answers. */
-export function storeRevocationSource(revocations: Pick<RevocationStore, 'readChanges'>, clock: () => number = Date.now): RevocationSource {
+/** The revocation feed read from the store: what `GET /oauth/revocations?since=` answers. `onRead` is told each revision read. */
+export function storeRevocationSource(revocations: Pick<RevocationStore, 'readChanges'>, clock: () => number = Date.now, onRead?: (revision: number) => void): RevocationSource {
+  if (!onRead) return { fetchChanges: (since) => readRevocationChanges(revocations, since, clock()) };
   return {
-    fetchChanges: (since) => readRevocationChanges(revocations, since, clock()),
+    fetchChanges: async (since) => {
+      const changes = await readRevocationChanges(revocations, since, clock());
+      onRead(changes.revision);
+      return changes;
+    },
   };
 }
 
@@ -38,6 +43,8 @@ export interface InProcessVerifierDeps {
   revocations: Pick<RevocationStore, 'readChanges'>;
   /** Told about failed key loads and feed polls (at most one report every 10 s). */
   onError?: (error: unknown) => void;
+  /** Told of each successful read of the revocation feed (the revision read): the lag metric. */
+  onFeedRead?: (revision: number) => void;
 }
 
 const ERROR_REPORT_INTERVAL_MS = 10_000;
@@ -55,7 +62,7 @@ export function createInProcessVerifier(deps: InProcessVerifierDeps): Verifier {
     issuer: deps.config.issuer,
     audience: deps.audience ?? deps.config.audience,
     keys: keyRingKeySource(deps.keys),
-    revocations: storeRevocationSource(deps.revocations),
+    revocations: storeRevocationSource(deps.revocations, Date.now, deps.onFeedRead),
     onError,
   });
 }

@@ -12,6 +12,7 @@ import type { TokenResponse } from '../core/grants/index.js';
 import { checkHealth, type HealthReport } from '../core/health.js';
 import { handleIntrospectionRequest, type IntrospectionResponse } from '../core/introspection.js';
 import type { KeyRing } from '../core/keys.js';
+import type { CoreMetrics } from '../core/metrics.js';
 import { readAuthorizationServerMetadata, type AuthorizationServerMetadata } from '../core/metadata.js';
 import type { OAuthRequest } from '../core/params.js';
 import { handleRevocationFeedRequest } from '../core/revocation-feed.js';
@@ -113,12 +114,14 @@ export interface ServiceParts {
   adminVerifier: () => Verifier;
   /** The time (tests inject one); Date.now by default. */
   clock?: () => number;
+  /** Where token, authentication and revocation-feed events are counted (core/metrics.ts); nowhere by default. */
+  metrics?: CoreMetrics | undefined;
 }
 
 /** Builds every service once (the composition step of docs/architecture.md). */
-export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs, adminVerifier, clock }: ServiceParts): Services {
+export function buildServices({ config, storage, keys, throttle, redis, derived, audit, adminAs, adminVerifier, clock, metrics }: ServiceParts): Services {
   const sessions = new SessionService({ sessions: storage.sessions, digestKey: derived.sessionDigest, csrfKey: derived.sessionCsrf, config, clock });
-  const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit };
+  const clientAuth = { clients: storage.clients, throttle, digestKey: derived.clientSecretDigest, config, audit, ...(metrics ? { metrics } : {}) };
   const tokenDeps = {
     ...clientAuth,
     keys,
@@ -146,7 +149,13 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     token: (request, now) => handleTokenRequest(request, tokenDeps, now),
     introspect: (request, now) => handleIntrospectionRequest(request, lookupDeps, now),
     revoke: (request, now) => handleRevocationRequest(request, lookupDeps, now),
-    revocationFeed: (request, now) => handleRevocationFeedRequest(request, feedDeps, now),
+    revocationFeed: metrics
+      ? async (request, now) => {
+          const changes = await handleRevocationFeedRequest(request, feedDeps, now);
+          metrics.revocationFeedRead('remote', changes.revision);
+          return changes;
+        }
+      : (request, now) => handleRevocationFeedRequest(request, feedDeps, now),
     authorization: createAuthorizationFlow({
       clients: storage.clients,
       users: storage.users,

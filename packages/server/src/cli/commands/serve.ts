@@ -1,9 +1,43 @@
 import type { Command } from 'commander';
-import { unknownEnvironmentVariables } from '../../core/config.js';
+import { unknownEnvironmentVariables, type Config } from '../../core/config.js';
 import { ValidationError } from '../../core/errors.js';
 import { startServer } from '../../server/serve.js';
 import { configFor, dbOption } from '../command.js';
 import type { Io } from '../io.js';
+
+export interface ServeOptions {
+  port?: string;
+  host?: string;
+  issuer?: string;
+  managementPort?: string;
+  managementHost?: string;
+  db?: string;
+}
+
+/** The configuration `gatehouse serve` starts with: the environment, then --db, then its flags. */
+export function serveConfig(io: Io, options: ServeOptions): Config {
+  for (const [flag, value] of [['--port', options.port], ['--management-port', options.managementPort]] as const) {
+    if (value !== undefined && !/^\d+$/.test(value)) throw new ValidationError(`invalid ${flag} "${value}": expected an integer from 0 to 65535`);
+  }
+  return configFor(
+    io,
+    options,
+    {
+      ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+      ...(options.managementPort !== undefined ? { managementPort: Number(options.managementPort) } : {}),
+      ...(options.managementHost !== undefined ? { managementHost: options.managementHost } : {}),
+    },
+    {
+      ...(options.port !== undefined ? { port: '--port' } : {}),
+      ...(options.host !== undefined ? { host: '--host' } : {}),
+      ...(options.issuer !== undefined ? { issuer: '--issuer' } : {}),
+      ...(options.managementPort !== undefined ? { managementPort: '--management-port' } : {}),
+      ...(options.managementHost !== undefined ? { managementHost: '--management-host' } : {}),
+    },
+  );
+}
 
 /**
  * `gatehouse serve`: runs until SIGINT or SIGTERM, then closes the server and exits.
@@ -16,23 +50,11 @@ export function registerServeCommand(program: Command, io: Io): void {
     .option('--port <n>', 'TCP port; env GATEHOUSE_PORT (default 8080)')
     .option('--host <host>', 'listen address; env GATEHOUSE_HOST (default 127.0.0.1)')
     .option('--issuer <url>', 'issuer URL; env GATEHOUSE_ISSUER (default http://<host>:<port>)')
+    .option('--management-port <n>', 'port of the management listener (/health/live, /health/ready, /metrics); env GATEHOUSE_MANAGEMENT_PORT (default: off; 0 = a free port)')
+    .option('--management-host <host>', 'listen address of the management listener; env GATEHOUSE_MANAGEMENT_HOST (default: --host)')
     .addOption(dbOption())
-    .action(async (options: { port?: string; host?: string; issuer?: string; db?: string }) => {
-      if (options.port !== undefined && !/^\d+$/.test(options.port)) throw new ValidationError(`invalid --port "${options.port}": expected an integer from 0 to 65535`);
-      const config = configFor(
-        io,
-        options,
-        {
-          ...(options.port !== undefined ? { port: Number(options.port) } : {}),
-          ...(options.host !== undefined ? { host: options.host } : {}),
-          ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-        },
-        {
-          ...(options.port !== undefined ? { port: '--port' } : {}),
-          ...(options.host !== undefined ? { host: '--host' } : {}),
-          ...(options.issuer !== undefined ? { issuer: '--issuer' } : {}),
-        },
-      );
+    .action(async (options: ServeOptions) => {
+      const config = serveConfig(io, options);
       const server = await startServer(config);
       for (const unknown of unknownEnvironmentVariables(io.env ?? process.env)) server.app.log.warn({ variable: unknown.name, suggestion: unknown.suggestion }, unknown.message);
       const stop = (signal: NodeJS.Signals) => {

@@ -47,7 +47,7 @@ function readRequest(params: Params): CodeExchangeRequest {
 async function consumeCode(
   code: string,
   client: Pick<Client, 'id' | 'tenantSlug'>,
-  deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey' | 'audit'>,
+  deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey' | 'audit' | 'metrics'>,
   now: number,
 ): Promise<AuthorizationCode> {
   const invalid = new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
@@ -59,6 +59,7 @@ async function consumeCode(
       return outcome.code;
     case 'replayed': {
       const revoked = await deps.grants.revokeGrantByCode(codeDigest, now);
+      deps.metrics?.authorizationCodeReplay(client);
       // A security event: named by the client that replayed it and the grant revoked (never the code).
       await deps.audit.record({
         actor: client.id,

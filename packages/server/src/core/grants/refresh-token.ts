@@ -66,7 +66,7 @@ async function settle(
   outcome: RotationOutcome,
   rotation: RefreshTokenRotation,
   client: Pick<Client, 'id' | 'tenantSlug'>,
-  deps: Pick<GrantDeps, 'grants' | 'refreshTokens' | 'audit'>,
+  deps: Pick<GrantDeps, 'grants' | 'refreshTokens' | 'audit' | 'metrics'>,
   now: number,
 ): Promise<AuthorizationGrant> {
   switch (outcome.status) {
@@ -88,6 +88,7 @@ async function settle(
       // RFC 9700 §4.14.2: the authorization server cannot tell the attacker from the
       // legitimate client, so it revokes the family; both must start over.
       await deps.grants.revokeGrant(outcome.grant.id, now);
+      deps.metrics?.refreshTokenReuse(client);
       // A security event: the presented token is spent, so only the client and the family are named.
       await deps.audit.record({ actor: client.id, tenant: client.tenantSlug, action: 'refresh_token.reuse', target: outcome.grant.id, outcome: 'revoked', details: { grant: outcome.grant.id } });
       throw new OAuthError('invalid_grant', 'the refresh token was already used: every token of its grant is revoked');

@@ -2,6 +2,7 @@ import type { AuditRecorder } from '../audit.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 import type { Config } from '../config.js';
 import type { KeyRing } from '../keys.js';
+import type { CoreMetrics } from '../metrics.js';
 import type { Params } from '../params.js';
 import type { CodeStore, GrantStore, RefreshTokenStore, UserStore } from '../storage.js';
 import type { GrantType } from '../types.js';
@@ -30,6 +31,8 @@ export interface GrantDeps {
   refreshTokenDigestKey: Buffer;
   /** Records refresh-token reuse and code replay (core/audit.ts). */
   audit: AuditRecorder;
+  /** Counts issued tokens, refresh-token reuse and code replay (core/metrics.ts); none when absent. */
+  metrics?: CoreMetrics;
 }
 
 export interface GrantContext {

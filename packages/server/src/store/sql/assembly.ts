@@ -3,8 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import { ConflictError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
 import { ClientCache } from './client-cache.js';
-import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
-import { guarded } from './guard.js';
+import { dataVersionReader, openConnection, type Dialect, type SqlConnection, type SqlStorageOptions } from './connection.js';
+import { guardedWith } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
 import * as adminAccounts from './repositories/admin-accounts.js';
 import * as audit from './repositories/audit.js';
@@ -27,11 +27,14 @@ export interface SqlStorage extends Storage {
   readonly dialect: Dialect;
   /** The Kysely handle, for tests and migrations tooling. */
   readonly db: Kysely<Database>;
+  /** The PostgreSQL pool (metrics); undefined on SQLite. */
+  readonly pool?: SqlConnection['pool'];
 }
 
 /** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
-  const { db, dialect, sqlite } = openConnection(url, options);
+  const { db, dialect, sqlite, pool } = openConnection(url, options);
+  const guarded = guardedWith(options.onQueryError);
   const clock = options.clock ?? Date.now;
   let closed = false;
   const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
@@ -47,6 +50,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
   return {
     dialect,
     db,
+    pool,
     tenants: guarded({
       createTenant: (input) => tenants.createTenant(db, input, clock()),
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),

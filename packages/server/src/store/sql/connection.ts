@@ -17,6 +17,8 @@ export interface SqlStorageOptions {
   clock?: () => number;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** Told of each storage call that failed with a driver error (store/sql/guard.ts). */
+  onQueryError?: (error: unknown) => void;
 }
 
 /** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
@@ -24,6 +26,8 @@ export interface SqlConnection {
   db: Kysely<Database>;
   dialect: Dialect;
   sqlite?: BetterSqlite3.Database;
+  /** The PostgreSQL pool (its counters are metrics: server/metrics.ts). */
+  pool?: pg.Pool;
 }
 
 /** Parses a storage URL: `sqlite:<path>` or `postgres://…` / `postgresql://…`. */
@@ -92,7 +96,7 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
   // discards the broken connection when it is released.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
 }
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
