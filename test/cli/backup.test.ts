@@ -1,0 +1,193 @@
+/**
+ * `gatehouse backup <file>` (docs/deploy.md, "Backups"): a consistent copy of the SQLite
+ * database taken while a real `gatehouse serve` process writes to it, restored the way
+ * the docs say (the copy plus the master key in a fresh data directory) and served again.
+ * The CLI runs in-process (in-process.ts); the servers are real processes (process.ts).
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { EXIT_CODES } from '../../packages/server/src/cli/exit-codes.js';
+import { postForm } from '../helpers/http.js';
+import { startServer, type ServerProcess } from '../helpers/process.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/timing.js';
+import { basicAuth } from '../helpers/tokens.js';
+import { cliJson, cliOk, runCli } from './in-process.js';
+
+/** Both servers answer as one issuer, on ports of their own. */
+const ISSUER = 'http://127.0.0.1:8080';
+
+interface Credentials {
+  client_id: string;
+  client_secret: string;
+}
+
+async function tokenRequest(server: ServerProcess, client: Credentials) {
+  return postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.client_id, client.client_secret) });
+}
+
+async function token(server: ServerProcess, client: Credentials): Promise<string> {
+  const response = await tokenRequest(server, client);
+  assert.equal(response.status, 200, response.text);
+  return response.json!.access_token as string;
+}
+
+async function introspect(server: ServerProcess, client: Credentials, accessToken: string): Promise<Record<string, unknown>> {
+  const response = await postForm(`${server.url}/oauth/introspect`, { token: accessToken }, { authorization: basicAuth(client.client_id, client.client_secret) });
+  assert.equal(response.status, 200, response.text);
+  return response.json!;
+}
+
+function sqliteQuery<T>(file: string, sql: string): T {
+  const database = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    return database.prepare(sql).pluck().get() as T;
+  } finally {
+    database.close();
+  }
+}
+
+describe('gatehouse backup on SQLite', () => {
+  const dir = createTempDir('gatehouse-backup-');
+  const servers: ServerProcess[] = [];
+  after(async () => {
+    for (const server of servers) await server.stop();
+    dir.remove();
+  });
+
+  it('copies the database while a server writes to it; the copy and the master key, restored into a fresh data directory, serve the old clients', async () => {
+    const live = join(dir.path, 'live');
+    const db = `sqlite:${join(live, 'gatehouse.db')}`;
+    await cliOk(['migrate', '--db', db]);
+    await cliOk(['tenant', 'create', 'acme', '--db', db]);
+    const before = await cliJson<Credentials>(['client', 'create', '--tenant', 'acme', '--name', 'Before the backup', '--db', db]);
+    const server = await startServer({ db, issuer: ISSUER });
+    servers.push(server);
+    const kept = await token(server, before);
+    const revoked = await token(server, before);
+    assert.equal((await postForm(`${server.url}/oauth/revoke`, { token: revoked }, { authorization: basicAuth(before.client_id, before.client_secret) })).status, 200);
+
+    // The server writes all along: a token, then its revocation (a deny-list row), again
+    // and again, until the backup is done. Every answer must stay a 200: the copy never
+    // locks the server out of its database.
+    let writing = true;
+    let revocations = 0;
+    const failures: string[] = [];
+    const writer = (async () => {
+      while (writing) {
+        const issued = await tokenRequest(server, before);
+        if (issued.status !== 200) {
+          failures.push(`token ${issued.status} ${issued.text}`);
+          continue;
+        }
+        const revoke = await postForm(`${server.url}/oauth/revoke`, { token: issued.json!.access_token as string }, { authorization: basicAuth(before.client_id, before.client_secret) });
+        if (revoke.status === 200) revocations++;
+        else failures.push(`revoke ${revoke.status} ${revoke.text}`);
+      }
+    })();
+    await waitFor('the writer to get going', async () => (revocations >= 20 ? true : undefined), { timeoutMs: 30_000 });
+    const committedBefore = revocations;
+    const copy = join(dir.path, 'backups', 'gatehouse-copy.db');
+    mkdirSync(join(dir.path, 'backups'));
+    const backup = await runCli(['backup', copy, '--db', db]);
+    const committedAfter = revocations;
+    writing = false;
+    await writer;
+    assert.equal(backup.code, EXIT_CODES.ok, backup.stderr);
+    assert.deepEqual(failures, []);
+
+    const masterKeyFile = join(live, 'master.key');
+    const masterKey = readFileSync(masterKeyFile, 'utf8').trim();
+    assert.match(backup.stdout, new RegExp(`written to ${copy}`));
+    assert.match(backup.stdout, new RegExp(`back up ${masterKeyFile} too`), 'it reminds to back up the master key, by its path');
+    assert.ok(!backup.stdout.includes(masterKey) && !backup.stderr.includes(masterKey), 'the master key is never printed');
+    assert.equal(statSync(copy).mode & 0o777, 0o600);
+
+    // A consistent copy: SQLite finds nothing wrong, and it holds every revocation the
+    // server had committed when the backup started (and none it had not yet made).
+    assert.equal(sqliteQuery(copy, 'pragma integrity_check'), 'ok');
+    const copied = sqliteQuery<number>(copy, 'select count(*) from revoked_access_tokens');
+    assert.ok(copied >= committedBefore + 1 && copied <= committedAfter + 2, `${copied} revocations copied; ${committedBefore + 1} committed before the backup, ${committedAfter + 1} after`);
+
+    // Changes made after the backup are not in it.
+    const later = await cliJson<Credentials>(['client', 'create', '--tenant', 'acme', '--name', 'After the backup', '--db', db]);
+
+    // Restore as docs/deploy.md says: the copy and the master key, both 0600, into a fresh data directory.
+    const restored = join(dir.path, 'restored');
+    mkdirSync(restored, { mode: 0o700 });
+    copyFileSync(copy, join(restored, 'gatehouse.db'));
+    copyFileSync(masterKeyFile, join(restored, 'master.key'));
+    chmodSync(join(restored, 'master.key'), 0o600);
+    // The same issuer as before, as in production (GATEHOUSE_ISSUER): tokens name it.
+    const restoredServer = await startServer({ db: `sqlite:${join(restored, 'gatehouse.db')}`, issuer: ISSUER });
+    servers.push(restoredServer);
+    await token(restoredServer, before);
+    assert.equal((await introspect(restoredServer, before, kept)).active, true, 'a token issued before the backup verifies: the signing keys came back with the master key');
+    assert.equal((await introspect(restoredServer, before, revoked)).active, false, 'a revocation made before the backup holds');
+    const unknown = await tokenRequest(restoredServer, later);
+    assert.equal(unknown.status, 401, unknown.text);
+    assert.equal(unknown.json!.error, 'invalid_client');
+  });
+
+  it('is useless without the master key: a restore without it refuses to start', async () => {
+    const source = join(dir.path, 'keyless-source');
+    const db = `sqlite:${join(source, 'gatehouse.db')}`;
+    await cliOk(['migrate', '--db', db]);
+    const copy = join(dir.path, 'keyless-copy.db');
+    await cliOk(['backup', copy, '--db', db]);
+    const restored = join(dir.path, 'keyless-restored');
+    mkdirSync(restored, { mode: 0o700 });
+    copyFileSync(copy, join(restored, 'gatehouse.db'));
+    const result = await runCli(['tenant', 'list', '--db', `sqlite:${join(restored, 'gatehouse.db')}`]);
+    assert.equal(result.code, EXIT_CODES.operatorError);
+    assert.match(result.stderr, /no master key at .*master\.key, but this database was set up with one/);
+  });
+
+  it('refuses to replace an existing file unless --force, and writes mode 0600 whatever the umask', async () => {
+    const source = join(dir.path, 'force');
+    const db = `sqlite:${join(source, 'gatehouse.db')}`;
+    await cliOk(['migrate', '--db', db]);
+    const target = join(dir.path, 'existing.db');
+    writeFileSync(target, 'precious', { mode: 0o644 });
+
+    const refused = await runCli(['backup', target, '--db', db]);
+    assert.equal(refused.code, EXIT_CODES.conflict);
+    assert.match(refused.stderr, /already exists: choose another name, or pass --force/);
+    assert.equal(readFileSync(target, 'utf8'), 'precious', 'left untouched');
+
+    const previous = process.umask(0o000);
+    let forced;
+    try {
+      forced = await cliJson<{ file: string; bytes: number; master_key_file: string }>(['backup', target, '--force', '--db', db]);
+    } finally {
+      process.umask(previous);
+    }
+    assert.equal(forced.file, target);
+    assert.equal(forced.bytes, statSync(target).size);
+    assert.equal(forced.master_key_file, join(source, 'master.key'));
+    assert.equal(statSync(target).mode & 0o777, 0o600);
+    assert.equal(sqliteQuery(target, 'pragma integrity_check'), 'ok');
+
+    const itself = await runCli(['backup', join(source, 'gatehouse.db'), '--force', '--db', db]);
+    assert.equal(itself.code, EXIT_CODES.operatorError);
+    assert.match(itself.stderr, /is the database itself/);
+  });
+
+  it('points to pg_dump on PostgreSQL, without repeating the password of the URL', async () => {
+    const result = await runCli(['backup', join(dir.path, 'never.db'), '--db', 'postgres://gatehouse:hunter2-secret@127.0.0.1:5432/gatehouse']);
+    assert.equal(result.code, EXIT_CODES.operatorError);
+    assert.match(result.stderr, /pg_dump --format=custom/);
+    assert.match(result.stderr, /docs\/deploy\.md/);
+    assert.ok(!result.stderr.includes('hunter2-secret'));
+    assert.equal(result.stdout, '');
+  });
+
+  it('refuses a database that does not exist rather than copying an empty one', async () => {
+    const result = await runCli(['backup', join(dir.path, 'nothing.db'), '--db', `sqlite:${join(dir.path, 'missing', 'gatehouse.db')}`]);
+    assert.equal(result.code, EXIT_CODES.operatorError);
+    assert.match(result.stderr, /no database at /);
+  });
+});
