@@ -2,7 +2,8 @@
  * `gatehouse backup <file>` (docs/deploy.md, "Backups"): a consistent copy of the SQLite
  * database taken while a real `gatehouse serve` process writes to it, restored the way
  * the docs say (the copy plus the master key in a fresh data directory) and served again.
- * The CLI runs in-process (in-process.ts); the servers are real processes (process.ts).
+ * The CLI runs in-process (in-process.ts), except the backup taken under load; the servers
+ * are real processes (process.ts), so `npm run build` first.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { EXIT_CODES } from '../../packages/server/src/cli/exit-codes.js';
 import { postForm } from '../helpers/http.js';
-import { startServer, type ServerProcess } from '../helpers/process.js';
+import { runCli as runProcess, startServer, type ServerProcess } from '../helpers/process.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/timing.js';
 import { basicAuth } from '../helpers/tokens.js';
@@ -58,12 +59,17 @@ describe('gatehouse backup on SQLite', () => {
     dir.remove();
   });
 
-  it('copies the database while a server writes to it; the copy and the master key, restored into a fresh data directory, serve the old clients', async () => {
+  it('copies the database while a server writes to it; the copy and the master key, restored into a fresh data directory, serve the old clients', async (t) => {
     const live = join(dir.path, 'live');
     const db = `sqlite:${join(live, 'gatehouse.db')}`;
     await cliOk(['migrate', '--db', db]);
     await cliOk(['tenant', 'create', 'acme', '--db', db]);
     const before = await cliJson<Credentials>(['client', 'create', '--tenant', 'acme', '--name', 'Before the backup', '--db', db]);
+    // Some 30 MB of ballast, so that copying takes long enough for the server's writes to
+    // land during the copy (a table of its own: Gatehouse never reads it).
+    const ballast = new BetterSqlite3(join(live, 'gatehouse.db'));
+    ballast.exec('create table test_ballast (data blob); with recursive n(i) as (select 1 union all select i + 1 from n where i < 3000) insert into test_ballast select randomblob(10000) from n');
+    ballast.close();
     const server = await startServer({ db, issuer: ISSUER });
     servers.push(server);
     const kept = await token(server, before);
@@ -92,8 +98,11 @@ describe('gatehouse backup on SQLite', () => {
     const committedBefore = revocations;
     const copy = join(dir.path, 'backups', 'gatehouse-copy.db');
     mkdirSync(join(dir.path, 'backups'));
-    const backup = await runCli(['backup', copy, '--db', db]);
+    // This one command runs as a process of its own (the real bin/gatehouse.js, from dist/):
+    // in-process, its synchronous copy would also stop this file's writer loop.
+    const backup = await runProcess(['backup', copy, '--db', db]);
     const committedAfter = revocations;
+    t.diagnostic(`revocations committed by the server while the backup ran: ${committedAfter - committedBefore}`);
     writing = false;
     await writer;
     assert.equal(backup.code, EXIT_CODES.ok, backup.stderr);
