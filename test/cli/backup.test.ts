@@ -15,7 +15,7 @@ import { postForm } from '../helpers/http.js';
 import { runCli as runProcess, startServer, type ServerProcess } from '../helpers/process.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/timing.js';
-import { basicAuth } from '../helpers/tokens.js';
+import { basicAuth, jwtPayload } from '../helpers/tokens.js';
 import { cliJson, cliOk, runCli } from './in-process.js';
 
 /** Both servers answer as one issuer, on ports of their own. */
@@ -51,6 +51,15 @@ function sqliteQuery<T>(file: string, sql: string): T {
   }
 }
 
+function sqliteAll<T>(file: string, sql: string): T[] {
+  const database = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    return database.prepare(sql).pluck().all() as T[];
+  } finally {
+    database.close();
+  }
+}
+
 describe('gatehouse backup on SQLite', () => {
   const dir = createTempDir('gatehouse-backup-');
   const servers: ServerProcess[] = [];
@@ -81,6 +90,8 @@ describe('gatehouse backup on SQLite', () => {
     // locks the server out of its database.
     let writing = true;
     let revocations = 0;
+    /** The jti of each token the writer revokes, in order (one at a time). */
+    const revoking: string[] = [];
     const failures: string[] = [];
     const writer = (async () => {
       while (writing) {
@@ -89,7 +100,9 @@ describe('gatehouse backup on SQLite', () => {
           failures.push(`token ${issued.status} ${issued.text}`);
           continue;
         }
-        const revoke = await postForm(`${server.url}/oauth/revoke`, { token: issued.json!.access_token as string }, { authorization: basicAuth(before.client_id, before.client_secret) });
+        const accessToken = issued.json!.access_token as string;
+        revoking.push(jwtPayload(accessToken).jti as string);
+        const revoke = await postForm(`${server.url}/oauth/revoke`, { token: accessToken }, { authorization: basicAuth(before.client_id, before.client_secret) });
         if (revoke.status === 200) revocations++;
         else failures.push(`revoke ${revoke.status} ${revoke.text}`);
       }
@@ -115,11 +128,17 @@ describe('gatehouse backup on SQLite', () => {
     assert.ok(!backup.stdout.includes(masterKey) && !backup.stderr.includes(masterKey), 'the master key is never printed');
     assert.equal(statSync(copy).mode & 0o777, 0o600);
 
-    // A consistent copy: SQLite finds nothing wrong, and it holds every revocation the
-    // server had committed when the backup started (and none it had not yet made).
+    // A consistent copy: SQLite finds nothing wrong, and it is the database as of one
+    // commit. The writer revokes one token after another, so the revocations in the copy
+    // are the first k of the writer's, with nothing missing between them, k at least those
+    // answered before the backup started and at most those sent before it ended.
     assert.equal(sqliteQuery(copy, 'pragma integrity_check'), 'ok');
-    const copied = sqliteQuery<number>(copy, 'select count(*) from revoked_access_tokens');
-    assert.ok(copied >= committedBefore + 1 && copied <= committedAfter + 2, `${copied} revocations copied; ${committedBefore + 1} committed before the backup, ${committedAfter + 1} after`);
+    const copied = new Set(sqliteAll<string>(copy, 'select jti from revoked_access_tokens'));
+    assert.ok(copied.has(jwtPayload(revoked).jti as string));
+    const k = revoking.filter((jti) => copied.has(jti)).length;
+    assert.deepEqual(revoking.slice(0, k).filter((jti) => !copied.has(jti)), [], 'a prefix of the writer\'s revocations, without gaps');
+    assert.equal(copied.size, k + 1, 'nothing else');
+    assert.ok(k >= committedBefore && k <= committedAfter + 1, `${k} of the writer's revocations copied; ${committedBefore} answered before the backup, ${committedAfter} when it ended`);
 
     // Changes made after the backup are not in it.
     const later = await cliJson<Credentials>(['client', 'create', '--tenant', 'acme', '--name', 'After the backup', '--db', db]);
