@@ -3,6 +3,7 @@ import { unknownEnvironmentVariables } from '../core/config.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../core/errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommand } from './commands/backup.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerGrantCommands } from './commands/grant.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -33,6 +34,7 @@ export function buildCli(io: Io = processIo): Command {
   });
   registerServeCommand(program, io);
   registerMigrateCommand(program, io);
+  registerBackupCommand(program, io);
   registerTenantCommands(program, io);
   registerClientCommands(program, io);
   registerUserCommands(program, io);
