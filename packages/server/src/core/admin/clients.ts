@@ -313,7 +313,11 @@ export class ClientService {
     return { client: updated, secret, previousSecretExpiresAt };
   }
 
-  /** Disables the client: it can no longer authenticate and its tokens stop being active. Recorded as `client.disable`. */
+  /**
+   * Disables the client: it can no longer authenticate, its tokens stop being active, and
+   * its grants are revoked for good (ClientStore.setClientDisabled: enabling it again
+   * brings back no refresh token; its users authorize again). Recorded as `client.disable`.
+   */
   async disable(clientId: string): Promise<Client> {
     return audited(this.deps.audit, await this.actionFor(clientId, 'disable'), { tenant: null, target: clientId }, () => this.setDisabled(clientId, true), (client) => ({ tenant: client.tenantSlug }));
   }

@@ -21,6 +21,7 @@ import * as sessions from './repositories/sessions.js';
 import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
 import * as users from './repositories/users.js';
+import { bumpRevocationRevision, currentRevocationRevision } from './repositories/revisions.js';
 import type { Database } from './schema.js';
 
 export interface SqlStorage extends Storage {
@@ -54,7 +55,17 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
       updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
       setTenantDisabled: (slug, disabled) =>
-        writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
+        writingClients(async () => {
+          const found = await db.transaction().execute(async (trx) => {
+            const now = clock();
+            if (!(await tenants.setTenantDisabled(trx, slug, disabled, now))) return false;
+            // Disabling revokes the grants of the tenant's clients for good, with the revision of their epochs.
+            const tenant = disabled ? await tenants.findTenantBySlug(trx, slug) : undefined;
+            if (tenant) await grants.revokeLiveGrants(trx, { tenantId: tenant.id }, await currentRevocationRevision(trx), now);
+            return true;
+          });
+          return found ? tenants.findTenantBySlug(db, slug) : undefined;
+        }),
       setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
       findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
@@ -68,8 +79,28 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       addUserToTenant: (userId, tenantId) => users.addUserToTenant(db, userId, tenantId, clock()),
       listUsers: (tenantId) => users.listUsers(db, tenantId),
       removeUserFromTenant: (userId, tenantId) => db.transaction().execute((trx) => users.removeUserFromTenant(trx, userId, tenantId)),
-      setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
-      setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
+      setPassword: async (userId, passwordHash, options = {}) => {
+        const found = await db.transaction().execute(async (trx) => {
+          if (!(await users.setPassword(trx, userId, passwordHash, clock()))) return false;
+          if (options.endSessions) await sessions.endSessionsOf(trx, 'user', userId);
+          return true;
+        });
+        return found ? users.findUser(db, userId) : undefined;
+      },
+      setDisabled: async (userId, disabled) => {
+        const found = await db.transaction().execute(async (trx) => {
+          const now = clock();
+          // The revision counter before the rows, as every revoking transaction takes them (grants.ts).
+          const revision = disabled ? await bumpRevocationRevision(trx) : undefined;
+          if (!(await users.setDisabled(trx, userId, disabled, now))) return false;
+          if (revision !== undefined) {
+            await grants.revokeLiveGrants(trx, { userId }, revision, now);
+            await sessions.endSessionsOf(trx, 'user', userId);
+          }
+          return true;
+        });
+        return found ? users.findUser(db, userId) : undefined;
+      },
       deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
     clients: guarded({
@@ -93,7 +124,14 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         }),
       setClientDisabled: (clientId, disabled) =>
         writingClients(async () => {
-          const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
+          const found = await db.transaction().execute(async (trx) => {
+            const now = clock();
+            if (!(await clients.setClientDisabled(trx, clientId, disabled, now))) return false;
+            // Disabling revokes the client's grants for good, with the revision of its epoch:
+            // enabling it again brings back no refresh token issued before.
+            if (disabled) await grants.revokeLiveGrants(trx, { clientId }, await currentRevocationRevision(trx), now);
+            return true;
+          });
           return found ? clients.findClient(db, clientId) : undefined;
         }),
       updateClient: (clientId, settings) =>
