@@ -10,11 +10,13 @@ import { guarded } from '../../packages/server/src/store/sql/guard.js';
 
 const busy = (code = 'SQLITE_BUSY') => Object.assign(new Error('database is locked'), { code });
 const QUICK = { deadlineMs: 50, firstDelayMs: 1, maxDelayMs: 5 };
+/** A deadline no slow machine reaches: the method succeeds on its third attempt. */
+const PATIENT = { deadlineMs: 600_000, firstDelayMs: 1, maxDelayMs: 5 };
 
 describe('guarded storage methods', () => {
   it('runs a method that failed on a busy lock again, whole, and returns its later result', async () => {
     let attempts = 0;
-    const store = guarded({ write: async (value: string) => (++attempts < 3 ? Promise.reject(busy(attempts === 1 ? 'SQLITE_BUSY' : 'SQLITE_BUSY_SNAPSHOT')) : value) }, QUICK);
+    const store = guarded({ write: async (value: string) => (++attempts < 3 ? Promise.reject(busy(attempts === 1 ? 'SQLITE_BUSY' : 'SQLITE_BUSY_SNAPSHOT')) : value) }, PATIENT);
     assert.equal(await store.write('done'), 'done');
     assert.equal(attempts, 3);
   });

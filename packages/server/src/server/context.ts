@@ -68,6 +68,8 @@ export interface OpenOptions {
   onBackgroundError?: (error: unknown, context: string) => void;
   /** Where audit events are logged besides the database (serve: the Fastify logger); default: nowhere. */
   auditLog?: AuditLogSink;
+  /** How long a write may wait for a SQLite lock held by another process (SqlStorageOptions.lockWaitMs). */
+  lockWaitMs?: number;
 }
 
 const MASTER_KEY_CHECK = 'master_key_check';
@@ -89,7 +91,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const clock = options.clock ?? Date.now;
   const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
-  const storage = openSqlStorage(config.databaseUrl, { clock });
+  const storage = openSqlStorage(config.databaseUrl, { clock, ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }) });
   // Loaded only when configured: ioredis costs ~20 MB of memory (docs/performance.md).
   const redis = config.redisUrl
     ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })

@@ -4,7 +4,7 @@ import { ConflictError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
 import { ClientCache } from './client-cache.js';
 import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
-import { guarded } from './guard.js';
+import { DEFAULT_LOCK_WAIT, guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
 import * as adminAccounts from './repositories/admin-accounts.js';
 import * as audit from './repositories/audit.js';
@@ -34,6 +34,8 @@ export interface SqlStorage extends Storage {
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
   const { db, dialect, sqlite } = openConnection(url, options);
   const clock = options.clock ?? Date.now;
+  const lockWait = options.lockWaitMs === undefined ? DEFAULT_LOCK_WAIT : { ...DEFAULT_LOCK_WAIT, deadlineMs: options.lockWaitMs };
+  const guard = <T extends object>(target: T): T => guarded(target, lockWait);
   let closed = false;
   const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
   /** A write to the clients table: the cache (SQLite) forgets before and after it. */
@@ -48,7 +50,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
   return {
     dialect,
     db,
-    tenants: guarded({
+    tenants: guard({
       createTenant: (input) => tenants.createTenant(db, input, clock()),
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
@@ -69,7 +71,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
       findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
-    users: guarded({
+    users: guard({
       createUser: async (input) => {
         const id = await db.transaction().execute((trx) => users.createUser(trx, input, clock()));
         return (await users.findUser(db, id))!;
@@ -103,7 +105,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       },
       deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
-    clients: guarded({
+    clients: guard({
       createClient: (input) =>
         writingClients(async () => {
           await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
@@ -142,34 +144,34 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
-    scopes: guarded({
+    scopes: guard({
       listScopes: (tenantId) => scopes.listScopes(db, tenantId),
       listScopeNames: () => scopes.listScopeNames(db),
       upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
       deleteScope: (tenantId, name) => scopes.deleteScope(db, tenantId, name),
     }),
-    keys: guarded({
+    keys: guard({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
       activateKey: (key, now) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, dialect)),
       withdrawKey: (kid, now) => db.transaction().execute((trx) => keys.withdrawKey(trx, kid, now)),
     }),
-    settings: guarded({
+    settings: guard({
       getSetting: (name) => settings.getSetting(db, name),
       putSettingIfAbsent: (name, value) => settings.putSettingIfAbsent(db, name, value),
     }),
-    revocations: guarded({
+    revocations: guard({
       revokeAccessToken: (entry) => db.transaction().execute((trx) => revocations.revokeAccessToken(trx, entry)),
       isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
       pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
       readChanges: (since, notExpiredBefore) => revocations.readChanges(db, since, notExpiredBefore),
     }),
     // --- Authorization codes, grants and refresh tokens (issue 4) ---
-    codes: guarded({
+    codes: guard({
       createCode: (input) => codes.createCode(db, input),
       consumeCode: (codeDigest, now) => codes.consumeCode(db, codeDigest, now),
       pruneExpired: (now) => codes.pruneExpiredCodes(db, now),
     }),
-    grants: guarded({
+    grants: guard({
       createGrant: (input) => db.transaction().execute((trx) => createGrantWithFirstRefreshToken(trx, input)),
       findGrant: (id) => grants.findGrant(db, id),
       listGrantsOfUser: (userId) => grants.listGrantsOfUser(db, userId),
@@ -198,25 +200,25 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         }
       },
     }),
-    refreshTokens: guarded({
+    refreshTokens: guard({
       createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),
       findRefreshToken: (tokenDigest) => refreshTokens.findRefreshToken(db, tokenDigest),
       rotateRefreshToken: (rotation) => db.transaction().execute((trx) => refreshTokens.rotateRefreshToken(trx, rotation)),
       pruneExpired: (now) => refreshTokens.pruneExpiredRefreshTokens(db, now),
     }),
     // --- end of codes, grants and refresh tokens ---
-    consents: guarded({
+    consents: guard({
       findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
       saveConsent: (input) => consents.saveConsent(db, input, clock()),
       deleteConsent: (userId, clientId) => consents.deleteConsent(db, userId, clientId),
       removeTenantFromConsents: (userId, tenantSlug) => db.transaction().execute((trx) => consents.removeTenantFromConsents(trx, userId, tenantSlug, clock())),
     }),
-    audit: guarded({
+    audit: guard({
       appendAuditEvent: (event) => audit.appendAuditEvent(db, event),
       listAuditEvents: (query) => audit.listAuditEvents(db, query),
       pruneAuditEvents: (before) => audit.pruneAuditEvents(db, before),
     }),
-    adminAccounts: guarded({
+    adminAccounts: guard({
       createAdminAccount: async (input) => (await adminAccounts.findAdminAccount(db, await adminAccounts.createAdminAccount(db, input, clock())))!,
       findAdminAccount: (id) => adminAccounts.findAdminAccount(db, id),
       findAdminAccountByUsername: (username) => adminAccounts.findAdminAccountByUsername(db, username),
@@ -232,7 +234,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       useRecoveryCode: (id, digest) => adminAccounts.useRecoveryCode(db, id, digest),
       recordAdminSignIn: (id, at) => adminAccounts.recordAdminSignIn(db, id, at),
     }),
-    sessions: guarded({
+    sessions: guard({
       createSession: (input) => sessions.createSession(db, input),
       findSession: (tokenDigest, now) => sessions.findSession(db, tokenDigest, now),
       touchSession: (id, now, idleMs) => sessions.touchSession(db, id, now, idleMs),
@@ -240,7 +242,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       endSessionsOf: (kind, subjectId, exceptId) => sessions.endSessionsOf(db, kind, subjectId, exceptId),
       pruneExpired: (now) => sessions.pruneExpiredSessions(db, now),
     }),
-    ...guarded({
+    ...guard({
       ping: async () => {
         await sql`select 1`.execute(db);
       },

@@ -17,6 +17,12 @@ export interface SqlStorageOptions {
   clock?: () => number;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * SQLite: how long, in all, a write retries while another process holds the lock, before
+   * it fails with StorageUnavailableError (guard.ts; default DEFAULT_LOCK_WAIT, 2.5 s). The
+   * retries wait on timers, so a longer wait holds up only the caller (the CLI's is longer).
+   */
+  lockWaitMs?: number;
 }
 
 /** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
