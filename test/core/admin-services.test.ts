@@ -48,10 +48,9 @@ describe('admin services on narrow dependencies', () => {
     assert.deepEqual(scope, { tenantId: 't-acme', name: 'documents:read', description: 'Read your documents' });
   });
 
-  it("UserService.disable ends the user's sign-in sessions and revokes its grants at the service's clock; enable does neither", async () => {
+  it('UserService.disable and enable delegate to UserStore.setDisabled, which revokes the grants and ends the sessions in one transaction', async () => {
     const alice: UserWithPassword = { id: 'u-alice', username: 'Alice', disabled: false, tenants: [{ id: 't-acme', slug: 'acme' }], revocationEpoch: 0, createdAt: 0, updatedAt: 0, passwordHash: 'x' };
-    const revoked: [string, number][] = [];
-    const ended: [string, string][] = [];
+    const calls: [string, boolean][] = [];
     const service = new UserService({
       tenants,
       users: {
@@ -62,24 +61,23 @@ describe('admin services on narrow dependencies', () => {
         listUsers: async () => [],
         setPassword: async () => undefined,
         deleteUser: async () => assert.fail('not called'),
-        setDisabled: async (_id, disabled): Promise<User> => {
+        setDisabled: async (id, disabled): Promise<User> => {
+          calls.push([id, disabled]);
           const { passwordHash: _hash, ...user } = alice;
           return { ...user, disabled };
         },
       },
-      grants: { revokeGrantsOfUser: async (userId, now) => (revoked.push([userId, now]), 1), revokeGrantsOfUserInTenant: async () => assert.fail('not called') },
+      // Not the service's job any more: a separate call could fail after the disable and leave a grant to resurrect.
+      grants: { revokeGrantsOfUser: async () => assert.fail('not called'), revokeGrantsOfUserInTenant: async () => assert.fail('not called') },
       consents: { removeTenantFromConsents: async () => assert.fail('not called') },
-      sessions: { endSessionsOf: async (kind, userId) => (ended.push([kind, userId]), 2) },
+      sessions: { endSessionsOf: async () => assert.fail('not called') },
       audit,
       clock: () => 1_000,
     });
     const disabled = await service.disable('ALICE');
     assert.equal(disabled.disabled, true);
-    assert.deepEqual(revoked, [['u-alice', 1_000]]);
-    assert.deepEqual(ended, [['user', 'u-alice']]);
     await service.enable('alice');
-    assert.deepEqual(revoked, [['u-alice', 1_000]]);
-    assert.deepEqual(ended, [['user', 'u-alice']]);
+    assert.deepEqual(calls, [['u-alice', true], ['u-alice', false]]);
     await assert.rejects(service.disable('mallory'), /no user "mallory" \(create it with: gatehouse user create/);
   });
 });

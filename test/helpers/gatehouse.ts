@@ -57,6 +57,8 @@ export interface TestGatehouseOptions {
   signingKey?: boolean;
   /** What the mounted example app reads its settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** How long a write waits for a SQLite lock held elsewhere (OpenOptions.lockWaitMs; default the server's). */
+  lockWaitMs?: number;
 }
 
 /** A fresh Gatehouse on its own SQLite file (or `databaseUrl`), with a signing key, served through fastify.inject. */
@@ -69,7 +71,12 @@ export async function createTestGatehouse(options: TestGatehouseOptions = {}): P
     logLevel: 'silent',
     ...options.config,
   });
-  const opened = await openTestApp(config, { ...(options.clock ? { clock: options.clock } : {}), signingKey: options.signingKey ?? true, env: options.env });
+  const opened = await openTestApp(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }),
+    signingKey: options.signingKey ?? true,
+    env: options.env,
+  });
   return {
     ...opened,
     dir: dir.path,

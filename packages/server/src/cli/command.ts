@@ -54,6 +54,9 @@ export async function withGatehouse<T>(
   // shown (on stderr), so it is not lost (core/audit.ts).
   const gatehouse = await openGatehouse(config, {
     migrate,
+    // A command serves no one while it waits: it may wait longer than a server's request
+    // for a lock held by a busy server or another command.
+    lockWaitMs: CLI_LOCK_WAIT_MS,
     auditLog: (line, failure) => {
       if (failure) io.err(`warning: the action was done, but its audit event could not be stored: ${JSON.stringify(line)}`);
     },
@@ -65,6 +68,9 @@ export async function withGatehouse<T>(
   }
 }
 
+
+/** How long a command's write waits for a SQLite lock held by another process. */
+const CLI_LOCK_WAIT_MS = 10_000;
 /** How a command shows its result. */
 export interface Output<T> {
   /** The one JSON object --json prints (src/core/admin/resources.ts). */

@@ -73,6 +73,8 @@ export interface OpenOptions {
   auditLog?: AuditLogSink;
   /** Where the core, the storage and the HTTP layer report metrics (serve with a management listener: server/metrics.ts); default: nowhere. */
   metrics?: ServerMetrics;
+  /** How long a write may wait for a SQLite lock held by another process (SqlStorageOptions.lockWaitMs). */
+  lockWaitMs?: number;
 }
 
 const MASTER_KEY_CHECK = 'master_key_check';
@@ -95,7 +97,11 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
   const { metrics } = options;
-  const storage = openSqlStorage(config.databaseUrl, { clock, ...(metrics ? { onQueryError: () => metrics.storageQueryFailed() } : {}) });
+  const storage = openSqlStorage(config.databaseUrl, {
+    clock,
+    ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }),
+    ...(metrics ? { onQueryError: () => metrics.storageQueryFailed() } : {}),
+  });
   if (metrics && storage.pool) metrics.watchPool(storage.pool);
   // Loaded only when configured: ioredis costs ~20 MB of memory (docs/performance.md).
   const redis = config.redisUrl

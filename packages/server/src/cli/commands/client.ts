@@ -185,7 +185,7 @@ export function registerClientCommands(program: Command, io: Io): void {
     );
   client
     .command('disable <client_id>')
-    .description('disable a client: it can no longer get tokens and its tokens are revoked')
+    .description('disable a client: it can no longer get tokens; its tokens and grants are revoked for good')
     .addOption(jsonOption())
     .addOption(dbOption())
     .action((clientId: string, options: OutputOptions) =>

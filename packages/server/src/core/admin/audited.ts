@@ -12,6 +12,8 @@ export interface AdminAudit {
 export interface AuditAim {
   tenant: string | null;
   target: string | null;
+  /** What a failure event records besides the error's kind (e.g. that a resource server was asked for). */
+  details?: AuditDetails;
 }
 
 /** What a successful action's event records, from its result (the aim's fields when left out). */
@@ -38,7 +40,8 @@ export async function audited<T>(
   try {
     result = await run();
   } catch (error) {
-    await audit.recorder.record({ actor: audit.actor, action, ...aim, outcome: 'failure', details: { error: error instanceof Error ? error.name : 'Error' } });
+    const { details, ...where } = aim;
+    await audit.recorder.record({ actor: audit.actor, action, ...where, outcome: 'failure', details: { ...details, error: error instanceof Error ? error.name : 'Error' } });
     throw error;
   }
   const facts = describe(result);

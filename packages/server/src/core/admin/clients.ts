@@ -7,6 +7,7 @@ import { DEFAULT_REFRESH_SETTINGS, type AuditAction, type ClientSettings, type C
 import { isGrantType, type Client, type GrantType } from '../types.js';
 import { audited, type AdminAudit } from './audited.js';
 import { checkAccessTokenTtl, requireClient, requireTenant } from './lookups.js';
+import { CLI_PRINCIPAL, requireOperator, type AdminPrincipal } from './principal.js';
 import { refuseCommaSeparatedScopes } from './scopes.js';
 
 export interface ClientServiceDeps {
@@ -88,16 +89,24 @@ export class ClientService {
     this.clock = deps.clock ?? Date.now;
   }
 
-  /** Recorded as `client.create`: the client's id and settings, never its secret. */
-  create(input: CreateClientInput): Promise<CreatedClient> {
-    return audited(this.deps.audit, 'client.create', { tenant: input.tenant, target: null }, () => this.createClient(input), ({ client }) => ({
+  /**
+   * Recorded as `client.create`: the client's id and settings, never its secret. A
+   * resource server introspects every tenant's tokens and reads the deployment-wide
+   * revocation feed: registering one is reserved to operators (`as`, the CLI's by
+   * default); a tenant principal's attempt is refused (ForbiddenError, 403) and recorded
+   * as a failed `client.create` with `details.resourceServer`.
+   */
+  create(input: CreateClientInput, as: AdminPrincipal = CLI_PRINCIPAL): Promise<CreatedClient> {
+    const aim = { tenant: input.tenant, target: null, ...(input.resourceServer ? { details: { resourceServer: true } } : {}) };
+    return audited(this.deps.audit, 'client.create', aim, () => this.createClient(input, as), ({ client }) => ({
       tenant: client.tenantSlug,
       target: client.id,
       details: { name: client.name, grantTypes: client.grantTypes, scope: client.scopes.join(' '), public: client.isPublic, resourceServer: client.resourceServer },
     }));
   }
 
-  private async createClient(input: CreateClientInput): Promise<CreatedClient> {
+  private async createClient(input: CreateClientInput, as: AdminPrincipal): Promise<CreatedClient> {
+    if (input.resourceServer) requireOperator(as, "registering a resource server (it introspects every tenant's tokens and reads the deployment-wide revocation feed)");
     const tenant = await requireTenant(this.deps.tenants, input.tenant);
     const isPublic = input.isPublic ?? false;
     if (isPublic && input.resourceServer) throw new ValidationError('a resource server must be a confidential client (it authenticates to read the revocation feed)', { field: 'resource_server' });
@@ -313,7 +322,11 @@ export class ClientService {
     return { client: updated, secret, previousSecretExpiresAt };
   }
 
-  /** Disables the client: it can no longer authenticate and its tokens stop being active. Recorded as `client.disable`. */
+  /**
+   * Disables the client: it can no longer authenticate, its tokens stop being active, and
+   * its grants are revoked for good (ClientStore.setClientDisabled: enabling it again
+   * brings back no refresh token; its users authorize again). Recorded as `client.disable`.
+   */
   async disable(clientId: string): Promise<Client> {
     return audited(this.deps.audit, await this.actionFor(clientId, 'disable'), { tenant: null, target: clientId }, () => this.setDisabled(clientId, true), (client) => ({ tenant: client.tenantSlug }));
   }

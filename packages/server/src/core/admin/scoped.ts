@@ -136,8 +136,8 @@ export class ScopedAdmin {
 
   async createClient(slug: string, input: Omit<CreateClientInput, 'tenant'>): Promise<CreatedClient> {
     requireTenantAccess(this.principal, slug);
-    if (input.resourceServer) requireOperator(this.principal, 'registering a resource server (it reads every tenant)');
-    return this.admin.clients.create({ ...input, tenant: slug });
+    // Operators only, checked (and a refusal recorded in the audit log) by ClientService.create.
+    return this.admin.clients.create({ ...input, tenant: slug }, this.principal);
   }
 
   async getClient(slug: string, clientId: string): Promise<Client> {

@@ -103,8 +103,10 @@ export class UserService {
 
   /**
    * Replaces the user's password (same policy as create; an operator's reset) and ends
-   * every sign-in session of the user, on every process: whoever knew the old password is
-   * signed out. Recorded as `user.set_password` (never the password).
+   * every sign-in session of the user, on every process, in one transaction: whoever knew
+   * the old password is signed out. The user's grants stay (the applications it connected
+   * keep working; revoke them with the grant commands, or disable the user). Recorded as
+   * `user.set_password` (never the password).
    */
   setPassword(username: string, password: string): Promise<User> {
     return audited(this.deps.audit, 'user.set_password', { tenant: null, target: username }, () => this.replacePassword(username, password), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
@@ -113,9 +115,8 @@ export class UserService {
   private async replacePassword(username: string, password: string): Promise<User> {
     checkPasswordPolicy(password);
     const user = await requireUser(this.deps.users, username);
-    const updated = await this.deps.users.setPassword(user.id, await hashPassword(password));
+    const updated = await this.deps.users.setPassword(user.id, await hashPassword(password), { endSessions: true });
     if (!updated) throw new NotFoundError(`no user "${username}"`);
-    await this.deps.sessions.endSessionsOf('user', user.id);
     return updated;
   }
 
@@ -139,7 +140,9 @@ export class UserService {
 
   /**
    * Disables the user: it can no longer log in, its sign-in sessions end (every process),
-   * its grants are revoked, and its revocation epoch rises. Recorded as `user.disable`.
+   * its grants are revoked for good (enabling brings none back: the user authorizes
+   * again), and its revocation epoch rises, in one transaction (UserStore.setDisabled).
+   * Recorded as `user.disable`.
    */
   disable(username: string): Promise<User> {
     return audited(this.deps.audit, 'user.disable', { tenant: null, target: username }, () => this.setDisabled(username, true), (user) => ({ target: user.username, tenant: soleTenantOf(user) }));
@@ -173,15 +176,10 @@ export class UserService {
 
   private async setDisabled(username: string, disabled: boolean): Promise<User> {
     const user = await requireUser(this.deps.users, username);
+    // Disabling ends the sessions and revokes every grant in the same transaction
+    // (UserStore.setDisabled): a failure half-way cannot leave a grant to resurrect.
     const updated = await this.deps.users.setDisabled(user.id, disabled);
     if (!updated) throw new NotFoundError(`no user "${username}"`);
-    // A disabled user's applications lose their access at once: every grant (refresh
-    // tokens and the access tokens minted from them) is revoked. Enabling does not
-    // bring them back: the user authorizes again.
-    if (disabled) {
-      await this.deps.sessions.endSessionsOf('user', user.id);
-      await this.deps.grants.revokeGrantsOfUser(user.id, this.clock());
-    }
     return updated;
   }
 }

@@ -78,7 +78,9 @@ export interface ClientStore {
   updateClientSecret(clientId: string, change: SecretChange): Promise<Client | undefined>;
   /**
    * Enables or disables a client. Disabling also raises the revocation epoch by one, so
-   * every token issued so far stops being active; enabling leaves the epoch alone.
+   * every token issued so far stops being active, and revokes every live grant of the
+   * client (same transaction, same revocation revision), so that its refresh tokens stay
+   * refused for good; enabling leaves the epoch and the grants alone.
    */
   setClientDisabled(clientId: string, disabled: boolean): Promise<Client | undefined>;
   /**

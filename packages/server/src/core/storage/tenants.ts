@@ -31,7 +31,9 @@ export interface TenantStore {
    * client of a disabled tenant cannot authenticate. Disabling also raises the revocation
    * epoch of each of its clients by one (with one revocation revision, in one
    * transaction), so every token issued to them stops being active, on the revocation
-   * feed too; enabling leaves the epochs alone. Undefined when there is no such tenant.
+   * feed too, and revokes every live grant of its clients (same transaction and revision:
+   * their refresh tokens stay refused for good); enabling leaves the epochs and the grants
+   * alone. Undefined when there is no such tenant.
    */
   setTenantDisabled(slug: string, disabled: boolean): Promise<Tenant | undefined>;
   /**

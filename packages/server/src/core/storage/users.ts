@@ -48,11 +48,18 @@ export interface UserStore {
    * not belong to it; `last_tenant` when it is the user's only tenant (nothing changes).
    */
   removeUserFromTenant(userId: string, tenantId: string): Promise<'removed' | 'not_member' | 'last_tenant'>;
-  /** Replaces the password hash; undefined when the user does not exist. */
-  setPassword(userId: string, passwordHash: string): Promise<User | undefined>;
+  /**
+   * Replaces the password hash; with `endSessions`, every sign-in session of the user ends
+   * in the same transaction (an operator's reset: whoever knew the old password is signed
+   * out, or nothing changes). Undefined when the user does not exist.
+   */
+  setPassword(userId: string, passwordHash: string, options?: { endSessions?: boolean }): Promise<User | undefined>;
   /**
    * Enables or disables a user. Disabling also raises the user's revocation epoch by
-   * one (as for clients); enabling leaves it alone. Undefined when the user does not exist.
+   * one (as for clients), revokes every live grant of the user under one revocation
+   * revision (its refresh tokens for good: enabling brings none back) and ends its
+   * sign-in sessions, in one transaction. Enabling leaves the epoch alone. Undefined when
+   * the user does not exist.
    */
   setDisabled(userId: string, disabled: boolean): Promise<User | undefined>;
   /**

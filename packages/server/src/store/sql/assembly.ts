@@ -4,7 +4,7 @@ import { ConflictError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
 import { ClientCache } from './client-cache.js';
 import { dataVersionReader, openConnection, type Dialect, type SqlConnection, type SqlStorageOptions } from './connection.js';
-import { guardedWith } from './guard.js';
+import { DEFAULT_LOCK_WAIT, guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
 import * as adminAccounts from './repositories/admin-accounts.js';
 import * as audit from './repositories/audit.js';
@@ -21,6 +21,7 @@ import * as sessions from './repositories/sessions.js';
 import * as settings from './repositories/settings.js';
 import * as tenants from './repositories/tenants.js';
 import * as users from './repositories/users.js';
+import { bumpRevocationRevision, currentRevocationRevision } from './repositories/revisions.js';
 import type { Database } from './schema.js';
 
 export interface SqlStorage extends Storage {
@@ -34,8 +35,9 @@ export interface SqlStorage extends Storage {
 /** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
   const { db, dialect, sqlite, pool } = openConnection(url, options);
-  const guarded = guardedWith(options.onQueryError);
   const clock = options.clock ?? Date.now;
+  const lockWait = options.lockWaitMs === undefined ? DEFAULT_LOCK_WAIT : { ...DEFAULT_LOCK_WAIT, deadlineMs: options.lockWaitMs };
+  const guard = <T extends object>(target: T): T => guarded(target, lockWait, options.onQueryError);
   let closed = false;
   const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
   /** A write to the clients table: the cache (SQLite) forgets before and after it. */
@@ -51,18 +53,28 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     dialect,
     db,
     pool,
-    tenants: guarded({
+    tenants: guard({
       createTenant: (input) => tenants.createTenant(db, input, clock()),
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
       // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
       updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
       setTenantDisabled: (slug, disabled) =>
-        writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
+        writingClients(async () => {
+          const found = await db.transaction().execute(async (trx) => {
+            const now = clock();
+            if (!(await tenants.setTenantDisabled(trx, slug, disabled, now))) return false;
+            // Disabling revokes the grants of the tenant's clients for good, with the revision of their epochs.
+            const tenant = disabled ? await tenants.findTenantBySlug(trx, slug) : undefined;
+            if (tenant) await grants.revokeLiveGrants(trx, { tenantId: tenant.id }, await currentRevocationRevision(trx), now);
+            return true;
+          });
+          return found ? tenants.findTenantBySlug(db, slug) : undefined;
+        }),
       setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
       findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
-    users: guarded({
+    users: guard({
       createUser: async (input) => {
         const id = await db.transaction().execute((trx) => users.createUser(trx, input, clock()));
         return (await users.findUser(db, id))!;
@@ -72,11 +84,31 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       addUserToTenant: (userId, tenantId) => users.addUserToTenant(db, userId, tenantId, clock()),
       listUsers: (tenantId) => users.listUsers(db, tenantId),
       removeUserFromTenant: (userId, tenantId) => db.transaction().execute((trx) => users.removeUserFromTenant(trx, userId, tenantId)),
-      setPassword: async (userId, passwordHash) => ((await users.setPassword(db, userId, passwordHash, clock())) ? users.findUser(db, userId) : undefined),
-      setDisabled: async (userId, disabled) => ((await users.setDisabled(db, userId, disabled, clock())) ? users.findUser(db, userId) : undefined),
+      setPassword: async (userId, passwordHash, options = {}) => {
+        const found = await db.transaction().execute(async (trx) => {
+          if (!(await users.setPassword(trx, userId, passwordHash, clock()))) return false;
+          if (options.endSessions) await sessions.endSessionsOf(trx, 'user', userId);
+          return true;
+        });
+        return found ? users.findUser(db, userId) : undefined;
+      },
+      setDisabled: async (userId, disabled) => {
+        const found = await db.transaction().execute(async (trx) => {
+          const now = clock();
+          // The revision counter before the rows, as every revoking transaction takes them (grants.ts).
+          const revision = disabled ? await bumpRevocationRevision(trx) : undefined;
+          if (!(await users.setDisabled(trx, userId, disabled, now))) return false;
+          if (revision !== undefined) {
+            await grants.revokeLiveGrants(trx, { userId }, revision, now);
+            await sessions.endSessionsOf(trx, 'user', userId);
+          }
+          return true;
+        });
+        return found ? users.findUser(db, userId) : undefined;
+      },
       deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
-    clients: guarded({
+    clients: guard({
       createClient: (input) =>
         writingClients(async () => {
           await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
@@ -97,7 +129,14 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         }),
       setClientDisabled: (clientId, disabled) =>
         writingClients(async () => {
-          const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
+          const found = await db.transaction().execute(async (trx) => {
+            const now = clock();
+            if (!(await clients.setClientDisabled(trx, clientId, disabled, now))) return false;
+            // Disabling revokes the client's grants for good, with the revision of its epoch:
+            // enabling it again brings back no refresh token issued before.
+            if (disabled) await grants.revokeLiveGrants(trx, { clientId }, await currentRevocationRevision(trx), now);
+            return true;
+          });
           return found ? clients.findClient(db, clientId) : undefined;
         }),
       updateClient: (clientId, settings) =>
@@ -108,34 +147,34 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
-    scopes: guarded({
+    scopes: guard({
       listScopes: (tenantId) => scopes.listScopes(db, tenantId),
       listScopeNames: () => scopes.listScopeNames(db),
       upsertScope: (tenantId, name, description) => scopes.upsertScope(db, tenantId, name, description, clock()),
       deleteScope: (tenantId, name) => scopes.deleteScope(db, tenantId, name),
     }),
-    keys: guarded({
+    keys: guard({
       listPublishedKeys: (retiredAfter) => keys.listPublishedKeys(db, retiredAfter),
       activateKey: (key, now) => db.transaction().execute((trx) => keys.activateKey(trx, key, now, dialect)),
       withdrawKey: (kid, now) => db.transaction().execute((trx) => keys.withdrawKey(trx, kid, now)),
     }),
-    settings: guarded({
+    settings: guard({
       getSetting: (name) => settings.getSetting(db, name),
       putSettingIfAbsent: (name, value) => settings.putSettingIfAbsent(db, name, value),
     }),
-    revocations: guarded({
+    revocations: guard({
       revokeAccessToken: (entry) => db.transaction().execute((trx) => revocations.revokeAccessToken(trx, entry)),
       isAccessTokenRevoked: (jti) => revocations.isAccessTokenRevoked(db, jti),
       pruneRevokedAccessTokens: (nowSeconds) => revocations.pruneRevokedAccessTokens(db, nowSeconds),
       readChanges: (since, notExpiredBefore) => revocations.readChanges(db, since, notExpiredBefore),
     }),
     // --- Authorization codes, grants and refresh tokens (issue 4) ---
-    codes: guarded({
+    codes: guard({
       createCode: (input) => codes.createCode(db, input),
       consumeCode: (codeDigest, now) => codes.consumeCode(db, codeDigest, now),
       pruneExpired: (now) => codes.pruneExpiredCodes(db, now),
     }),
-    grants: guarded({
+    grants: guard({
       createGrant: (input) => db.transaction().execute((trx) => createGrantWithFirstRefreshToken(trx, input)),
       findGrant: (id) => grants.findGrant(db, id),
       listGrantsOfUser: (userId) => grants.listGrantsOfUser(db, userId),
@@ -164,25 +203,25 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
         }
       },
     }),
-    refreshTokens: guarded({
+    refreshTokens: guard({
       createRefreshToken: (input) => refreshTokens.createRefreshToken(db, input),
       findRefreshToken: (tokenDigest) => refreshTokens.findRefreshToken(db, tokenDigest),
       rotateRefreshToken: (rotation) => db.transaction().execute((trx) => refreshTokens.rotateRefreshToken(trx, rotation)),
       pruneExpired: (now) => refreshTokens.pruneExpiredRefreshTokens(db, now),
     }),
     // --- end of codes, grants and refresh tokens ---
-    consents: guarded({
+    consents: guard({
       findConsent: (userId, clientId) => consents.findConsent(db, userId, clientId),
       saveConsent: (input) => consents.saveConsent(db, input, clock()),
       deleteConsent: (userId, clientId) => consents.deleteConsent(db, userId, clientId),
       removeTenantFromConsents: (userId, tenantSlug) => db.transaction().execute((trx) => consents.removeTenantFromConsents(trx, userId, tenantSlug, clock())),
     }),
-    audit: guarded({
+    audit: guard({
       appendAuditEvent: (event) => audit.appendAuditEvent(db, event),
       listAuditEvents: (query) => audit.listAuditEvents(db, query),
       pruneAuditEvents: (before) => audit.pruneAuditEvents(db, before),
     }),
-    adminAccounts: guarded({
+    adminAccounts: guard({
       createAdminAccount: async (input) => (await adminAccounts.findAdminAccount(db, await adminAccounts.createAdminAccount(db, input, clock())))!,
       findAdminAccount: (id) => adminAccounts.findAdminAccount(db, id),
       findAdminAccountByUsername: (username) => adminAccounts.findAdminAccountByUsername(db, username),
@@ -198,7 +237,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       useRecoveryCode: (id, digest) => adminAccounts.useRecoveryCode(db, id, digest),
       recordAdminSignIn: (id, at) => adminAccounts.recordAdminSignIn(db, id, at),
     }),
-    sessions: guarded({
+    sessions: guard({
       createSession: (input) => sessions.createSession(db, input),
       findSession: (tokenDigest, now) => sessions.findSession(db, tokenDigest, now),
       touchSession: (id, now, idleMs) => sessions.touchSession(db, id, now, idleMs),
@@ -206,7 +245,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       endSessionsOf: (kind, subjectId, exceptId) => sessions.endSessionsOf(db, kind, subjectId, exceptId),
       pruneExpired: (now) => sessions.pruneExpiredSessions(db, now),
     }),
-    ...guarded({
+    ...guard({
       ping: async () => {
         await sql`select 1`.execute(db);
       },

@@ -19,6 +19,12 @@ export interface SqlStorageOptions {
   poolSize?: number;
   /** Told of each storage call that failed with a driver error (store/sql/guard.ts). */
   onQueryError?: (error: unknown) => void;
+  /**
+   * SQLite: how long, in all, a write retries while another process holds the lock, before
+   * it fails with StorageUnavailableError (guard.ts; default DEFAULT_LOCK_WAIT, 2.5 s). The
+   * retries wait on timers, so a longer wait holds up only the caller (the CLI's is longer).
+   */
+  lockWaitMs?: number;
 }
 
 /** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
@@ -70,15 +76,21 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
       closeSync(openSync(parsed.path, 'a', 0o600));
     }
     const database = new BetterSqlite3(parsed.path);
-    // WAL lets the CLI write while the server reads; busy_timeout waits out a writer.
+    // Opening serves no request yet: the pragmas may wait out a process that is opening
+    // (or migrating) the same new file at the same time.
+    database.pragma(`busy_timeout = ${SQLITE_STARTUP_BUSY_TIMEOUT_MS}`);
+    // WAL lets the CLI write while the server reads: readers never wait on a writer.
     database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     // better-sqlite3 builds SQLite with a 16 MiB page cache (SQLite's own default is 2 MiB),
     // which fills up with grant and token pages under load. The hot reads (clients, keys)
     // are cached in the process and the OS caches the file: 4 MiB is plenty.
     database.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
+    // better-sqlite3 waits out busy_timeout synchronously, with the whole event loop: from
+    // here on a few milliseconds only. A write that finds the lock held is retried on
+    // timers, up to a deadline, by the guard (guard.ts), then answered 503 with Retry-After.
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
   }
   const { Pool, types } = loadPg();
@@ -98,6 +110,11 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
   pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
 }
+
+/** How long one SQLite statement may block the event loop waiting for a lock (guard.ts retries beyond it). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5;
+/** The busy timeout of the steps before the server serves anything: opening the file, migrating. */
+export const SQLITE_STARTUP_BUSY_TIMEOUT_MS = 5000;
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
 const SQLITE_PAGE_CACHE_KIB = 4096;

@@ -44,6 +44,8 @@ export interface ClientFormValues {
   redirectUris: string;
   /** A duration ("15m", "1h"); empty: the tenant's lifetime. */
   accessTokenTtl: string;
+  /** A resource server of the API provider; the form offers it to operators only. */
+  resourceServer?: boolean;
 }
 
 export const NEW_CLIENT_DEFAULTS: ClientFormValues = Object.freeze({
@@ -158,9 +160,18 @@ ${scopeCheckboxes(model.catalogue, values.scopes)}
 ${grantTypeCheckboxes(values.grantTypes)}
 ${redirectUrisField(values.redirectUris)}
 ${ttlField(values, model.tenantAccessTokenTtl)}
+${viewer.operator ? resourceServerField(values.resourceServer ?? false) : ''}
 <div class="actions"><button type="submit">Create client</button> <a class="button secondary" href="${tenantPath(tenant, '/clients')}">Cancel</a></div>
 </form>`,
   );
+}
+
+/** Operators only (a tenant admin who sends the field anyway is refused, 403). */
+function resourceServerField(checked: boolean): SafeHtml {
+  return html`<fieldset>
+<legend>Resource server</legend>
+${checkRow({ type: 'checkbox', id: 'client-resource-server', name: 'resource_server', value: 'on', checked, label: 'A resource server of the API provider', hint: "Operators only: it introspects every tenant's tokens and reads the deployment-wide revocation feed. A confidential client." })}
+</fieldset>`;
 }
 
 /** The script that makes the copy buttons work (served from 'self'); without it the secret is still selectable. */

@@ -47,6 +47,7 @@ function readClientForm(form: URLSearchParams): ClientFormValues {
     grantTypes: form.getAll('grant_type'),
     redirectUris: form.get('redirect_uris') ?? '',
     accessTokenTtl: form.get('access_token_ttl') ?? '',
+    resourceServer: form.has('resource_server'),
   };
 }
 
@@ -109,6 +110,8 @@ export function clientRoutes(app: FastifyInstance, { adminOf, page, redirect, op
         defaultScope: scope,
         redirectUris: redirectUriList(values.redirectUris),
         accessTokenTtl: parseTtlField(values.accessTokenTtl),
+        // Operators only: ClientService.create refuses a tenant admin (403) and records the attempt.
+        resourceServer: values.resourceServer,
       });
     } catch (error) {
       const { status, message } = formError(error);

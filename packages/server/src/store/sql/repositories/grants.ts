@@ -95,6 +95,25 @@ export async function revokeGrantsOfUserInTenant(db: Kysely<Database>, userId: s
   return Number(result.numUpdatedRows);
 }
 
+/** Whose live grants revokeLiveGrants revokes: one client's, a tenant's clients', or one user's. */
+export type GrantOwner = { clientId: string } | { tenantId: string } | { userId: string };
+
+/**
+ * Call inside the transaction that disables the owner (a client, a tenant, a user), with
+ * that transaction's revision: revokes every live grant of the owner, so that enabling it
+ * again brings no refresh token back (the grant stays revoked for good). Unlike the
+ * revocations above it never throws NothingRevoked: the disabling commits either way.
+ * Returns how many grants were revoked.
+ */
+export async function revokeLiveGrants(db: Kysely<Database>, owner: GrantOwner, revision: number, now: number): Promise<number> {
+  let update = db.updateTable('grants').set({ revoked_at: now, revision }).where('revoked_at', 'is', null);
+  if ('clientId' in owner) update = update.where('client_id', '=', owner.clientId);
+  else if ('userId' in owner) update = update.where('user_id', '=', owner.userId);
+  else update = update.where('client_id', 'in', db.selectFrom('clients').select('id').where('tenant_id', '=', owner.tenantId));
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /**
  * Call inside a transaction. RFC 6749 §4.1.2: a code presented twice revokes what was
  * issued from it. Records the replay on the code's row (a grant created from the code
