@@ -175,6 +175,38 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
     fixture.code = { code: next.code, verifier: next.verifier! };
   });
 
+  it('cut while requests are in flight: every answer is a success or a 503, never a 5xx of another kind or a 4xx about valid credentials', async () => {
+    const { client, app } = fixture;
+    const pairs = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        const { code, verifier } = await issueCode(cluster.operator, { clientId: app.clientId, userId: fixture.userId });
+        const response = await post(servers()[i % 2]!, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier! }, app);
+        assert.equal(response.status, 200, response.text);
+        return response.json!.refresh_token as string;
+      }),
+    );
+    const inFlight: Promise<{ what: string; response: HttpResult }>[] = [];
+    const send = (what: string, request: Promise<HttpResult>) => inFlight.push(request.then((response) => ({ what, response })));
+    for (let i = 0; i < 40; i++) {
+      const server = servers()[i % 2]!;
+      send(`client_credentials #${i}`, post(server, '/oauth/token', { grant_type: 'client_credentials' }, client));
+      if (i % 10 === 0) send(`refresh #${i / 10}`, post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: pairs[i / 10]! }, app));
+      if (i === 20) await cluster.postgresProxy!.cut('refuse');
+      else if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const answers = await Promise.all(inFlight);
+    const wrong = answers.filter(({ response }) => response.status !== 200 && response.status !== 503);
+    assert.deepEqual(wrong.map(({ what, response }) => `${what}: ${response.status} ${response.text}`), []);
+    for (const { what, response } of answers) {
+      if (response.status === 503) assertUnavailable(response, what);
+    }
+    assert.ok(answers.some(({ response }) => response.status === 503), 'the cut was felt (else nothing was tested)');
+    await cluster.postgresProxy!.restore();
+    for (const server of servers()) {
+      await within(`${server.url} issuing tokens again`, 15_000, async () => (await post(server, '/oauth/token', { grant_type: 'client_credentials' }, client)).status === 200);
+    }
+  });
+
   it('blackholed (a partition: connections accepted, never answered): the same 503s, then recovery once restored', async () => {
     await cluster.postgresProxy!.cut('blackhole');
     await assertOutage('blackholed');
