@@ -144,3 +144,20 @@ export async function within(what: string, deadlineMs: number, probe: () => Prom
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * No secret, token or code the test used appears in any process's log (stdout and
+ * stderr), whole or in part (the random part after a prefix; a JWT's signature).
+ */
+export function assertLogsHoldNone(cluster: Cluster, secrets: Iterable<string>): void {
+  const logs = cluster.servers.map((server) => server.stdout() + server.stderr());
+  let checked = 0;
+  for (const secret of secrets) {
+    const parts = [secret, secret.replace(/^gatehouse_[a-z]+_/, ''), secret.split('.')[2] ?? ''].filter((part) => part.length >= 16);
+    for (const [i, log] of logs.entries()) {
+      for (const part of parts) assert.ok(!log.includes(part), `the log of process ${i + 1} contains a secret, token or code the test used`);
+    }
+    checked += 1;
+  }
+  assert.ok(checked > 0 && logs.every((log) => log.length > 0), 'something was checked');
+}

@@ -20,7 +20,7 @@ import { freePort, startServer } from '../helpers/process.js';
 import { getUrl, type HttpResult } from '../helpers/http.js';
 import { issueCode, REDIRECT_URI } from '../helpers/user-delegation.js';
 import { pkcePair } from '../helpers/tokens.js';
-import { CLUSTER_ISSUER, getToken, introspect, post, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
+import { assertLogsHoldNone, CLUSTER_ISSUER, getToken, introspect, post, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
 
 /** Nothing a client may see of the backend: SQL, driver errors, addresses, stack frames. */
 const LEAK = /select |insert |update |delete from|postgres|pg_|econnrefused|econnreset|etimedout|connection terminated|127\.0\.0\.1:\d|\bat [\w.<>]+ \(|\.js:\d+|\.ts:\d+|stack/i;
@@ -98,6 +98,10 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
   });
   after(() => cluster?.close());
 
+  /** Every credential this file used: none may reach a log, outage errors included. */
+  const used = (): string[] => [fixture.client.secret, fixture.app.secret, fixture.token, fixture.refreshToken, fixture.code.code, fixture.code.verifier, ...extra];
+  const extra: string[] = [];
+
   /**
    * Every endpoint that needs the database answers 503, on every process. The requests go
    * out all at once: during a partition each one waits for the pool's connection timeout.
@@ -142,7 +146,12 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
     assert.deepEqual(failures, [], `${failures.length} of ${checks.length} checks failed`);
   }
 
-  it('before the cut, every process is healthy (and /health/ready is 200 where a management listener runs)', async () => {
+  it('before the cut, every process is healthy (and /health/ready is 200 where a management listener runs)', async (t) => {
+    if (management.some((url) => url === undefined)) {
+      // The listener (GATEHOUSE_MANAGEMENT_PORT) comes with the ops work of issue 15; until
+      // this build has it, /healthz on the main port stands in for /health/ready.
+      t.diagnostic('no management listener answered GET /health/live: its /health/ready and /health/live assertions are SKIPPED');
+    }
     for (const [i, server] of servers().entries()) {
       assert.equal((await getUrl(`${server.url}/healthz`)).status, 200);
       const ops = management[i];
@@ -170,6 +179,7 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
     assert.equal(exchanged.status, 200, exchanged.text);
     const refreshed = await post(servers()[0]!, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, app);
     assert.equal(refreshed.status, 200, refreshed.text);
+    extra.push(fixture.refreshToken, fixture.code.code, fixture.code.verifier, exchanged.json!.access_token as string, refreshed.json!.access_token as string);
     fixture.refreshToken = refreshed.json!.refresh_token as string;
     const next = await issueCode(cluster.operator, { clientId: app.clientId, userId: fixture.userId });
     fixture.code = { code: next.code, verifier: next.verifier! };
@@ -182,6 +192,7 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
         const { code, verifier } = await issueCode(cluster.operator, { clientId: app.clientId, userId: fixture.userId });
         const response = await post(servers()[i % 2]!, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier! }, app);
         assert.equal(response.status, 200, response.text);
+        extra.push(code, verifier!, response.json!.access_token as string, response.json!.refresh_token as string);
         return response.json!.refresh_token as string;
       }),
     );
@@ -215,5 +226,9 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
       await within(`${server.url} issuing tokens again`, 15_000, async () => (await post(server, '/oauth/token', { grant_type: 'client_credentials' }, fixture.client)).status === 200);
       assert.equal((await introspect(server, fixture.client, fixture.token)).active, true);
     }
+  });
+
+  it('the logs of both processes, outage errors included, hold none of the secrets, tokens and codes used', () => {
+    assertLogsHoldNone(cluster, used());
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HttpResult } from '../helpers/http.js';
 import { issueCode, REDIRECT_URI } from '../helpers/user-delegation.js';
-import { post, introspect, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
+import { assertLogsHoldNone, post, introspect, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
 
 const ROUNDS = 8;
 
@@ -37,6 +37,7 @@ describe('two gatehouse serve processes on one PostgreSQL: codes and refresh tok
     const withRefresh = { tenant: 'acme', scope: 'documents:read', defaultScope: 'documents:read', grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [REDIRECT_URI] };
     const created = await admin.clients.create({ name: 'Signing app', ...withRefresh });
     app = { clientId: created.client.id, secret: created.secret! };
+    used.push(created.secret!);
     const mobile = await admin.clients.create({ name: 'Mobile app', ...withRefresh, refreshGraceSeconds: 30 });
     graceful = { clientId: mobile.client.id, secret: mobile.secret! };
     const introspector = await admin.clients.create({ name: 'Auditor', tenant: 'acme', scope: 'documents:read' });
@@ -45,13 +46,21 @@ describe('two gatehouse serve processes on one PostgreSQL: codes and refresh tok
   });
   after(() => cluster?.close());
 
+  /** Every secret, code and token used: none may reach a log. */
+  const used: string[] = [];
   const A = () => cluster.servers[0]!;
   const B = () => cluster.servers[1]!;
 
-  const exchange = (server: typeof cluster.servers[number], client: Credentials, code: string, verifier: string) =>
-    post(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, client);
+  const remember = (response: HttpResult) => {
+    for (const name of ['access_token', 'refresh_token']) if (typeof response.json?.[name] === 'string') used.push(response.json[name] as string);
+    return response;
+  };
+  const exchange = (server: typeof cluster.servers[number], client: Credentials, code: string, verifier: string) => {
+    used.push(code, verifier);
+    return post(server, '/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, client).then(remember);
+  };
   const refresh = (server: typeof cluster.servers[number], client: Credentials, token: string) =>
-    post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: token }, client);
+    post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: token }, client).then(remember);
 
   /** A code exchanged on A: the token pair it issued. */
   async function authorize(client: Credentials): Promise<{ access_token: string; refresh_token: string }> {
@@ -69,11 +78,11 @@ describe('two gatehouse serve processes on one PostgreSQL: codes and refresh tok
     }
   }
 
-  it('a code redeemed on A and B at the same moment succeeds at most once, never 5xx; the replay revokes what it issued', async () => {
+  it('a code redeemed twice on A and twice on B at the same moment succeeds at most once, never 5xx; the replay revokes what it issued', async () => {
     let successes = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const { code, verifier } = await issueCode(cluster.operator, { clientId: app.clientId, userId });
-      const responses = await Promise.all([exchange(A(), app, code, verifier!), exchange(B(), app, code, verifier!)]);
+      const responses = await Promise.all([A(), B(), A(), B()].map((server) => exchange(server, app, code, verifier!)));
       assertNo5xx(responses);
       const won = responses.filter((response) => response.status === 200);
       assert.ok(won.length <= 1, `round ${round}: the code was redeemed ${won.length} times`);
@@ -101,10 +110,11 @@ describe('two gatehouse serve processes on one PostgreSQL: codes and refresh tok
     assertInvalidGrant(await refresh(A(), app, pair.refresh_token));
   });
 
-  it('a refresh token used on A and B at the same moment is rotated exactly once, never 5xx; the reuse revokes the family', async () => {
+  it('a refresh token used twice on A and twice on B at the same moment is rotated exactly once, never 5xx; the reuse revokes the family', async () => {
     for (let round = 1; round <= ROUNDS; round++) {
       const first = await authorize(app);
-      const responses = await Promise.all([refresh(A(), app, first.refresh_token), refresh(B(), app, first.refresh_token)]);
+      // Two uses on each process at once: contention inside a process and between them.
+      const responses = await Promise.all([A(), B(), A(), B()].map((server) => refresh(server, app, first.refresh_token)));
       assertNo5xx(responses);
       const won = responses.filter((response) => response.status === 200);
       assert.equal(won.length, 1, `round ${round}: ${won.length} successes (${responses.map((response) => response.status).join(', ')})`);
@@ -136,5 +146,9 @@ describe('two gatehouse serve processes on one PostgreSQL: codes and refresh tok
     const last = afterNext.json as { access_token: string; refresh_token: string };
     assertInvalidGrant(await refresh(B(), graceful, last.refresh_token));
     await deadEverywhere(last.access_token, 'the access token of a family revoked by reuse');
+  });
+
+  it('the logs of both processes hold none of the secrets, codes and tokens used', () => {
+    assertLogsHoldNone(cluster, used);
   });
 });
