@@ -20,7 +20,10 @@ import { freePort, startServer } from '../helpers/process.js';
 import { getUrl, type HttpResult } from '../helpers/http.js';
 import { issueCode, REDIRECT_URI } from '../helpers/user-delegation.js';
 import { pkcePair } from '../helpers/tokens.js';
-import { assertLogsHoldNone, CLUSTER_ISSUER, getToken, introspect, post, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
+import { assertLogsHoldNone, CLUSTER_ISSUER, get, getToken, introspect, post, SKIP_CLUSTER, startCluster, within, type Cluster, type Credentials } from './cluster.js';
+
+/** Longer than any wait of the server's own during an outage (pool connection 5 s, query 11 s). */
+const OUTAGE_REQUEST_TIMEOUT_MS = 20_000;
 
 /** Nothing a client may see of the backend: SQL, driver errors, addresses, stack frames. */
 const LEAK = /select |insert |update |delete from|postgres|pg_|econnrefused|econnreset|etimedout|connection terminated|127\.0\.0\.1:\d|\bat [\w.<>]+ \(|\.js:\d+|\.ts:\d+|stack/i;
@@ -107,24 +110,26 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
    * out all at once: during a partition each one waits for the pool's connection timeout.
    */
   async function assertOutage(phase: string): Promise<void> {
+    // Bounded by the server's own limits (pool connection timeout 5 s, query timeout 11 s).
+    const t = OUTAGE_REQUEST_TIMEOUT_MS;
     const { client, app, token, refreshToken, code } = fixture;
     const checks: Promise<void>[] = [];
     const check = (what: string, response: Promise<HttpResult>) => checks.push(response.then((result) => assertUnavailable(result, what)));
     for (const [i, server] of servers().entries()) {
       const at = `${phase}, process ${i + 1}`;
-      check(`${at}: client_credentials, right secret`, post(server, '/oauth/token', { grant_type: 'client_credentials' }, client));
+      check(`${at}: client_credentials, right secret`, post(server, '/oauth/token', { grant_type: 'client_credentials' }, client, t));
       check(
         `${at}: client_credentials, client_secret_post`,
-        post(server, '/oauth/token', { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
+        post(server, '/oauth/token', { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }, undefined, t),
       );
-      check(`${at}: a wrong secret (not invalid_client)`, post(server, '/oauth/token', { grant_type: 'client_credentials' }, { ...client, secret: 'wrong' }));
+      check(`${at}: a wrong secret (not invalid_client)`, post(server, '/oauth/token', { grant_type: 'client_credentials' }, { ...client, secret: 'wrong' }, t));
       check(
         `${at}: a code exchange (not invalid_grant)`,
-        post(server, '/oauth/token', { grant_type: 'authorization_code', code: code.code, redirect_uri: REDIRECT_URI, code_verifier: code.verifier }, app),
+        post(server, '/oauth/token', { grant_type: 'authorization_code', code: code.code, redirect_uri: REDIRECT_URI, code_verifier: code.verifier }, app, t),
       );
-      check(`${at}: a refresh (not invalid_grant)`, post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, app));
-      check(`${at}: introspection of a valid token (not {"active":false})`, post(server, '/oauth/introspect', { token }, client));
-      check(`${at}: a revocation that cannot happen (not 200)`, post(server, '/oauth/revoke', { token }, client));
+      check(`${at}: a refresh (not invalid_grant)`, post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: refreshToken }, app, t));
+      check(`${at}: introspection of a valid token (not {"active":false})`, post(server, '/oauth/introspect', { token }, client, t));
+      check(`${at}: a revocation that cannot happen (not 200)`, post(server, '/oauth/revoke', { token }, client, t));
       const authorize = new URL(`${server.url}/oauth/authorize`);
       authorize.search = new URLSearchParams({
         response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT_URI, scope: 'documents:read', state: 'xyz',
@@ -132,12 +137,12 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
       }).toString();
       check(
         `${at}: GET /oauth/authorize`,
-        fetch(authorize, { redirect: 'manual', signal: AbortSignal.timeout(15_000) }).then(async (response) => ({ status: response.status, headers: response.headers, text: await response.text(), json: undefined })),
+        get(authorize.href, t),
       );
-      check(`${at}: GET /healthz`, getUrl(`${server.url}/healthz`));
+      check(`${at}: GET /healthz`, get(`${server.url}/healthz`, t));
       const ops = management[i];
       if (ops) {
-        checks.push(getUrl(`${ops}/health/ready`).then((response) => assert.equal(response.status, 503, `${at}: /health/ready`)));
+        checks.push(get(`${ops}/health/ready`, t).then((response) => assert.equal(response.status, 503, `${at}: /health/ready`)));
         checks.push(getUrl(`${ops}/health/live`).then((response) => assert.equal(response.status, 200, `${at}: /health/live`)));
       }
     }
@@ -225,6 +230,17 @@ describe('PostgreSQL outage under two gatehouse serve processes', { skip: SKIP_C
     for (const server of servers()) {
       await within(`${server.url} issuing tokens again`, 15_000, async () => (await post(server, '/oauth/token', { grant_type: 'client_credentials' }, fixture.client)).status === 200);
       assert.equal((await introspect(server, fixture.client, fixture.token)).active, true);
+    }
+  });
+
+  it('frozen (a silent partition: open connections stay open, nothing crosses): the same 503s, then recovery once restored', async () => {
+    // Open connections in each process's pool, so the cut catches them mid-use.
+    for (const server of servers()) await getToken(server, fixture.client);
+    await cluster.postgresProxy!.cut('freeze');
+    await assertOutage('frozen');
+    await cluster.postgresProxy!.restore();
+    for (const server of servers()) {
+      await within(`${server.url} issuing tokens again`, 15_000, async () => (await post(server, '/oauth/token', { grant_type: 'client_credentials' }, fixture.client)).status === 200);
     }
   });
 

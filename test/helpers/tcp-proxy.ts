@@ -3,13 +3,19 @@
  * PostgreSQL or Redis, and a test cuts the line and restores it, as a failover or a
  * network partition would, without touching the machine's own database server.
  *
- * While cut, every open connection is destroyed and new ones are either refused (the
+ * While cut, open connections are destroyed (or frozen), and new ones are refused (the
  * listener closes: ECONNREFUSED, as a stopped server) or blackholed (accepted, never
- * answered: a partition, where only the clients' own timeouts help).
+ * answered: a partition, where only the clients' own timeouts help): see CutMode.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-export type CutMode = 'refuse' | 'blackhole';
+/**
+ * `refuse`: open connections destroyed, new ones refused (a stopped server). `blackhole`:
+ * open connections destroyed, new ones accepted and never answered. `freeze`: a silent
+ * partition, no RST anywhere: open connections stay open but nothing crosses any more,
+ * and new ones are accepted and never answered.
+ */
+export type CutMode = 'refuse' | 'blackhole' | 'freeze';
 
 export interface TcpProxy {
   /** The port on 127.0.0.1 the proxy listens on (stable across cut/restore). */
@@ -28,6 +34,8 @@ export interface TcpProxy {
 /** Starts a proxy on 127.0.0.1 (a free port) forwarding to `target` (only 127.0.0.1 targets are used in tests). */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  /** Client socket → its upstream, to freeze a live pair. */
+  const pairs = new Map<Socket, Socket>();
   let state: 'forward' | CutMode = 'forward';
   let port = 0;
 
@@ -48,6 +56,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
     client.on('close', () => upstream.destroy());
     upstream.on('error', () => upstream.destroy());
+    pairs.set(client, upstream);
+    client.on('close', () => pairs.delete(client));
     client.pipe(upstream);
     upstream.pipe(client);
   };
@@ -80,7 +90,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     async cut(mode = 'refuse') {
       state = mode;
-      if (mode === 'refuse' && server.listening) {
+      if (mode === 'freeze') {
+        // Nothing crosses any more, in either direction; both ends keep waiting.
+        for (const [client, upstream] of pairs) {
+          client.unpipe(upstream);
+          upstream.unpipe(client);
+          client.resume();
+          upstream.resume();
+        }
+      } else if (mode === 'refuse' && server.listening) {
         const closed = stopListening();
         destroyAll();
         await closed;
