@@ -118,6 +118,33 @@ describe('RedisThrottleStore through an outage of a real Redis', { skip: REDIS_U
   });
 });
 
+describe('RedisThrottleStore in a silent partition (a connection that stops answering without closing)', { skip: REDIS_URL ? false : 'GATEHOUSE_TEST_REDIS_URL is not set' }, () => {
+  it('waits out the command timeout once, then counts in the fallback without waiting for Redis again, and comes back when it answers', async () => {
+    const target = new URL(REDIS_URL!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const store = new RedisThrottleStore(proxy.rewrite(REDIS_URL!), { prefix: `gatehouse-test:${randomBytes(6).toString('hex')}:` });
+    try {
+      await store.ready();
+      const now = Date.now();
+      assert.equal((await store.hit('k', 60_000, now)).count, 1);
+      await proxy.cut('freeze');
+      assert.equal((await store.hit('k', 60_000, now)).count, 1, 'the first hit waited out the command timeout (2 s), then counted locally');
+      // Each further hit is answered well before a command timeout could have fired.
+      for (let i = 2; i <= 5; i++) {
+        const started = Date.now();
+        assert.equal((await store.hit('k', 60_000, now)).count, i);
+        assert.ok(Date.now() - started < 1000, `hit ${i} waited for the frozen Redis (${Date.now() - started} ms)`);
+      }
+      await proxy.restore();
+      await waitFor('the store to use Redis again', async () => ((await store.available()) ? true : undefined), { timeoutMs: 15_000, intervalMs: 100 });
+      assert.equal((await store.hit('k', 60_000, now)).count, 2, 'the shared count resumes where Redis left it; the hits counted locally were not resent');
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  });
+});
+
 describe('RedisThrottleStore availability', { skip: REDIS_URL ? false : 'GATEHOUSE_TEST_REDIS_URL is not set' }, () => {
   it('answers available() when Redis answers', async () => {
     const store = new RedisThrottleStore(REDIS_URL!, { prefix: `gatehouse-test:${randomBytes(6).toString('hex')}:` });

@@ -61,6 +61,8 @@ export class RedisThrottleStore implements ThrottleStore {
       maxRetriesPerRequest: 1,
       connectTimeout: TIMEOUT_MS,
       commandTimeout: TIMEOUT_MS,
+      // A hit that failed was counted in the fallback: never resend it on reconnect.
+      autoResendUnfulfilledCommands: false,
     });
     this.redis.on('error', (error: unknown) => this.report(error));
     this.redis.on('ready', () => {
@@ -158,7 +160,15 @@ export class RedisThrottleStore implements ThrottleStore {
       }
       return await command();
     } catch (error) {
-      this.down = this.redis.status !== 'ready';
+      if (this.redis.status === 'ready' && error instanceof Error && /timed out/i.test(error.message)) {
+        // A connection that stops answering without closing (a silent partition) would make
+        // every command wait out the timeout: drop it and reconnect in the background,
+        // counting in the fallback meanwhile.
+        this.redis.disconnect(true);
+        this.down = true;
+      } else {
+        this.down = this.redis.status !== 'ready';
+      }
       this.report(error);
       throw new StorageUnavailableError(error);
     }
