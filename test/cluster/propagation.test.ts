@@ -129,6 +129,10 @@ describe('two gatehouse serve processes on one PostgreSQL: a change on one is en
     const rotated = await adminCall('POST', `/tenants/acme/clients/${client.clientId}/rotate-secret`, {});
     assert.equal(rotated.status, 200, rotated.text);
     const next = { clientId: client.clientId, secret: rotated.json!.client_secret as string };
+    // The client record is exact on every process (the storage contract: findClient sees every
+    // change committed before the call began): the very next request to B is refused.
+    const first = await post(B(), '/oauth/token', { grant_type: 'client_credentials' }, client);
+    assert.equal(first.status, 401, `the first request to B after the rotation: ${first.status} ${first.text}`);
 
     await refusedEverywhere(client, 'the old secret');
     await deadEverywhere(token, 'a token issued before the rotation');
