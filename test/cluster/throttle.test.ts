@@ -49,8 +49,10 @@ describe('throttling across two gatehouse serve processes without Redis', { skip
     assert.deepEqual(statuses, [401, 401, 401, 401, 401, 401]);
     assert.deepEqual([await fail(a, clientId), await fail(b, clientId)], [429, 429]);
   });
+});
 
-  it('the documentation says so', () => {
+describe('the documentation of throttling in a cluster', () => {
+  it('says each process counts alone without Redis, and again while Redis is unreachable', () => {
     const description = configSchema.properties.redisUrl.description!;
     assert.match(description, /Without it each process counts on its own/);
     assert.match(description, /While Redis is unreachable each process counts on its own/);
