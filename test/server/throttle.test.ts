@@ -172,25 +172,27 @@ describe('the throttled address behind a reverse proxy (trustProxy)', () => {
   });
 });
 
-describe('Redis unreachable: throttling fails open', () => {
+describe('Redis unreachable: throttling falls back to counting in this process', () => {
   let t: TestGatehouse;
   let client: TestClient;
 
   before(async () => {
     // Port 1 on loopback: nothing listens, connecting is refused at once.
-    t = await createTestGatehouse({ config: { redisUrl: 'redis://127.0.0.1:1', throttleMaxFailuresPerAddress: 2, throttleMaxFailuresPerClient: 2 } });
+    t = await createTestGatehouse({ config: { redisUrl: 'redis://127.0.0.1:1', throttleMaxFailuresPerAddress: 100, throttleMaxFailuresPerClient: 2 } });
     client = await createClient(t.gatehouse, { tenant: 'acme' });
   });
   after(() => t.close());
 
-  it('starts, issues tokens for correct credentials and refuses wrong ones with 401, never 503', async () => {
+  it('starts, issues tokens for correct credentials, and throttles failures with 429 as one process would — never 503', async () => {
+    const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
       const ok = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(client.clientId, client.secret) });
       assert.equal(ok.statusCode, 200, ok.body);
       const wrong = await postForm(t.app, '/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(client.clientId, 'wrong') });
-      assert.equal(wrong.statusCode, 401, `failure ${i + 1} (un-throttled while Redis is down): ${wrong.body}`);
-      assert.equal(wrong.json().error, 'invalid_client');
+      statuses.push(wrong.statusCode);
+      assert.equal(wrong.json().error, wrong.statusCode === 401 ? 'invalid_client' : 'temporarily_unavailable');
     }
+    assert.deepEqual(statuses, [401, 401, 429, 429, 429], 'the per-client limit (2) still holds while Redis is down');
     const token = await getToken(t.app, client);
     const introspected = await postForm(t.app, '/oauth/introspect', { token }, { authorization: basicAuth(client.clientId, client.secret) });
     assert.equal(introspected.statusCode, 200);

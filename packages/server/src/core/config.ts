@@ -30,7 +30,7 @@ export const configSchema = Type.Object({
   redisUrl: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_REDIS_URL',
-    'Optional `redis://host:port`: shares throttling counters between the server processes of a cluster. Without it each process counts on its own. While Redis is unreachable, authentication goes on un-throttled (the outage is logged at most every 10 s; `/healthz` reports it).',
+    'Optional `redis://host:port`: shares throttling counters between the server processes of a cluster. Without it each process counts on its own (N processes behind a load balancer allow up to N times the limits). While Redis is unreachable each process counts on its own again, in memory, and uses the shared counters again once Redis answers (the outage is logged at most every 10 s; `/healthz` reports it).',
   ),
   dataDir: setting(
     Type.String({ default: '' }),

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { ThrottleState, ThrottleStore } from '../../core/storage.js';
+import { MemoryThrottleStore } from '../memory/throttle.js';
 
 // One round trip, atomic: count the hit and open the window on the first one.
 const HIT = `
@@ -24,24 +25,27 @@ export interface RedisThrottleOptions {
    */
   onError?: (error: unknown) => void;
   /**
-   * When Redis is unreachable: true (the default) counts nothing and lets
-   * authentication proceed un-throttled (throttling is hot state; an outage of it must
-   * not take the token endpoint down); false reports StorageUnavailableError (503).
+   * Where hits are counted while Redis is unreachable. Default: a per-process
+   * MemoryThrottleStore, so throttling goes on (each process counting on its own, as
+   * without Redis) and an outage of this hot state neither takes the token endpoint
+   * down nor switches the limits off. `false`: report StorageUnavailableError (503).
    */
-  failOpen?: boolean;
+  fallback?: ThrottleStore | false;
 }
 
 /**
  * Throttle counters in Redis, shared by every server process of a cluster, so an
  * attacker cannot multiply the limits by spreading attempts over nodes. Keys expire by
  * themselves with their window. Commands are never queued while disconnected, so an
- * outage is noticed at once, never as a hang: by default (`failOpen`) the store then
- * counts nothing (every count reads 0) and reports the problem through `onError`.
+ * outage is noticed at once, never as a hang: the store then counts in its `fallback`
+ * (per process, in memory, by default) and reports the problem through `onError`. When
+ * Redis answers again it is used again; what the fallback counted meanwhile stays local
+ * (it is not merged into Redis).
  */
 export class RedisThrottleStore implements ThrottleStore {
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly failOpen: boolean;
+  private readonly fallback: ThrottleStore | undefined;
   private readonly onError: ((error: unknown) => void) | undefined;
   private lastReportAt = -Infinity;
   /** A command failed and no connection has been ready since: fail at once, do not wait. */
@@ -49,7 +53,7 @@ export class RedisThrottleStore implements ThrottleStore {
 
   constructor(url: string, options: RedisThrottleOptions = {}) {
     this.prefix = options.prefix ?? 'gatehouse:throttle:';
-    this.failOpen = options.failOpen ?? true;
+    this.fallback = options.fallback === false ? undefined : (options.fallback ?? new MemoryThrottleStore());
     this.onError = options.onError;
     this.redis = new Redis(url, {
       lazyConnect: false,
@@ -57,6 +61,8 @@ export class RedisThrottleStore implements ThrottleStore {
       maxRetriesPerRequest: 1,
       connectTimeout: TIMEOUT_MS,
       commandTimeout: TIMEOUT_MS,
+      // A hit that failed was counted in the fallback: never resend it on reconnect.
+      autoResendUnfulfilledCommands: false,
     });
     this.redis.on('error', (error: unknown) => this.report(error));
     this.redis.on('ready', () => {
@@ -69,7 +75,7 @@ export class RedisThrottleStore implements ThrottleStore {
       const [count, ttl] = (await this.call(() => this.redis.eval(HIT, 1, this.prefix + key, String(windowMs)))) as [number, number];
       return { count, resetAt: now + (ttl > 0 ? ttl : windowMs) };
     } catch (error) {
-      if (this.failOpen) return { count: 0, resetAt: now };
+      if (this.fallback) return this.fallback.hit(key, windowMs, now);
       throw error;
     }
   }
@@ -81,22 +87,22 @@ export class RedisThrottleStore implements ThrottleStore {
       const ttl = Number(results?.[1]?.[1] ?? -2);
       return ttl > 0 ? { count, resetAt: now + ttl } : { count: 0, resetAt: now };
     } catch (error) {
-      if (this.failOpen) return { count: 0, resetAt: now };
+      if (this.fallback) return this.fallback.peek(key, now);
       throw error;
     }
   }
 
   /**
-   * Waits for the first connection. Without `failOpen` an unreachable Redis fails
-   * startup (StorageUnavailableError); with it, the problem is reported through
-   * `onError` and the store starts un-throttled, reconnecting in the background.
+   * Waits for the first connection. Without a `fallback` an unreachable Redis fails
+   * startup (StorageUnavailableError); with one, the problem is reported through
+   * `onError` and the store starts counting in the fallback, reconnecting in the background.
    */
   async ready(): Promise<void> {
     if (this.redis.status === 'ready') return;
     try {
       await this.call(() => this.redis.ping());
     } catch (error) {
-      if (!this.failOpen) throw error;
+      if (!this.fallback) throw error;
     }
   }
 
@@ -154,7 +160,15 @@ export class RedisThrottleStore implements ThrottleStore {
       }
       return await command();
     } catch (error) {
-      this.down = this.redis.status !== 'ready';
+      if (this.redis.status === 'ready' && error instanceof Error && /timed out/i.test(error.message)) {
+        // A connection that stops answering without closing (a silent partition) would make
+        // every command wait out the timeout: drop it and reconnect in the background,
+        // counting in the fallback meanwhile.
+        this.redis.disconnect(true);
+        this.down = true;
+      } else {
+        this.down = this.redis.status !== 'ready';
+      }
       this.report(error);
       throw new StorageUnavailableError(error);
     }

@@ -100,6 +100,9 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
     connectionTimeoutMillis: 5000,
     // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
     statement_timeout: 10_000,
+    // The same on this side: statement_timeout is enforced by the server, which never hears
+    // of a query lost in a silent partition (no RST; test/cluster/database-outage.test.ts).
+    query_timeout: 11_000,
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
   });
