@@ -27,6 +27,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_DATABASE_URL',
     'Storage: `sqlite:<path>` (embedded, the default) or `postgres://user@host:port/db` (several servers may share it).',
   ),
+  databasePoolSize: setting(
+    Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    'GATEHOUSE_DATABASE_POOL_SIZE',
+    'PostgreSQL only: the most connections one process (a server, or a CLI command) opens; a request waits up to 5 s for a free one, then gets a 503. Keep pool size × processes below the server\'s `max_connections` (docs/performance.md, "PostgreSQL connections"). Ignored for SQLite.',
+  ),
   redisUrl: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_REDIS_URL',
