@@ -51,8 +51,9 @@ for (const target of STORAGE_TARGETS) {
     });
 
     it('every statement is parameterised: no value is written into the SQL text', () => {
-      // The only literal is the clients revision counter's name, a constant of the code.
-      const literal = captured.filter((statement) => /'/.test(statement.sql.replace(CLIENTS_REVISION_SQL, '')));
+      // The only literal is the clients revision counter's name, a constant of the code; a
+      // value (a digest, a timestamp) written into the text would also make each statement new.
+      const literal = captured.filter((statement) => /'|\b\d{3,}\b/.test(statement.sql.replace(CLIENTS_REVISION_SQL, '')));
       assert.deepEqual(literal.map((statement) => statement.sql), []);
       assert.ok(captured.some((statement) => statement.parameters.length > 0));
     });
