@@ -99,6 +99,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const { metrics } = options;
   const storage = openSqlStorage(config.databaseUrl, {
     clock,
+    poolSize: config.databasePoolSize,
     ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }),
     ...(metrics ? { onQueryError: () => metrics.storageQueryFailed() } : {}),
   });

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { ConflictError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
 import { ClientCache } from './client-cache.js';
-import { dataVersionReader, openConnection, type Dialect, type SqlConnection, type SqlStorageOptions } from './connection.js';
+import { clientsRevisionReader, dataVersionReader, openConnection, type Dialect, type SqlConnection, type SqlStorageOptions } from './connection.js';
 import { DEFAULT_LOCK_WAIT, guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
 import * as adminAccounts from './repositories/admin-accounts.js';
@@ -39,14 +39,22 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
   const lockWait = options.lockWaitMs === undefined ? DEFAULT_LOCK_WAIT : { ...DEFAULT_LOCK_WAIT, deadlineMs: options.lockWaitMs };
   const guard = <T extends object>(target: T): T => guarded(target, lockWait, options.onQueryError);
   let closed = false;
-  const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
-  /** A write to the clients table: the cache (SQLite) forgets before and after it. */
-  const writingClients = async <T>(write: () => Promise<T>): Promise<T> => {
-    clientCache?.invalidate();
+  // Exact on both dialects: SQLite's data_version, PostgreSQL's clients revision (client-cache.ts).
+  const clientCache = new ClientCache(sqlite ? dataVersionReader(sqlite) : clientsRevisionReader(pool!, clients.CLIENTS_REVISION_SQL));
+  /**
+   * A change to what findClient answers (a client, or its tenant's slug, lifetime or
+   * disabled flag), in one transaction that first bumps the clients revision (other
+   * processes' caches see it); this process's cache forgets before and after it.
+   */
+  const writingClients = async <T>(write: (trx: Kysely<Database>) => Promise<T>): Promise<T> => {
+    clientCache.invalidate();
     try {
-      return await write();
+      return await db.transaction().execute(async (trx) => {
+        await clients.bumpClientsRevision(trx);
+        return write(trx);
+      });
     } finally {
-      clientCache?.invalidate();
+      clientCache.invalidate();
     }
   };
   return {
@@ -58,19 +66,18 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
       // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
-      updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
-      setTenantDisabled: (slug, disabled) =>
-        writingClients(async () => {
-          const found = await db.transaction().execute(async (trx) => {
-            const now = clock();
-            if (!(await tenants.setTenantDisabled(trx, slug, disabled, now))) return false;
-            // Disabling revokes the grants of the tenant's clients for good, with the revision of their epochs.
-            const tenant = disabled ? await tenants.findTenantBySlug(trx, slug) : undefined;
-            if (tenant) await grants.revokeLiveGrants(trx, { tenantId: tenant.id }, await currentRevocationRevision(trx), now);
-            return true;
-          });
-          return found ? tenants.findTenantBySlug(db, slug) : undefined;
-        }),
+      updateTenant: async (slug, change) => ((await writingClients((trx) => tenants.updateTenant(trx, slug, change))) ? tenants.findTenantBySlug(db, slug) : undefined),
+      setTenantDisabled: async (slug, disabled) =>
+        (await writingClients(async (trx) => {
+          const now = clock();
+          if (!(await tenants.setTenantDisabled(trx, slug, disabled, now))) return false;
+          // Disabling revokes the grants of the tenant's clients for good, with the revision of their epochs.
+          const tenant = disabled ? await tenants.findTenantBySlug(trx, slug) : undefined;
+          if (tenant) await grants.revokeLiveGrants(trx, { tenantId: tenant.id }, await currentRevocationRevision(trx), now);
+          return true;
+        }))
+          ? tenants.findTenantBySlug(db, slug)
+          : undefined,
       setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
       findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
@@ -109,42 +116,36 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
     clients: guard({
-      createClient: (input) =>
-        writingClients(async () => {
-          await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
-          return (await clients.findClient(db, input.id))!;
-        }),
-      findClient: (clientId) => (clientCache ? clientCache.find(clientId, (id) => clients.findClient(db, id)) : clients.findClient(db, clientId)),
+      createClient: async (input) => {
+        await writingClients((trx) => clients.createClient(trx, input, clock()));
+        return (await clients.findClient(db, input.id))!;
+      },
+      findClient: (clientId) => clientCache.find(clientId, (id) => clients.findClient(db, id)),
       listClients: (tenantId) => clients.listClients(db, tenantId),
       listOperatorClients: () => clients.listOperatorClients(db),
-      updateClientSecret: (clientId, change) =>
-        writingClients(async () => {
-          const outcome = await db.transaction().execute(async (trx) => {
-            const result = await clients.updateClientSecret(trx, clientId, change, clock());
-            // Thrown inside the transaction: the revision bump rolls back with it.
-            if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
-            return result;
-          });
-          return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
-        }),
-      setClientDisabled: (clientId, disabled) =>
-        writingClients(async () => {
-          const found = await db.transaction().execute(async (trx) => {
-            const now = clock();
-            if (!(await clients.setClientDisabled(trx, clientId, disabled, now))) return false;
-            // Disabling revokes the client's grants for good, with the revision of its epoch:
-            // enabling it again brings back no refresh token issued before.
-            if (disabled) await grants.revokeLiveGrants(trx, { clientId }, await currentRevocationRevision(trx), now);
-            return true;
-          });
-          return found ? clients.findClient(db, clientId) : undefined;
-        }),
-      updateClient: (clientId, settings) =>
-        writingClients(async () => {
-          const found = await db.transaction().execute((trx) => clients.updateClient(trx, clientId, settings, clock()));
-          return found ? clients.findClient(db, clientId) : undefined;
-        }),
-      deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
+      updateClientSecret: async (clientId, change) => {
+        const outcome = await writingClients(async (trx) => {
+          const result = await clients.updateClientSecret(trx, clientId, change, clock());
+          // Thrown inside the transaction: the revision bumps roll back with it.
+          if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+          return result;
+        });
+        return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
+      },
+      setClientDisabled: async (clientId, disabled) =>
+        (await writingClients(async (trx) => {
+          const now = clock();
+          if (!(await clients.setClientDisabled(trx, clientId, disabled, now))) return false;
+          // Disabling revokes the client's grants for good, with the revision of its epoch:
+          // enabling it again brings back no refresh token issued before.
+          if (disabled) await grants.revokeLiveGrants(trx, { clientId }, await currentRevocationRevision(trx), now);
+          return true;
+        }))
+          ? clients.findClient(db, clientId)
+          : undefined,
+      updateClient: async (clientId, settings) =>
+        (await writingClients((trx) => clients.updateClient(trx, clientId, settings, clock()))) ? clients.findClient(db, clientId) : undefined,
+      deleteClient: (clientId) => writingClients((trx) => clients.deleteClient(trx, clientId, clock())),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
     scopes: guard({

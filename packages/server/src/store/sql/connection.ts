@@ -15,7 +15,7 @@ export type Dialect = 'sqlite' | 'postgres';
 
 export interface SqlStorageOptions {
   clock?: () => number;
-  /** PostgreSQL pool size (default 10). */
+  /** PostgreSQL: the most connections the pool opens (default 10; GATEHOUSE_DATABASE_POOL_SIZE). */
   poolSize?: number;
   /** Told of each storage call that failed with a driver error (store/sql/guard.ts). */
   onQueryError?: (error: unknown) => void;
@@ -27,7 +27,10 @@ export interface SqlStorageOptions {
   lockWaitMs?: number;
 }
 
-/** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
+/**
+ * An open database: the Kysely handle, and the driver's own handle: for SQLite the raw
+ * connection (migrations, data_version), for PostgreSQL the pool (the clients revision).
+ */
 export interface SqlConnection {
   db: Kysely<Database>;
   dialect: Dialect;
@@ -94,15 +97,22 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
   }
   const { Pool, types } = loadPg();
+  // Limits (docs/performance.md, "PostgreSQL connections"): at most `poolSize` connections
+  // per process (GATEHOUSE_DATABASE_POOL_SIZE); a query waits up to 5 s for one (→ 503).
   const pool = new Pool({
     connectionString: parsed.connectionString,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: 5000,
+    // An idle connection is closed after 30 s: a quiet process holds few.
+    idleTimeoutMillis: 30_000,
     // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
     statement_timeout: 10_000,
     // The same on this side: statement_timeout is enforced by the server, which never hears
     // of a query lost in a silent partition (no RST; test/cluster/database-outage.test.ts).
     query_timeout: 11_000,
+    // A transaction left open (a stalled process) must not hold the clients revision's row
+    // lock, and so every client change, for long: PostgreSQL ends its session.
+    idle_in_transaction_session_timeout: 10_000,
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
   });
@@ -118,6 +128,9 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
 export const SQLITE_BUSY_TIMEOUT_MS = 5;
 /** The busy timeout of the steps before the server serves anything: opening the file, migrating. */
 export const SQLITE_STARTUP_BUSY_TIMEOUT_MS = 5000;
+
+/** PostgreSQL connections per process unless configured (config databasePoolSize). */
+const DEFAULT_POOL_SIZE = 10;
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
 const SQLITE_PAGE_CACHE_KIB = 4096;
@@ -155,4 +168,19 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 export function dataVersionReader(database: BetterSqlite3.Database): () => number | undefined {
   const statement = database.prepare('PRAGMA data_version').pluck();
   return () => (database.inTransaction ? undefined : (statement.get() as number));
+}
+
+/**
+ * PostgreSQL's `clients` revision (the client cache's reading: client-cache.ts), through
+ * the pool without the query builder: the statement is named, so each connection parses
+ * and plans it once. A failure (the database unreachable) rejects: the cache is unusable
+ * then, never stale.
+ */
+export function clientsRevisionReader(pool: pg.Pool, text: string): () => Promise<number> {
+  const query = { name: 'gatehouse_clients_revision', text };
+  return async () => {
+    const { rows } = await pool.query<{ value: number | string }>(query);
+    if (rows.length !== 1) throw new Error('the clients revision counter is missing: run `gatehouse migrate`');
+    return Number(rows[0]!.value);
+  };
 }
