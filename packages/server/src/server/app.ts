@@ -41,6 +41,15 @@ const requestSerializer = (request: { method: string; url: string; ip?: string }
   remoteAddress: request.ip,
 });
 
+/**
+ * Headers that plugins may log whole (at trace level @fastify/multipart logs the options it
+ * gives busboy, request headers included): credentials in them are replaced, never written.
+ */
+const REDACT = {
+  paths: ['busboyOptions.headers', '*.headers.authorization', '*.headers.cookie', '*.headers["proxy-authorization"]', 'headers.authorization', 'headers.cookie'],
+  censor: '[redacted]',
+};
+
 /** Access-log lines of successful revocation-feed polls (resource servers poll it every second) are debug, not info. */
 const QUIET_ROUTES = new Set(['/oauth/revocations']);
 
@@ -61,7 +70,13 @@ export function fastifyTrustProxy(trustProxy: string): false | string | ((addres
 export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = gatehouse;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, serializers: { req: requestSerializer } },
+    // A logger option given (tests) keeps the request serializer: what is logged stays the same.
+    logger:
+      options.logger === undefined
+        ? { level: config.logLevel, serializers: { req: requestSerializer }, redact: REDACT }
+        : options.logger && typeof options.logger === 'object'
+          ? { ...options.logger, serializers: { req: requestSerializer, ...options.logger.serializers }, redact: REDACT }
+          : options.logger,
     // Only the configured proxies' X-Forwarded-For decides request.ip (the throttled address).
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.tokenBodyLimit,
