@@ -38,7 +38,7 @@ export interface ShutdownOptions {
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** After the listener closes, how long a connection without a request may still send one before idle ones are closed. */
-const IDLE_SETTLE_MS = 1000;
+const IDLE_SETTLE_MS = 500;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -159,12 +159,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
         // runs once the last connection has ended.
         const connectionsEnded = new Promise<void>((resolve) => Server.prototype.close.call(app.server, () => resolve()));
         // Requests in flight, and any still arriving on open connections, are answered (with
-        // Connection: close). Then the connections that stayed idle (keep-alive ones unused
-        // during the delay) are closed.
+        // Connection: close). Then the connections that stay idle (keep-alive ones unused
+        // during the delay, or one whose response began before the drain) are closed.
         let cut = 0;
-        if (!(await settlesWithin(connectionsEnded, Math.min(IDLE_SETTLE_MS, graceMs / 4)))) {
+        const settle = Math.min(IDLE_SETTLE_MS, graceMs / 4);
+        if (!(await settlesWithin(connectionsEnded, settle))) {
           app.server.closeIdleConnections();
-          if (!(await settlesWithin(connectionsEnded, graceMs - Math.min(IDLE_SETTLE_MS, graceMs / 4)))) {
+          const reaper = setInterval(() => app.server.closeIdleConnections(), 250);
+          const inTime = await settlesWithin(connectionsEnded, graceMs - settle);
+          clearInterval(reaper);
+          if (!inTime) {
             cut = await connectionCount(app);
             app.server.closeAllConnections();
             await connectionsEnded;
@@ -173,7 +177,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
         // Fastify's onClose hooks (the listener is closed already), then storage.
         await close();
         const line = { reason, seconds: (Date.now() - started) / 1000, connectionsCut: cut };
-        if (cut > 0) app.log.warn(line, 'shutdown ended: the grace period ran out, connections with requests in flight were cut');
+        if (cut > 0) app.log.warn(line, 'shutdown ended: the grace period ran out, the connections still open (requests in flight) were cut');
         else app.log.info(line, 'shutdown ended');
       })());
     return { app, gatehouse, url, lifecycle, shutdown, close };
