@@ -236,6 +236,18 @@ describe('gatehouse serve on SIGTERM: drain', () => {
     assert.equal(logMessages(server).at(-1)?.msg, 'shutdown ended');
   });
 
+  it('on SIGINT drains without the delay: the listener closes at once and the process exits 0', async () => {
+    const { sqlite } = await startWithClient('gatehouse-drain-int-', { GATEHOUSE_SHUTDOWN_DELAY: '60', GATEHOUSE_SHUTDOWN_GRACE: '5' });
+    opened.push(sqlite);
+    const { server } = sqlite;
+    process.kill(server.pid, 'SIGINT');
+    assert.equal(await exitCode(server), 0, server.stdout() + server.stderr());
+    const [started, ended] = logMessages(server);
+    assert.equal(started?.reason, 'SIGINT');
+    assert.equal(started?.delaySeconds, 0);
+    assert.equal(ended?.msg, 'shutdown ended');
+  });
+
   it('cuts a request still unfinished when the grace period ends, and exits 0 with a warning', async () => {
     const { sqlite, client } = await startWithClient('gatehouse-drain-grace-', { GATEHOUSE_SHUTDOWN_DELAY: '0', GATEHOUSE_SHUTDOWN_GRACE: '2' });
     opened.push(sqlite);
