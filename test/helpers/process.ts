@@ -144,6 +144,8 @@ export interface ServerProcess {
   logLines(): Record<string, unknown>[];
   /** SIGTERM, then SIGKILL after a bounded wait; resolves to the exit code (null when killed). */
   stop(): Promise<number | null>;
+  /** Resolves to the exit code (null when killed by a signal) once the process has exited. */
+  exited: Promise<number | null>;
 }
 
 export interface StartServerOptions {
@@ -151,6 +153,7 @@ export interface StartServerOptions {
   db: string;
   /** --issuer value (processes of one cluster must share it). */
   issuer?: string;
+  /** Added to the child's environment; GATEHOUSE_SHUTDOWN_DELAY is 0 unless set here (stop() is then quick). */
   env?: Record<string, string>;
   /** Bound on the wait for GET /healthz to answer 200. */
   readyTimeoutMs?: number;
@@ -177,7 +180,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerPr
 
 async function spawnServer(port: number, options: StartServerOptions): Promise<ServerProcess> {
   const args = [BIN, 'serve', '--port', String(port), '--db', options.db, ...(options.issuer ? ['--issuer', options.issuer] : [])];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: childEnv({ GATEHOUSE_SHUTDOWN_DELAY: '0', ...options.env }), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stdout = '';
   let stderr = '';
@@ -195,6 +198,7 @@ async function spawnServer(port: number, options: StartServerOptions): Promise<S
     pid: child.pid!,
     port,
     url,
+    exited,
     stdout: () => stdout,
     stderr: () => stderr,
     logLines: () =>

@@ -247,6 +247,8 @@ function settingEntries(): [string, SettingSchema][] {
 function coerce(key: string, raw: string, schema: TSchema, variable: string): unknown {
   if (schema.type === 'integer') {
     if (INTEGER_SETTINGS_WITH_DURATIONS.has(key)) {
+      // A duration is never zero, except for a setting whose minimum is 0 (GATEHOUSE_SHUTDOWN_DELAY=0: no delay).
+      if (schema.minimum === 0 && /^\s*0+\s*[smhdwy]?\s*$/i.test(raw)) return 0;
       try {
         return parseDuration(raw);
       } catch (error) {

@@ -2,7 +2,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { loadSite } from '../web/site.js';
 import type { Gatehouse } from './context.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
+import { registerRequestIds, requestIdFor } from './plugins/request-id.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
+import type { Lifecycle } from './lifecycle.js';
 import { mountDocumentApi, prepareDocumentApi, type PreparedDocumentApi } from './mounts.js';
 import { assetRoutes } from './routes/assets.js';
 import { adminRoutes } from './routes/admin/index.js';
@@ -21,14 +23,35 @@ export interface BuildAppOptions {
   env?: NodeJS.ProcessEnv;
   /** The demo document API as prepareDocumentApi found it (`gatehouse serve` prepares it before opening the database); prepared here from `env` when absent. */
   documentApi?: PreparedDocumentApi;
+  /** Draining state (server/lifecycle.ts): while draining, every response says `Connection: close` and /healthz answers 503. */
+  lifecycle?: Lifecycle;
 }
 
-/** Log the path only: query strings can carry tokens (`?access_token=`) and must not be logged. */
+/**
+ * The path as logged: never the query (it can carry tokens, `?access_token=`), and never the
+ * id of a demo download link (`/files/<id>/download`: the id is the bearer secret of the link).
+ */
+export function loggedPath(url: string): string {
+  return url.split('?', 1)[0]!.replace(/^\/files\/[^/]+\/download/, '/files/[redacted]/download');
+}
+
 const requestSerializer = (request: { method: string; url: string; ip?: string }) => ({
   method: request.method,
-  path: request.url.split('?', 1)[0],
+  path: loggedPath(request.url),
   remoteAddress: request.ip,
 });
+
+/**
+ * Headers that plugins may log whole (at trace level @fastify/multipart logs the options it
+ * gives busboy, request headers included): credentials in them are replaced, never written.
+ */
+const REDACT = {
+  paths: ['busboyOptions.headers', '*.headers.authorization', '*.headers.cookie', '*.headers["proxy-authorization"]', 'headers.authorization', 'headers.cookie'],
+  censor: '[redacted]',
+};
+
+/** Access-log lines of successful revocation-feed polls (resource servers poll it every second) are debug, not info. */
+const QUIET_ROUTES = new Set(['/oauth/revocations']);
 
 /**
  * Fastify's `trustProxy` for the validated `trustProxy` setting: '' trusts no proxy; a
@@ -47,7 +70,13 @@ export function fastifyTrustProxy(trustProxy: string): false | string | ((addres
 export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = gatehouse;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, serializers: { req: requestSerializer } },
+    // A logger option given (tests) keeps the request serializer: what is logged stays the same.
+    logger:
+      options.logger === undefined
+        ? { level: config.logLevel, serializers: { req: requestSerializer }, redact: REDACT }
+        : options.logger && typeof options.logger === 'object'
+          ? { ...options.logger, serializers: { req: requestSerializer, ...options.logger.serializers }, redact: REDACT }
+          : options.logger,
     // Only the configured proxies' X-Forwarded-For decides request.ip (the throttled address).
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.tokenBodyLimit,
@@ -59,11 +88,25 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     return503OnClosing: true,
     // One access-log line per request (below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // Every log line of a request carries its id (`reqId`), echoed in X-Request-Id.
+    genReqId: requestIdFor,
   });
+  registerRequestIds(app);
   if (['trace', 'debug', 'info'].includes(app.log.level)) {
     // When it is answered: method, path (never the query), address, status and time.
     app.addHook('onResponse', async (request, reply) => {
-      request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+      const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+      if (reply.statusCode < 400 && QUIET_ROUTES.has(request.routeOptions.url ?? '')) request.log.debug(line, 'request completed');
+      else request.log.info(line, 'request completed');
+    });
+  }
+  const { lifecycle } = options;
+  if (lifecycle) {
+    // Draining (SIGTERM): every response closes its connection, so keep-alive clients open
+    // their next one elsewhere instead of finding this socket closed under a request.
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (lifecycle.draining) reply.header('connection', 'close');
+      done(null, payload);
     });
   }
   // --- metrics (issue 15; server/metrics.ts): labelled by route template, never the raw path ---
@@ -85,7 +128,7 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   await app.register(wellKnownRoutes, routes);
   await app.register(authorizeRoutes, routes);
   await app.register(accountRoutes, routes);
-  await app.register(healthRoutes, routes);
+  await app.register(healthRoutes, { ...routes, lifecycle });
   await app.register(landingRoutes, routes);
   await app.register(adminRoutes, routes);
   await app.register(adminApiRoutes, {

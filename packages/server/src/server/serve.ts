@@ -1,3 +1,4 @@
+import { Server } from 'node:net';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AuditLogSink } from '../core/audit.js';
 import type { Config } from '../core/config.js';
@@ -7,6 +8,7 @@ import { prepareDocumentApi } from './mounts.js';
 import { openGatehouse, type Gatehouse } from './context.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { startManagementListener, type ManagementListener } from './management.js';
+import { currentRequestLog } from './plugins/request-id.js';
 import { insecureIssuerWarning, pruneExpiredCodesAndRefreshTokens, pruneExpiredRevocations } from './startup.js';
 
 export interface RunningServer {
@@ -18,10 +20,45 @@ export interface RunningServer {
   lifecycle: Lifecycle;
   /** The management listener's address (health and metrics), when `managementPort` is set. */
   managementUrl?: string;
+  /**
+   * Graceful shutdown (SIGTERM): draining at once; for `delayMs` still serving, every answer
+   * with `Connection: close`; then no new connections, requests in flight finish, idle sockets
+   * close; after `graceMs` whatever remains is cut. Then storage closes. Logs a line when it
+   * starts and one when it ends.
+   */
+  shutdown(options: ShutdownOptions): Promise<void>;
+  /** Stops at once (the listener, idle sockets, then storage), waiting for requests in flight. */
   close(): Promise<void>;
 }
 
+export interface ShutdownOptions {
+  /** What asked for it (logged), e.g. 'SIGTERM'. */
+  reason: string;
+  delayMs: number;
+  graceMs: number;
+}
+
 const PRUNE_INTERVAL_MS = 10 * 60 * 1000;
+
+/** After the listener closes, how long a connection without a request may still send one before idle ones are closed. */
+const IDLE_SETTLE_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Whether `promise` settles within `ms` (the timer does not hold the process open). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  return Promise.race([promise.then(() => true as const), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Open connections of the public listener (for the log line of a forced shutdown). */
+function connectionCount(app: FastifyInstance): Promise<number> {
+  return new Promise((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
+}
 
 /**
  * `gatehouse serve`: open (and on first start create) the database, master key and
@@ -42,10 +79,12 @@ export async function startServer(config: Config, options: StartServerOptions = 
   // Audit events are logged as one line each (message "audit", the event under `audit`);
   // one recorded before the logger exists waits for it.
   const earlyAudit: Parameters<AuditLogSink>[] = [];
+  // An event recorded while serving a request is logged with that request's id.
   const logAudit: AuditLogSink = (line, failure) => {
-    if (!log) earlyAudit.push([line, failure]);
-    else if (failure) log.error({ audit: line, stored: false, err: failure.error }, 'audit');
-    else log.info({ audit: line }, 'audit');
+    const target = currentRequestLog() ?? log;
+    if (!target) earlyAudit.push([line, failure]);
+    else if (failure) target.error({ audit: line, stored: false, err: failure.error }, 'audit');
+    else target.info({ audit: line }, 'audit');
   };
   // The demo's settings are checked before the database or the master key is created.
   const documentApi = await prepareDocumentApi(config.issuer, { env: options.env });
@@ -65,8 +104,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
       else early.push({ error, context });
     },
   });
+  const lifecycle = createLifecycle();
   try {
-    const app = await buildApp(gatehouse, { ...options, documentApi });
+    const app = await buildApp(gatehouse, { ...options, documentApi, lifecycle });
     log = app.log;
     for (const { error, context } of early.splice(0)) app.log.warn({ err: error, context }, `background problem: ${context}`);
     for (const [line, failure] of earlyAudit.splice(0)) logAudit(line, failure);
@@ -105,8 +145,6 @@ export async function startServer(config: Config, options: StartServerOptions = 
     prune.unref();
 
     let closing: Promise<void> | undefined;
-    const lifecycle = createLifecycle();
-
     // --- management listener (issue 15: health and metrics; server/management.ts) ---
     let management: ManagementListener | undefined;
     if (metrics) {
@@ -121,21 +159,51 @@ export async function startServer(config: Config, options: StartServerOptions = 
     }
     // --- end of management listener ---
 
-    return {
-      app,
-      gatehouse,
-      url,
-      lifecycle,
-      ...(management ? { managementUrl: management.url } : {}),
-      close: () =>
-        (closing ??= (async () => {
-          clearInterval(prune);
-          await app.close();
-          // After the public listener: readiness keeps answering 503 while requests finish.
-          await management?.close();
-          await gatehouse.close();
-        })()),
-    };
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        lifecycle.draining = true;
+        clearInterval(prune);
+        await app.close();
+        // After the public listener: readiness keeps answering 503 while requests finish.
+        await management?.close();
+        await gatehouse.close();
+      })());
+    let shuttingDown: Promise<void> | undefined;
+    const shutdown = ({ reason, delayMs, graceMs }: ShutdownOptions): Promise<void> =>
+      (shuttingDown ??= (async () => {
+        // Readiness (/healthz here, /health/ready on the management listener) turns 503 at once.
+        lifecycle.draining = true;
+        const started = Date.now();
+        app.log.info({ reason, delaySeconds: delayMs / 1000, graceSeconds: graceMs / 1000 }, 'shutdown started: readiness 503, serving with Connection: close until the delay ends');
+        if (delayMs > 0) await sleep(delayMs);
+        // Stop accepting, without Node's http server.close(), which would also destroy at once
+        // every connection with no request in progress, including one accepted a moment ago
+        // whose first request is on its way (its client would see ECONNRESET). The callback
+        // runs once the last connection has ended.
+        const connectionsEnded = new Promise<void>((resolve) => Server.prototype.close.call(app.server, () => resolve()));
+        // Requests in flight, and any still arriving on open connections, are answered (with
+        // Connection: close). Then the connections that stay idle (keep-alive ones unused
+        // during the delay, or one whose response began before the drain) are closed.
+        let cut = 0;
+        const settle = Math.min(IDLE_SETTLE_MS, graceMs / 4);
+        if (!(await settlesWithin(connectionsEnded, settle))) {
+          app.server.closeIdleConnections();
+          const reaper = setInterval(() => app.server.closeIdleConnections(), 250);
+          const inTime = await settlesWithin(connectionsEnded, graceMs - settle);
+          clearInterval(reaper);
+          if (!inTime) {
+            cut = await connectionCount(app);
+            app.server.closeAllConnections();
+            await connectionsEnded;
+          }
+        }
+        // Fastify's onClose hooks (the listener is closed already), then storage.
+        await close();
+        const line = { reason, seconds: (Date.now() - started) / 1000, connectionsCut: cut };
+        if (cut > 0) app.log.warn(line, 'shutdown ended: the grace period ran out, the connections still open (requests in flight) were cut');
+        else app.log.info(line, 'shutdown ended');
+      })());
+    return { app, gatehouse, url, lifecycle, ...(management ? { managementUrl: management.url } : {}), shutdown, close };
   } catch (error) {
     await gatehouse.close();
     throw error;

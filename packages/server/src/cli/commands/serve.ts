@@ -40,7 +40,7 @@ export function serveConfig(io: Io, options: ServeOptions): Config {
 }
 
 /**
- * `gatehouse serve`: runs until SIGINT or SIGTERM, then closes the server and exits.
+ * `gatehouse serve`: runs until SIGINT or SIGTERM, then drains (docs/operations.md, "Shutdown") and exits 0.
  * It installs process signal handlers and never returns, so it is not run in-process.
  */
 export function registerServeCommand(program: Command, io: Io): void {
@@ -57,21 +57,27 @@ export function registerServeCommand(program: Command, io: Io): void {
       const config = serveConfig(io, options);
       const server = await startServer(config);
       for (const unknown of unknownEnvironmentVariables(io.env ?? process.env)) server.app.log.warn({ variable: unknown.name, suggestion: unknown.suggestion }, unknown.message);
+      // SIGTERM (an orchestrator or a load balancer's host stopping us): drain for
+      // shutdownDelay, then at most shutdownGrace for requests in flight. SIGINT (Ctrl-C): no
+      // delay. A second signal while draining is ignored: the drain ends within its bounds.
+      let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
-        server.app.log.info({ signal }, 'shutting down: new requests get 503, requests in flight are answered');
-        server.close().then(
-          () => {
-            server.app.log.info('gatehouse stopped');
-            process.exit(0);
-          },
+        if (stopping) {
+          server.app.log.info({ signal }, 'already shutting down');
+          return;
+        }
+        stopping = true;
+        const delayMs = signal === 'SIGTERM' ? config.shutdownDelay * 1000 : 0;
+        server.shutdown({ reason: signal, delayMs, graceMs: config.shutdownGrace * 1000 }).then(
+          () => process.exit(0),
           (error: unknown) => {
             server.app.log.error({ err: error }, 'gatehouse did not stop cleanly');
             process.exit(1);
           },
         );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       await new Promise<void>(() => {});
     });
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, StorageUnavailableError } from '../../core/errors.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 const RETRY_AFTER_SECONDS = '5';
@@ -45,10 +46,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
  * Fastify's `frameworkErrors` option: errors raised before routing (a URL that cannot
  * be decoded, such as `/oauth/%zz`; an overlong path parameter) go through the same
  * serializer as every other error, as `invalid_request`, and never echo the URL. They
- * bypass the onSend hooks, so the security headers are set here.
+ * bypass the hooks, so the security headers and the request id are set here.
  */
-export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   const description = error.code === 'FST_ERR_BAD_URL' ? 'the request URL is malformed' : 'the request could not be read';
-  return sendOAuthError(reply.headers(SECURITY_HEADERS), new OAuthError('invalid_request', description, { status }));
+  return sendOAuthError(reply.headers(SECURITY_HEADERS).header(REQUEST_ID_HEADER, request.id), new OAuthError('invalid_request', description, { status }));
 }
