@@ -70,7 +70,7 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     const { code, verifier } = await codeFor(app, { tenants: ['acme'] });
     const response = await exchangeCode(t.app, app, code, { code_verifier: verifier, tenant: 'globex' });
     assertError(response, 'invalid_target');
-    assert.match((response.json() as { error_description: string }).error_description, /did not grant access to tenant "globex" \(granted: acme\)/);
+    assert.match((response.json() as { error_description: string }).error_description, /did not grant access to the tenant named by the tenant parameter \(granted: acme\)/);
   });
 
   it('issues no refresh token to a client without the refresh_token grant', async () => {

@@ -33,7 +33,7 @@ function readRequest(params: Params): CodeExchangeRequest {
   const redirectUri = params.get('redirect_uri');
   const codeVerifier = params.get('code_verifier');
   if (codeVerifier !== undefined && !CODE_VERIFIER.test(codeVerifier)) {
-    throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~" (RFC 7636 §4.1)');
+    throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, hyphen, period, underscore and tilde (RFC 7636 section 4.1)');
   }
   return { code, redirectUri, codeVerifier, tenant: params.get('tenant') };
 }
@@ -90,7 +90,7 @@ function checkClient(code: AuthorizationCode, client: Client): void {
 function checkRedirectUri(code: AuthorizationCode, redirectUri: string | undefined, client: Pick<Client, 'redirectUris'>): void {
   if (redirectUri === undefined) {
     if (client.redirectUris.length === 1 && client.redirectUris[0] === code.redirectUri) return;
-    throw new OAuthError('invalid_request', 'the "redirect_uri" parameter is required: this client has several registered redirect URIs');
+    throw new OAuthError('invalid_request', 'the redirect_uri parameter is required: this client has several registered redirect URIs');
   }
   if (code.redirectUri !== redirectUri) {
     throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
