@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, createTestGatehouse, introspect, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { authorizeThroughPages } from '../helpers/authorize-pages.js';
 import { exchangeCode, issueCode, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';
 import { jwtPayload, pkcePair } from '../helpers/tokens.js';
 
@@ -30,6 +31,15 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
 
   const codeFor = (client: { clientId: string }, input: Partial<Parameters<typeof issueCode>[1]> = {}) =>
     issueCode(t.gatehouse, { clientId: client.clientId, userId, tenants: ['acme', 'globex'], scope: ['documents:read', 'documents:write'], ...input });
+
+  /** A code from the real authorization endpoint, its request carrying redirect_uri or not. */
+  const codeThroughAuthorizeEndpoint = async (sendRedirectUri: boolean) => {
+    const { verifier, challenge } = pkcePair();
+    const query: Record<string, string> = { client_id: app.clientId, scope: 'documents:read', code_challenge: challenge, code_challenge_method: 'S256' };
+    if (sendRedirectUri) query.redirect_uri = REDIRECT_URI;
+    const { location } = await authorizeThroughPages(t.app, { query, username: 'alice', password: 'correct horse battery', consent: [['tenant', 'acme']] });
+    return { code: location.searchParams.get('code') ?? assert.fail(`no code in ${location}`), verifier };
+  };
 
   const assertError = (response: { statusCode: number; json(): unknown }, error: string, status = 400) => {
     assert.equal(response.statusCode, status, JSON.stringify(response.json()));
@@ -109,15 +119,31 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: `${REDIRECT_URI}/` }), 'invalid_grant');
   });
 
-  it('lets a client with a single registered redirect URI leave redirect_uri out (RFC 6749 §3.1.2.3, §4.1.3)', async () => {
-    const { code, verifier } = await codeFor(app);
+  it('lets the token request leave redirect_uri out only when the authorization request did (RFC 6749 §3.1.2.3, §4.1.3)', async () => {
+    const { code, verifier } = await codeFor(app, { redirectUri: null });
     assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined })).statusCode, 200);
   });
 
-  it('requires redirect_uri from a client with several registered redirect URIs', async () => {
+  it('requires redirect_uri when the authorization request carried it, from a client with a single registered URI too (invalid_grant)', async () => {
+    const { code, verifier } = await codeFor(app);
+    const response = await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined });
+    assertError(response, 'invalid_grant');
+    assert.match((response.json() as { error_description: string }).error_description, /redirect_uri parameter is required/);
+  });
+
+  it('requires redirect_uri from a client with several registered redirect URIs (invalid_grant)', async () => {
     const several = await createClient(t.gatehouse, { tenant: 'acme', name: 'Two URIs', ...withRefresh, redirectUris: [REDIRECT_URI, 'https://app.example.com/other'] });
     const { code, verifier } = await codeFor(several);
-    assertError(await exchangeCode(t.app, several, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_request');
+    assertError(await exchangeCode(t.app, several, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_grant');
+  });
+
+  it('through the authorization endpoint: a redirect_uri sent there must be sent again; one left out there may be left out', async () => {
+    for (const sent of [true, false]) {
+      const { code, verifier } = await codeThroughAuthorizeEndpoint(sent);
+      const omitted = await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined });
+      assert.equal(omitted.statusCode, sent ? 400 : 200, omitted.body);
+      if (sent) assert.equal((omitted.json() as { error: string }).error, 'invalid_grant');
+    }
   });
 
   describe('PKCE (RFC 7636, RFC 9700 §4.8.2)', () => {

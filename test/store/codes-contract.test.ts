@@ -95,6 +95,12 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(await storage.codes.consumeCode(input.codeDigest, T0), { status: 'consumed', code: { ...input, consumedAt: T0 } });
       });
 
+      it('round-trips a code whose authorization request carried no redirect_uri (null)', async () => {
+        const input = newCode({ redirectUri: null });
+        assert.deepEqual(await storage.codes.createCode(input), { ...input, consumedAt: null });
+        assert.deepEqual(await storage.codes.consumeCode(input.codeDigest, T0), { status: 'consumed', code: { ...input, consumedAt: T0 } });
+      });
+
       it("a code is used once: the second presentation answers 'replayed' with the code, and so does every later one", async () => {
         const input = newCode();
         await storage.codes.createCode(input);

@@ -116,7 +116,7 @@ export async function approveAuthorization({ request, client, user, tenants }: A
       codeDigest: digestCode(code, deps.codeDigestKey),
       clientId: client.id,
       userId: user.id,
-      redirectUri: request.redirectUri,
+      redirectUri: request.redirectUriOmitted ? null : request.redirectUri,
       scope: request.scope,
       tenants,
       codeChallenge: request.codeChallenge,

@@ -14,7 +14,7 @@ const MAX_CODE_LENGTH = 512;
 
 interface CodeExchangeRequest {
   code: string;
-  /** Undefined when the client left it out (allowed for a client with one registered URI). */
+  /** Undefined when the client left it out (allowed only if the authorization request did too). */
   redirectUri: string | undefined;
   codeVerifier: string | undefined;
   tenant: string | undefined;
@@ -28,8 +28,7 @@ interface CodeExchangeRequest {
 function readRequest(params: Params): CodeExchangeRequest {
   const code = requireParam(params, 'code');
   // RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included in the
-  // authorization request". A client with a single registered URI may leave it out of
-  // both (§3.1.2.3); checkRedirectUri decides once the code and client are known.
+  // authorization request": checkRedirectUri decides once the code is known.
   const redirectUri = params.get('redirect_uri');
   const codeVerifier = params.get('code_verifier');
   if (codeVerifier !== undefined && !CODE_VERIFIER.test(codeVerifier)) {
@@ -82,15 +81,19 @@ function checkClient(code: AuthorizationCode, client: Client): void {
 }
 
 /**
- * RFC 6749 §4.1.3: the redirect_uri is identical to the one of the authorization request
- * (simple string comparison, RFC 3986 §6.2.1). Left out, it is accepted only from a client
- * with exactly one registered redirect URI, the one the code was issued for: the only case
- * in which the authorization request could have left it out too.
+ * RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the redirect_uri parameter was included
+ * in the authorization request", and then identical to it (simple string comparison, RFC
+ * 3986 §6.2.1), for every client, however many URIs it registered. Only when the
+ * authorization request left it out (a client with one registered URI, §3.1.2.3) may the
+ * token request leave it out too; sent anyway, it must be that registered URI.
  */
 function checkRedirectUri(code: AuthorizationCode, redirectUri: string | undefined, client: Pick<Client, 'redirectUris'>): void {
+  if (code.redirectUri === null) {
+    if (redirectUri === undefined || (client.redirectUris.length === 1 && client.redirectUris[0] === redirectUri)) return;
+    throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
+  }
   if (redirectUri === undefined) {
-    if (client.redirectUris.length === 1 && client.redirectUris[0] === code.redirectUri) return;
-    throw new OAuthError('invalid_request', 'the redirect_uri parameter is required: this client has several registered redirect URIs');
+    throw new OAuthError('invalid_grant', 'the redirect_uri parameter is required: the authorization request carried one');
   }
   if (code.redirectUri !== redirectUri) {
     throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');

@@ -7,7 +7,8 @@ export interface NewCode {
   clientId: string;
   /** Plain text: no reference to the users table is enforced. */
   userId: string;
-  redirectUri: string;
+  /** Null when the authorization request carried no redirect_uri (see AuthorizationCode). */
+  redirectUri: string | null;
   scope: string[];
   /** Slugs of the tenants the user granted. */
   tenants: string[];

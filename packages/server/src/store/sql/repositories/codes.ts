@@ -15,7 +15,8 @@ function toCode(row: Selectable<AuthorizationCodesTable>): AuthorizationCode {
     codeDigest: row.code_digest,
     clientId: row.client_id,
     userId: row.user_id,
-    redirectUri: row.redirect_uri,
+    // '' stands for "the authorization request carried none": never a redirect URI.
+    redirectUri: row.redirect_uri === '' ? null : row.redirect_uri,
     scope: list(row.scope),
     tenants: list(row.tenants),
     codeChallenge: row.code_challenge,
@@ -31,7 +32,7 @@ export async function createCode(db: Kysely<Database>, input: NewCode): Promise<
     code_digest: input.codeDigest,
     client_id: input.clientId,
     user_id: input.userId,
-    redirect_uri: input.redirectUri,
+    redirect_uri: input.redirectUri ?? '',
     scope: input.scope.join(' '),
     tenants: input.tenants.join(' '),
     code_challenge: input.codeChallenge,
