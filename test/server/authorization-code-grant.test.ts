@@ -102,16 +102,63 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     assertError(await refresh(t.app, app, issued.refresh_token), 'invalid_grant');
   });
 
+  describe('a request that does not prove itself changes nothing (issue 16: a code thief cannot deny service)', () => {
+    const badProofs = (verifier: string): [string, TestClient | { clientId: string }, Record<string, string | undefined>][] => [
+      ['a wrong code_verifier', app, { code_verifier: pkcePair().verifier }],
+      ['no code_verifier', app, { code_verifier: undefined }],
+      ['another redirect_uri', app, { code_verifier: verifier, redirect_uri: 'https://app.example.com/Callback' }],
+      ['no redirect_uri', app, { code_verifier: verifier, redirect_uri: undefined }],
+      ['another client, authenticated', other, { code_verifier: verifier }],
+      ['a public client of the same tenant', { clientId: publicClientId }, { code_verifier: verifier }],
+    ];
+
+    it('an unredeemed code survives every bad proof, and a wrong client secret, and is then exchanged', async () => {
+      const { code, verifier } = await codeFor(app);
+      for (const [what, client, extra] of badProofs(verifier!)) {
+        const response = await exchangeCode(t.app, client, code, extra);
+        assert.equal(response.statusCode, 400, `${what}: ${response.body}`);
+      }
+      const wrongSecret = await exchangeCode(t.app, { ...app, secret: `${app.secret}x` }, code, { code_verifier: verifier });
+      assert.equal(wrongSecret.statusCode, 401);
+      const exchanged = await exchangeCode(t.app, app, code, { code_verifier: verifier });
+      assert.equal(exchanged.statusCode, 200, exchanged.body);
+    });
+
+    it('a replay with a bad proof revokes nothing; a replay that proves itself revokes what the code issued', async () => {
+      const { code, verifier } = await codeFor(app);
+      const first = await exchangeCode(t.app, app, code, { code_verifier: verifier });
+      assert.equal(first.statusCode, 200, first.body);
+      let issued = first.json() as TokenPair;
+      const replaysBefore = (await t.gatehouse.audit.list({ action: 'authorization_code.replay', limit: 100 })).events.length;
+
+      for (const [what, client, extra] of badProofs(verifier!)) {
+        const response = await exchangeCode(t.app, client, code, extra);
+        assert.equal(response.statusCode, 400, `${what}: ${response.body}`);
+        assert.equal((response.json() as { error: string }).error, 'invalid_grant', what);
+      }
+      assert.equal((await exchangeCode(t.app, { ...app, secret: `${app.secret}x` }, code, { code_verifier: verifier })).statusCode, 401);
+      assert.equal((await introspect(t.app, other, issued.access_token)).active, true, 'the access token survives');
+      const refreshed = await refresh(t.app, app, issued.refresh_token);
+      assert.equal(refreshed.statusCode, 200, `the refresh token survives: ${refreshed.body}`);
+      issued = refreshed.json() as TokenPair;
+      assert.equal((await t.gatehouse.audit.list({ action: 'authorization_code.replay', limit: 100 })).events.length, replaysBefore, 'no replay recorded');
+
+      assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+      assert.deepEqual(await introspect(t.app, other, issued.access_token), { active: false });
+      assertError(await refresh(t.app, app, issued.refresh_token), 'invalid_grant');
+    });
+  });
+
   it('refuses unknown and expired codes with invalid_grant', async () => {
     assertError(await exchangeCode(t.app, app, 'gatehouse_ac_not-a-real-code'), 'invalid_grant');
     const { code, verifier } = await codeFor(app, { expiresAt: Date.now() - 1 });
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
   });
 
-  it('refuses a code issued to another client, and the code is spent', async () => {
+  it('refuses a code issued to another client, without spending it', async () => {
     const { code, verifier } = await codeFor(app);
     assertError(await exchangeCode(t.app, other, code, { code_verifier: verifier }), 'invalid_grant');
-    assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+    assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier })).statusCode, 200);
   });
 
   it('requires the redirect_uri of the authorization request, character for character', async () => {
@@ -171,8 +218,8 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
       const { verifier, challenge } = pkcePair();
       const { code } = await codeFor(app, { challenge });
       assertError(await exchangeCode(t.app, app, code, { code_verifier: challenge }), 'invalid_grant');
-      // The code was spent by the failed attempt.
-      assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+      // A request that does not prove itself does not spend the code.
+      assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier })).statusCode, 200);
     });
 
     it('refuses a malformed verifier as invalid_request without spending the code', async () => {

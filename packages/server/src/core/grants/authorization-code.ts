@@ -37,21 +37,36 @@ function readRequest(params: Params): CodeExchangeRequest {
   return { code, redirectUri, codeVerifier, tenant: params.get('tenant') };
 }
 
+const invalidCode = () => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
+
 /**
- * Consumes the code, atomically (CodeStore.consumeCode): whatever happens next, it cannot
- * be redeemed again. A replay revokes the grant issued from the first redemption, and with
- * it every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
+ * The stored code the request names, read without changing it: every check that proves the
+ * request (client, redirect URI, PKCE) runs against it before anything is consumed, so a
+ * code thief without the verifier or the client's credentials neither spends an unredeemed
+ * code nor revokes what a redeemed one issued (RFC 9700 §4.5: a request that cannot prove
+ * itself must change nothing).
+ */
+async function findCode(code: string, deps: Pick<GrantDeps, 'codes' | 'codeDigestKey'>): Promise<AuthorizationCode> {
+  if (code.length > MAX_CODE_LENGTH) throw invalidCode();
+  const stored = await deps.codes.findCode(digestCode(code, deps.codeDigestKey));
+  if (!stored) throw invalidCode();
+  return stored;
+}
+
+/**
+ * Consumes the code, atomically (CodeStore.consumeCode), once the request has proved
+ * itself: whatever happens next, it cannot be redeemed again. A replay that proves itself
+ * (the right client, redirect URI and verifier: the code was stolen together with them, or
+ * the client misbehaves) revokes the grant issued from the first redemption, and with it
+ * every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
  * and SHOULD revoke … all tokens previously issued based on that authorization code").
  */
 async function consumeCode(
-  code: string,
+  codeDigest: string,
   client: Pick<Client, 'id' | 'tenantSlug'>,
-  deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey' | 'audit'>,
+  deps: Pick<GrantDeps, 'codes' | 'grants' | 'audit'>,
   now: number,
 ): Promise<AuthorizationCode> {
-  const invalid = new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
-  if (code.length > MAX_CODE_LENGTH) throw invalid;
-  const codeDigest = digestCode(code, deps.codeDigestKey);
   const outcome = await deps.codes.consumeCode(codeDigest, now);
   switch (outcome.status) {
     case 'consumed':
@@ -67,11 +82,11 @@ async function consumeCode(
         outcome: revoked ? 'revoked' : 'refused',
         details: revoked ? { grant: revoked.id } : {},
       });
-      throw invalid;
+      throw invalidCode();
     }
     case 'expired':
     case 'unknown':
-      throw invalid;
+      throw invalidCode();
   }
 }
 
@@ -127,20 +142,24 @@ function checkPkce(code: AuthorizationCode, codeVerifier: string | undefined, cl
 
 /**
  * RFC 6749 §4.1.3: exchanges an authorization code for an access token (and a refresh
- * token when the client may use the refresh_token grant). The code is consumed first
- * (atomically), then checked: a code that fails a check is spent, and nothing is issued
- * from it. That includes a `tenant` the user did not grant (`invalid_target`): the client
- * must send a granted tenant, or none, with the code.
+ * token when the client may use the refresh_token grant). The request proves itself first
+ * against the stored code (client, redirect URI, PKCE): one that does not is refused and
+ * changes nothing. Then the code is consumed (atomically), and what remains is checked: a
+ * `tenant` the user did not grant (`invalid_target`) spends the code, and nothing is issued
+ * from it: the client must send a granted tenant, or none, with the code.
  */
 export const authorizationCodeGrant: Grant = {
   type: 'authorization_code',
   allowsPublicClients: true,
   async handle({ authenticated: { client }, params, now }, deps) {
     const request = readRequest(params);
-    const code = await consumeCode(request.code, client, deps, now);
-    checkClient(code, client);
-    checkRedirectUri(code, request.redirectUri, client);
-    checkPkce(code, request.codeVerifier, client);
+    const stored = await findCode(request.code, deps);
+    // An unexpired code already redeemed answers as any bad code would; an expired one too.
+    if (stored.consumedAt === null && stored.expiresAt <= now) throw invalidCode();
+    checkClient(stored, client);
+    checkRedirectUri(stored, request.redirectUri, client);
+    checkPkce(stored, request.codeVerifier, client);
+    const code = await consumeCode(stored.codeDigest, client, deps, now);
     const tenant = checkTenant(request.tenant, code);
     refuseAdminScope(code.scope);
     await checkUser(code.userId, deps);

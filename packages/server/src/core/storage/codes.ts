@@ -48,6 +48,12 @@ export interface CodeStore {
    */
   consumeCode(codeDigest: string, now: number): Promise<CodeConsumption>;
   /**
+   * The stored code, consumed or not, without changing it (undefined when there is none):
+   * what the token endpoint checks a request against (client, redirect URI, PKCE) before
+   * it consumes the code, so a request that does not prove itself changes nothing.
+   */
+  findCode(codeDigest: string): Promise<AuthorizationCode | undefined>;
+  /**
    * Deletes the codes consumed, or expired, more than 10 minutes before `now` (until
    * then a replay is still recognised); returns how many.
    */

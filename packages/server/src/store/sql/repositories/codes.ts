@@ -74,6 +74,11 @@ export async function consumeCode(db: Kysely<Database>, codeDigest: string, now:
   return { status: 'replayed', code: toCode(row) };
 }
 
+export async function findCode(db: Kysely<Database>, codeDigest: string): Promise<AuthorizationCode | undefined> {
+  const row = await db.selectFrom('authorization_codes').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst();
+  return row && toCode(row);
+}
+
 /** Deletes the codes consumed, or expired, more than CODE_RETENTION_MS before `now`; returns how many. */
 export async function pruneExpiredCodes(db: Kysely<Database>, now: number): Promise<number> {
   const cutoff = now - CODE_RETENTION_MS;
