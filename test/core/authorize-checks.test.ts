@@ -69,11 +69,11 @@ describe('authorization checks, each alone', () => {
     assert.equal(checkPrompt(params('prompt=%20')), undefined);
     const invalid = (query: string, description: RegExp) =>
       assert.throws(() => checkPrompt(params(query)), (e: unknown) => e instanceof OAuthError && e.code === 'invalid_request' && description.test(e.description), query);
-    invalid('prompt=bogus', /prompt "bogus" is not supported \(allowed: none, login, consent, select_account\)/);
-    invalid('prompt=Login', /"Login" is not supported/);
+    invalid('prompt=bogus', /the prompt parameter has a value that is not supported \(allowed: none, login, consent, select_account\)/);
+    invalid('prompt=Login', /prompt parameter has a value that is not supported/);
     invalid('prompt=login%09consent', /not supported/);
-    invalid('prompt=none%20login', /"none" cannot be combined/);
-    invalid('prompt=consent%20none', /"none" cannot be combined/);
+    invalid('prompt=none%20login', /prompt=none cannot be combined/);
+    invalid('prompt=consent%20none', /prompt=none cannot be combined/);
   });
 
   it('preCheckedTenants: the granted tenants still the user’s plus the hinted one; implicit: one', () => {

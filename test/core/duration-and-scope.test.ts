@@ -44,7 +44,8 @@ describe('scope', () => {
   it('refuses a scope the client may not request with invalid_scope', () => {
     assert.throws(
       () => resolveRequestedScope('documents:read admin', client),
-      (error: unknown) => error instanceof OAuthError && error.code === 'invalid_scope' && error.description.includes('admin'),
+      // The description names the parameter, never the client's value (RFC 6749 §5.2 charset; issue 16).
+      (error: unknown) => error instanceof OAuthError && error.code === 'invalid_scope' && error.description.includes('scope parameter') && !error.description.includes('admin'),
     );
   });
 

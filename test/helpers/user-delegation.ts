@@ -11,7 +11,8 @@ export interface IssueCodeInput {
   userId: string;
   scope?: string[];
   tenants?: string[];
-  redirectUri?: string;
+  /** Default REDIRECT_URI; null: the authorization request left redirect_uri out. */
+  redirectUri?: string | null;
   /** undefined: a fresh S256 challenge; null: no challenge. */
   challenge?: string | null;
   expiresAt?: number;
@@ -30,7 +31,7 @@ export async function issueCode(gatehouse: Gatehouse, input: IssueCodeInput): Pr
     codeDigest: digestCode(code, codeDigestKey(gatehouse.masterKey.key)),
     clientId: input.clientId,
     userId: input.userId,
-    redirectUri: input.redirectUri ?? REDIRECT_URI,
+    redirectUri: input.redirectUri === undefined ? REDIRECT_URI : input.redirectUri,
     scope: input.scope ?? ['documents:read'],
     tenants: input.tenants ?? [],
     codeChallenge: challenge,

@@ -192,7 +192,6 @@ describe('gatehouseResource (Fastify plugin): the RFC 6750 matrix', () => {
       ['garbage', async () => 'garbage', /malformed/],
       ['three garbage segments', async () => 'a.b.c', /malformed/],
       ['a JWE-shaped token', async () => 'a.b.c.d.e', /malformed/],
-      ['a token with characters outside b64token', async () => 'abc"def\\ghi', /malformed/],
       ['an oversized token', async () => `${'a'.repeat(20_000)}.b.c`, /malformed/],
     ];
     for (const [label, make, description] of cases) {

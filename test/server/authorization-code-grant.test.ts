@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, createTestGatehouse, introspect, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { authorizeThroughPages } from '../helpers/authorize-pages.js';
 import { exchangeCode, issueCode, REDIRECT_URI, refresh, type TokenPair } from '../helpers/user-delegation.js';
 import { jwtPayload, pkcePair } from '../helpers/tokens.js';
 
@@ -30,6 +31,15 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
 
   const codeFor = (client: { clientId: string }, input: Partial<Parameters<typeof issueCode>[1]> = {}) =>
     issueCode(t.gatehouse, { clientId: client.clientId, userId, tenants: ['acme', 'globex'], scope: ['documents:read', 'documents:write'], ...input });
+
+  /** A code from the real authorization endpoint, its request carrying redirect_uri or not. */
+  const codeThroughAuthorizeEndpoint = async (sendRedirectUri: boolean) => {
+    const { verifier, challenge } = pkcePair();
+    const query: Record<string, string> = { client_id: app.clientId, scope: 'documents:read', code_challenge: challenge, code_challenge_method: 'S256' };
+    if (sendRedirectUri) query.redirect_uri = REDIRECT_URI;
+    const { location } = await authorizeThroughPages(t.app, { query, username: 'alice', password: 'correct horse battery', consent: [['tenant', 'acme']] });
+    return { code: location.searchParams.get('code') ?? assert.fail(`no code in ${location}`), verifier };
+  };
 
   const assertError = (response: { statusCode: number; json(): unknown }, error: string, status = 400) => {
     assert.equal(response.statusCode, status, JSON.stringify(response.json()));
@@ -70,7 +80,7 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     const { code, verifier } = await codeFor(app, { tenants: ['acme'] });
     const response = await exchangeCode(t.app, app, code, { code_verifier: verifier, tenant: 'globex' });
     assertError(response, 'invalid_target');
-    assert.match((response.json() as { error_description: string }).error_description, /did not grant access to tenant "globex" \(granted: acme\)/);
+    assert.match((response.json() as { error_description: string }).error_description, /did not grant access to the tenant named by the tenant parameter \(granted: acme\)/);
   });
 
   it('issues no refresh token to a client without the refresh_token grant', async () => {
@@ -92,16 +102,63 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     assertError(await refresh(t.app, app, issued.refresh_token), 'invalid_grant');
   });
 
+  describe('a request that does not prove itself changes nothing (issue 16: a code thief cannot deny service)', () => {
+    const badProofs = (verifier: string): [string, TestClient | { clientId: string }, Record<string, string | undefined>][] => [
+      ['a wrong code_verifier', app, { code_verifier: pkcePair().verifier }],
+      ['no code_verifier', app, { code_verifier: undefined }],
+      ['another redirect_uri', app, { code_verifier: verifier, redirect_uri: 'https://app.example.com/Callback' }],
+      ['no redirect_uri', app, { code_verifier: verifier, redirect_uri: undefined }],
+      ['another client, authenticated', other, { code_verifier: verifier }],
+      ['a public client of the same tenant', { clientId: publicClientId }, { code_verifier: verifier }],
+    ];
+
+    it('an unredeemed code survives every bad proof, and a wrong client secret, and is then exchanged', async () => {
+      const { code, verifier } = await codeFor(app);
+      for (const [what, client, extra] of badProofs(verifier!)) {
+        const response = await exchangeCode(t.app, client, code, extra);
+        assert.equal(response.statusCode, 400, `${what}: ${response.body}`);
+      }
+      const wrongSecret = await exchangeCode(t.app, { ...app, secret: `${app.secret}x` }, code, { code_verifier: verifier });
+      assert.equal(wrongSecret.statusCode, 401);
+      const exchanged = await exchangeCode(t.app, app, code, { code_verifier: verifier });
+      assert.equal(exchanged.statusCode, 200, exchanged.body);
+    });
+
+    it('a replay with a bad proof revokes nothing; a replay that proves itself revokes what the code issued', async () => {
+      const { code, verifier } = await codeFor(app);
+      const first = await exchangeCode(t.app, app, code, { code_verifier: verifier });
+      assert.equal(first.statusCode, 200, first.body);
+      let issued = first.json() as TokenPair;
+      const replaysBefore = (await t.gatehouse.audit.list({ action: 'authorization_code.replay', limit: 100 })).events.length;
+
+      for (const [what, client, extra] of badProofs(verifier!)) {
+        const response = await exchangeCode(t.app, client, code, extra);
+        assert.equal(response.statusCode, 400, `${what}: ${response.body}`);
+        assert.equal((response.json() as { error: string }).error, 'invalid_grant', what);
+      }
+      assert.equal((await exchangeCode(t.app, { ...app, secret: `${app.secret}x` }, code, { code_verifier: verifier })).statusCode, 401);
+      assert.equal((await introspect(t.app, other, issued.access_token)).active, true, 'the access token survives');
+      const refreshed = await refresh(t.app, app, issued.refresh_token);
+      assert.equal(refreshed.statusCode, 200, `the refresh token survives: ${refreshed.body}`);
+      issued = refreshed.json() as TokenPair;
+      assert.equal((await t.gatehouse.audit.list({ action: 'authorization_code.replay', limit: 100 })).events.length, replaysBefore, 'no replay recorded');
+
+      assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+      assert.deepEqual(await introspect(t.app, other, issued.access_token), { active: false });
+      assertError(await refresh(t.app, app, issued.refresh_token), 'invalid_grant');
+    });
+  });
+
   it('refuses unknown and expired codes with invalid_grant', async () => {
     assertError(await exchangeCode(t.app, app, 'gatehouse_ac_not-a-real-code'), 'invalid_grant');
     const { code, verifier } = await codeFor(app, { expiresAt: Date.now() - 1 });
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
   });
 
-  it('refuses a code issued to another client, and the code is spent', async () => {
+  it('refuses a code issued to another client, without spending it', async () => {
     const { code, verifier } = await codeFor(app);
     assertError(await exchangeCode(t.app, other, code, { code_verifier: verifier }), 'invalid_grant');
-    assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+    assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier })).statusCode, 200);
   });
 
   it('requires the redirect_uri of the authorization request, character for character', async () => {
@@ -109,15 +166,31 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
     assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: `${REDIRECT_URI}/` }), 'invalid_grant');
   });
 
-  it('lets a client with a single registered redirect URI leave redirect_uri out (RFC 6749 §3.1.2.3, §4.1.3)', async () => {
-    const { code, verifier } = await codeFor(app);
+  it('lets the token request leave redirect_uri out only when the authorization request did (RFC 6749 §3.1.2.3, §4.1.3)', async () => {
+    const { code, verifier } = await codeFor(app, { redirectUri: null });
     assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined })).statusCode, 200);
   });
 
-  it('requires redirect_uri from a client with several registered redirect URIs', async () => {
+  it('requires redirect_uri when the authorization request carried it, from a client with a single registered URI too (invalid_grant)', async () => {
+    const { code, verifier } = await codeFor(app);
+    const response = await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined });
+    assertError(response, 'invalid_grant');
+    assert.match((response.json() as { error_description: string }).error_description, /redirect_uri parameter is required/);
+  });
+
+  it('requires redirect_uri from a client with several registered redirect URIs (invalid_grant)', async () => {
     const several = await createClient(t.gatehouse, { tenant: 'acme', name: 'Two URIs', ...withRefresh, redirectUris: [REDIRECT_URI, 'https://app.example.com/other'] });
     const { code, verifier } = await codeFor(several);
-    assertError(await exchangeCode(t.app, several, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_request');
+    assertError(await exchangeCode(t.app, several, code, { code_verifier: verifier, redirect_uri: undefined }), 'invalid_grant');
+  });
+
+  it('through the authorization endpoint: a redirect_uri sent there must be sent again; one left out there may be left out', async () => {
+    for (const sent of [true, false]) {
+      const { code, verifier } = await codeThroughAuthorizeEndpoint(sent);
+      const omitted = await exchangeCode(t.app, app, code, { code_verifier: verifier, redirect_uri: undefined });
+      assert.equal(omitted.statusCode, sent ? 400 : 200, omitted.body);
+      if (sent) assert.equal((omitted.json() as { error: string }).error, 'invalid_grant');
+    }
   });
 
   describe('PKCE (RFC 7636, RFC 9700 §4.8.2)', () => {
@@ -145,8 +218,8 @@ describe('POST /oauth/token grant_type=authorization_code (RFC 6749 §4.1.3, RFC
       const { verifier, challenge } = pkcePair();
       const { code } = await codeFor(app, { challenge });
       assertError(await exchangeCode(t.app, app, code, { code_verifier: challenge }), 'invalid_grant');
-      // The code was spent by the failed attempt.
-      assertError(await exchangeCode(t.app, app, code, { code_verifier: verifier }), 'invalid_grant');
+      // A request that does not prove itself does not spend the code.
+      assert.equal((await exchangeCode(t.app, app, code, { code_verifier: verifier })).statusCode, 200);
     });
 
     it('refuses a malformed verifier as invalid_request without spending the code', async () => {

@@ -133,7 +133,7 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
   });
   after(() => t.close());
 
-  it('describes the endpoints, grants, auth methods and scopes', async () => {
+  it('describes the endpoints, grants and auth methods, and lists no tenant scopes (issue 16)', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['cache-control'], 'public, max-age=300');
@@ -145,7 +145,9 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     assert.equal(metadata.revocation_endpoint, `${TEST_ISSUER}/oauth/revoke`);
     assert.deepEqual(metadata.grant_types_supported, ['client_credentials', 'authorization_code', 'refresh_token']);
     assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
-    assert.deepEqual(metadata.scopes_supported, ['documents:delete', 'documents:read', 'documents:write']);
+    // RFC 8414 §2: scopes_supported is only RECOMMENDED; every tenant's scope names would leak to anyone.
+    assert.equal('scopes_supported' in metadata, false);
+    assert.doesNotMatch(response.body, /documents:/);
     assert.ok(Array.isArray(metadata.response_types_supported));
   });
 

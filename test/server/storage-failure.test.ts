@@ -26,6 +26,7 @@ import {
   introspect,
   openTestApp,
   postForm,
+  TEST_ISSUER,
   type TestApp,
   type TestClient,
   type TestGatehouse,
@@ -88,8 +89,10 @@ function itHandlesTheOutage(state: () => OutageState): void {
     assertUnavailable(await state().app.inject({ method: 'GET', url: '/healthz' }));
   });
 
-  it('GET /.well-known/oauth-authorization-server answers 503, not 500', async () => {
-    assertUnavailable(await state().app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' }));
+  it('GET /.well-known/oauth-authorization-server still answers 200: the metadata reads no storage (no scopes_supported)', async () => {
+    const response = await state().app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal((response.json() as { issuer: string }).issuer, TEST_ISSUER);
   });
 
   it('failed authentications during the outage are not counted: none is answered 429', async () => {
@@ -193,7 +196,8 @@ describe('storage outage: PostgreSQL stops accepting connections under a running
     assertUnavailable(await postForm(app, '/oauth/introspect', { token: state.token }, basic));
     assertUnavailable(await postForm(app, '/oauth/revoke', { token: state.token }, basic));
     assertUnavailable(await app.inject({ method: 'GET', url: '/healthz' }));
-    assertUnavailable(await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' }));
+    // The metadata is not storage-backed (it lists no scopes_supported): it still answers.
+    assert.equal((await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).statusCode, 200);
   });
 
   it('recovers without a restart once PostgreSQL accepts connections again, with nothing written by the refused requests', async () => {
@@ -317,8 +321,7 @@ for (const target of STORAGE_TARGETS) {
 
       assert.deepEqual(await t.gatehouse.admin.clients.list(tenant), clientsBefore);
       assert.deepEqual(await t.gatehouse.storage.scopes.listScopes(tenantId), scopesBefore);
-      const metadata = (await t.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json() as { scopes_supported: string[] };
-      assert.ok(!metadata.scopes_supported.includes('archive:export'));
+      assert.deepEqual(await t.gatehouse.storage.scopes.listScopeNames().then((names) => names.includes('archive:export')), false);
       // The storage works normally afterwards (no transaction left open).
       const { client: created } = await t.gatehouse.admin.clients.create({ tenant, name: 'Whole', scope: 'archive:export' });
       assert.equal((await t.gatehouse.storage.clients.findClient(created.id))?.name, 'Whole');

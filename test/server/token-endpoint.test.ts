@@ -229,7 +229,7 @@ describe('POST /oauth/token — errors (RFC 6749 §5.2)', () => {
   it('refuses a scope outside the client allowed set with invalid_scope', async () => {
     const response = await token({ grant_type: 'client_credentials', scope: 'documents:read documents:delete' }, { authorization: basicAuth(client.clientId, client.secret) });
     assertOAuthError(response, 400, 'invalid_scope');
-    assert.match(response.json().error_description, /documents:delete/);
+    assert.match(response.json().error_description, /the scope parameter asks for a scope this client is not allowed to request/);
   });
 
   it('refuses a malformed scope token with invalid_scope', async () => {

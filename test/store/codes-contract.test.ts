@@ -95,6 +95,22 @@ for (const target of STORAGE_TARGETS) {
         assert.deepEqual(await storage.codes.consumeCode(input.codeDigest, T0), { status: 'consumed', code: { ...input, consumedAt: T0 } });
       });
 
+      it('findCode reads a code without changing it: unused, then consumed; undefined for an unknown digest', async () => {
+        const input = newCode();
+        await storage.codes.createCode(input);
+        assert.deepEqual(await storage.codes.findCode(input.codeDigest), { ...input, consumedAt: null });
+        assert.deepEqual(await storage.codes.findCode(input.codeDigest), { ...input, consumedAt: null }, 'reading twice changes nothing');
+        assert.equal((await storage.codes.consumeCode(input.codeDigest, T0 + 1_000)).status, 'consumed', 'still unused after findCode');
+        assert.deepEqual(await storage.codes.findCode(input.codeDigest), { ...input, consumedAt: T0 + 1_000 });
+        assert.equal(await storage.codes.findCode(randomDigest()), undefined);
+      });
+
+      it('round-trips a code whose authorization request carried no redirect_uri (null)', async () => {
+        const input = newCode({ redirectUri: null });
+        assert.deepEqual(await storage.codes.createCode(input), { ...input, consumedAt: null });
+        assert.deepEqual(await storage.codes.consumeCode(input.codeDigest, T0), { status: 'consumed', code: { ...input, consumedAt: T0 } });
+      });
+
       it("a code is used once: the second presentation answers 'replayed' with the code, and so does every later one", async () => {
         const input = newCode();
         await storage.codes.createCode(input);

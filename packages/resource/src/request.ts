@@ -5,6 +5,8 @@
  */
 import type { BearerError } from './errors.js';
 
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /** Header values as a web `Headers`, a plain object, or Node's `IncomingHttpHeaders`. */
 export type HeadersLike = Headers | Record<string, string | string[] | undefined>;
 
@@ -36,6 +38,9 @@ export function extractToken(request: VerifiableRequest, queryToken: boolean, fa
     if (scheme.toLowerCase() === 'bearer') {
       headerToken = value.slice(scheme.length).trim();
       if (headerToken === '') throw fail('invalid_request', 'the Bearer credentials are empty');
+      // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+      // Anything else (`Bearer a b`, a quote, a control character) is a malformed request (§3.1).
+      if (!B64TOKEN.test(headerToken)) throw fail('invalid_request', 'the Bearer credentials are not a b64token (RFC 6750 section 2.1)');
     }
   }
 

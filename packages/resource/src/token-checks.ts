@@ -32,7 +32,7 @@ export interface TokenCheckOptions {
   /** One of them must be in `aud`. */
   audience: readonly string[];
   keys: KeySource;
-  /** Leeway for `exp` and `nbf`, in seconds. */
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. */
   clockTolerance: number;
   clock: () => number;
   /** Told when the key source throws (it should not: see KeySource.getKey). */
@@ -102,6 +102,9 @@ export async function checkToken(token: string, options: TokenCheckOptions): Pro
     throw invalidToken(describeJoseError(error), error);
   }
   if (!hasClaimTypes(payload)) throw invalidToken('the access token claims are malformed');
+  // jose checks exp and nbf only. A token issued "later" than now beyond the leeway was not
+  // issued by a server with a sane clock (RFC 9068 §4: iat is required; RFC 7519 §4.1.6).
+  if (payload.iat > options.clock() / 1000 + options.clockTolerance) throw invalidToken('the access token was issued in the future (iat)');
   return { claims: payload, kid: header.kid };
 }
 

@@ -29,7 +29,7 @@ export interface VerifierOptions {
   revocationFeed?: { clientId: string; clientSecret: string; pollInterval?: number };
   /** Time between two polls of the revocation feed, in ms. Default 500. */
   pollInterval?: number;
-  /** Leeway for `exp` and `nbf`, in seconds. Default 5. */
+  /** Leeway for `exp` and `nbf`, and for an `iat` in the future, in seconds. Default 5. */
   clockTolerance?: number;
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; defaults to Date.now. */

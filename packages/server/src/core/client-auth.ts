@@ -98,7 +98,7 @@ export function readClientCredentials(authorization: string | undefined, params:
       return { malformed: 'client authentication failed: the Authorization header is not valid Basic credentials' };
     }
     const colon = decoded.indexOf(':');
-    if (colon === -1) return { malformed: 'client authentication failed: the Basic credentials have no ":" separator' };
+    if (colon === -1) return { malformed: 'client authentication failed: the Basic credentials have no colon separator' };
     let clientId: string;
     let secret: string;
     try {

@@ -55,10 +55,11 @@ export class OAuthError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(code: OAuthErrorCode, description: string, options: OAuthErrorOptions = {}) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    const safe = safeErrorDescription(description);
+    super(safe, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OAuthError';
     this.code = code;
-    this.description = description;
+    this.description = safe;
     this.status = options.status ?? DEFAULT_STATUS[code];
     this.headers = options.headers ?? {};
   }
@@ -70,6 +71,24 @@ export class OAuthError extends Error {
   toJSON(): { error: OAuthErrorCode; error_description: string; message: string } {
     return { error: this.code, error_description: this.description, message: this.description };
   }
+}
+
+/** RFC 6749 §5.2: error-description = 1*( %x20-21 / %x23-5B / %x5D-7E ). */
+export const ERROR_DESCRIPTION_CHARSET = /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/;
+
+const DESCRIPTION_MAX = 300;
+
+/**
+ * The one guard on every `error_description` the server sends (JSON bodies, redirects,
+ * challenges): RFC 6749 §5.2 admits no quote, no backslash, no control or non-ASCII
+ * character. Messages name the parameter at fault rather than quote client input; this
+ * maps anything that still slips through onto the allowed alphabet and bounds its length.
+ */
+export function safeErrorDescription(text: string): string {
+  const safe = ERROR_DESCRIPTION_CHARSET.test(text)
+    ? text
+    : text.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  return safe.length > DESCRIPTION_MAX ? `${safe.slice(0, DESCRIPTION_MAX - 3)}...` : safe;
 }
 
 /** The storage backend failed or could not be reached; reported as 503 `temporarily_unavailable`. */

@@ -1,14 +1,12 @@
 import { SUPPORTED_AUTH_METHODS, type ClientAuthMethod } from './client-auth.js';
 import type { Config } from './config.js';
 import { GRANTS } from './grants/index.js';
-import type { ScopeStore } from './storage.js';
 
 /** RFC 8414 §2 authorization server metadata, plus the Gatehouse revocation feed. */
 export interface AuthorizationServerMetadata {
   issuer: string;
   token_endpoint: string;
   jwks_uri: string;
-  scopes_supported: string[];
   authorization_endpoint: string;
   response_types_supported: string[];
   code_challenge_methods_supported: string[];
@@ -24,7 +22,6 @@ export interface AuthorizationServerMetadata {
 
 export interface MetadataDeps {
   config: Pick<Config, 'issuer'>;
-  scopes: Pick<ScopeStore, 'listScopeNames'>;
 }
 
 /** The URLs of an issuer's endpoints: the one place that spells them (metadata, landing page). */
@@ -41,16 +38,22 @@ export function endpointUrls(issuer: string) {
   };
 }
 
-/** The metadata document (RFC 8414 §3.2): the endpoints, and the scopes defined in any tenant. */
+/**
+ * The metadata document (RFC 8414 §3.2): the endpoints and what they support.
+ *
+ * No `scopes_supported`: RFC 8414 §2 makes it RECOMMENDED, not required, and "servers MAY
+ * choose not to advertise some supported scope values". Scopes here are defined per tenant,
+ * so the only list to give would be every tenant's scope names, to anyone who asks: that
+ * tells one tenant's integrators about the others' APIs (issue 16). A client learns its own
+ * scopes from its registration, and the token response's `scope` says what was granted.
+ */
 export async function readAuthorizationServerMetadata(deps: MetadataDeps): Promise<AuthorizationServerMetadata> {
   const { issuer } = deps.config;
   const urls = endpointUrls(issuer);
-  const scopes = await deps.scopes.listScopeNames();
   return {
     issuer,
     token_endpoint: urls.tokenEndpoint,
     jwks_uri: urls.jwksUri,
-    scopes_supported: scopes,
     authorization_endpoint: urls.authorizationEndpoint,
     // 'token' (legacy implicit, RFC 9700 §2.1.2) only for clients registered with it.
     response_types_supported: ['code', 'token'],

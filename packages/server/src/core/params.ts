@@ -17,23 +17,28 @@ export function parseFormParameters(body: string): Params {
   let count = 0;
   for (const [name, value] of new URLSearchParams(body)) {
     if (++count > MAX_PARAMETERS) throw new OAuthError('invalid_request', 'the request has too many parameters');
-    if (seen.has(name)) throw new OAuthError('invalid_request', `the "${printable(name)}" parameter is repeated`);
+    if (seen.has(name)) throw new OAuthError('invalid_request', `${nameOfParameter(name)} is repeated`);
     seen.add(name);
     if (value !== '') params.set(name, value);
   }
   return params;
 }
 
-/** A parameter name made safe to echo in an error description. */
-export function printable(name: string): string {
-  const cleaned = name.replace(/[^\x20-\x7E]/g, '?');
-  return cleaned.length > 40 ? `${cleaned.slice(0, 40)}…` : cleaned;
+const PARAMETER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+
+/**
+ * How an error description names a parameter the client sent: by its name when that is a
+ * plain OAuth-style name (`the scope parameter`), otherwise without quoting the client's
+ * bytes (RFC 6749 §5.2 restricts error_description's alphabet).
+ */
+export function nameOfParameter(name: string): string {
+  return PARAMETER_NAME.test(name) ? `the ${name} parameter` : 'a parameter';
 }
 
 /** A required parameter; `invalid_request` naming it when absent. */
 export function requireParam(params: Params, name: string): string {
   const value = params.get(name);
-  if (value === undefined) throw new OAuthError('invalid_request', `the "${name}" parameter is required`);
+  if (value === undefined) throw new OAuthError('invalid_request', `the ${name} parameter is required`);
   return value;
 }
 

@@ -35,11 +35,11 @@ export async function handleRevocationFeedRequest(
     throw new OAuthError('unauthorized_client', 'only clients created with --resource-server may read the revocation feed', { status: 403 });
   }
   const values = query.getAll('since');
-  if (values.length > 1) throw new OAuthError('invalid_request', 'the "since" parameter is repeated');
+  if (values.length > 1) throw new OAuthError('invalid_request', 'the since parameter is repeated');
   const raw = values[0] === undefined || values[0] === '' ? '0' : values[0];
   const since = Number(raw);
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(since)) {
-    throw new OAuthError('invalid_request', 'the "since" parameter must be a non-negative integer revision');
+    throw new OAuthError('invalid_request', 'the since parameter must be a non-negative integer revision');
   }
   return readRevocationChanges(deps.revocations, since, now);
 }

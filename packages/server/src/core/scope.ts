@@ -42,7 +42,7 @@ export function resolveRequestedScope(
   const allowed = new Set(client.scopes);
   const refused = tokens.filter((token) => !allowed.has(token));
   if (refused.length > 0) {
-    throw new OAuthError('invalid_scope', `the client is not allowed to request scope "${refused.join(' ')}"`);
+    throw new OAuthError('invalid_scope', 'the scope parameter asks for a scope this client is not allowed to request');
   }
   return tokens;
 }

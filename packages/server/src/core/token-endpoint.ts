@@ -1,7 +1,7 @@
 import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { GRANTS, type GrantDeps, type TokenResponse } from './grants/index.js';
-import { printable, readFormRequest, requireParam, type OAuthRequest } from './params.js';
+import { readFormRequest, requireParam, type OAuthRequest } from './params.js';
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
 
@@ -14,7 +14,7 @@ export async function handleTokenRequest(request: OAuthRequest, deps: TokenEndpo
   const params = readFormRequest(request);
   const grantType = requireParam(params, 'grant_type');
   const grant = GRANTS.get(grantType);
-  if (!grant) throw new OAuthError('unsupported_grant_type', `the grant type "${printable(grantType)}" is not supported`);
+  if (!grant) throw new OAuthError('unsupported_grant_type', 'the grant_type parameter names a grant type this server does not support');
 
   const authenticated = await authenticateClient(request, params, deps, now);
   const { client } = authenticated;

@@ -172,8 +172,11 @@ export interface AuthorizationCode {
   codeDigest: string;
   clientId: string;
   userId: string;
-  /** The authorization request's redirect_uri: the token request must repeat it (RFC 6749 §4.1.3). */
-  redirectUri: string;
+  /**
+   * The authorization request's redirect_uri: the token request must repeat it (RFC 6749
+   * §4.1.3). Null when the authorization request left it out (one registered URI).
+   */
+  redirectUri: string | null;
   scope: string[];
   /** Slugs of the tenants the user granted on the consent page. */
   tenants: string[];

@@ -141,7 +141,7 @@ export function buildServices({ config, storage, keys, throttle, redis, derived,
     refreshTokenDigestKey: derived.refreshTokenDigest,
   };
   const feedDeps = { ...clientAuth, revocations: storage.revocations };
-  const metadataDeps = { config, scopes: storage.scopes };
+  const metadataDeps = { config };
   const healthDeps = { database: storage, keys, redis };
   const tenantDeps = { tenants: storage.tenants, grants: storage.grants, clients: storage.clients };
   const adminAuthenticationDeps = { verifier: adminVerifier, clients: storage.clients, realm: config.issuer };

@@ -3,6 +3,7 @@ import { parseDuration } from '../../core/duration.js';
 import { toClientResource, toCreatedClientResource, toRotatedSecretResource } from '../../core/admin/resources.js';
 import { formatDuration } from '../../core/duration.js';
 import { collect, dbOption, durationOption, jsonOption, listJson, runCommand, type OutputOptions } from '../command.js';
+import { redirectUriProblem } from '../../core/redirect-uri.js';
 import type { Client } from '../../core/types.js';
 import type { Io } from '../io.js';
 
@@ -46,7 +47,7 @@ export function registerClientCommands(program: Command, io: Io): void {
     .option('--grant-type <type>', 'allowed grant type, repeatable (default client_credentials)', collect)
     .option('--scope <scopes>', 'space-delimited scopes the client may request')
     .option('--default-scope <scopes>', 'scopes granted when a request names none')
-    .option('--redirect-uri <url>', 'registered redirect URI, repeatable', collect)
+    .option('--redirect-uri <url>', 'registered redirect URI, repeatable: https, loopback http (127.0.0.1, [::1], localhost) or a private-use scheme such as com.example.app:', collect)
     .option('--public', 'a public client (no secret)')
     .option('--resource-server', 'a resource server of the API provider: may read the revocation feed and introspect every tenant')
     .addOption(durationOption('--access-token-ttl <duration>', 'access token lifetime, e.g. 12h or 3600s (default: the tenant\'s, else 1h)'))
@@ -96,7 +97,7 @@ export function registerClientCommands(program: Command, io: Io): void {
     .option('--name <text>', 'display name')
     .option('--scope <scopes>', 'space-delimited scopes the client may request (replaces the list)')
     .option('--default-scope <scopes>', 'scopes granted when a request names none (replaces the list)')
-    .option('--redirect-uri <url>', 'registered redirect URI, repeatable (replaces the list)', collect)
+    .option('--redirect-uri <url>', 'registered redirect URI, repeatable (replaces the list): https, loopback http or a private-use scheme such as com.example.app:', collect)
     .option('--grant-type <type>', 'allowed grant type, repeatable (replaces the list)', collect)
     .addOption(
       new Option('--access-token-ttl <duration>', "access token lifetime, e.g. 12h or 3600s; `default`: back to the tenant's lifetime").argParser((value: string) =>
@@ -178,10 +179,20 @@ export function registerClientCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .addOption(dbOption())
     .action((clientId: string, options: OutputOptions) =>
-      runCommand(io, options, (g) => g.admin.clients.get(clientId), {
-        json: toClientResource,
-        text: showClient,
-      }),
+      runCommand(
+        io,
+        options,
+        async (g) => {
+          const shown = await g.admin.clients.get(clientId);
+          // Registered under an earlier, laxer rule: it keeps working, but the operator should replace it.
+          for (const uri of shown.redirectUris) {
+            const problem = redirectUriProblem(uri);
+            if (problem !== undefined) io.err(`warning: redirect URI ${JSON.stringify(uri)} would be refused today (${problem}); it still works: replace it with client update --redirect-uri`);
+          }
+          return shown;
+        },
+        { json: toClientResource, text: showClient },
+      ),
     );
   client
     .command('disable <client_id>')

@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors.js';
-import { printable } from '../params.js';
+import { nameOfParameter } from '../params.js';
 import { ADMIN_SCOPE, resolveRequestedScope } from '../scope.js';
 import type { ClientStore } from '../storage.js';
 import type { Client, CodeChallengeMethod } from '../types.js';
@@ -90,7 +90,7 @@ export function checkRedirectUri(params: AuthorizationParams, client: Pick<Clien
 /** checkSingleParameters: RFC 6749 §3.1: request parameters must not be repeated. */
 export function checkSingleParameters(params: AuthorizationParams): void {
   for (const [name, values] of params) {
-    if (values.length > 1) throw new OAuthError('invalid_request', `the "${printable(name)}" parameter is repeated`);
+    if (values.length > 1) throw new OAuthError('invalid_request', `${nameOfParameter(name)} is repeated`);
   }
 }
 
@@ -108,13 +108,13 @@ export function checkState(params: AuthorizationParams): string | undefined {
  */
 export function checkResponseType(params: AuthorizationParams, client: Pick<Client, 'grantTypes'>): ResponseType {
   const responseType = params.get('response_type')?.[0];
-  if (responseType === undefined) throw new OAuthError('invalid_request', 'the "response_type" parameter is required');
+  if (responseType === undefined) throw new OAuthError('invalid_request', 'the response_type parameter is required');
   if (responseType === 'code') {
     if (!client.grantTypes.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'the client is not allowed to use the authorization code grant');
     return 'code';
   }
   if (responseType === 'token' && client.grantTypes.includes('implicit')) return 'token';
-  throw new OAuthError('unsupported_response_type', `response_type "${printable(responseType)}" is not supported for this client`);
+  throw new OAuthError('unsupported_response_type', 'the response_type parameter names a response type this client may not use');
 }
 
 /**
@@ -186,7 +186,7 @@ export function checkPrompt(params: AuthorizationParams): Prompt[] | undefined {
   const known: readonly string[] = PROMPTS;
   const prompts = [...new Set(value.split(' ').filter((part) => part !== ''))];
   const unknown = prompts.find((part) => !known.includes(part));
-  if (unknown !== undefined) throw new OAuthError('invalid_request', `prompt "${printable(unknown)}" is not supported (allowed: ${PROMPTS.join(', ')})`);
-  if (prompts.includes('none') && prompts.length > 1) throw new OAuthError('invalid_request', 'prompt "none" cannot be combined with another value');
+  if (unknown !== undefined) throw new OAuthError('invalid_request', `the prompt parameter has a value that is not supported (allowed: ${PROMPTS.join(', ')})`);
+  if (prompts.includes('none') && prompts.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with another value');
   return prompts.length > 0 ? (prompts as Prompt[]) : undefined;
 }

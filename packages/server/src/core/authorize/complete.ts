@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { accessTokenTtlOf, mintAccessToken } from '../access-token.js';
-import { digestCode, generateAuthorizationCode } from '../authorization-codes.js';
+import { AUTHORIZATION_CODE_PREFIX, digestCode } from '../authorization-codes.js';
 import type { Config } from '../config.js';
 import type { KeyRing } from '../keys.js';
+import { deriveKey } from '../secrets.js';
 import type { CodeStore, ConsentStore } from '../storage.js';
 import type { Client, Consent, User } from '../types.js';
 import { buildRedirect, responseModeOf } from './redirect.js';
@@ -100,30 +102,46 @@ export interface Approval {
   client: Client;
   user: { id: string; authTime: number };
   tenants: string[];
+  /** The authorization session's one-time nonce (AuthorizationSession.nonce). */
+  nonce: string;
+}
+
+/**
+ * The code of one approval: an HMAC of the session's one-time nonce (256 random bits, known
+ * only to the browser's sealed session) under a key derived from the code digest key. It
+ * is as unguessable as a random code, and approving the same session again yields the same
+ * code, whose digest is already stored: createCode refuses it (ConflictError), so a resent
+ * login or consent form gets no second code (one approval, one code).
+ */
+export function approvalCode(nonce: string, codeDigestKey: Buffer): string {
+  return AUTHORIZATION_CODE_PREFIX + createHmac('sha256', deriveKey(codeDigestKey, 'approval code')).update(nonce, 'utf8').digest('base64url');
 }
 
 /**
  * The successful response (RFC 6749 §4.1.2 / §4.2.2), as the redirect location. For
  * `code`: a fresh code, stored only as its digest, bound to the client, redirect URI,
  * PKCE challenge, scope, tenants and user, living `authorizationCodeTtl`. For `token`:
- * an access token in the fragment, no refresh token (§4.2.2), at most 15 minutes.
+ * an access token in the fragment, no refresh token (§4.2.2), at most 15 minutes, and the
+ * approval's code stored already expired, only to make the approval single-use.
+ * ConflictError when the session approved before (approvalCode).
  */
-export async function approveAuthorization({ request, client, user, tenants }: Approval, deps: ApprovalDeps, now: number): Promise<string> {
+export async function approveAuthorization({ request, client, user, tenants, nonce }: Approval, deps: ApprovalDeps, now: number): Promise<string> {
   const mode = responseModeOf(request.responseType);
+  const code = approvalCode(nonce, deps.codeDigestKey);
+  await deps.codes.createCode({
+    codeDigest: digestCode(code, deps.codeDigestKey),
+    clientId: client.id,
+    userId: user.id,
+    redirectUri: request.redirectUriOmitted ? null : request.redirectUri,
+    scope: request.scope,
+    tenants,
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    authTime: user.authTime,
+    // Kept until pruned (10 minutes after expiry, the session's lifetime at least), so a resent form is recognised.
+    expiresAt: request.responseType === 'code' ? now + deps.config.authorizationCodeTtl * 1000 : now,
+  });
   if (request.responseType === 'code') {
-    const code = generateAuthorizationCode();
-    await deps.codes.createCode({
-      codeDigest: digestCode(code, deps.codeDigestKey),
-      clientId: client.id,
-      userId: user.id,
-      redirectUri: request.redirectUri,
-      scope: request.scope,
-      tenants,
-      codeChallenge: request.codeChallenge,
-      codeChallengeMethod: request.codeChallengeMethod,
-      authTime: user.authTime,
-      expiresAt: now + deps.config.authorizationCodeTtl * 1000,
-    });
     return buildRedirect(request.redirectUri, mode, { code, state: request.state }, deps.config.issuer);
   }
   const ttl = Math.min(accessTokenTtlOf(client, deps.config), IMPLICIT_TOKEN_MAX_TTL);

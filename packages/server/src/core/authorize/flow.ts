@@ -1,8 +1,9 @@
+import { ConflictError } from '../errors.js';
 import type { SessionService } from '../sessions.js';
 import type { ClientStore, ConsentStore, ScopeStore, TenantStore, UserStore } from '../storage.js';
 import type { Client, Consent, User } from '../types.js';
 import { authenticateUser, LoginError, type UserAuthDeps } from '../user-auth.js';
-import { approveAuthorization, chosenTenants, preCheckedTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type ApprovalDeps } from './complete.js';
+import { approveAuthorization, chosenTenants, preCheckedTenants, rememberConsent, tenantChoiceProblem, tenantsFromConsent, type Approval, type ApprovalDeps } from './complete.js';
 import { denyAuthorization, promptNoneRefused, validateAuthorizationRequest } from './index.js';
 import { csrfTokenMatches, newAuthorizationSession, openAuthorizationSession, sealAuthorizationSession, withUser, type AuthorizationSession } from './session.js';
 import { errorStep, redirectStep, type AuthorizationPageStep, type AuthorizationStep, type ConsentForm, type LoginForm, type SignInUpdate } from './steps.js';
@@ -80,7 +81,7 @@ export async function startAuthorization(query: string, deps: AuthorizationFlowD
   const session = withUser(newAuthorizationSession(request, now), user.id, authTime);
   const consent = await deps.consents.findConsent(user.id, client.id);
   const remembered = prompts(request, 'consent') ? undefined : tenantsFromConsent(consent, request, user);
-  if (remembered !== undefined) return redirectStep(await approveAuthorization({ request, client, user: session.user!, tenants: remembered }, deps, now));
+  if (remembered !== undefined) return approveOnce({ request, client, user: session.user!, tenants: remembered }, session, deps, now);
   // §3.1.2.6: consent_required, the consent page may not be shown either.
   if (prompts(request, 'none')) return redirectStep(promptNoneRefused(request, deps.config.issuer, 'consent_required'));
   return consentStep(session, client, user, consent, deps);
@@ -140,7 +141,7 @@ export async function submitLogin(
   // prompt=consent: ask even when the remembered consent covers the request.
   const remembered = prompts(signedIn.request, 'consent') ? undefined : tenantsFromConsent(consent, signedIn.request, user);
   if (remembered !== undefined) {
-    return { ...redirectStep(await approveAuthorization({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, deps, now)), signIn };
+    return { ...(await approveOnce({ request: signedIn.request, client, user: signedIn.user!, tenants: remembered }, signedIn, deps, now)), signIn };
   }
   return { ...(await consentStep(signedIn, client, user, consent, deps)), signIn };
 }
@@ -174,7 +175,28 @@ export async function submitConsent(sealed: string | undefined, form: ConsentFor
   const problem = tenantChoiceProblem(tenants, user, session.request);
   if (problem) return consentStep(session, client, user, await deps.consents.findConsent(user.id, client.id), deps, problem);
   await rememberConsent(deps.consents, user.id, session.request, tenants);
-  return redirectStep(await approveAuthorization({ request: session.request, client, user: session.user, tenants }, deps, now));
+  return approveOnce({ request: session.request, client, user: session.user, tenants }, session, deps, now);
+}
+
+/**
+ * The client's answer for an approval of this session, once: a session that approved
+ * before (a resent login or consent form) or was sealed before sessions carried a nonce
+ * gets an error page and no second code or token (approvalCode).
+ */
+async function approveOnce(
+  approval: Omit<Approval, 'nonce'>,
+  session: AuthorizationSession,
+  deps: AuthorizationFlowDeps,
+  now: number,
+): Promise<AuthorizationStep> {
+  const used = () => errorStep(400, 'Already answered', 'This sign-in was already answered. Go back to the application and start again.', 'clear');
+  if (session.nonce === undefined) return used();
+  try {
+    return redirectStep(await approveAuthorization({ ...approval, nonce: session.nonce }, deps, now));
+  } catch (error) {
+    if (error instanceof ConflictError) return used();
+    throw error;
+  }
 }
 
 /** The flow with its dependencies bound: what the composition root hands to the routes. */

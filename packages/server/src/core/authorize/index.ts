@@ -63,7 +63,8 @@ export async function validateAuthorizationRequest(query: string, deps: Authoriz
     const pkce = checkPkce(params, client, responseType);
     const tenantHint = checkTenantHint(params);
     const prompt = checkPrompt(params);
-    const request: AuthorizationRequest = { clientId: client.id, redirectUri, responseType, scope, state: checkedState, ...pkce, tenantHint, ...(prompt ? { prompt } : {}) };
+    const omitted = params.get('redirect_uri') === undefined ? { redirectUriOmitted: true as const } : {};
+    const request: AuthorizationRequest = { clientId: client.id, redirectUri, ...omitted, responseType, scope, state: checkedState, ...pkce, tenantHint, ...(prompt ? { prompt } : {}) };
     return { kind: 'valid', client, request };
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;

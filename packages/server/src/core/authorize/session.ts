@@ -10,8 +10,10 @@ import type { AuthorizationRequest } from './types.js';
  * carrying its own CSRF token: a form is accepted only with the token of the session
  * the browser sends (the attacker can neither read nor forge the sealed value).
  *
- * A sealed session can be replayed by whoever holds it until it expires; it is HttpOnly,
- * SameSite=Lax, and cleared when the flow ends.
+ * A sealed session can be resent by whoever holds it until it expires (it is HttpOnly,
+ * SameSite=Lax, and cleared when the flow ends), but it approves once: its one-time `nonce`
+ * determines the code of the approval, whose stored digest is unique (complete.ts,
+ * approvalCode), so a resent login or consent form yields no second code or token.
  */
 export interface AuthorizationSession {
   v: 1;
@@ -19,6 +21,8 @@ export interface AuthorizationSession {
   exp: number;
   /** The CSRF token of the session's forms. */
   csrf: string;
+  /** One approval, one code: see approvalCode. Absent in sessions sealed before it existed (they approve nothing). */
+  nonce?: string;
   request: AuthorizationRequest;
   /** Set once the user has logged in. */
   user?: { id: string; authTime: number };
@@ -35,7 +39,7 @@ export function authorizationSessionKey(masterKey: Buffer): Buffer {
 
 /** A fresh session for a validated request, with a fresh CSRF token. */
 export function newAuthorizationSession(request: AuthorizationRequest, now: number): AuthorizationSession {
-  return { v: 1, exp: now + AUTHORIZATION_SESSION_TTL_MS, csrf: randomBytes(32).toString('base64url'), request };
+  return { v: 1, exp: now + AUTHORIZATION_SESSION_TTL_MS, csrf: randomBytes(32).toString('base64url'), nonce: randomBytes(32).toString('base64url'), request };
 }
 
 /** The session after a login: the user is recorded and the CSRF token replaced. */

@@ -25,6 +25,12 @@ export interface AuthorizationRequest {
   clientId: string;
   /** The redirect URI the response goes to (as requested, or the one registered). */
   redirectUri: string;
+  /**
+   * True when the request left `redirect_uri` out (a client with one registered URI,
+   * RFC 6749 §3.1.2.3): the token request may then leave it out too (§4.1.3). Absent when
+   * the request carried it (and in sessions sealed before this was recorded).
+   */
+  redirectUriOmitted?: true;
   responseType: ResponseType;
   /** Granted scope, sorted (RFC 6749 §3.3). */
   scope: string[];

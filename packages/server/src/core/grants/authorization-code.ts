@@ -14,7 +14,7 @@ const MAX_CODE_LENGTH = 512;
 
 interface CodeExchangeRequest {
   code: string;
-  /** Undefined when the client left it out (allowed for a client with one registered URI). */
+  /** Undefined when the client left it out (allowed only if the authorization request did too). */
   redirectUri: string | undefined;
   codeVerifier: string | undefined;
   tenant: string | undefined;
@@ -28,31 +28,45 @@ interface CodeExchangeRequest {
 function readRequest(params: Params): CodeExchangeRequest {
   const code = requireParam(params, 'code');
   // RFC 6749 §4.1.3: "REQUIRED, if the redirect_uri parameter was included in the
-  // authorization request". A client with a single registered URI may leave it out of
-  // both (§3.1.2.3); checkRedirectUri decides once the code and client are known.
+  // authorization request": checkRedirectUri decides once the code is known.
   const redirectUri = params.get('redirect_uri');
   const codeVerifier = params.get('code_verifier');
   if (codeVerifier !== undefined && !CODE_VERIFIER.test(codeVerifier)) {
-    throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, "-", ".", "_" and "~" (RFC 7636 §4.1)');
+    throw new OAuthError('invalid_request', 'the code_verifier must be 43-128 characters of A-Z, a-z, 0-9, hyphen, period, underscore and tilde (RFC 7636 section 4.1)');
   }
   return { code, redirectUri, codeVerifier, tenant: params.get('tenant') };
 }
 
+const invalidCode = () => new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
+
 /**
- * Consumes the code, atomically (CodeStore.consumeCode): whatever happens next, it cannot
- * be redeemed again. A replay revokes the grant issued from the first redemption, and with
- * it every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
+ * The stored code the request names, read without changing it: every check that proves the
+ * request (client, redirect URI, PKCE) runs against it before anything is consumed, so a
+ * code thief without the verifier or the client's credentials neither spends an unredeemed
+ * code nor revokes what a redeemed one issued (RFC 9700 §4.5: a request that cannot prove
+ * itself must change nothing).
+ */
+async function findCode(code: string, deps: Pick<GrantDeps, 'codes' | 'codeDigestKey'>): Promise<AuthorizationCode> {
+  if (code.length > MAX_CODE_LENGTH) throw invalidCode();
+  const stored = await deps.codes.findCode(digestCode(code, deps.codeDigestKey));
+  if (!stored) throw invalidCode();
+  return stored;
+}
+
+/**
+ * Consumes the code, atomically (CodeStore.consumeCode), once the request has proved
+ * itself: whatever happens next, it cannot be redeemed again. A replay that proves itself
+ * (the right client, redirect URI and verifier: the code was stolen together with them, or
+ * the client misbehaves) revokes the grant issued from the first redemption, and with it
+ * every refresh and access token of that grant (RFC 6749 §4.1.2: "MUST deny the request
  * and SHOULD revoke … all tokens previously issued based on that authorization code").
  */
 async function consumeCode(
-  code: string,
+  codeDigest: string,
   client: Pick<Client, 'id' | 'tenantSlug'>,
-  deps: Pick<GrantDeps, 'codes' | 'grants' | 'codeDigestKey' | 'audit' | 'metrics'>,
+  deps: Pick<GrantDeps, 'codes' | 'grants' | 'audit' | 'metrics'>,
   now: number,
 ): Promise<AuthorizationCode> {
-  const invalid = new OAuthError('invalid_grant', 'the authorization code is invalid, expired or was already used');
-  if (code.length > MAX_CODE_LENGTH) throw invalid;
-  const codeDigest = digestCode(code, deps.codeDigestKey);
   const outcome = await deps.codes.consumeCode(codeDigest, now);
   switch (outcome.status) {
     case 'consumed':
@@ -69,11 +83,11 @@ async function consumeCode(
         outcome: revoked ? 'revoked' : 'refused',
         details: revoked ? { grant: revoked.id } : {},
       });
-      throw invalid;
+      throw invalidCode();
     }
     case 'expired':
     case 'unknown':
-      throw invalid;
+      throw invalidCode();
   }
 }
 
@@ -83,15 +97,19 @@ function checkClient(code: AuthorizationCode, client: Client): void {
 }
 
 /**
- * RFC 6749 §4.1.3: the redirect_uri is identical to the one of the authorization request
- * (simple string comparison, RFC 3986 §6.2.1). Left out, it is accepted only from a client
- * with exactly one registered redirect URI, the one the code was issued for: the only case
- * in which the authorization request could have left it out too.
+ * RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the redirect_uri parameter was included
+ * in the authorization request", and then identical to it (simple string comparison, RFC
+ * 3986 §6.2.1), for every client, however many URIs it registered. Only when the
+ * authorization request left it out (a client with one registered URI, §3.1.2.3) may the
+ * token request leave it out too; sent anyway, it must be that registered URI.
  */
 function checkRedirectUri(code: AuthorizationCode, redirectUri: string | undefined, client: Pick<Client, 'redirectUris'>): void {
+  if (code.redirectUri === null) {
+    if (redirectUri === undefined || (client.redirectUris.length === 1 && client.redirectUris[0] === redirectUri)) return;
+    throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
+  }
   if (redirectUri === undefined) {
-    if (client.redirectUris.length === 1 && client.redirectUris[0] === code.redirectUri) return;
-    throw new OAuthError('invalid_request', 'the "redirect_uri" parameter is required: this client has several registered redirect URIs');
+    throw new OAuthError('invalid_grant', 'the redirect_uri parameter is required: the authorization request carried one');
   }
   if (code.redirectUri !== redirectUri) {
     throw new OAuthError('invalid_grant', 'the redirect_uri differs from the one the authorization code was issued for');
@@ -125,20 +143,24 @@ function checkPkce(code: AuthorizationCode, codeVerifier: string | undefined, cl
 
 /**
  * RFC 6749 §4.1.3: exchanges an authorization code for an access token (and a refresh
- * token when the client may use the refresh_token grant). The code is consumed first
- * (atomically), then checked: a code that fails a check is spent, and nothing is issued
- * from it. That includes a `tenant` the user did not grant (`invalid_target`): the client
- * must send a granted tenant, or none, with the code.
+ * token when the client may use the refresh_token grant). The request proves itself first
+ * against the stored code (client, redirect URI, PKCE): one that does not is refused and
+ * changes nothing. Then the code is consumed (atomically), and what remains is checked: a
+ * `tenant` the user did not grant (`invalid_target`) spends the code, and nothing is issued
+ * from it: the client must send a granted tenant, or none, with the code.
  */
 export const authorizationCodeGrant: Grant = {
   type: 'authorization_code',
   allowsPublicClients: true,
   async handle({ authenticated: { client }, params, now }, deps) {
     const request = readRequest(params);
-    const code = await consumeCode(request.code, client, deps, now);
-    checkClient(code, client);
-    checkRedirectUri(code, request.redirectUri, client);
-    checkPkce(code, request.codeVerifier, client);
+    const stored = await findCode(request.code, deps);
+    // An unexpired code already redeemed answers as any bad code would; an expired one too.
+    if (stored.consumedAt === null && stored.expiresAt <= now) throw invalidCode();
+    checkClient(stored, client);
+    checkRedirectUri(stored, request.redirectUri, client);
+    checkPkce(stored, request.codeVerifier, client);
+    const code = await consumeCode(stored.codeDigest, client, deps, now);
     const tenant = checkTenant(request.tenant, code);
     refuseAdminScope(code.scope);
     await checkUser(code.userId, deps);

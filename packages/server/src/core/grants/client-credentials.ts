@@ -54,7 +54,7 @@ function adminTarget(resource: 'admin' | 'api' | undefined, requested: readonly 
   if (resource === 'api') throw new OAuthError('invalid_scope', `gatehouse:admin is honoured only for the admin API (resource ${adminAudience(config.issuer)})`);
   const allowed = client.scopes.includes(ADMIN_SCOPE) && !client.isPublic && client.grantTypes.every((type) => type === 'client_credentials');
   if (!allowed) {
-    if (requested.includes(ADMIN_SCOPE)) throw new OAuthError('invalid_scope', 'the client is not allowed to request scope "gatehouse:admin"');
+    if (requested.includes(ADMIN_SCOPE)) throw new OAuthError('invalid_scope', 'the client is not allowed to request the gatehouse:admin scope');
     throw new OAuthError('invalid_target', 'the client is not allowed to get tokens for the admin API');
   }
   return { audience: adminAudience(config.issuer), scope: [ADMIN_SCOPE] };

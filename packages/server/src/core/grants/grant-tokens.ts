@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { accessTokenTtlOf, mintAccessToken } from '../access-token.js';
 import { OAuthError } from '../errors.js';
-import { printable } from '../params.js';
 import { digestRefreshToken, generateRefreshToken } from '../refresh-tokens.js';
 import { ADMIN_SCOPE } from '../scope.js';
 import type { AuthorizationGrant, Client } from '../types.js';
@@ -22,7 +21,7 @@ export function checkTenant(requested: string | undefined, grant: Pick<Authoriza
   if (requested === undefined) return undefined;
   if (grant.tenants.includes(requested)) return requested;
   const granted = grant.tenants.length === 0 ? 'none' : grant.tenants.join(', ');
-  throw new OAuthError('invalid_target', `the user did not grant access to tenant "${printable(requested)}" (granted: ${granted})`);
+  throw new OAuthError('invalid_target', `the user did not grant access to the tenant named by the tenant parameter (granted: ${granted})`);
 }
 
 /**

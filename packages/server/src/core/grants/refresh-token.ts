@@ -23,7 +23,7 @@ function narrowScope(requested: string | undefined, granted: readonly string[]):
   if (tokens.length === 0) return [...granted];
   if (tokens.some((token) => !isScopeToken(token))) throw new OAuthError('invalid_scope', 'the scope parameter contains a malformed scope token');
   const wider = tokens.filter((token) => !granted.includes(token));
-  if (wider.length > 0) throw new OAuthError('invalid_scope', `the scope "${wider.join(' ')}" was not granted by the user`);
+  if (wider.length > 0) throw new OAuthError('invalid_scope', 'the scope parameter asks for a scope the user did not grant');
   return tokens;
 }
 

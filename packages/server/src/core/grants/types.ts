@@ -21,7 +21,7 @@ export interface TokenResponse {
 export interface GrantDeps {
   keys: Pick<KeyRing, 'signingKey'>;
   config: Pick<Config, 'issuer' | 'audience' | 'accessTokenTtl' | 'maxAccessTokenTtl'>;
-  codes: Pick<CodeStore, 'consumeCode'>;
+  codes: Pick<CodeStore, 'consumeCode' | 'findCode'>;
   grants: Pick<GrantStore, 'createGrant' | 'findGrant' | 'revokeGrant' | 'revokeGrantByCode'>;
   refreshTokens: Pick<RefreshTokenStore, 'createRefreshToken' | 'findRefreshToken' | 'rotateRefreshToken'>;
   users: Pick<UserStore, 'findUser'>;

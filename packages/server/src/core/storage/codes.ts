@@ -7,7 +7,8 @@ export interface NewCode {
   clientId: string;
   /** Plain text: no reference to the users table is enforced. */
   userId: string;
-  redirectUri: string;
+  /** Null when the authorization request carried no redirect_uri (see AuthorizationCode). */
+  redirectUri: string | null;
   scope: string[];
   /** Slugs of the tenants the user granted. */
   tenants: string[];
@@ -46,6 +47,12 @@ export interface CodeStore {
    * issued from it, so there is nothing to revoke).
    */
   consumeCode(codeDigest: string, now: number): Promise<CodeConsumption>;
+  /**
+   * The stored code, consumed or not, without changing it (undefined when there is none):
+   * what the token endpoint checks a request against (client, redirect URI, PKCE) before
+   * it consumes the code, so a request that does not prove itself changes nothing.
+   */
+  findCode(codeDigest: string): Promise<AuthorizationCode | undefined>;
   /**
    * Deletes the codes consumed, or expired, more than 10 minutes before `now` (until
    * then a replay is still recognised); returns how many.

@@ -4,7 +4,7 @@ import type { ScopeDefinition } from '../types.js';
 export interface ScopeStore {
   /** Every scope of one tenant, sorted by name. */
   listScopes(tenantId: string): Promise<ScopeDefinition[]>;
-  /** The distinct scope names of all tenants, sorted (for RFC 8414 `scopes_supported`). */
+  /** The distinct scope names of all tenants, sorted (not published: metadata lists no scopes_supported). */
   listScopeNames(): Promise<string[]>;
   /**
    * Creates the scope in the tenant's catalogue, or replaces the description of the

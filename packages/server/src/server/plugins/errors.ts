@@ -37,8 +37,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendOAuthError(reply, new OAuthError('server_error', 'the server encountered an unexpected error'));
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?', 1)[0]}`, message: `no route for ${request.method} ${request.url.split('?', 1)[0]}` });
+  app.setNotFoundHandler((_request, reply) => {
+    // Names neither the method nor the path: both are client input (RFC 6749 §5.2 charset).
+    const description = 'no route matches the request method and path';
+    reply.code(404).send({ error: 'not_found', error_description: description, message: description });
   });
 }
 

@@ -173,6 +173,7 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
     codes: guard({
       createCode: (input) => codes.createCode(db, input),
       consumeCode: (codeDigest, now) => codes.consumeCode(db, codeDigest, now),
+      findCode: (codeDigest) => codes.findCode(db, codeDigest),
       pruneExpired: (now) => codes.pruneExpiredCodes(db, now),
     }),
     grants: guard({

@@ -15,7 +15,8 @@ function toCode(row: Selectable<AuthorizationCodesTable>): AuthorizationCode {
     codeDigest: row.code_digest,
     clientId: row.client_id,
     userId: row.user_id,
-    redirectUri: row.redirect_uri,
+    // '' stands for "the authorization request carried none": never a redirect URI.
+    redirectUri: row.redirect_uri === '' ? null : row.redirect_uri,
     scope: list(row.scope),
     tenants: list(row.tenants),
     codeChallenge: row.code_challenge,
@@ -31,7 +32,7 @@ export async function createCode(db: Kysely<Database>, input: NewCode): Promise<
     code_digest: input.codeDigest,
     client_id: input.clientId,
     user_id: input.userId,
-    redirect_uri: input.redirectUri,
+    redirect_uri: input.redirectUri ?? '',
     scope: input.scope.join(' '),
     tenants: input.tenants.join(' '),
     code_challenge: input.codeChallenge,
@@ -71,6 +72,11 @@ export async function consumeCode(db: Kysely<Database>, codeDigest: string, now:
   // Consumed at or after its expiry: it was only ever refused, no token came from it.
   if (Number(row.consumed_at) >= Number(row.expires_at)) return { status: 'expired' };
   return { status: 'replayed', code: toCode(row) };
+}
+
+export async function findCode(db: Kysely<Database>, codeDigest: string): Promise<AuthorizationCode | undefined> {
+  const row = await db.selectFrom('authorization_codes').selectAll().where('code_digest', '=', codeDigest).executeTakeFirst();
+  return row && toCode(row);
 }
 
 /** Deletes the codes consumed, or expired, more than CODE_RETENTION_MS before `now`; returns how many. */
