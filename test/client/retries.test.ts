@@ -110,7 +110,8 @@ describe('retries against a real Gatehouse behind a local front', () => {
         assert.equal(error.status, 400);
         assert.equal(error.error, 'invalid_scope');
         assert.equal(error.retryable, false);
-        assert.match(error.errorDescription ?? '', /documents:delete/);
+        // The description names the parameter, never echoes client input (RFC 6749 §5.2 charset).
+        assert.match(error.errorDescription ?? '', /scope/);
         return true;
       });
       assert.equal(tokenRequests(front), 1, 'exactly one request');

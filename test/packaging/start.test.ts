@@ -30,7 +30,7 @@ describe('npm start', () => {
     const port = await freePort();
     const npm = spawn('npm', ['start'], {
       cwd: REPO_ROOT,
-      env: childEnv({ GATEHOUSE_DATABASE_URL: `sqlite:${dataDir}/gatehouse.db`, GATEHOUSE_PORT: String(port) }),
+      env: childEnv({ GATEHOUSE_DATABASE_URL: `sqlite:${dataDir}/gatehouse.db`, GATEHOUSE_PORT: String(port), GATEHOUSE_SHUTDOWN_DELAY: '1' }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that cleanup can end whatever it started, even an orphan.
       detached: true,
@@ -50,8 +50,8 @@ describe('npm start', () => {
       const outcome = await Promise.race([exited, sleep(10_000).then(() => 'timeout' as const)]);
       assert.notEqual(outcome, 'timeout', 'npm start exits after SIGTERM');
       assert.deepEqual(outcome, { code: 0, signal: null }, 'a clean shutdown');
-      assert.match(output, /"signal":"SIGTERM".*shutting down/);
-      assert.match(output, /gatehouse stopped/);
+      assert.match(output, /"reason":"SIGTERM","delaySeconds":1,.*shutdown started/);
+      assert.match(output, /"reason":"SIGTERM",.*"connectionsCut":0,.*shutdown ended/);
       // The server itself is gone too: nothing answers on its port any more.
       await waitFor('the port to close', async () => ((await answers(healthz)) ? undefined : true), { timeoutMs: 5000 });
     } finally {
