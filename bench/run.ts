@@ -69,14 +69,17 @@
 // Output: a Markdown report echoed to stdout and written to bench/results/latest.md (the
 // soak: bench/results/soak.md); bench/results/ is not committed.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { drive, type LoadGenerator, type Round, type Target } from './harness/drive.js';
 import { buildForBench } from './harness/build.js';
-import { runCompiledScriptsFrom, stopAllChildren } from './harness/processes.js';
+import { pinServersTo, runCompiledScriptsFrom, serverPinning, stopAllChildren } from './harness/processes.js';
 import { AUTOCANNON, RSS_TARGET_MB, machineLines, machineSnapshot, mark, round0, round1, table } from './harness/report.js';
-import { SCENARIOS, type Scenario } from './harness/scenarios.js';
+import { SCENARIOS, scaleRatios, type Scenario } from './harness/scenarios.js';
 import { runSoak } from './harness/soak.js';
 import { findWrk, wrkVersion } from './harness/wrk.js';
+import { DEFAULT_POSTGRES_URL, describePostgres, dropAllScratchDatabases, postgresUnavailable, usePostgres } from './harness/postgres.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -91,6 +94,11 @@ const { values, positionals } = parseArgs({
     'soak-warmup': { type: 'string' },
     tsx: { type: 'boolean', default: false },
     'load-generator': { type: 'string', default: 'auto' },
+    postgres: { type: 'string', default: process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? DEFAULT_POSTGRES_URL },
+    cpu: { type: 'string', default: String(cpus().length - 1) },
+    report: { type: 'string', default: 'bench/results/latest.md' },
+    'scale-size': { type: 'string', default: '1000000' },
+    'scale-small': { type: 'string', default: '10000' },
   },
 });
 
@@ -110,6 +118,13 @@ const WARMUP = positive('warmup', values.warmup, true);
 const GRANT_RATE = positive('grant-rate', values['grant-rate']);
 const SOAK_MINUTES = positive('soak-minutes', values['soak-minutes']);
 const SOAK_WARMUP = values['soak-warmup'] === undefined ? undefined : positive('soak-warmup', values['soak-warmup']);
+
+const SCALE_SIZE = positive('scale-size', values['scale-size'], true);
+const SCALE_SMALL = positive('scale-small', values['scale-small'], true);
+if (values.cpu === 'none') pinServersTo(undefined);
+else pinServersTo(positive('cpu', String(Number(values.cpu) + 1), true) - 1);
+
+for (const scenario of SCENARIOS) if (scenario.name === 'scale') scenario.ratios = scaleRatios(SCALE_SMALL, SCALE_SIZE);
 
 const GENERATOR_CHOICES = ['auto', 'wrk', 'autocannon'];
 const generatorChoice = values['load-generator']!;
@@ -131,7 +146,8 @@ if (unknown.length > 0) {
   console.error(`unknown scenario ${unknown.join(', ')}; choose from: ${SCENARIOS.map((s) => s.name).join(', ')} (or --soak)`);
   process.exit(1);
 }
-const chosen = positionals.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => positionals.includes(s.name));
+/** `scale` seeds millions of rows (many minutes): run only when named. */
+const chosen = positionals.length === 0 ? SCENARIOS.filter((s) => s.name !== 'scale') : SCENARIOS.filter((s) => positionals.includes(s.name));
 
 const RUNNER = values.tsx ? 'servers through tsx' : 'servers compiled, plain node';
 const build = values.tsx ? undefined : buildForBench();
@@ -149,14 +165,28 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       return;
     }
     console.error(`\n${signal}: stopping the bench servers`);
-    void stopAllChildren().then(() => process.exit(130));
+    void stopAllChildren()
+      .then(dropAllScratchDatabases)
+      .then(() => process.exit(130));
   });
 }
+
+/** A round with nothing measured: the base of a derived contestant's rounds. */
+const EMPTY_ROUND: Round = { requestsPerSecond: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {}, errorSamples: [], rssMaxMb: 0, rssAfterMb: 0, serverCpu: 0, loadGeneratorCpu: 0 };
 
 function median(numbers: number[]): number {
   const sorted = [...numbers].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The spread of a contestant's rounds: `min–max (−a % / +b %)` around the median. */
+function rangeOf(rates: number[]): string {
+  const middle = median(rates);
+  const [low, high] = [Math.min(...rates), Math.max(...rates)];
+  if (!(middle > 0)) return '–';
+  const percent = (value: number) => Math.round(((value - middle) / middle) * 100);
+  return `${round0(low)}–${round0(high)} (${percent(low)} % / +${percent(high)} %)`;
 }
 
 /** A latency for the report: autocannon's are whole or half ms; wrk's have µs, and a median of two is a float sum. */
@@ -190,7 +220,7 @@ function describeFailures(label: string, round: Round): string {
 
 async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   console.log(`\n## ${scenario.name}: ${scenario.description}`);
-  const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE });
+  const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE, scaleSizes: [SCALE_SMALL, SCALE_SIZE] });
   const { targets } = started;
   // One generator for every contestant of a scenario (ratios compare like with like); wrk sends one fixed request.
   const rebuilt = targets.filter((t) => t.nextBody).map((t) => t.name);
@@ -227,9 +257,19 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of targets) rounds.get(target.name)!.push(await measure(target, DURATION, `round ${round}`));
     }
-    notes = started.notes?.() ?? [];
+    notes = (await started.notes?.()) ?? [];
   } finally {
     await started.stop();
+  }
+
+  // Contestants computed round by round from two measured ones (the floor).
+  const derivedNames = (scenario.derived ?? []).map((d) => d.name);
+  for (const derived of scenario.derived ?? []) {
+    const [a, b] = derived.from.map((name) => rounds.get(name)!);
+    rounds.set(
+      derived.name,
+      a!.map((round, i) => ({ ...EMPTY_ROUND, requestsPerSecond: derived.combine(round.requestsPerSecond, b![i]!.requestsPerSecond) })),
+    );
   }
 
   const summary = (name: string) => {
@@ -244,16 +284,24 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
       serverCpu: median(all.map((r) => r.serverCpu)),
       loadGeneratorCpu: median(all.map((r) => r.loadGeneratorCpu)),
       perRound: all.map((r) => round0(r.requestsPerSecond)).join(', '),
+      range: rangeOf(all.map((r) => r.requestsPerSecond)),
     };
   };
 
   const contestants = table(
-    ['contestant', 'req/s (median)', 'req/s per round', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS max under load MB', 'CPU % server', 'CPU % load gen'],
-    targets.map((t) => {
-      const s = summary(t.name);
-      const flag = (n: number) => (n > 0 ? `**${n} !!!**` : '0');
-      return [t.name, round0(s.requests), s.perRound, ms(s.p50), ms(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
-    }),
+    ['contestant', 'req/s (median)', 'req/s per round', 'range (min–max, % of median)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS max under load MB', 'CPU % server', 'CPU % load gen'],
+    [
+      ...targets.map((t) => {
+        const s = summary(t.name);
+        const flag = (n: number) => (n > 0 ? `**${n} !!!**` : '0');
+        if (t.run) return [t.name, round0(s.requests), s.perRound, s.range, '–', '–', '–', '–', round0(s.rssMaxMb), round0(s.serverCpu), '–'];
+        return [t.name, round0(s.requests), s.perRound, s.range, ms(s.p50), ms(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
+      }),
+      ...derivedNames.map((name) => {
+        const s = summary(name);
+        return [`**${name}** (computed per round)`, round0(s.requests), s.perRound, s.range, '–', '–', '–', '–', '–', '–', '–'];
+      }),
+    ],
   );
 
   const checks: string[][] = [];
@@ -265,6 +313,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     return mark(ok);
   };
   for (const ratio of scenario.ratios) {
+    if (!rounds.has(ratio.numerator) || !rounds.has(ratio.denominator)) continue; // a contestant skipped (no PostgreSQL)
     const value = summary(ratio.numerator).requests / summary(ratio.denominator).requests;
     checks.push([`${ratio.numerator} / ${ratio.denominator} (req/s)`, value.toFixed(2), ratio.note, ratio.min === undefined ? '–' : verdict(value >= ratio.min)]);
   }
@@ -312,12 +361,14 @@ if (values.soak) {
     process.exitCode = 2;
   }
 } else {
+  await usePostgres(values.postgres!);
   const startedAt = machineSnapshot();
   const outcomes: ScenarioOutcome[] = [];
   try {
     for (const scenario of chosen) outcomes.push(await runScenario(scenario));
   } catch (error) {
     await stopAllChildren();
+    await dropAllScratchDatabases();
     throw error;
   }
   const passed = outcomes.reduce((sum, o) => sum + o.passed, 0);
@@ -325,7 +376,7 @@ if (values.soak) {
   const problems = outcomes.flatMap((o) => o.problems);
   const header = machineLines(
     'Gatehouse benchmark',
-    `${RUNNER}; ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} rounds × ${DURATION} s per contestant, alternating`,
+    `${RUNNER}; ${serverPinning()}; ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} rounds × ${DURATION} s per contestant, alternating; PostgreSQL: ${postgresUnavailable() ?? describePostgres()}`,
     [...new Set(outcomes.map((o) => o.generator))].map((generator) => `${outcomes.filter((o) => o.generator === generator).map((o) => o.name).join(', ')}: ${generator}`).join('; '),
     startedAt,
   );
@@ -335,9 +386,10 @@ if (values.soak) {
     '',
     ...outcomes.flatMap((o) => o.lines),
   ].join('\n');
-  writeFileSync('bench/results/latest.md', report);
+  mkdirSync(dirname(values.report!), { recursive: true });
+  writeFileSync(values.report!, report);
   console.log(`\n${report}`);
-  console.log('written to bench/results/latest.md');
+  console.log(`written to ${values.report}`);
   if (problems.length > 0) {
     console.error(`\n!!! ${problems.length} warm-ups or rounds had non-2xx answers or errors:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     process.exitCode = 2;
