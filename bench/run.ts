@@ -171,6 +171,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * Answers per CPU-second the server process used (its req/s over the share of a core it
+ * got): on a shared machine, what one core does while it works for this process.
+ */
+function perCpuSecond(round: Round): number {
+  return round.perCpuSecond ?? (round.serverCpu > 0 ? round.requestsPerSecond / (round.serverCpu / 100) : 0);
+}
+
 /** A round with nothing measured: the base of a derived contestant's rounds. */
 const EMPTY_ROUND: Round = { requestsPerSecond: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {}, errorSamples: [], rssMaxMb: 0, rssAfterMb: 0, serverCpu: 0, loadGeneratorCpu: 0 };
 
@@ -268,7 +276,11 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     const [a, b] = derived.from.map((name) => rounds.get(name)!);
     rounds.set(
       derived.name,
-      a!.map((round, i) => ({ ...EMPTY_ROUND, requestsPerSecond: derived.combine(round.requestsPerSecond, b![i]!.requestsPerSecond) })),
+      a!.map((round, i) => ({
+        ...EMPTY_ROUND,
+        requestsPerSecond: derived.combine(round.requestsPerSecond, b![i]!.requestsPerSecond),
+        perCpuSecond: derived.combine(perCpuSecond(round), perCpuSecond(b![i]!)),
+      })),
     );
   }
 
@@ -276,6 +288,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
     const all = rounds.get(name)!;
     return {
       requests: median(all.map((r) => r.requestsPerSecond)),
+      perCpu: median(all.map(perCpuSecond)),
       p50: median(all.map((r) => r.p50)),
       p99: median(all.map((r) => r.p99)),
       non2xx: all.reduce((sum, r) => sum + r.non2xx, 0),
@@ -289,17 +302,17 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   };
 
   const contestants = table(
-    ['contestant', 'req/s (median)', 'req/s per round', 'range (min–max, % of median)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS max under load MB', 'CPU % server', 'CPU % load gen'],
+    ['contestant', 'req/s (median)', 'req/s per round', 'range (min–max, % of median)', 'per CPU-second of the server', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS max under load MB', 'CPU % server', 'CPU % load gen'],
     [
       ...targets.map((t) => {
         const s = summary(t.name);
         const flag = (n: number) => (n > 0 ? `**${n} !!!**` : '0');
-        if (t.run) return [t.name, round0(s.requests), s.perRound, s.range, '–', '–', '–', '–', round0(s.rssMaxMb), round0(s.serverCpu), '–'];
-        return [t.name, round0(s.requests), s.perRound, s.range, ms(s.p50), ms(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
+        if (t.run) return [t.name, round0(s.requests), s.perRound, s.range, round0(s.perCpu), '–', '–', '–', '–', round0(s.rssMaxMb), round0(s.serverCpu), '–'];
+        return [t.name, round0(s.requests), s.perRound, s.range, round0(s.perCpu), ms(s.p50), ms(s.p99), flag(s.non2xx), flag(s.errors), round0(s.rssMaxMb), round0(s.serverCpu), round0(s.loadGeneratorCpu)];
       }),
       ...derivedNames.map((name) => {
         const s = summary(name);
-        return [`**${name}** (computed per round)`, round0(s.requests), s.perRound, s.range, '–', '–', '–', '–', '–', '–', '–'];
+        return [`**${name}** (computed per round)`, round0(s.requests), s.perRound, s.range, round0(s.perCpu), '–', '–', '–', '–', '–', '–', '–'];
       }),
     ],
   );
@@ -314,8 +327,9 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   };
   for (const ratio of scenario.ratios) {
     if (!rounds.has(ratio.numerator) || !rounds.has(ratio.denominator)) continue; // a contestant skipped (no PostgreSQL)
-    const value = summary(ratio.numerator).requests / summary(ratio.denominator).requests;
-    checks.push([`${ratio.numerator} / ${ratio.denominator} (req/s)`, value.toFixed(2), ratio.note, ratio.min === undefined ? '–' : verdict(value >= ratio.min)]);
+    const [numerator, denominator] = [summary(ratio.numerator), summary(ratio.denominator)];
+    const value = ratio.perCpuSecond ? numerator.perCpu / denominator.perCpu : numerator.requests / denominator.requests;
+    checks.push([`${ratio.numerator} / ${ratio.denominator} (${ratio.perCpuSecond ? 'answers per CPU-second of the server' : 'req/s'})`, value.toFixed(2), ratio.note, ratio.min === undefined ? '–' : verdict(value >= ratio.min)]);
   }
   for (const [name, reference] of scenario.p99Targets ?? []) {
     const [mine, theirs] = [summary(name).p99, summary(reference).p99];

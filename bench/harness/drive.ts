@@ -54,6 +54,8 @@ export interface Round {
   /** CPU used during the round, in % of one core. */
   serverCpu: number;
   loadGeneratorCpu: number;
+  /** Answers per CPU-second of the server; absent: requestsPerSecond / (serverCpu / 100). Set for computed contestants (the floor). */
+  perCpuSecond?: number;
 }
 
 /** RSS is sampled this often during a round. */

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { loadConfig } from '../../packages/server/src/core/config.js';
 import { openGatehouse } from '../../packages/server/src/server/context.js';
-import type { SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { parseDatabaseUrl, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
 import type { Database } from '../../packages/server/src/store/sql/schema.js';
 import { BENCH_TENANT, GRANTS_REDIRECT_URI, type Seeded } from './bench-data.js';
 import { explainHotStatements } from './query-plans.js';
@@ -36,8 +36,8 @@ const dir = process.env.BENCH_DIR;
 if (!dir) throw new Error('BENCH_DIR is required');
 const count = Number(process.env.BENCH_SCALE ?? 10_000);
 if (!Number.isInteger(count) || count < 1) throw new Error(`BENCH_SCALE must be a positive integer (got ${process.env.BENCH_SCALE})`);
-const sqlitePath = join(dir, 'gatehouse.db');
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? `sqlite:${sqlitePath}`;
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'gatehouse.db')}`;
+const parsedUrl = parseDatabaseUrl(databaseUrl);
 const config = loadConfig({ databaseUrl, dataDir: dir, logLevel: 'warn' });
 const gatehouse = await openGatehouse(config);
 const storage = gatehouse.storage as SqlStorage;
@@ -99,7 +99,7 @@ try {
     bytes = Number(rows[0]!.size);
   } else {
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
-    bytes = statSync(sqlitePath).size;
+    bytes = parsedUrl.dialect === 'sqlite' ? statSync(parsedUrl.path).size : 0;
   }
   const seedMs = performance.now() - started;
   const plans = await explainHotStatements(databaseUrl, { clientId: clients.chosen.id, grantsClientId: grantsClient.client.id, userId: user.id, refresh: grants.sample });
