@@ -1,12 +1,20 @@
 /**
- * The SQLite client-record cache (src/store/sql/client-cache.ts) must never answer with a
- * record older than the database: these tests drive it with a controllable data_version
- * and loader to pin down the races the e2e tests cannot provoke on demand.
+ * The client-record cache (src/store/sql/client-cache.ts) must never answer with a record
+ * older than the database: these tests drive it with a controllable revision (SQLite's
+ * data_version, synchronous; PostgreSQL's clients revision, a query) and loader to pin
+ * down the races the e2e tests cannot provoke on demand. The last suites run it on
+ * PostgreSQL: changes made outside the store, tenant changes, an unreachable database.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { StorageUnavailableError } from '../../packages/server/src/core/errors.js';
 import type { Client } from '../../packages/server/src/core/types.js';
 import { ClientCache } from '../../packages/server/src/store/sql/client-cache.js';
+import { openSqlStorage, type SqlStorage } from '../../packages/server/src/store/sql/index.js';
+import { POSTGRES_TARGET, STORAGE_TARGETS } from '../helpers/postgres.js';
+import { closeFreshStorages, openFreshStorage, type FreshStorage } from '../helpers/storage.js';
 
 function record(secretDigest: string): Client {
   return { id: 'c1', secretDigest, scopes: ['documents:read'], grantTypes: ['client_credentials'], defaultScopes: [], redirectUris: [] } as unknown as Client;
@@ -201,5 +209,181 @@ describe('ClientCache', () => {
     const client = await cache.find('c1', async () => record('x'));
     assert.ok(Object.isFrozen(client) && Object.isFrozen(client!.scopes));
     assert.throws(() => (client!.scopes as string[]).push('admin'));
+  });
+});
+
+describe('ClientCache with an asynchronous reading (PostgreSQL)', () => {
+  /** A revision query the test answers by hand, in the order it likes. */
+  function manualReader() {
+    const pending: { resolve(value: number): void; reject(error: Error): void }[] = [];
+    const read = () => new Promise<number>((resolve, reject) => pending.push({ resolve, reject }));
+    const settled = async () => {
+      while (pending.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      return pending.shift()!;
+    };
+    return { read, pending, settled };
+  }
+
+  it('lookups begun in the same turn share one query; a lookup begun after it was sent waits for the next, and sees what committed in between', async () => {
+    const reader = manualReader();
+    let stored = record('v1');
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return stored;
+    };
+    const cache = new ClientCache(reader.read);
+    const first = cache.find('c1', load);
+    (await reader.settled()).resolve(1);
+    assert.equal((await first)?.secretDigest, 'v1');
+
+    const wave = [cache.find('c1', load), cache.find('c1', load), cache.find('c1', load)];
+    const sent = await reader.settled(); // the wave's query is on the wire…
+    stored = record('v2'); // …another process commits, bumping the revision…
+    const later = cache.find('c1', load); // …and a request arrives: it must not use the query already sent
+    sent.resolve(1);
+    assert.deepEqual((await Promise.all(wave)).map((c) => c?.secretDigest), ['v1', 'v1', 'v1'], 'the wave, which began before the commit, may get the cached record');
+    assert.equal(loads, 1, 'one load for the first lookup only');
+    assert.equal(reader.pending.length, 0);
+    (await reader.settled()).resolve(2);
+    assert.equal((await later)?.secretDigest, 'v2');
+  });
+
+  it('a failed query fails every lookup waiting on it, a cached client included; the next lookup queries again', async () => {
+    const reader = manualReader();
+    const cache = new ClientCache(reader.read);
+    const load = async () => record('x');
+    const warm = cache.find('c1', load);
+    (await reader.settled()).resolve(1);
+    await warm;
+    const waiting = [cache.find('c1', load), cache.find('c1', load)];
+    (await reader.settled()).reject(new Error('connect ECONNREFUSED'));
+    assert.deepEqual(
+      (await Promise.allSettled(waiting)).map((r) => r.status),
+      ['rejected', 'rejected'],
+      'no answer the cache cannot prove current',
+    );
+    const again = cache.find('c1', load);
+    (await reader.settled()).resolve(1);
+    assert.equal((await again)?.secretDigest, 'x');
+  });
+
+  it('queries answering out of order never leave a stale record in the cache', async () => {
+    const reader = manualReader();
+    let stored = record('v1');
+    const load = async () => stored;
+    const cache = new ClientCache(reader.read);
+    const a = cache.find('c1', load);
+    const queryA = await reader.settled(); // sent at revision 1…
+    stored = record('v2'); // …a commit…
+    const b = cache.find('c1', load);
+    const queryB = await reader.settled(); // …sent after it
+    queryB.resolve(2);
+    assert.equal((await b)?.secretDigest, 'v2');
+    queryA.resolve(1); // the older answer arrives last
+    assert.equal((await a)?.secretDigest, 'v2');
+    const c = cache.find('c1', load);
+    (await reader.settled()).resolve(2);
+    assert.equal((await c)?.secretDigest, 'v2');
+  });
+});
+
+for (const target of STORAGE_TARGETS) {
+  describe(`client cache on a storage (${target.name})`, { skip: target.skip }, () => {
+    const opened: FreshStorage[] = [];
+    after(() => closeFreshStorages(opened));
+
+    async function fresh(): Promise<{ storage: SqlStorage; other: SqlStorage; client: Client; tenantSlug: string; url: string }> {
+      const database = await openFreshStorage(target, { prefix: 'client-cache' });
+      opened.push(database);
+      const tenant = await database.storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
+      const client = await database.storage.clients.createClient({
+        id: 'cache-client',
+        tenantId: tenant.id,
+        name: 'Cached',
+        isPublic: false,
+        secretDigest: 'digest-1',
+        grantTypes: ['client_credentials'],
+        scopes: ['documents:read'],
+        defaultScopes: [],
+        redirectUris: [],
+        accessTokenTtl: null,
+        resourceServer: false,
+      });
+      return { storage: database.storage, other: database.openAnother(), client, tenantSlug: tenant.slug, url: database.url };
+    }
+
+    it("another process's tenant changes reach findClient at once: lifetime, disable", async () => {
+      const { storage, other, client, tenantSlug } = await fresh();
+      assert.equal((await storage.clients.findClient(client.id))?.tenantAccessTokenTtl, null, 'now cached');
+      await other.tenants.updateTenant(tenantSlug, { name: 'Acme', accessTokenTtl: 120 });
+      assert.equal((await storage.clients.findClient(client.id))?.tenantAccessTokenTtl, 120);
+      await other.tenants.setTenantDisabled(tenantSlug, true);
+      assert.equal((await storage.clients.findClient(client.id))?.tenantDisabled, true);
+    });
+
+    it('a change written outside the store (SQL run by hand) reaches findClient at once', { skip: target.name !== 'postgres' && 'SQLite: data_version covers every writer' }, async () => {
+      const { storage, client, url } = await fresh();
+      assert.equal((await storage.clients.findClient(client.id))?.disabled, false, 'now cached');
+      await sql(url, "update clients set disabled = 1 where id = 'cache-client'");
+      assert.equal((await storage.clients.findClient(client.id))?.disabled, true);
+      await sql(url, 'update tenants set disabled = 1');
+      assert.equal((await storage.clients.findClient(client.id))?.tenantDisabled, true);
+    });
+  });
+}
+
+/** Runs `text` on a connection of its own to the PostgreSQL database at `url` (another writer). */
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('client cache while PostgreSQL is unreachable', { skip: POSTGRES_TARGET.skip }, () => {
+  it('a cached client is not answered (StorageUnavailableError, a 503), and is again once the database is back', async () => {
+    const database = await POSTGRES_TARGET.create('');
+    const target = new URL(database.url);
+    // A TCP proxy between the storage and PostgreSQL, which the test cuts.
+    const sockets = new Set<Socket>();
+    const proxy = (): Server =>
+      createServer((socket) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [socket, upstream]) {
+          sockets.add(s);
+          s.on('error', () => {});
+          s.on('close', () => sockets.delete(s));
+        }
+        socket.pipe(upstream).pipe(socket);
+      });
+    let server = proxy();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const proxied = new URL(database.url);
+    proxied.host = `127.0.0.1:${port}`;
+    const storage = openSqlStorage(proxied.href);
+    try {
+      await storage.migrate();
+      const tenant = await storage.tenants.createTenant({ slug: 'acme', name: 'Acme', accessTokenTtl: null });
+      const input = { id: 'outage-client', tenantId: tenant.id, name: 'C', isPublic: false, secretDigest: 'd', grantTypes: ['client_credentials' as const], scopes: [], defaultScopes: [], redirectUris: [], accessTokenTtl: null, resourceServer: false };
+      await storage.clients.createClient(input);
+      assert.equal((await storage.clients.findClient(input.id))?.id, input.id, 'now cached');
+
+      await new Promise<void>((resolve) => server.close(() => resolve()) && sockets.forEach((s) => s.destroy()));
+      await assert.rejects(storage.clients.findClient(input.id), StorageUnavailableError);
+
+      server = proxy();
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      assert.equal((await storage.clients.findClient(input.id))?.id, input.id);
+    } finally {
+      await storage.close();
+      server.close();
+      sockets.forEach((s) => s.destroy());
+      await database.cleanup();
+    }
   });
 });

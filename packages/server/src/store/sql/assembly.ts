@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { ConflictError } from '../../core/errors.js';
 import type { Storage } from '../../core/storage.js';
 import { ClientCache } from './client-cache.js';
-import { dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
+import { clientsRevisionReader, dataVersionReader, openConnection, type Dialect, type SqlStorageOptions } from './connection.js';
 import { guarded } from './guard.js';
 import { migrateToLatest, readMigrationStatus } from './migrate.js';
 import * as adminAccounts from './repositories/admin-accounts.js';
@@ -31,17 +31,25 @@ export interface SqlStorage extends Storage {
 
 /** Opens the storage named by `url` (a SQLite file and its directory are created at once). */
 export function openSqlStorage(url: string, options: SqlStorageOptions = {}): SqlStorage {
-  const { db, dialect, sqlite } = openConnection(url, options);
+  const { db, dialect, sqlite, pool } = openConnection(url, options);
   const clock = options.clock ?? Date.now;
   let closed = false;
-  const clientCache = sqlite ? new ClientCache(dataVersionReader(sqlite)) : undefined;
-  /** A write to the clients table: the cache (SQLite) forgets before and after it. */
-  const writingClients = async <T>(write: () => Promise<T>): Promise<T> => {
-    clientCache?.invalidate();
+  // Exact on both dialects: SQLite's data_version, PostgreSQL's clients revision (client-cache.ts).
+  const clientCache = new ClientCache(sqlite ? dataVersionReader(sqlite) : clientsRevisionReader(pool!, clients.CLIENTS_REVISION_SQL));
+  /**
+   * A change to what findClient answers (a client, or its tenant's slug, lifetime or
+   * disabled flag), in one transaction that first bumps the clients revision (other
+   * processes' caches see it); this process's cache forgets before and after it.
+   */
+  const writingClients = async <T>(write: (trx: Kysely<Database>) => Promise<T>): Promise<T> => {
+    clientCache.invalidate();
     try {
-      return await write();
+      return await db.transaction().execute(async (trx) => {
+        await clients.bumpClientsRevision(trx);
+        return write(trx);
+      });
     } finally {
-      clientCache?.invalidate();
+      clientCache.invalidate();
     }
   };
   return {
@@ -52,9 +60,8 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       findTenantBySlug: (slug) => tenants.findTenantBySlug(db, slug),
       listTenants: () => tenants.listTenants(db),
       // Through writingClients: a client record carries its tenant's lifetime and disabled flag.
-      updateTenant: (slug, change) => writingClients(async () => ((await tenants.updateTenant(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined)),
-      setTenantDisabled: (slug, disabled) =>
-        writingClients(async () => ((await db.transaction().execute((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined)),
+      updateTenant: async (slug, change) => ((await writingClients((trx) => tenants.updateTenant(trx, slug, change))) ? tenants.findTenantBySlug(db, slug) : undefined),
+      setTenantDisabled: async (slug, disabled) => ((await writingClients((trx) => tenants.setTenantDisabled(trx, slug, disabled, clock()))) ? tenants.findTenantBySlug(db, slug) : undefined),
       setTenantBranding: async (slug, change) => ((await tenants.setTenantBranding(db, slug, change)) ? tenants.findTenantBySlug(db, slug) : undefined),
       findTenantLogo: (slug) => tenants.findTenantLogo(db, slug),
     }),
@@ -73,35 +80,27 @@ export function openSqlStorage(url: string, options: SqlStorageOptions = {}): Sq
       deleteUser: (userId) => db.transaction().execute((trx) => users.deleteUser(trx, userId)),
     }),
     clients: guarded({
-      createClient: (input) =>
-        writingClients(async () => {
-          await db.transaction().execute((trx) => clients.createClient(trx, input, clock()));
-          return (await clients.findClient(db, input.id))!;
-        }),
-      findClient: (clientId) => (clientCache ? clientCache.find(clientId, (id) => clients.findClient(db, id)) : clients.findClient(db, clientId)),
+      createClient: async (input) => {
+        await writingClients((trx) => clients.createClient(trx, input, clock()));
+        return (await clients.findClient(db, input.id))!;
+      },
+      findClient: (clientId) => clientCache.find(clientId, (id) => clients.findClient(db, id)),
       listClients: (tenantId) => clients.listClients(db, tenantId),
       listOperatorClients: () => clients.listOperatorClients(db),
-      updateClientSecret: (clientId, change) =>
-        writingClients(async () => {
-          const outcome = await db.transaction().execute(async (trx) => {
-            const result = await clients.updateClientSecret(trx, clientId, change, clock());
-            // Thrown inside the transaction: the revision bump rolls back with it.
-            if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
-            return result;
-          });
-          return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
-        }),
-      setClientDisabled: (clientId, disabled) =>
-        writingClients(async () => {
-          const found = await db.transaction().execute((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()));
-          return found ? clients.findClient(db, clientId) : undefined;
-        }),
-      updateClient: (clientId, settings) =>
-        writingClients(async () => {
-          const found = await db.transaction().execute((trx) => clients.updateClient(trx, clientId, settings, clock()));
-          return found ? clients.findClient(db, clientId) : undefined;
-        }),
-      deleteClient: (clientId) => writingClients(() => db.transaction().execute((trx) => clients.deleteClient(trx, clientId, clock()))),
+      updateClientSecret: async (clientId, change) => {
+        const outcome = await writingClients(async (trx) => {
+          const result = await clients.updateClientSecret(trx, clientId, change, clock());
+          // Thrown inside the transaction: the revision bumps roll back with it.
+          if (result === 'changed') throw new ConflictError(`the secret of client ${clientId} was changed by another operation at the same time; run the command again`);
+          return result;
+        });
+        return outcome === 'updated' ? clients.findClient(db, clientId) : undefined;
+      },
+      setClientDisabled: async (clientId, disabled) =>
+        (await writingClients((trx) => clients.setClientDisabled(trx, clientId, disabled, clock()))) ? clients.findClient(db, clientId) : undefined,
+      updateClient: async (clientId, settings) =>
+        (await writingClients((trx) => clients.updateClient(trx, clientId, settings, clock()))) ? clients.findClient(db, clientId) : undefined,
+      deleteClient: (clientId) => writingClients((trx) => clients.deleteClient(trx, clientId, clock())),
       longestAccessTokenTtl: () => clients.longestAccessTokenTtl(db),
     }),
     scopes: guarded({

@@ -4,48 +4,63 @@ import type { Client } from '../../core/types.js';
 const MAX_ENTRIES = 10_000;
 
 /**
- * SQLite only: client records kept in memory, never staler than the database file.
+ * A revision of the clients as the database shows it: SQLite's `PRAGMA data_version`
+ * (synchronous; undefined while the connection is inside a transaction, whose snapshot it
+ * would show), or PostgreSQL's `clients` revision counter (a query).
+ */
+export type RevisionReader = () => number | undefined | Promise<number>;
+
+/**
+ * Client records kept in memory, never staler than the database.
  *
  * Every token request reads its client; through Kysely that read costs more than the
  * ES256 signature (docs/performance.md). The cache is exact, not time-based:
  *
- * - Other processes (the CLI rotating a secret, another server on the same file): SQLite's
- *   `PRAGMA data_version` changes on this connection whenever another connection has
- *   committed a change to the database; any change empties the cache. Every lookup waits
- *   for a reading of it taken *after the lookup began*, so after its request was received:
+ * - Other processes (the CLI rotating a secret, another server on the same database): a
+ *   revision that changes whenever any connection commits a change to what `findClient`
+ *   answers. SQLite: `PRAGMA data_version`, which changes on this connection whenever
+ *   another connection commits to the file. PostgreSQL: the `clients` row of the counters
+ *   table, bumped in the same transaction as every client change (and its tenant's slug,
+ *   lifetime and disabled flag; repositories/clients.ts `bumpClientsRevision`, and
+ *   triggers for writers outside the store). Any change empties the cache. Every lookup
+ *   waits for a reading taken *after the lookup began*, so after its request was received:
  *   a change committed before a client sent its request is always seen, and a rotated or
- *   disabled client is refused at once.
+ *   disabled client is refused at once. (PostgreSQL, READ COMMITTED: the reading's
+ *   statement sees every transaction committed before it started.)
  * - Lookups that begin in the same turn of the event loop share one reading, taken in that
  *   turn's check phase (setImmediate), after the requests read by that turn's poll phase.
- *   Under load the reading (a statement and three syscalls, ~8 µs) is paid once per wave
- *   of requests instead of once per request, and the wave then runs its signatures and
- *   writes back to back (docs/performance.md, "Requests in waves"). A lookup that begins
- *   after a reading was taken waits for the next one.
+ *   Under load the reading (SQLite: a statement and three syscalls, ~8 µs; PostgreSQL: one
+ *   round trip) is paid once per wave of requests instead of once per request, and the
+ *   wave then runs its signatures and writes back to back (docs/performance.md, "Requests
+ *   in waves"). A lookup that begins after a reading was taken (for PostgreSQL: sent)
+ *   waits for the next one.
+ * - A reading that fails (the database unreachable) fails every lookup waiting on it: the
+ *   cache answers nothing it cannot prove current (→ StorageUnavailableError, 503).
  * - Inside a transaction of this connection data_version shows that transaction's
- *   snapshot, not the latest commit: `readDataVersion` answers undefined then, and the
+ *   snapshot, not the latest commit: the SQLite reader answers undefined then, and the
  *   reading is taken in a later turn, once the transaction has ended.
  * - This process: data_version ignores the connection's own commits, so the store calls
- *   `invalidate()` around each of its client writes. A read that raced such a write must
- *   not repopulate the cache with what it read before the write: it stores its result
- *   only if no invalidation happened while it ran. (A read that raced another process's
- *   commit may store what it read; the next lookup's own reading sees the commit and
- *   empties the cache.)
+ *   `invalidate()` around each of its client writes. A read that raced such a write (or
+ *   a reading that saw another process's commit) must not repopulate the cache with what
+ *   it read before: it stores its result only if no invalidation happened while it ran.
+ *   (A read that raced another process's commit may store what it read; the next lookup's
+ *   own reading sees the commit and empties the cache.)
+ * - PostgreSQL readings of successive turns may overlap and answer out of order; any
+ *   revision other than the last one seen empties the cache, so an older answer costs an
+ *   extra emptying, never a stale record.
  *
  * Cached records are frozen: callers share them.
  */
 export class ClientCache {
   private readonly entries = new Map<string, Readonly<Client>>();
   private generation = 0;
-  private dataVersion: number;
+  private revision: number;
   /** The reading that lookups begun in this turn wait for; undefined once it was taken. */
   private nextReading: Promise<void> | undefined;
 
-  /**
-   * @param readDataVersion SQLite's `PRAGMA data_version`, or undefined while the connection
-   *   is inside a transaction (where it would show the transaction's snapshot).
-   */
-  constructor(private readonly readDataVersion: () => number | undefined) {
-    this.dataVersion = readDataVersion() ?? Number.NaN;
+  /** @param readRevision see RevisionReader; the first reading is taken by the first lookup. */
+  constructor(private readonly readRevision: RevisionReader) {
+    this.revision = Number.NaN;
   }
 
   async find(clientId: string, load: (clientId: string) => Promise<Client | undefined>): Promise<Client | undefined> {
@@ -68,29 +83,33 @@ export class ClientCache {
   }
 
   /**
-   * Resolves once data_version has been read after this call (the cache emptied if it
+   * Resolves once the revision has been read after this call (the cache emptied if it
    * changed); rejects, for every lookup waiting on it, if the reading fails.
    */
   private readingAfterNow(): Promise<void> {
     this.nextReading ??= new Promise<void>((resolve, reject) => {
+      const apply = (revision: number) => {
+        if (revision !== this.revision) {
+          this.revision = revision;
+          this.invalidate();
+        }
+        resolve();
+      };
       const take = () => {
-        let version: number | undefined;
+        let reading: number | undefined | Promise<number>;
         try {
-          version = this.readDataVersion();
+          reading = this.readRevision();
         } catch (error) {
           this.nextReading = undefined;
           reject(error);
           return;
         }
         // In a transaction: the lookups keep waiting, for a reading in a later turn.
-        if (version === undefined) return void setImmediate(take);
-        // Taken: a lookup that begins from here on must wait for the next reading.
+        if (reading === undefined) return void setImmediate(take);
+        // Taken (or sent): a lookup that begins from here on must wait for the next reading.
         this.nextReading = undefined;
-        if (version !== this.dataVersion) {
-          this.dataVersion = version;
-          this.invalidate();
-        }
-        resolve();
+        if (typeof reading === 'number') apply(reading);
+        else reading.then(apply, reject);
       };
       setImmediate(take);
     });

@@ -19,11 +19,15 @@ export interface SqlStorageOptions {
   poolSize?: number;
 }
 
-/** An open database: the Kysely handle, and for SQLite the raw connection (migrations, data_version). */
+/**
+ * An open database: the Kysely handle, and the driver's own handle: for SQLite the raw
+ * connection (migrations, data_version), for PostgreSQL the pool (the clients revision).
+ */
 export interface SqlConnection {
   db: Kysely<Database>;
   dialect: Dialect;
   sqlite?: BetterSqlite3.Database;
+  pool?: pg.Pool;
 }
 
 /** Parses a storage URL: `sqlite:<path>` or `postgres://…` / `postgresql://…`. */
@@ -92,7 +96,7 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
   // discards the broken connection when it is released.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
 }
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
@@ -131,4 +135,19 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 export function dataVersionReader(database: BetterSqlite3.Database): () => number | undefined {
   const statement = database.prepare('PRAGMA data_version').pluck();
   return () => (database.inTransaction ? undefined : (statement.get() as number));
+}
+
+/**
+ * PostgreSQL's `clients` revision (the client cache's reading: client-cache.ts), through
+ * the pool without the query builder: the statement is named, so each connection parses
+ * and plans it once. A failure (the database unreachable) rejects: the cache is unusable
+ * then, never stale.
+ */
+export function clientsRevisionReader(pool: pg.Pool, text: string): () => Promise<number> {
+  const query = { name: 'gatehouse_clients_revision', text };
+  return async () => {
+    const { rows } = await pool.query<{ value: number | string }>(query);
+    if (rows.length !== 1) throw new Error('the clients revision counter is missing: run `gatehouse migrate`');
+    return Number(rows[0]!.value);
+  };
 }

@@ -13,6 +13,8 @@ import * as operatorClients from './2026-12-08T00-00-operator-clients.js';
 import * as adminAccounts from './2026-12-08T01-00-admin-accounts.js';
 import * as sessions from './2026-12-08T02-00-sessions.js';
 import * as branding from './2026-12-08T03-00-branding.js';
+import * as clientRevision from './2026-12-08T04-00-client-revision.js';
+import * as hotPathIndexes from './2026-12-08T05-00-hot-path-indexes.js';
 
 /** Every migration, by its frozen, time-ordered name. Adding one: a file and a line here. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +32,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-08T01-00-admin-accounts': adminAccounts,
   '2026-12-08T02-00-sessions': sessions,
   '2026-12-08T03-00-branding': branding,
+  '2026-12-08T04-00-client-revision': clientRevision,
+  '2026-12-08T05-00-hot-path-indexes': hotPathIndexes,
 };
 
 /** Every migration name, in order (for tooling and tests). */

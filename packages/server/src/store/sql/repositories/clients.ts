@@ -8,6 +8,25 @@ import type { Database } from '../schema.js';
 import { bumpRevocationRevision } from './revisions.js';
 import { ensureScopes } from './scopes.js';
 
+/**
+ * Bumps the `clients` revision (the PostgreSQL client cache reads it: store/sql/client-cache.ts).
+ * Call first thing in every transaction that changes what findClient answers, before the
+ * revocation revision and any row: the counter row stays locked until commit, and one
+ * lock order (this counter, the revocations counter, rows) keeps such transactions from
+ * deadlocking one another. (On PostgreSQL triggers bump it too, for writers outside the
+ * store: migration 2026-12-08T04-00-client-revision.)
+ */
+export async function bumpClientsRevision(db: Kysely<Database>): Promise<void> {
+  await db
+    .updateTable('counters')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', 'clients')
+    .execute();
+}
+
+/** The statement reading the `clients` revision, for a driver's own query path (no query builder on the hot path). */
+export const CLIENTS_REVISION_SQL = "select value from counters where name = 'clients'";
+
 const list = (value: string): string[] => (value === '' ? [] : value.split(' '));
 
 function selectClients(db: Kysely<Database>) {
