@@ -10,7 +10,7 @@
 // is a fresh generateClientSecret() kept as its HMAC digest (digestSecret, the store's key
 // from the master key), a grant's code digest is digestCode of a fresh code, a refresh
 // token is newRefreshToken's digest and lifetime. Of the BENCH_SCALE clients one, in the
-// middle of the id order, is the benchmarked one: its secret is printed, no other is kept.
+// middle of the writing order (ids are random), is the benchmarked one: its secret is printed, no other is kept.
 //
 // Environment: BENCH_DIR (data dir: the SQLite file and the master key), BENCH_DATABASE_URL
 // (another database, e.g. a scratch PostgreSQL database), BENCH_SCALE (default 10 000);
