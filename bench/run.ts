@@ -22,6 +22,7 @@
 //                     the floor's signing process runs there too; `none`: not pinned
 //   --scale-size N    scale: the large database, N clients and N live refresh tokens (1000000)
 //   --scale-small N   scale: the small one (10000)
+//   --scale-dialects sqlite,postgres   scale: which databases (both)
 //   --report PATH     where the report is written (bench/results/latest.md)
 //   --soak-minutes M  (10)
 //   --soak-warmup S   not judged for growth (default 10 %, at least 30 s: the first minute of 10)
@@ -123,6 +124,7 @@ const { values, positionals } = parseArgs({
     report: { type: 'string', default: 'bench/results/latest.md' },
     'scale-size': { type: 'string', default: '1000000' },
     'scale-small': { type: 'string', default: '10000' },
+    'scale-dialects': { type: 'string', default: 'sqlite,postgres' },
   },
 });
 
@@ -145,6 +147,15 @@ const SOAK_WARMUP = values['soak-warmup'] === undefined ? undefined : positive('
 
 const SCALE_SIZE = positive('scale-size', values['scale-size'], true);
 const SCALE_SMALL = positive('scale-small', values['scale-small'], true);
+const DIALECT_NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const;
+const SCALE_DIALECTS = values['scale-dialects']!.split(',').map((name) => {
+  const dialect = DIALECT_NAMES[name.trim() as keyof typeof DIALECT_NAMES];
+  if (!dialect) {
+    console.error(`--scale-dialects: a comma-separated list of sqlite, postgres (got "${values['scale-dialects']}")`);
+    process.exit(1);
+  }
+  return dialect;
+});
 if (values.cpu === 'none') pinServersTo(undefined);
 else pinServersTo(positive('cpu', String(Number(values.cpu) + 1), true) - 1);
 
@@ -252,7 +263,7 @@ function describeFailures(label: string, round: Round): string {
 
 async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
   console.log(`\n## ${scenario.name}: ${scenario.description}`);
-  const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE, scaleSizes: [SCALE_SMALL, SCALE_SIZE] });
+  const started = await scenario.start({ connections: CONNECTIONS, grantRate: GRANT_RATE, scaleSizes: [SCALE_SMALL, SCALE_SIZE], scaleDialects: SCALE_DIALECTS });
   const { targets } = started;
   // One generator for every contestant of a scenario (ratios compare like with like); wrk sends one fixed request.
   const rebuilt = targets.filter((t) => t.nextBody).map((t) => t.name);

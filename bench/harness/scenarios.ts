@@ -37,6 +37,8 @@ export interface StartOptions {
   grantRate: number;
   /** The `scale` scenario's two database sizes (clients, and live refresh tokens): --scale-small and --scale-size. */
   scaleSizes: [number, number];
+  /** The `scale` scenario's databases (--scale-dialects). */
+  scaleDialects: ('SQLite' | 'PostgreSQL')[];
 }
 
 export interface Started {
@@ -380,9 +382,11 @@ const scale: Scenario = {
       for (const server of servers) await server.stop();
       for (const cleanup of cleanups) await cleanup();
     };
-    const dialects: ('SQLite' | 'PostgreSQL')[] = ['SQLite'];
+    const dialects: ('SQLite' | 'PostgreSQL')[] = options.scaleDialects.filter((dialect) => dialect === 'SQLite');
     const unavailable = postgresUnavailable();
-    if (unavailable) {
+    if (!options.scaleDialects.includes('PostgreSQL')) {
+      // not asked for
+    } else if (unavailable) {
       console.log(`  ${unavailable}`);
       notes.push(`**${unavailable}.**`);
     } else {
