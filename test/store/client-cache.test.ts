@@ -268,7 +268,7 @@ describe('ClientCache with an asynchronous reading (PostgreSQL)', () => {
     assert.equal((await again)?.secretDigest, 'x');
   });
 
-  it('queries answering out of order never leave a stale record in the cache', async () => {
+  it('one query at a time: lookups begun while one is on the wire share the next, sent once it has answered', async () => {
     const reader = manualReader();
     let stored = record('v1');
     const load = async () => stored;
@@ -276,15 +276,31 @@ describe('ClientCache with an asynchronous reading (PostgreSQL)', () => {
     const a = cache.find('c1', load);
     const queryA = await reader.settled(); // sent at revision 1…
     stored = record('v2'); // …a commit…
-    const b = cache.find('c1', load);
-    const queryB = await reader.settled(); // …sent after it
-    queryB.resolve(2);
-    assert.equal((await b)?.secretDigest, 'v2');
-    queryA.resolve(1); // the older answer arrives last
-    assert.equal((await a)?.secretDigest, 'v2');
-    const c = cache.find('c1', load);
+    const later: Promise<Client | undefined>[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      later.push(cache.find('c1', load)); // …and requests in three later turns
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(reader.pending.length, 0, 'nothing more is sent while the first query is on the wire');
+    queryA.resolve(1);
+    assert.equal((await a)?.secretDigest, 'v2', 'the first lookup loads (the cache was empty), after the commit');
     (await reader.settled()).resolve(2);
-    assert.equal((await c)?.secretDigest, 'v2');
+    assert.deepEqual((await Promise.all(later)).map((c) => c?.secretDigest), ['v2', 'v2', 'v2'], 'one query, sent after they began, serves them all');
+    assert.equal(reader.pending.length, 0);
+  });
+
+  it('a failed query does not hold back the next one', async () => {
+    const reader = manualReader();
+    const cache = new ClientCache(reader.read);
+    const load = async () => record('x');
+    const first = cache.find('c1', load);
+    const query = await reader.settled();
+    const second = cache.find('c1', load);
+    await new Promise((resolve) => setImmediate(resolve));
+    query.reject(new Error('connection terminated'));
+    await assert.rejects(first);
+    (await reader.settled()).resolve(1);
+    assert.equal((await second)?.secretDigest, 'x');
   });
 });
 

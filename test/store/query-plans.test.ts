@@ -50,6 +50,14 @@ for (const target of STORAGE_TARGETS) {
       if (target.name === 'postgres') assert.ok(captured.some((statement) => statement.sql === CLIENTS_REVISION_SQL), 'the client cache read its revision');
     });
 
+    it('every statement is parameterised: no value is written into the SQL text', () => {
+      // The only literal is the clients revision counter's name, a constant of the code; a
+      // value (a digest, a timestamp) written into the text would also make each statement new.
+      const literal = captured.filter((statement) => /'|\b\d{3,}\b/.test(statement.sql.replace(CLIENTS_REVISION_SQL, '')));
+      assert.deepEqual(literal.map((statement) => statement.sql), []);
+      assert.ok(captured.some((statement) => statement.parameters.length > 0));
+    });
+
     it('every statement is an index lookup: no table is scanned', async () => {
       const offending: string[] = [];
       for (const statement of captured) {

@@ -27,6 +27,11 @@ export const configSchema = Type.Object({
     'GATEHOUSE_DATABASE_URL',
     'Storage: `sqlite:<path>` (embedded, the default) or `postgres://user@host:port/db` (several servers may share it).',
   ),
+  databasePoolSize: setting(
+    Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+    'GATEHOUSE_DATABASE_POOL_SIZE',
+    'PostgreSQL only: the most connections one process (a server, or a CLI command) opens; a request waits up to 5 s for a free one, then gets a 503. Keep pool size × processes below the server\'s `max_connections` (docs/performance.md, "PostgreSQL connections"). Ignored for SQLite.',
+  ),
   redisUrl: setting(
     Type.String({ default: '' }),
     'GATEHOUSE_REDIS_URL',
@@ -450,8 +455,9 @@ function closestName(name: string, known: string[]): string | undefined {
     if (!best || distance < best.distance) best = { candidate, distance };
   }
   if (best && best.distance <= Math.max(2, Math.floor((name.length - 'GATEHOUSE_'.length) / 4))) return best.candidate;
-  const prefixed = known.filter((candidate) => name.startsWith(`${candidate}`) || candidate.startsWith(name));
-  return prefixed.length === 1 ? prefixed[0] : undefined;
+  // Of several such names (GATEHOUSE_DATABASE: _URL and _POOL_SIZE), the fewest edits away.
+  const prefixed = known.filter((candidate) => name.startsWith(`${candidate}`) || candidate.startsWith(name)).sort((a, b) => editDistance(name, a) - editDistance(name, b));
+  return prefixed.length === 1 || (prefixed.length > 1 && editDistance(name, prefixed[0]!) < editDistance(name, prefixed[1]!)) ? prefixed[0] : undefined;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */

@@ -89,7 +89,7 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
   const clock = options.clock ?? Date.now;
   const report = options.onBackgroundError ?? (() => {});
   // Storage first: a bad database URL must fail before anything is created on disk.
-  const storage = openSqlStorage(config.databaseUrl, { clock });
+  const storage = openSqlStorage(config.databaseUrl, { clock, poolSize: config.databasePoolSize });
   // Loaded only when configured: ioredis costs ~20 MB of memory (docs/performance.md).
   const redis = config.redisUrl
     ? new (await import('../store/redis/throttle.js')).RedisThrottleStore(config.redisUrl, { onError: (error) => report(error, 'redis') })

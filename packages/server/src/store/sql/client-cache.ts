@@ -45,9 +45,9 @@ export type RevisionReader = () => number | undefined | Promise<number>;
  *   it read before: it stores its result only if no invalidation happened while it ran.
  *   (A read that raced another process's commit may store what it read; the next lookup's
  *   own reading sees the commit and empties the cache.)
- * - PostgreSQL readings of successive turns may overlap and answer out of order; any
- *   revision other than the last one seen empties the cache, so an older answer costs an
- *   extra emptying, never a stale record.
+ * - PostgreSQL: one query at a time. Lookups that begin while one is on the wire wait for
+ *   the next, sent once it has answered (every one of them began before that). Any revision
+ *   other than the last one seen empties the cache.
  *
  * Cached records are frozen: callers share them.
  */
@@ -57,6 +57,8 @@ export class ClientCache {
   private revision: number;
   /** The reading that lookups begun in this turn wait for; undefined once it was taken. */
   private nextReading: Promise<void> | undefined;
+  /** PostgreSQL: the query sent and not answered yet (one at a time). */
+  private inFlight: Promise<void> | undefined;
 
   /** @param readRevision see RevisionReader; the first reading is taken by the first lookup. */
   constructor(private readonly readRevision: RevisionReader) {
@@ -96,6 +98,10 @@ export class ClientCache {
         resolve();
       };
       const take = () => {
+        // One query at a time: the next is sent once the one on the wire has answered, and
+        // serves every lookup begun until then (under load one query per round trip, not
+        // one per turn piling up in the pool's queue).
+        if (this.inFlight) return void this.inFlight.then(take);
         let reading: number | undefined | Promise<number>;
         try {
           reading = this.readRevision();
@@ -108,8 +114,11 @@ export class ClientCache {
         if (reading === undefined) return void setImmediate(take);
         // Taken (or sent): a lookup that begins from here on must wait for the next reading.
         this.nextReading = undefined;
-        if (typeof reading === 'number') apply(reading);
-        else reading.then(apply, reject);
+        if (typeof reading === 'number') return apply(reading);
+        const answered = reading.then(apply, reject).finally(() => {
+          if (this.inFlight === answered) this.inFlight = undefined;
+        });
+        this.inFlight = answered;
       };
       setImmediate(take);
     });

@@ -15,7 +15,7 @@ export type Dialect = 'sqlite' | 'postgres';
 
 export interface SqlStorageOptions {
   clock?: () => number;
-  /** PostgreSQL pool size (default 10). */
+  /** PostgreSQL: the most connections the pool opens (default 10; GATEHOUSE_DATABASE_POOL_SIZE). */
   poolSize?: number;
 }
 
@@ -82,12 +82,19 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
   }
   const { Pool, types } = loadPg();
+  // Limits (docs/performance.md, "PostgreSQL connections"): at most `poolSize` connections
+  // per process (GATEHOUSE_DATABASE_POOL_SIZE); a query waits up to 5 s for one (→ 503).
   const pool = new Pool({
     connectionString: parsed.connectionString,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: 5000,
+    // An idle connection is closed after 30 s: a quiet process holds few.
+    idleTimeoutMillis: 30_000,
     // A stuck query must fail (→ 503) rather than hold a request, or a feed poll, forever.
     statement_timeout: 10_000,
+    // A transaction left open (a stalled process) must not hold the clients revision's row
+    // lock, and so every client change, for long: PostgreSQL ends its session.
+    idle_in_transaction_session_timeout: 10_000,
     // bigint columns (epoch milliseconds) fit a JavaScript number; read them as one.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : types.getTypeParser(oid, format as 'text'))) as typeof types.getTypeParser },
   });
@@ -98,6 +105,9 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
   pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
 }
+
+/** PostgreSQL connections per process unless configured (config databasePoolSize). */
+const DEFAULT_POOL_SIZE = 10;
 
 /** SQLite's page cache per connection, in KiB (docs/performance.md, "Memory"). */
 const SQLITE_PAGE_CACHE_KIB = 4096;

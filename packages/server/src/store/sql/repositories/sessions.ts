@@ -54,8 +54,9 @@ export async function touchSession(db: Kysely<Database>, id: string, now: number
     .updateTable('sessions')
     .set((eb) => ({
       last_seen_at: now,
-      // Never past the absolute expiry (a CASE works alike on SQLite and PostgreSQL).
-      idle_expires_at: eb.case().when('absolute_expires_at', '<', idle).then(eb.ref('absolute_expires_at')).else(idle).end(),
+      // Never past the absolute expiry (a CASE works alike on SQLite and PostgreSQL). eb.val: a
+      // parameter, not a literal in the SQL text (one statement, prepared once).
+      idle_expires_at: eb.case().when('absolute_expires_at', '<', idle).then(eb.ref('absolute_expires_at')).else(eb.val(idle)).end(),
     }))
     .where('id', '=', id)
     .where('last_seen_at', '<=', now - SESSION_TOUCH_INTERVAL_MS)
