@@ -14,8 +14,12 @@ export class Seeder {
 
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(env: { dir: string; clientId: string; userId: string }): Promise<Seeder> {
-    const child = spawnScript('servers/grants-seeder.ts', { BENCH_DIR: env.dir, BENCH_CLIENT_ID: env.clientId, BENCH_USER_ID: env.userId }, ['ignore', 'inherit', 'inherit', 'ipc']);
+  static async start(env: { dir: string; clientId: string; userId: string; databaseUrl?: string }): Promise<Seeder> {
+    const child = spawnScript(
+      'servers/grants-seeder.ts',
+      { BENCH_DIR: env.dir, BENCH_CLIENT_ID: env.clientId, BENCH_USER_ID: env.userId, ...(env.databaseUrl ? { BENCH_DATABASE_URL: env.databaseUrl } : {}) },
+      ['ignore', 'inherit', 'inherit', 'ipc'],
+    );
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`grants-seeder.ts exited with ${code} before it was ready`)));

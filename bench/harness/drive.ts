@@ -28,6 +28,11 @@ export interface Target {
   prepare?(seconds: number): Promise<void>;
   /** Called after each warm-up or round with its request rate, e.g. to size the next seeding. */
   observe?(requestsPerSecond: number): void;
+  /**
+   * A contestant that is not an HTTP server (the floor's ES256 signing rate): measures itself
+   * for `seconds` instead of being driven; its rate goes in `requestsPerSecond`.
+   */
+  run?(seconds: number): Promise<Round>;
 }
 
 export interface Round {
@@ -49,6 +54,8 @@ export interface Round {
   /** CPU used during the round, in % of one core. */
   serverCpu: number;
   loadGeneratorCpu: number;
+  /** Answers per CPU-second of the server; absent: requestsPerSecond / (serverCpu / 100). Set for computed contestants (the floor). */
+  perCpuSecond?: number;
 }
 
 /** RSS is sampled this often during a round. */
@@ -56,6 +63,7 @@ const RSS_SAMPLE_MS = 250;
 const ERROR_SAMPLES = 3;
 
 export async function drive(target: Target, seconds: number, connections: number, generator: LoadGenerator = 'autocannon'): Promise<Round> {
+  if (target.run) return target.run(seconds);
   if (generator === 'wrk') return driveWithWrk(target, seconds, connections);
   const url = new URL(target.url);
   const errorSamples: string[] = [];

@@ -14,13 +14,28 @@ export function runCompiledScriptsFrom(dir: string | undefined): void {
   compiledRoot = dir;
 }
 
+/** The CPU every server (and the floor's signing process) is pinned to with taskset, or undefined: not pinned. */
+let serverCpu: number | undefined;
+
+/** Pins the servers started from now on to one CPU (`taskset -c <cpu>`), or unpins them (undefined). */
+export function pinServersTo(cpu: number | undefined): void {
+  serverCpu = cpu;
+}
+
+export function serverPinning(): string {
+  return serverCpu === undefined ? 'servers not pinned' : `every server pinned to CPU ${serverCpu} (taskset -c ${serverCpu})`;
+}
+
 /**
  * Spawns a script of bench/ (e.g. `servers/bare-server.ts`) as a tracked child: its compiled
- * JavaScript under plain node, or the TypeScript through tsx.
+ * JavaScript under plain node, or the TypeScript through tsx. `pinned`: on the servers' CPU
+ * (taskset execs node, so the child's pid is node's).
  */
-export function spawnScript(script: string, env: Record<string, string> = {}, stdio: StdioOptions = ['ignore', 'pipe', 'inherit']): ChildProcess {
+export function spawnScript(script: string, env: Record<string, string> = {}, stdio: StdioOptions = ['ignore', 'pipe', 'inherit'], pinned = false): ChildProcess {
   const args = compiledRoot ? [join(compiledRoot, 'bench', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', fileURLToPath(new URL(`../${script}`, import.meta.url))];
-  return trackChild(spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio }));
+  const options = { env: { ...process.env, ...env }, stdio };
+  if (pinned && serverCpu !== undefined) return trackChild(spawn('taskset', ['-c', String(serverCpu), process.execPath, ...args], options));
+  return trackChild(spawn(process.execPath, args, options));
 }
 
 /** Tracks a child (stopped on Ctrl-C or a fatal error) until it exits. */
@@ -30,9 +45,9 @@ export function trackChild<T extends ChildProcess>(child: T): T {
   return child;
 }
 
-/** Spawns a bench server and waits for its `READY <port> …` line. */
+/** Spawns a bench server (pinned, when the servers are) and waits for its `READY <port> …` line. */
 export async function startServer(script: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; extra: string[] }> {
-  const child = spawnScript(script, env);
+  const child = spawnScript(script, env, ['ignore', 'pipe', 'inherit'], true);
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
@@ -67,6 +82,17 @@ export function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
+  });
+}
+
+/** Runs a script to its end and returns its stdout (throws when it fails). */
+export function runScript(script: string, env: Record<string, string> = {}, pinned = false): Promise<string> {
+  const child = spawnScript(script, env, ['ignore', 'pipe', 'inherit'], pinned);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve(output) : reject(new Error(`${script} exited with ${code ?? signal}`))));
   });
 }
 

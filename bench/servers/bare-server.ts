@@ -1,6 +1,8 @@
-// The limit: a bare node:http server that parses the same request (form body, HTTP Basic,
-// constant-time secret check) and answers with a freshly signed ES256 JWT of the same size,
-// using node:crypto directly. It validates nothing else.
+// The bare token server (a reference, not a limit: it measures about as Gatehouse does, and
+// the physical floor, bench/servers/http-floor-server.ts and sign-rate.ts, is what one core
+// can do at all): a bare node:http server that parses the same request (form body, HTTP
+// Basic, constant-time secret check) and answers with a freshly signed ES256 JWT of the
+// same size, using node:crypto directly. It validates nothing else.
 // BENCH_WAVES=1: the same work, done in waves as Gatehouse does it (docs/performance.md,
 // "Requests in waves"): each request's work is queued when its body has been read, and
 // the queue is worked off in the event loop's check phase (setImmediate), after the

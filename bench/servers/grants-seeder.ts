@@ -7,12 +7,14 @@
 // (generateAuthorizationCode/digestCode as the authorization endpoint does, newRefreshToken
 // as the code exchange does) and written by the SQL store's own repository functions
 // (codes.createCode, grants.createGrant, refreshTokens.createRefreshToken) on the same SQLite
-// file (WAL lets a second process write, as the CLI does): the server finds exactly what it
+// file (WAL lets a second process write, as the CLI does), or the same PostgreSQL database
+// (BENCH_DATABASE_URL): the server finds exactly what it
 // would have stored itself. The repositories take the db handle, so a batch of rows shares
 // one transaction: through the Storage methods (one transaction per row) seeding ran at
 // about 6 500 codes/s and 2 500 refresh tokens/s; batched, about three times as fast.
 //
-// Environment: BENCH_DIR (the server's data dir), BENCH_CLIENT_ID, BENCH_USER_ID.
+// Environment: BENCH_DIR (the server's data dir), BENCH_CLIENT_ID, BENCH_USER_ID; BENCH_DATABASE_URL
+// when the server's database is not the SQLite file in BENCH_DIR.
 // Messages in: `{ kind: 'code' | 'refresh', count }`; out: `{ kind, bodies, expiresAt, ms }`
 // where `bodies` are ready token request bodies (application/x-www-form-urlencoded), one
 // per credential, and `expiresAt` (epoch ms) is when the first of them stops working.
@@ -57,7 +59,7 @@ const clientId = process.env.BENCH_CLIENT_ID;
 const userId = process.env.BENCH_USER_ID;
 if (!dir || !clientId || !userId || !process.send) throw new Error('grants-seeder.ts runs as a child of bench/run.ts (BENCH_DIR, BENCH_CLIENT_ID, BENCH_USER_ID, IPC)');
 
-const config = loadConfig({ databaseUrl: `sqlite:${join(dir, 'gatehouse.db')}`, logLevel: 'warn' });
+const config = loadConfig({ databaseUrl: process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'gatehouse.db')}`, dataDir: dir, logLevel: 'warn' });
 // `if-fresh`: the server migrated the database already; never change it behind its back.
 const gatehouse = await openGatehouse(config, { migrate: 'if-fresh' });
 const storage = gatehouse.storage as SqlStorage;
