@@ -49,7 +49,7 @@ describe('PKCE, code binding, cross-client revocation and refresh races', () => 
 
   /** A code through the pages; `challenge` null: no PKCE. */
   async function codeFor(clientId: string, challenge: string | null): Promise<string> {
-    const pkce = challenge === null ? {} : { code_challenge: challenge, code_challenge_method: 'S256' };
+    const pkce: Record<string, string> = challenge === null ? {} : { code_challenge: challenge, code_challenge_method: 'S256' };
     const { location } = await authorizeThroughPages(t.app, { query: { ...baseQuery(clientId), ...pkce }, username: 'alice', password: PASSWORD });
     const code = location.searchParams.get('code');
     assert.ok(code, location.href);
