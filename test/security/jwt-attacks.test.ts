@@ -1,7 +1,7 @@
 /**
  * Forged and tampered access tokens (issue 16, "The suite"), tried against a real Gatehouse:
  * at `@gatehouse-auth/resource` (createVerifier with the keys found through the issuer's
- * metadata, and its Fastify plugin) and at POST /oauth/introspect. Every one is refused:
+ * metadata, and its Fastify plugin; the demo API the server mounts) and at POST /oauth/introspect. Every one is refused:
  * 401 `invalid_token` at the resource (RFC 6750 §3.1), exactly `{"active":false}` at
  * introspection (RFC 7662 §2.2), never a 500. Tokens whose only fault is a claim are
  * signed with the deployment's real private key, so the claim check alone refuses them
@@ -193,6 +193,9 @@ describe('JWT attacks against @gatehouse-auth/resource and /oauth/introspect', (
     assert.equal(jwtHeader(control).kid, kid);
     assert.equal((await verifier.verify(request(control))).client_id, client.clientId);
     assert.equal((await introspect(t.app, rs, genuine)).active, true);
+    // The demo document API the server mounts (its in-process verifier).
+    const demo = await t.app.inject({ url: '/api/tenants', headers: { authorization: `Bearer ${control}` } });
+    assert.equal(demo.statusCode, 200, demo.body);
     assert.equal((await introspect(t.app, rs, control)).active, true);
     // The near misses the leeway allows (RFC 9068 §4, a few seconds of clock skew) still pass.
     assert.equal((await verifier.verify(request(await signReal(claims({ iat: now() + 2, nbf: now() + 2 }))))).client_id, client.clientId);
@@ -210,6 +213,8 @@ describe('JWT attacks against @gatehouse-auth/resource and /oauth/introspect', (
         const response = await api.inject({ url: '/files', headers: { authorization: `Bearer ${token}` } });
         assert.equal(response.statusCode, 401, response.body);
         assert.equal((response.json() as { error: string }).error, 'invalid_token');
+        const demo = await t.app.inject({ url: '/api/tenants', headers: { authorization: `Bearer ${token}` } });
+        assert.equal(demo.statusCode, 401, `the demo API: ${demo.body}`);
       }
       const response = await t.app.inject({
         method: 'POST',
@@ -226,6 +231,30 @@ describe('JWT attacks against @gatehouse-auth/resource and /oauth/introspect', (
         if (response.statusCode === 200) assert.deepEqual(response.json(), { active: false });
       }
       assert.equal(trap.connections(), 0, 'a jku or x5u was fetched');
+    });
+  }
+
+  // RFC 9068 §4: the resource server checks that `aud` names it. Introspection answers for
+  // any audience this server issued to (RFC 7662 §2.2 returns `aud` for the caller to check),
+  // so these are tried at the resource only.
+  for (const [name, aud] of [
+    ['another API', 'https://other.example/api'],
+    ['the issuer itself', 'ISSUER'],
+    ['a list without this API', ['https://other.example/api', 'https://third.example']],
+    ['this API in another case', 'UPPER'],
+    ['this API with a trailing slash', 'SLASH'],
+    ['no aud', undefined],
+    ['an empty list', []],
+  ] as const) {
+    it(`refuses at the resource a token signed by the real key for ${name}`, async () => {
+      const value = aud === 'ISSUER' ? issuer : aud === 'UPPER' ? audience.toUpperCase() : aud === 'SLASH' ? `${audience}/` : aud;
+      const token = await signReal(claims({ aud: value }));
+      await assert.rejects(
+        verifier.verify({ headers: { authorization: `Bearer ${token}` }, url: '/files' }),
+        (error: unknown) => error instanceof BearerError && error.status === 401 && error.code === 'invalid_token',
+      );
+      const response = await api.inject({ url: '/files', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(response.statusCode, 401, response.body);
     });
   }
 
