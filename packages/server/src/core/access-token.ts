@@ -118,6 +118,9 @@ export interface VerifyDeps {
   config: Pick<Config, 'issuer'>;
 }
 
+const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+/** Clock skew between the processes of one deployment that an `iat` may show. */
+const IAT_LEEWAY_SECONDS = 5;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
@@ -130,6 +133,11 @@ export async function verifyAccessToken(token: string, deps: VerifyDeps, now: nu
   try {
     const header = decodeProtectedHeader(token);
     if (typeof header.kid !== 'string') return undefined;
+    // Gatehouse writes only alg, typ and kid (headerSegment). A key or key location in the
+    // header is never trusted (RFC 8725 §3.10), and RFC 7515 §4.1.11 makes an unknown `crit`
+    // fatal; refuse both as @gatehouse-auth/resource does, so introspection and the
+    // resource servers agree on what is a token.
+    if (KEY_BEARING_HEADERS.some((name) => name in header) || 'crit' in header) return undefined;
     const key = await deps.keys.verificationKey(header.kid);
     if (!key) return undefined;
     const { payload } = await jwtVerify(token, key.publicKey, {
@@ -141,6 +149,8 @@ export async function verifyAccessToken(token: string, deps: VerifyDeps, now: nu
     });
     if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || !Number.isInteger(payload.client_epoch)) return undefined;
     if (payload.grant_id !== undefined && (typeof payload.grant_id !== 'string' || payload.grant_id === '')) return undefined;
+    // jose checks exp and nbf only: an iat beyond the leeway in the future was not written by this server (RFC 7519 §4.1.6).
+    if (typeof payload.iat !== 'number' || payload.iat > now / 1000 + IAT_LEEWAY_SECONDS) return undefined;
     return payload as unknown as AccessTokenClaims;
   } catch {
     return undefined;
