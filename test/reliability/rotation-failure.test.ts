@@ -18,7 +18,20 @@ import type { HttpResult } from '../helpers/http.js';
 import { SKIP_POSTGRES } from '../helpers/postgres.js';
 import type { ServerProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { assertInvalidGrant, createDeployment, exchange, issueCodes, pairOf, refresh, setUpTenant, storedRefreshToken, type Deployment, type Fixture } from './reliability.js';
+import { REDIRECT_URI } from '../helpers/user-delegation.js';
+import {
+  assertInvalidGrant,
+  createDeployment,
+  exchange,
+  issueCodes,
+  pairOf,
+  refresh,
+  setUpTenant,
+  storedRefreshToken,
+  type Credentials,
+  type Deployment,
+  type Fixture,
+} from './reliability.js';
 
 function assertUnavailable(response: HttpResult, what: string): void {
   assert.equal(response.status, 503, `${what}: ${response.status} ${response.text}`);
@@ -97,6 +110,9 @@ describe('a refresh rotation whose PostgreSQL connection is cut between consume 
   let proxy: TcpProxy;
   let server: ServerProcess;
   let db: pg.Client;
+  /** A client with a grace window (RFC 9700 §4.14.2): a just-rotated token is honoured again for a while. */
+  let graceful: Credentials;
+  let gracefulCode: { code: string; verifier: string };
   before(async () => {
     s = await setUp('postgres');
     const url = new URL(s.deployment.databaseUrl);
@@ -114,7 +130,28 @@ describe('a refresh rotation whose PostgreSQL connection is cut between consume 
         RETURN NEW;
       END $$;
       CREATE TRIGGER reliability_hold BEFORE INSERT ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION reliability_hold();
+      -- The same at COMMIT (a deferred constraint trigger runs there, before the commit is done).
+      CREATE TABLE reliability_hold_commit (held boolean);
+      CREATE FUNCTION reliability_hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        WHILE EXISTS (SELECT 1 FROM reliability_hold_commit) LOOP PERFORM pg_sleep(0.05); END LOOP;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER reliability_hold_commit AFTER INSERT ON refresh_tokens DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION reliability_hold_commit();
     `);
+    const gatehouse = await s.deployment.operator();
+    const created = await gatehouse.admin.clients.create({
+      name: 'Mobile app',
+      tenant: 'acme',
+      scope: 'documents:read',
+      defaultScope: 'documents:read',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      redirectUris: [REDIRECT_URI],
+      refreshGraceSeconds: 120,
+    });
+    graceful = { clientId: created.client.id, secret: created.secret! };
+    gracefulCode = (await issueCodes(gatehouse, { ...s.fixture, app: graceful }, 1))[0]!;
   });
   after(async () => {
     await db?.end().catch(() => {});
@@ -140,5 +177,24 @@ describe('a refresh rotation whose PostgreSQL connection is cut between consume 
     await until('the orphaned transaction has ended', 15_000, async () => (await openTransactions()) === 0);
     await proxy.restore();
     await assertRolledBack(s, server, first.refresh_token);
+  });
+
+  it('a cut while the rotation commits: the commit holds, and a client with a grace window gets new tokens with the old one', async () => {
+    // The answer to a COMMIT can be lost: the server says 503 although the rotation is durable.
+    // Without a grace window (the default) the retry is then reuse and revokes the family
+    // (RFC 9700 §4.14.2); with one, the retry is honoured: never both tokens dead.
+    const first = pairOf(await exchange(server, graceful, gracefulCode), 'code exchange');
+    await db.query('INSERT INTO reliability_hold_commit VALUES (true)');
+    const rotation = refresh(server, graceful, first.refresh_token);
+    await until('the COMMIT is held', 15_000, async () => (await heldBackends()) === 1);
+    await proxy.cut('refuse');
+    assertUnavailable(await rotation, 'the rotation whose connection was cut while it committed');
+    await db.query('DELETE FROM reliability_hold_commit');
+    await until('the orphaned transaction has ended', 15_000, async () => (await openTransactions()) === 0);
+    await proxy.restore();
+    const gatehouse = await s.deployment.operator();
+    assert.notEqual((await storedRefreshToken(gatehouse, first.refresh_token))?.rotatedAt ?? null, null, 'the rotation committed although its answer was lost');
+    const retried = pairOf(await refresh(server, graceful, first.refresh_token), 'the retry with the old token within the grace window');
+    pairOf(await refresh(server, graceful, retried.refresh_token), 'the successor issued by the retry');
   });
 });
