@@ -60,11 +60,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       let gatehouse = await d.operator();
       const fixture = await setUpTenant(gatehouse);
       const robots: Credentials[] = [];
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 12; i++) {
         const created = await gatehouse.admin.clients.create({ name: `Robot ${i}`, tenant: 'acme', scope: 'documents:read', defaultScope: 'documents:read' });
         robots.push({ clientId: created.client.id, secret: created.secret! });
       }
-      const codes = await issueCodes(gatehouse, fixture, 260);
+      const codes = await issueCodes(gatehouse, fixture, 200);
       await d.closeOperator();
 
       let server: ServerProcess = await d.start();
