@@ -22,6 +22,7 @@ import { createClient, createTestGatehouse, postForm, type TestClient, type Test
 import { CookieBrowser, csrfOf, locationOf } from '../helpers/cookie-browser.js';
 import { submitDashboardLogin } from '../helpers/dashboard.js';
 import { basicAuth, pkcePair } from '../helpers/tokens.js';
+import { base32Decode, totpCode } from '../../packages/server/src/core/totp.js';
 import { REDIRECT_URI } from '../helpers/user-delegation.js';
 
 const CLIENT_LIMIT = 10;
@@ -172,5 +173,27 @@ describe('throttling: admin account passwords', () => {
     const browser = new CookieBrowser(t.app);
     const userCsrf = await openLoginPage(browser);
     assert.equal((await browser.post('/oauth/authorize/login', { csrf_token: userCsrf, username: 'ops', password: PASSWORD })).statusCode, 200);
+  });
+
+  it('locks the password path of turning off two-step verification after a burst at /admin/login', async () => {
+    await t.gatehouse.admin.accounts.create({ username: 'mfa.ops', password: PASSWORD });
+    // Signed in, with TOTP enrolled, before the burst.
+    const admin = new CookieBrowser(t.app);
+    const login = await admin.get('/admin/login');
+    locationOf(await admin.post('/admin/login', { csrf_token: csrfOf(login.body), username: 'mfa.ops', password: PASSWORD }), 303);
+    const mfa = await admin.get('/admin/account/mfa');
+    const secret = base32Decode(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec(mfa.body)?.[1] ?? assert.fail('no TOTP secret'))!;
+    const enrolment = /name="enrolment" value="([^"]+)"/.exec(mfa.body)?.[1] ?? assert.fail('no enrolment');
+    const enrolled = await admin.post('/admin/account/mfa/enrol', { csrf_token: csrfOf(mfa.body), enrolment, code: totpCode(secret, Date.now()) });
+    assert.equal(enrolled.statusCode, 200, enrolled.body.slice(0, 300));
+
+    const attacker = await t.app.inject({ method: 'GET', url: '/admin/login' });
+    const cookie = String(attacker.headers['set-cookie']).split(';', 1)[0]!;
+    const responses = await Promise.all(Array.from({ length: BURST }, (_, i) => postForm(t.app, '/admin/login', { csrf_token: csrfOf(attacker.body), username: 'mfa.ops', password: `wrong password ${i}` }, { cookie })));
+    assert.deepEqual(statuses(responses), { 401: USER_LIMIT, 429: BURST - USER_LIMIT });
+
+    const page = await admin.get('/admin/account/mfa');
+    assertRetryAfter(await admin.post('/admin/account/mfa/disable', { csrf_token: csrfOf(page.body), password: PASSWORD }));
+    assert.equal((await t.gatehouse.storage.adminAccounts.findAdminAccountByUsername('mfa.ops'))?.mfaEnabled, true, 'two-step verification stays on');
   });
 });
