@@ -173,7 +173,7 @@ const pairs: Pair[] = [
 ];
 
 const us = (ns: number): string => `${(ns / 1000).toFixed(1)} µs`;
-const pValue = (p: number): string => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+const pValue = (p: number): string => (p < 1e-300 ? '< 1e-300' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 console.log(`# Timing side channels at POST /oauth/token (${PER_ARM} requests per arm, interleaved; Node ${process.version})\n`);
 let anySignificant = false;
