@@ -77,6 +77,8 @@ html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body {
   margin: 0; min-height: 100vh; display: flex; flex-direction: column;
   background: var(--bg); color: var(--text); font: 16px/1.5 var(--font);
+  /* Names and descriptions come from registrations: a long unbroken one wraps instead of running out of its box. */
+  overflow-wrap: break-word;
 }
 a { color: var(--accent-text); text-underline-offset: 0.15em; }
 a:hover { text-decoration-thickness: 2px; }
@@ -229,6 +231,7 @@ form.search .actions, form.filters .actions { margin-top: 0; }
 /* The consent page */
 .request { display: flex; align-items: center; gap: 0.9rem; margin-bottom: 1.25rem; }
 .app-mark { display: inline-grid; place-items: center; width: 3rem; height: 3rem; flex: none; border-radius: 12px; background: var(--accent-soft); color: var(--accent-text); font-size: 1.35rem; font-weight: 700; border: 1px solid var(--border); }
+.request > div { min-width: 0; }
 .request h1 { margin: 0; }
 .request .eyebrow { margin-bottom: 0.15rem; }
 .scopes { list-style: none; padding: 0; margin: 0 0 1rem; border: 1px solid var(--border); border-radius: var(--radius-sm); }

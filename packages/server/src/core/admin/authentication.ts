@@ -25,9 +25,10 @@ export interface AdminAuthentication {
   confirmMfaEnrolment(account: AdminAccount, enrolment: MfaEnrolment, code: string, now: number): Promise<string[] | undefined>;
   /**
    * Removes the account's own second factor, given a current code (or a recovery code) or
-   * its password (throttled like a sign-in): `disabled`, `invalid` or `throttled`.
+   * its password (throttled like a sign-in): `disabled`, `invalid`, or `{ throttled }`
+   * with the seconds until the lock ends (the Retry-After value).
    */
-  disableMfa(account: AdminAccount, proof: { code?: string; password?: string }, address: string, now: number): Promise<'disabled' | 'invalid' | 'throttled'>;
+  disableMfa(account: AdminAccount, proof: { code?: string; password?: string }, address: string, now: number): Promise<'disabled' | 'invalid' | { throttled: number }>;
 }
 
 export interface AdminAuthenticationDeps {
@@ -65,7 +66,8 @@ export function createAdminAuthentication(deps: AdminAuthenticationDeps): AdminA
         // The sign-in's second-factor counter (sign-in.ts): whoever holds a session left
         // open must not get unlimited guesses at a 6-digit code to strip the second factor.
         const key = `admin-mfa:${account.id}`;
-        if ((await throttledFor(deps.throttle, key, deps.config.loginMaxFailuresPerUser, now)) !== undefined) return 'throttled';
+        const wait = await throttledFor(deps.throttle, key, deps.config.loginMaxFailuresPerUser, now);
+        if (wait !== undefined) return { throttled: wait };
         const outcome = await mfa.check(credentials, proof.code, now);
         if (outcome !== 'totp' && outcome !== 'recovery_code') {
           await deps.throttle.hit(key, deps.config.throttleWindow * 1000, now);
@@ -76,7 +78,7 @@ export function createAdminAuthentication(deps: AdminAuthenticationDeps): AdminA
           await checkPasswordThrottled({ username: account.username, password: proof.password, ip: address }, { ...deps, find: async () => credentials, keys: ADMIN_LOGIN_KEYS }, now);
         } catch (error) {
           if (!(error instanceof LoginError)) throw error;
-          return error.code === 'throttled' ? 'throttled' : 'invalid';
+          return error.code === 'throttled' ? { throttled: error.retryAfter ?? deps.config.throttleWindow } : 'invalid';
         }
       } else {
         return 'invalid';

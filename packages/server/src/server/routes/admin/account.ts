@@ -55,7 +55,7 @@ export async function accountRoutes(app: FastifyInstance, { services, site }: Ro
     const code = form.get('code')?.trim() || undefined;
     const password = form.get('password') || undefined;
     const outcome = await auth.disableMfa(admin.account, { ...(code ? { code } : {}), ...(password ? { password } : {}) }, request.ip, Date.now());
-    if (outcome === 'throttled') return sendAdminPage(reply.header('retry-after', '60'), 429, mfaPage(admin, { error: 'Too many failed attempts. Wait a minute, then try again.' }));
+    if (typeof outcome === 'object') return sendAdminPage(reply.header('retry-after', String(outcome.throttled)), 429, mfaPage(admin, { error: 'Too many failed attempts. Wait a minute, then try again.' }));
     if (outcome === 'invalid') return sendAdminPage(reply, 400, mfaPage(admin, { error: 'Enter a current code from your authenticator app, or your password.' }));
     await services.sessions.endAll('admin', admin.accountId, { except: admin.sessionId });
     return seeOther(reply, ADMIN_PATHS.mfa);
