@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { loadConfig } from '../../packages/server/src/core/config.js';
 import { startServer, type RunningServer } from '../../packages/server/src/server/serve.js';
 import { createClient, type TestClient } from '../helpers/gatehouse.js';
@@ -45,6 +47,30 @@ function send(base: string, method: string, path: string, headers: Record<string
 }
 
 const JWKS = '/.well-known/jwks.json';
+
+/** A request written byte for byte (what no HTTP client would send); the status line's code, or 'closed'. */
+function sendRaw(base: string, bytes: Buffer): Promise<number | 'closed'> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    let answer = '';
+    socket.setTimeout(30_000, () => socket.destroy(new Error('no answer to a raw request')));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answer);
+      if (status) {
+        socket.destroy();
+        resolve(Number(status[1]));
+      }
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve('closed') : reject(error)));
+    socket.on('close', () => resolve('closed'));
+    socket.end(bytes);
+  });
+}
+
+/** Replay: GATEHOUSE_FUZZ_SEED (as in fuzz-endpoints.test.ts). */
+const SEED = Number(process.env.GATEHOUSE_FUZZ_SEED ?? 16_016);
 
 describe('limits: huge bodies, headers, tokens and parameter counts are refused, and the server keeps answering', () => {
   let dir: TempDir;
@@ -137,6 +163,31 @@ describe('limits: huge bodies, headers, tokens and parameter counts are refused,
       [413, 'closed'],
       '1 MB JWT header at revocation',
     );
+  });
+
+  it('raw bytes in the request line and headers (overlong UTF-8, NUL, bidi, bare CR/LF): never a 5xx, and the server keeps answering', async () => {
+    const piece = fc.oneof(
+      fc.constantFrom('%C0%AF', '\xC0\xAF', '\xC0\x80', '\x00', '%00', '\xE2\x80\xAE', '\xFF', '\r', '\n', ' ', '\t', '..', '/', '?', '#', '%', '%2e', '\\', '"', 'a=b&a=c'),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
+    );
+    const text = fc.array(piece, { maxLength: 8 }).map((pieces) => pieces.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'BREW', 'get', 'CONNECT'),
+        fc.constantFrom('/oauth/token', '/oauth/authorize', '/oauth/introspect', '/oauth/revoke', '/admin/api/v1/tenants', '/api/files', '/', '*', 'http://127.0.0.1/oauth/token'),
+        text,
+        fc.array(fc.tuple(fc.constantFrom('Authorization', 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'X-Tenant', 'Host', 'Cookie', 'X\x00Y', 'Bad Name'), text), { maxLength: 4 }),
+        text,
+        async (verb, path, suffix, headers, body) => {
+          const head = [`${verb} ${path}${suffix} HTTP/1.1`, 'Host: 127.0.0.1', ...headers.map(([name, value]) => `${name}: ${value}`), 'Connection: close'];
+          const status = await sendRaw(server.url, Buffer.from(`${head.join('\r\n')}\r\n\r\n${body}`, 'latin1'));
+          assert.ok(status === 'closed' || status < 500, `${JSON.stringify(head)} -> ${status}`);
+        },
+      ),
+      { seed: SEED, numRuns: 200, endOnFailure: true },
+    );
+    const next = await send(server.url, 'GET', JWKS, {});
+    assert.equal(next.status, 200);
   });
 
   it('200,000 parameters: in a form, a query string, a JSON body and a multipart upload', async () => {
