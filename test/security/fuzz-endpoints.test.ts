@@ -302,7 +302,8 @@ describe('fuzzing the public endpoints (fast-check, fixed seed)', () => {
         fc.oneof({ weight: 4, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: method }),
         async (url, pairs, token, hint, auth, which, raw, type, verb) => {
           // Another client's token, sent by a client that does not own it: revocation must not touch it (RFC 7009 §2.1).
-          const { headers: authHeaders, params: authParams } = authenticate(auth === 'right' && which !== 'none' ? 'other' : auth);
+          const effective = auth === 'right' && which !== 'none' ? 'other' : auth;
+          const { headers: authHeaders, params: authParams } = authenticate(effective);
           const value = which === 'refresh' ? refreshToken : which === 'admin' ? adminToken : which === 'tampered' ? `${documentsToken.slice(0, -4)}AAAA` : token;
           const payload = encodeParams([['token', value], ['token_type_hint', hint], ...authParams, ...pairs], raw);
           const before = dump();
@@ -312,6 +313,8 @@ describe('fuzzing the public endpoints (fast-check, fixed seed)', () => {
           // A revocation that succeeds (200) by its owner is allowed to change the database; by anyone else it must not.
           if (response.statusCode === 200 && url === '/oauth/revoke' && which !== 'none') assert.equal(dump(), before, `${context}: another client's token revoked`);
           if (response.statusCode === 200 && url === '/oauth/introspect' && authHeaders.authorization === undefined) assert.fail(`${context}: introspection without authentication`);
+          // RFC 7662 §2.2: another tenant's client learns nothing of the token (globex asking about acme's and the operator's).
+          if (response.statusCode === 200 && url === '/oauth/introspect' && effective === 'other' && which !== 'none') assert.deepEqual(response.json(), { active: false }, context);
           checkOAuthError(response, url === '/oauth/revoke' ? REVOKE_ERRORS : INTROSPECT_ERRORS, authHeaders.authorization !== undefined, context);
         },
       ),
