@@ -10,7 +10,7 @@ import type { AdminServices } from './index.js';
 import type { PublishedKey } from './keys.js';
 import { paginate, type Page, type PageRequest } from './pages.js';
 import { isOperator, requireOperator, requireTenantAccess, type AdminPrincipal } from './principal.js';
-import type { CreateTenantInput, TenantBrandingInput, UpdateTenantInput } from './tenants.js';
+import { checkBrandingInput, type CreateTenantInput, type TenantBrandingInput, type UpdateTenantInput } from './tenants.js';
 
 /**
  * The admin operations as one principal may perform them: what the admin API and the
@@ -95,11 +95,14 @@ export class ScopedAdmin {
     requireTenantAccess(this.principal, slug);
     if (change.disabled !== undefined) requireOperator(this.principal, 'disabling or enabling a tenant');
     let tenant = await this.getTenant(slug);
+    const branding = change.branding ?? {};
+    const brandingGiven = Object.values(branding).some((value) => value !== undefined);
+    // Every part is checked before any is applied: a refused change leaves the tenant as it was.
+    if (brandingGiven) checkBrandingInput(branding);
     if (change.name !== undefined || change.accessTokenTtl !== undefined) {
       tenant = await this.admin.tenants.update(slug, { name: change.name, accessTokenTtl: change.accessTokenTtl });
     }
-    const branding = change.branding ?? {};
-    if (Object.values(branding).some((value) => value !== undefined)) {
+    if (brandingGiven) {
       tenant = await this.admin.tenants.setBranding(slug, { accent: branding.accent, termsUrl: branding.termsUrl, privacyUrl: branding.privacyUrl });
     }
     if (change.disabled !== undefined && change.disabled !== tenant.disabled) {

@@ -108,7 +108,8 @@ export class TenantService {
 
 const cleared = (value: string | null | undefined) => value === null || (typeof value === 'string' && value.trim() === '');
 
-function checkBrandingInput(input: TenantBrandingInput): TenantBrandingChange {
+/** Checks a branding change (ValidationError naming the field); what the store is given. */
+export function checkBrandingInput(input: TenantBrandingInput): TenantBrandingChange {
   const change: TenantBrandingChange = {};
   if (input.accent !== undefined) change.accent = cleared(input.accent) ? null : checkAccent(input.accent!, 'accent');
   if (input.termsUrl !== undefined) change.termsUrl = cleared(input.termsUrl) ? null : checkBrandUrl(input.termsUrl!, 'terms URL');

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConflictError, ForbiddenError, NotFoundError, OAuthError, StorageUnavailableError, ValidationError } from '../../../core/errors.js';
+import { ConflictError, ERROR_DESCRIPTION_CHARSET, ForbiddenError, NotFoundError, OAuthError, StorageUnavailableError, ValidationError } from '../../../core/errors.js';
 import { BearerError } from '@gatehouse-auth/resource';
 
 /**
@@ -37,8 +37,27 @@ const TITLES: Record<number, string> = {
 
 const RETRY_AFTER_SECONDS = '5';
 
+/**
+ * A problem's text in RFC 6749 §5.2's alphabet (%x20-21 / %x23-5B / %x5D-7E), as every
+ * error body the server builds (issue 16): a message that quotes what the caller sent
+ * (`invalid tenant slug "..."`, shared with the CLI) must not carry its control, bidi or
+ * non-ASCII characters back, nor a quote or backslash.
+ */
+function plain(text: string): string {
+  return ERROR_DESCRIPTION_CHARSET.test(text) ? text : text.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+}
+
 export function problem(status: number, code: string, detail: string, extra: Pick<ProblemBody, 'field' | 'errors'> = {}): ProblemBody {
-  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, code, ...extra };
+  const { field, errors } = extra;
+  return {
+    type: 'about:blank',
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail: plain(detail),
+    code,
+    ...(field === undefined ? {} : { field: plain(field) }),
+    ...(errors === undefined ? {} : { errors: errors.map((error) => ({ in: error.in, field: plain(error.field), detail: plain(error.detail) })) }),
+  };
 }
 
 interface SchemaError {
