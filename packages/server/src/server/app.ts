@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { loadSite } from '../web/site.js';
 import type { Gatehouse } from './context.js';
+import { acceptEmptyBodies } from './plugins/empty-body.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerRequestIds, requestIdFor } from './plugins/request-id.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -120,6 +121,8 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   // --- end of metrics ---
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  // Before the routes, so every route context inherits it (oauth.ts replaces it with its own).
+  acceptEmptyBodies(app);
   // Routes get the application built once in context.ts (services.ts), never storage or keys.
   // The deployment's branding and the operator's templates: read once, here (a bad file stops the start).
   const routes = { config, services: gatehouse.services, site: loadSite(config) };
