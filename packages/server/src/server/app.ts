@@ -67,6 +67,8 @@ export function fastifyTrustProxy(trustProxy: string): false | string | ((addres
   return (_address, hop) => hop < hops;
 }
 
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 /** The composition root: one Fastify instance serving a Gatehouse. */
 export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = gatehouse;
@@ -81,6 +83,12 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     // Only the configured proxies' X-Forwarded-For decides request.ip (the throttled address).
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.tokenBodyLimit,
+    // Slow clients cannot hold sockets for Node's minutes: a request's headers, the whole
+    // request and an idle keep-alive connection each have a bound (config.ts). Node enforces
+    // the first two on a sweep every connectionsCheckingInterval (30s by default): 1s here.
+    http: { headersTimeout: config.headersTimeout * 1000, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    requestTimeout: config.requestTimeout * 1000,
+    keepAliveTimeout: config.keepAliveTimeout * 1000,
     // Bad input never yields a 500, nor Fastify's own error body: a URL that cannot be
     // decoded (`/oauth/%zz`) goes through our serializer as 400 invalid_request.
     frameworkErrors: handleFrameworkError,
@@ -92,6 +100,8 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     // Every log line of a request carries its id (`reqId`), echoed in X-Request-Id.
     genReqId: requestIdFor,
   });
+  // Beyond this many open connections, Node closes a new one at once (per process).
+  app.server.maxConnections = config.maxConnections;
   registerRequestIds(app);
   if (['trace', 'debug', 'info'].includes(app.log.level)) {
     // When it is answered: method, path (never the query), address, status and time.
