@@ -171,6 +171,7 @@ class World {
         throttleWindow: 60,
         loginMaxFailuresPerUser: limits.perUser ?? 5,
         loginMaxFailuresPerAddress: 100,
+        productName: 'Gatehouse',
       },
       codeDigestKey: this.codeDigestKey,
       sessionKey: this.sessionKey,

@@ -38,9 +38,12 @@ export class CookieBrowser {
     return this.absorb(await this.app.inject({ method: 'GET', url, headers: this.cookies.size > 0 ? { cookie: this.cookieHeader } : {} }));
   }
 
-  async post(url: string, fields: [string, string][] | Record<string, string>): Promise<LightMyRequestResponse> {
+  /** POSTs a form with this browser's cookies (and `headers`, e.g. the Origin a browser would add). */
+  async post(url: string, fields: [string, string][] | Record<string, string>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     const payload = new URLSearchParams(Array.isArray(fields) ? fields : Object.entries(fields)).toString();
-    return this.absorb(await this.app.inject({ method: 'POST', url, headers: { 'content-type': FORM, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}) }, payload }));
+    return this.absorb(
+      await this.app.inject({ method: 'POST', url, headers: { 'content-type': FORM, ...(this.cookies.size > 0 ? { cookie: this.cookieHeader } : {}), ...headers }, payload }),
+    );
   }
 
   /** Another browser sharing nothing with this one. */

@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { gatehouseResource, type AccessTokenClaims, type RouteRequirements, type Verifier } from '@gatehouse-auth/resource';
 import { ApiError, badRequest, notFound, sendApiError, tooLarge, unavailable } from './errors.js';
 import { FileBytes, isFileId, type OpenedFile, type PendingUpload } from './files.js';
@@ -111,6 +111,7 @@ export async function documentApi(app: FastifyInstance, options: DocumentApiOpti
   };
 
   await app.register(multipart, { limits });
+  acceptEmptyBodies(app);
   await app.register(gatehouseResource, { verifier: host.verifier });
 
   /** The tenant the request acts for: the token's (which gatehouseResource checked against X-Tenant), if the host knows it. */
@@ -240,6 +241,28 @@ function sendContent(request: FastifyRequest, reply: FastifyReply, file: StoredF
     .header('content-length', opened.size)
     .header('content-disposition', contentDisposition(file.name))
     .send(opened.stream);
+}
+
+/**
+ * An empty body is no body, whatever its framing: `POST /api/files/:id/publish` sent with
+ * `Transfer-Encoding: chunked`, no `Content-Type` and nothing in it (RFC 9112 §7.1) is
+ * answered like one without a body. Fastify has no parser for "no media type"; this
+ * catch-all one accepts such a body when it is empty and refuses anything else, as before.
+ */
+function acceptEmptyBodies(app: FastifyInstance): void {
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (request.headers['content-type'] !== undefined) return done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      payload.removeAllListeners('data');
+      done(error, undefined);
+    };
+    payload.on('data', () => settle(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE()));
+    payload.on('end', () => settle(null));
+    payload.on('error', (error) => settle(error));
+  });
 }
 
 function toJson(file: StoredFile): FileJson {

@@ -87,6 +87,26 @@ export const configSchema = Type.Object({
     null,
     'Largest accepted request body at the OAuth endpoints, in bytes; larger requests get 413 `invalid_request`.',
   ),
+  headersTimeout: setting(
+    Type.Integer({ minimum: 1, maximum: 300, default: 10 }),
+    'GATEHOUSE_HEADERS_TIMEOUT',
+    "How long (seconds or a duration) a client may take to send a request's headers, from its connection or its previous request, before it gets 408 and the connection is closed (Node's default is 60s: a slow client would hold a socket that long). At most `requestTimeout`.",
+  ),
+  requestTimeout: setting(
+    Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+    'GATEHOUSE_REQUEST_TIMEOUT',
+    "How long (seconds or a duration) a client may take to send a whole request, headers and body, before it gets 408 and the connection is closed (Node's default is 5 minutes). Raise it if large uploads to the demo document API must cross slow links.",
+  ),
+  keepAliveTimeout: setting(
+    Type.Integer({ minimum: 1, maximum: 600, default: 72 }),
+    'GATEHOUSE_KEEP_ALIVE_TIMEOUT',
+    "How long (seconds or a duration) an idle keep-alive connection stays open for the client's next request (default 72s, as Fastify's; an idle connection costs little, and `maxConnections` caps them). Behind a load balancer that reuses connections, make it longer than the balancer's idle timeout (e.g. 65s behind a 60s one), or the balancer may send a request on a socket the server is closing.",
+  ),
+  maxConnections: setting(
+    Type.Integer({ minimum: 1, maximum: 1_000_000, default: 4096 }),
+    'GATEHOUSE_MAX_CONNECTIONS',
+    'Most concurrent connections the public listener of one server process accepts; a connection beyond it is closed at once, unanswered. Keep it below the process\'s open-file limit (`ulimit -n`).',
+  ),
   throttleWindow: setting(
     Type.Integer({ minimum: 1, default: 60 }),
     'GATEHOUSE_THROTTLE_WINDOW',
@@ -209,7 +229,7 @@ export type ConfigInput = Partial<Static<typeof configSchema>>;
 /** The validated, frozen configuration with every derived default filled in. */
 export type Config = Readonly<Static<typeof configSchema>>;
 
-const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention', 'userSessionIdleTtl', 'userSessionMaxAge', 'adminSessionIdleTtl', 'adminSessionMaxAge', 'shutdownDelay', 'shutdownGrace']);
+const INTEGER_SETTINGS_WITH_DURATIONS = new Set(['accessTokenTtl', 'maxAccessTokenTtl', 'authorizationCodeTtl', 'throttleWindow', 'discoveryMaxAge', 'auditRetention', 'userSessionIdleTtl', 'userSessionMaxAge', 'adminSessionIdleTtl', 'adminSessionMaxAge', 'shutdownDelay', 'shutdownGrace', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout']);
 
 /** Reads `GATEHOUSE_*` variables into config input (strings converted to the schema's types). */
 export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
@@ -334,6 +354,10 @@ export function loadConfig(input: ConfigInput = {}, sources: ConfigSources = {})
     throw new ValidationError(
       `invalid configuration: ${name('accessTokenTtl')} (${config.accessTokenTtl}s) exceeds ${name('maxAccessTokenTtl')} (${config.maxAccessTokenTtl}s)`,
     );
+  }
+  // Node refuses a headers timeout longer than the request timeout (http.createServer).
+  if (config.headersTimeout > config.requestTimeout) {
+    throw new ValidationError(`invalid configuration: ${name('headersTimeout')} (${config.headersTimeout}s) exceeds ${name('requestTimeout')} (${config.requestTimeout}s)`);
   }
   for (const [idle, max] of [['userSessionIdleTtl', 'userSessionMaxAge'], ['adminSessionIdleTtl', 'adminSessionMaxAge']] as const) {
     if (config[idle] > config[max]) {

@@ -1,7 +1,7 @@
 import { findActiveTokenClient, verifyAccessToken, type ActiveCheckDeps, type VerifyDeps } from './access-token.js';
 import { authenticateClient, basicChallenge, type ClientAuthDeps } from './client-auth.js';
 import { OAuthError } from './errors.js';
-import { readFormRequest, requireParam, type OAuthRequest } from './params.js';
+import { checkFormBody, readFormRequest, requireParam, type OAuthRequest } from './params.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -32,8 +32,10 @@ const INACTIVE = Object.freeze({ active: false as const });
  * (§2.2: no further detail about why).
  */
 export async function handleIntrospectionRequest(request: OAuthRequest, deps: IntrospectionDeps, now: number): Promise<IntrospectionResponse> {
-  const params = readFormRequest(request);
+  const form = readFormRequest(request);
+  const { params } = form;
   const { client: caller, method } = await authenticateClient(request, params, deps, now);
+  checkFormBody(form);
   if (method === 'none') {
     throw new OAuthError('invalid_client', 'client authentication failed: introspection requires a confidential client', {
       headers: basicChallenge(deps.config.issuer),

@@ -61,20 +61,40 @@ export interface OAuthRequest {
   ip: string;
 }
 
+/** The form parameters of an OAuth POST, and why its body was refused, if it was. */
+export interface FormRequest {
+  params: Params;
+  /**
+   * Set when the body is not a form but the client may authenticate in the Authorization
+   * header: the handler throws it once the client is authenticated (checkFormBody), so a
+   * caller with wrong credentials learns nothing before its credentials are checked.
+   */
+  refusal: OAuthError | undefined;
+}
+
 /**
  * Parses the form body of an OAuth POST endpoint, refusing other media types and client
  * credentials in the query string (RFC 6749 §2.3.1: credentials only in the body or
- * the Authorization header; URLs end up in logs).
+ * the Authorization header; URLs end up in logs). An empty body is no body whatever its
+ * framing (chunked or `Content-Length: 0`, with or without a media type): no parameters.
+ * A non-form body is refused at once when there is no Authorization header (nothing to
+ * authenticate first), else after client authentication (FormRequest.refusal).
  */
-export function readFormRequest(request: OAuthRequest): Params {
+export function readFormRequest(request: OAuthRequest): FormRequest {
   if (request.query !== '') {
     const query = new URLSearchParams(request.query);
     if (query.has('client_secret') || query.has('client_assertion')) {
       throw new OAuthError('invalid_request', 'client credentials must not be sent in the URL query string');
     }
   }
-  if (mediaType(request.contentType) !== FORM_MEDIA_TYPE) {
-    throw new OAuthError('invalid_request', `the request body must be ${FORM_MEDIA_TYPE}`);
-  }
-  return parseFormParameters(request.body ?? '');
+  const body = request.body ?? '';
+  if (body === '' || mediaType(request.contentType) === FORM_MEDIA_TYPE) return { params: parseFormParameters(body), refusal: undefined };
+  const refusal = new OAuthError('invalid_request', `the request body must be ${FORM_MEDIA_TYPE}`);
+  if (request.authorization === undefined) throw refusal;
+  return { params: parseFormParameters(''), refusal };
+}
+
+/** Throws the refusal readFormRequest deferred until the client was authenticated. */
+export function checkFormBody(form: FormRequest): void {
+  if (form.refusal) throw form.refusal;
 }

@@ -1,7 +1,7 @@
 import { verifyAccessToken, type VerifyDeps } from './access-token.js';
 import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
 import { OAuthError } from './errors.js';
-import { readFormRequest, requireParam, type OAuthRequest } from './params.js';
+import { checkFormBody, readFormRequest, requireParam, type OAuthRequest } from './params.js';
 import { digestRefreshToken } from './refresh-tokens.js';
 import type { GrantStore, RefreshTokenStore, RevocationStore } from './storage.js';
 import type { Client } from './types.js';
@@ -32,8 +32,10 @@ const MAX_TOKEN_LENGTH = 8192;
  * hint only decides which kind is tried first.
  */
 export async function handleRevocationRequest(request: OAuthRequest, deps: RevocationDeps, now: number): Promise<void> {
-  const params = readFormRequest(request);
+  const form = readFormRequest(request);
+  const { params } = form;
   const { client: caller } = await authenticateClient(request, params, deps, now);
+  checkFormBody(form);
   const token = requireParam(params, 'token');
   if (token.length > MAX_TOKEN_LENGTH) return;
   const kinds = params.get('token_type_hint') === 'refresh_token' ? [revokeRefreshToken, revokeAccessToken] : [revokeAccessToken, revokeRefreshToken];

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { loadSite } from '../web/site.js';
 import type { Gatehouse } from './context.js';
+import { acceptEmptyBodies } from './plugins/empty-body.js';
 import { handleFrameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerRequestIds, requestIdFor } from './plugins/request-id.js';
 import { registerSecurityHeaders } from './plugins/security-headers.js';
@@ -66,6 +67,8 @@ export function fastifyTrustProxy(trustProxy: string): false | string | ((addres
   return (_address, hop) => hop < hops;
 }
 
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 /** The composition root: one Fastify instance serving a Gatehouse. */
 export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const { config } = gatehouse;
@@ -80,6 +83,12 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     // Only the configured proxies' X-Forwarded-For decides request.ip (the throttled address).
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.tokenBodyLimit,
+    // Slow clients cannot hold sockets for Node's minutes: a request's headers, the whole
+    // request and an idle keep-alive connection each have a bound (config.ts). Node enforces
+    // the first two on a sweep every connectionsCheckingInterval (30s by default): 1s here.
+    http: { headersTimeout: config.headersTimeout * 1000, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    requestTimeout: config.requestTimeout * 1000,
+    keepAliveTimeout: config.keepAliveTimeout * 1000,
     // Bad input never yields a 500, nor Fastify's own error body: a URL that cannot be
     // decoded (`/oauth/%zz`) goes through our serializer as 400 invalid_request.
     frameworkErrors: handleFrameworkError,
@@ -91,6 +100,8 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
     // Every log line of a request carries its id (`reqId`), echoed in X-Request-Id.
     genReqId: requestIdFor,
   });
+  // Beyond this many open connections, Node closes a new one at once (per process).
+  app.server.maxConnections = config.maxConnections;
   registerRequestIds(app);
   if (['trace', 'debug', 'info'].includes(app.log.level)) {
     // When it is answered: method, path (never the query), address, status and time.
@@ -120,6 +131,8 @@ export async function buildApp(gatehouse: Gatehouse, options: BuildAppOptions = 
   // --- end of metrics ---
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  // Before the routes, so every route context inherits it (oauth.ts replaces it with its own).
+  acceptEmptyBodies(app);
   // Routes get the application built once in context.ts (services.ts), never storage or keys.
   // The deployment's branding and the operator's templates: read once, here (a bad file stops the start).
   const routes = { config, services: gatehouse.services, site: loadSite(config) };

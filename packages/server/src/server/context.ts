@@ -17,7 +17,7 @@ import type { Storage, ThrottleStore } from '../core/storage.js';
 import { MemoryThrottleStore } from '../store/memory/throttle.js';
 import type { RedisThrottleStore } from '../store/redis/throttle.js';
 import { openSqlStorage } from '../store/sql/index.js';
-import { loadOrCreateMasterKey, type MasterKey } from './master-key.js';
+import { checkPrivate, loadOrCreateMasterKey, type MasterKey } from './master-key.js';
 import type { ServerMetrics } from './metrics.js';
 import { createInProcessVerifier } from './resource-adapters.js';
 import { buildServices, type DerivedKeys, type Services } from './services.js';
@@ -117,6 +117,9 @@ export async function openGatehouse(config: Config, options: OpenOptions = {}): 
     await storage.close();
   };
   try {
+    // The data directory holds the master key and the SQLite files: the server and the CLI
+    // refuse one that others may enter (one Gatehouse created is 0700 already).
+    checkPrivate(config.dataDir, 'the data directory');
     const migrationsApplied = await migrateAsAsked(storage, options.migrate ?? 'always');
     const masterKey = await loadMasterKey(storage, config.masterKeyFile);
     await redis?.ready();

@@ -114,7 +114,6 @@ export async function startServer(config: Config, options: StartServerOptions = 
     app.log.info({ database: redactUrl(config.databaseUrl), migrationsApplied: gatehouse.migrationsApplied }, 'storage ready');
     if (masterKey.created) app.log.info({ masterKeyFile: masterKey.file }, 'generated a new master key (mode 0600); back it up: without it client secrets and signing keys cannot be used');
     else app.log.info({ masterKeyFile: masterKey.file }, 'master key loaded');
-    if (masterKey.looseMode) app.log.warn({ masterKeyFile: masterKey.file }, 'the master key file is readable by other users; run chmod 600 on it');
     const generated = await gatehouse.adminAs('system').keys.ensureActive(config.signingAlgorithm);
     if (generated) app.log.info({ kid: generated.kid, alg: generated.alg }, 'generated the first signing key (stored in the database, sealed with the master key)');
 

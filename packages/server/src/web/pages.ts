@@ -71,7 +71,13 @@ ${error ? html`<p class="error" role="alert" id="login-error">${error}</p>` : ''
 export type ConsentPageInput = ConsentPageModel;
 
 export function consentPage(input: ConsentPageInput, appearance: PageAppearance = {}): string {
-  const { clientName, redirectHost, username, scopes, tenants, checkedTenants, csrfToken, error } = input;
+  const { clientName, registeredBy, redirectHost, username, scopes, tenants, checkedTenants, csrfToken, error } = input;
+  const registrant =
+    registeredBy.slug === null
+      ? html`<p class="registrant">Registered by <strong>${registeredBy.name}</strong>, the operator of this service.</p>`
+      : html`<p class="registrant${registeredBy.foreign ? ' warning' : ''}">Registered by the organisation <strong>${registeredBy.name}</strong>${
+          registeredBy.name !== registeredBy.slug ? html` <span class="muted">(${registeredBy.slug})</span>` : ''
+        }.${registeredBy.foreign ? html` You are not a member of this organisation: allow only if you trust it.` : ''}</p>`;
   const scopeList =
     scopes.length === 0
       ? html`<p class="muted">No particular permission is requested: only to know it is you.</p>`
@@ -96,6 +102,7 @@ ${tenants.map(
     html`<div class="request"><span class="app-mark" aria-hidden="true">${initial(clientName)}</span><div><p class="eyebrow">Access request</p>
 <h1>Authorize ${clientName}</h1></div></div>
 <p class="lead"><strong>${clientName}</strong> (redirecting to <strong>${redirectHost}</strong>) asks to access your account <strong>${username}</strong>.</p>
+${registrant}
 ${scopeList}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${CONSENT_PATH}">

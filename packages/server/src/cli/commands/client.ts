@@ -156,8 +156,10 @@ export function registerClientCommands(program: Command, io: Io): void {
     );
   client
     .command('rotate-secret <client_id>')
-    .description('issue a new secret; without --grace the old one stops at once and its tokens are revoked')
-    .addOption(durationOption('--grace <duration>', 'keep the old secret working this long (e.g. 24h); tokens stay valid'))
+    .description(
+      "issue a new secret. Without --grace the old one stops at once and the client's access tokens are revoked at once; its refresh tokens survive (they cannot be used without the new secret), so its users need not sign in again",
+    )
+    .addOption(durationOption('--grace <duration>', 'keep the old secret working this long (e.g. 24h); access tokens stay valid'))
     .addOption(jsonOption())
     .addOption(dbOption())
     .action((clientId: string, options: OutputOptions & { grace?: number }) =>
@@ -168,7 +170,9 @@ export function registerClientCommands(program: Command, io: Io): void {
           return [
             `new secret for client ${rotated.client.id}:`,
             `  client_secret: ${rotated.secret}`,
-            until === null ? 'the old secret no longer works and every token issued with it is revoked' : `the old secret keeps working until ${until} (${formatDuration(options.grace ?? 0)})`,
+            until === null
+              ? "the old secret no longer works and the client's access tokens are revoked; its refresh tokens still work with the new secret"
+              : `the old secret keeps working until ${until} (${formatDuration(options.grace ?? 0)})`,
           ].join('\n');
         },
       }),

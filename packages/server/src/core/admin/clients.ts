@@ -296,7 +296,8 @@ export class ClientService {
   /**
    * Issues a new secret. Without a grace period the old secret stops working at once
    * and every access token issued to the client so far is revoked (its revocation epoch
-   * rises). With a grace period both secrets work until it ends and issued tokens stay
+   * rises); its refresh tokens survive, since they cannot be used without the new secret
+   * (the policy SECURITY.md states: the legitimate client's users need not sign in again). With a grace period both secrets work until it ends and issued tokens stay
    * valid; a secret kept by an earlier grace is dropped (only one previous secret is
    * kept). Recorded as `client.rotate_secret` (never the secret).
    */

@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors.js';
+import type { Config } from '../config.js';
 import type { SessionService } from '../sessions.js';
 import type { ClientStore, ConsentStore, ScopeStore, TenantStore, UserStore } from '../storage.js';
 import type { Client, Consent, User } from '../types.js';
@@ -46,7 +47,8 @@ export interface AuthorizationFlowDeps extends ApprovalDeps {
   tenants: Pick<TenantStore, 'findTenantBySlug'>;
   throttle: UserAuthDeps['throttle'];
   audit: UserAuthDeps['audit'];
-  config: ApprovalDeps['config'] & UserAuthDeps['config'];
+  /** productName: who registered an operator client, on the consent page. */
+  config: ApprovalDeps['config'] & UserAuthDeps['config'] & Pick<Config, 'productName'>;
   /** authorizationSessionKey(masterKey) (session.ts): seals the session. */
   sessionKey: Buffer;
   /** The end users' sign-in sessions (kind `user`). */
@@ -266,6 +268,15 @@ async function consentStep(session: AuthorizationSession, client: Client, user: 
   // The user's tenants by display name (a user belongs to a few; a removed one keeps its slug).
   const tenants = await Promise.all(user.tenants.map(async ({ slug }) => ({ slug, name: (await deps.tenants.findTenantBySlug(slug))?.name ?? slug })));
   const redirect = new URL(session.request.redirectUri);
+  // Who registered the application, so a user sees a client of another organisation for what it is.
+  const registeredBy =
+    client.tenantSlug === null
+      ? { name: deps.config.productName, slug: null, foreign: false }
+      : {
+          name: (await deps.tenants.findTenantBySlug(client.tenantSlug))?.name ?? client.tenantSlug,
+          slug: client.tenantSlug,
+          foreign: !user.tenants.some(({ slug }) => slug === client.tenantSlug),
+        };
   return {
     kind: 'page',
     status: error ? 400 : 200,
@@ -273,6 +284,7 @@ async function consentStep(session: AuthorizationSession, client: Client, user: 
     model: {
       clientName: client.name,
       tenantSlug: client.tenantSlug,
+      registeredBy,
       redirectHost: redirect.host || redirect.protocol,
       username: user.username,
       scopes: session.request.scope.map((name) => ({ name, description: catalogue.get(name) ?? '' })),

@@ -19,6 +19,12 @@ export interface ConsentPageModel {
   clientName: string;
   /** The client's tenant: the page wears its branding (null: an operator client, no tenant). */
   tenantSlug: string | null;
+  /**
+   * Who registered the application: its tenant's display name (and slug), or for an
+   * operator client (no tenant) the deployment's product name. `foreign`: the user is not
+   * a member of that tenant (a client of tenant A asking a user of tenant B).
+   */
+  registeredBy: { name: string; slug: string | null; foreign: boolean };
   redirectHost: string;
   username: string;
   scopes: { name: string; description: string }[];

@@ -3,6 +3,7 @@ import { newCsrfNonce } from '../../core/sessions.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { accountPage, accountSignInPage, ACCOUNT_PATH, isAccountNotice, type AccountNotice } from '../../web/account.js';
 import { CSRF_FIELD, errorPage, PAGE_SECURITY_HEADERS } from '../../web/pages.js';
+import { refuseCrossSitePosts } from '../plugins/same-origin.js';
 import { hostCookie, sessionCookie } from '../session-cookie.js';
 import type { RouteOptions } from './oauth.js';
 
@@ -39,6 +40,8 @@ export async function accountRoutes(app: FastifyInstance, { config, services }: 
     return reply.code(303).header('location', notice ? `${ACCOUNT_PATH}?notice=${notice}` : ACCOUNT_PATH).header('cache-control', 'no-store').send();
   };
   const refused = (reply: FastifyReply) => page(reply, 403, errorPage('Request refused', 'The form could not be verified. Open your account page again and retry.'));
+  // A form sent from another site: 403 before the cookie or the CSRF token is looked at.
+  refuseCrossSitePosts(app, config.issuer, refused);
 
   /** The sign-in form, with a fresh nonce cookie and the CSRF token bound to it. */
   const signInForm = (reply: FastifyReply, status: number, input: { error?: string; username?: string; notice?: AccountNotice } = {}) => {

@@ -4,6 +4,7 @@ import { AUTHORIZATION_SESSION_TTL_MS } from '../../core/authorize/session.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import { tenantAppearance } from '../../web/branding.js';
 import { CSRF_FIELD, errorPage, PAGE_SECURITY_HEADERS, pageSecurityHeadersFor, renderAuthorizationPage, type PageAppearance } from '../../web/pages.js';
+import { refuseCrossSitePosts } from '../plugins/same-origin.js';
 import { readCookie, sessionCookie } from '../session-cookie.js';
 import type { RouteOptions } from './oauth.js';
 
@@ -42,6 +43,10 @@ export async function authorizeRoutes(app: FastifyInstance, { config, services, 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
   const page = (reply: FastifyReply, status: number, body: string) => reply.code(status).headers(PAGE_SECURITY_HEADERS).send(body);
+  // A login or consent form sent from another site: 403, whatever its cookie (defence in depth).
+  refuseCrossSitePosts(app, config.issuer, (reply) =>
+    page(reply, 403, errorPage('Request refused', 'The form was sent from another site. Go back to the application and sign in again.', { site })),
+  );
 
   /** What a page wears: the deployment's site, and the client's tenant on the login and consent pages. */
   const appearanceOf = async (step: AuthorizationStep): Promise<PageAppearance> => {

@@ -273,9 +273,9 @@ ${client.previousSecretExpiresAt !== null ? html`<p>A previous secret keeps work
 ${csrfInput(viewer)}
 <fieldset>
 <legend>The old secret</legend>
-${checkRow({ type: 'radio', id: 'rotate-now', name: 'grace', value: '0', checked: true, label: 'Stop it now', hint: 'For a compromised secret: the old secret stops working and every token issued to this client is revoked at once.' })}
+${checkRow({ type: 'radio', id: 'rotate-now', name: 'grace', value: '0', checked: true, label: 'Stop it now', hint: "For a compromised secret: the old secret stops working and the client's access tokens are revoked at once. Its refresh tokens survive (they cannot be used without the new secret), so its users need not sign in again." })}
 ${ROTATION_GRACE_OPTIONS.map((seconds) => checkRow({ type: 'radio', id: `rotate-grace-${seconds}`, name: 'grace', value: String(seconds), checked: false, label: `Keep it working for ${GRACE_LABELS[seconds] ?? formatDuration(seconds)}` }))}
-<p class="hint">With a grace period, both secrets work until it ends and issued tokens stay valid, so you can update your application first.</p>
+<p class="hint">With a grace period, both secrets work until it ends and issued access tokens stay valid, so you can update your application first.</p>
 </fieldset>
 <div class="actions"><button type="submit" class="danger">Rotate secret</button></div>
 </form>`;

@@ -105,7 +105,7 @@ export async function clientRoutes(app: FastifyInstance, { adminOf }: AdminRoute
     {
       schema: {
         tags,
-        summary: 'issue a new secret, shown this once; without grace the old one stops at once and its tokens are revoked',
+        summary: "issue a new secret, shown this once; without grace the old one stops at once and the client's access tokens are revoked (its refresh tokens survive: they need the new secret)",
         params: ClientParams,
         body: RotateSecretBody,
         response: responses({ 200: RotatedSecretResource }),

@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError, StorageUnavailableError, 
 import { renderAdminSignInPage } from '../../../web/admin/account-pages.js';
 import { adminErrorPage, ADMIN_PATHS } from '../../../web/admin/layout.js';
 import { CSRF_FIELD } from '../../../web/pages.js';
+import { refuseCrossSitePosts } from '../../plugins/same-origin.js';
 import { hostCookie } from '../../session-cookie.js';
 import type { RouteOptions } from '../oauth.js';
 import { accountRoutes } from './account.js';
@@ -32,6 +33,12 @@ export async function adminRoutes(app: FastifyInstance, options: RouteOptions): 
   // form may also send).
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
+
+  // Every dashboard form (sign-in included) sent from another site: 403 (defence in depth
+  // besides the SameSite cookies and the CSRF tokens).
+  refuseCrossSitePosts(app, options.config.issuer, (reply) =>
+    sendAdminPage(reply, 403, adminErrorPage('Request refused', 'The form was sent from another site. Open the dashboard again and retry.', undefined)),
+  );
 
   // Errors on these routes are pages, not JSON: a person is on the other end.
   app.setErrorHandler((error, request, reply) => {
