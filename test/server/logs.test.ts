@@ -13,6 +13,7 @@ import { startServer, type RunningServer } from '../../packages/server/src/serve
 import { caller, createTenantClient, uploadOk } from '../demo/helpers.js';
 import { createClient, TEST_ISSUER, type TestClient } from '../helpers/gatehouse.js';
 import { FORM, form } from '../helpers/http.js';
+import { waitFor } from '../helpers/timing.js';
 import { basicAuth } from '../helpers/tokens.js';
 import { issueCode, REDIRECT_URI } from '../helpers/user-delegation.js';
 
@@ -170,6 +171,11 @@ describe('server logs', () => {
     assert.equal(await download.text(), 'signed contract');
     const missing = await fetch(`${server.url}/files/${linkId}x/download`);
     await missing.arrayBuffer();
+    // Fastify decodes the path before routing: a percent-encoded spelling is the same link.
+    const encoded = await fetch(`${server.url}/%66iles/${linkId}/download`, { headers: { 'x-request-id': 'encoded-download' } });
+    assert.equal(await encoded.text(), 'signed contract');
+    // Its access-log line is written once the response has gone: wait for it.
+    await waitFor('the access-log line of the encoded download', async () => (lines.some((line) => line.reqId === 'encoded-download' && line.msg === 'request completed') ? true : undefined));
 
     const log = lines.map((line) => JSON.stringify(line)).join('\n');
     assert.ok(lines.some((line) => line.level === 10 || line.level === 20), 'trace and debug lines were captured');

@@ -32,13 +32,16 @@ export interface BuildAppOptions {
  * The path as logged: never the query (it can carry tokens, `?access_token=`), and never the
  * id of a demo download link (`/files/<id>/download`: the id is the bearer secret of the link).
  */
-export function loggedPath(url: string): string {
+export function loggedPath(url: string, route?: string): string {
+  // By the route that served it, not the raw text: Fastify decodes the path before routing,
+  // so `/%66iles/<id>/download` is a download too.
+  if (route !== undefined && route.startsWith('/files/:')) return route.replace(/:[A-Za-z_]+/, '[redacted]');
   return url.split('?', 1)[0]!.replace(/^\/files\/[^/]+\/download/, '/files/[redacted]/download');
 }
 
-const requestSerializer = (request: { method: string; url: string; ip?: string }) => ({
+const requestSerializer = (request: { method: string; url: string; ip?: string; routeOptions?: { url?: string } }) => ({
   method: request.method,
-  path: loggedPath(request.url),
+  path: loggedPath(request.url, request.routeOptions?.url),
   remoteAddress: request.ip,
 });
 

@@ -85,5 +85,15 @@ export function buildManagementApp(deps: Omit<ManagementDeps, 'config'>): Fastif
 export async function startManagementListener(deps: ManagementDeps): Promise<ManagementListener> {
   const app = buildManagementApp(deps);
   const url = await app.listen({ host: deps.config.managementHost, port: deps.config.managementPort ?? 0 });
-  return { app, url, close: () => app.close() };
+  return {
+    app,
+    url,
+    // Called once the public listener has drained: a probe still in flight (waiting on the
+    // database) must not hold the process.
+    close: async () => {
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
+    },
+  };
 }

@@ -116,7 +116,7 @@ export function createServerMetrics(config: Pick<Config, 'metricsClientLabels'>)
   });
   const authFailures = new Counter({ name: 'gatehouse_client_authentication_failures_total', help: 'Failed client authentications (token, introspection, revocation, revocation feed).', labelNames: clientLabels, registers });
   const reuse = new Counter({ name: 'gatehouse_refresh_token_reuse_total', help: 'Rotated refresh tokens presented again (RFC 9700 §4.14.2); each revoked its grant.', labelNames: clientLabels, registers });
-  const replay = new Counter({ name: 'gatehouse_authorization_code_replay_total', help: 'Authorization codes presented again (RFC 6749 §4.1.2); each revoked its grant.', labelNames: clientLabels, registers });
+  const replay = new Counter({ name: 'gatehouse_authorization_code_replay_total', help: 'Authorization codes presented again by their client with a valid proof (RFC 6749 §4.1.2); the grant each issued, if any yet, was revoked.', labelNames: clientLabels, registers });
   const queryErrors = new Counter({ name: 'gatehouse_db_query_errors_total', help: 'Storage calls that failed with a database error (answered 503 temporarily_unavailable).', registers });
 
   const pools: PoolStats[] = [];

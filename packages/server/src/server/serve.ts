@@ -46,6 +46,9 @@ const IDLE_SETTLE_MS = 500;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Whether `promise` settles within `ms` (the timer does not hold the process open). */
+/** After the drain, how long closing (storage, the management listener) may take before the process exits anyway. */
+const CLOSE_BUDGET_MS = 2000;
+
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
@@ -196,8 +199,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
             await connectionsEnded;
           }
         }
-        // Fastify's onClose hooks (the listener is closed already), then storage.
-        await close();
+        // Fastify's onClose hooks (the listener is closed already), then storage. Closing waits
+        // for queries still running (in a silent database partition, up to the query timeout),
+        // and the management listener for a readiness probe in flight: the process exits within
+        // CLOSE_BUDGET_MS of the grace anyway (the supervisor's kill timeout is sized on it).
+        const closed = close();
+        closed.catch(() => {});
+        if (!(await settlesWithin(closed, CLOSE_BUDGET_MS))) app.log.warn({ reason, budgetSeconds: CLOSE_BUDGET_MS / 1000 }, 'storage and the management listener did not close in time; exiting anyway');
+        else await closed;
         const line = { reason, seconds: (Date.now() - started) / 1000, connectionsCut: cut };
         if (cut > 0) app.log.warn(line, 'shutdown ended: the grace period ran out, the connections still open (requests in flight) were cut');
         else app.log.info(line, 'shutdown ended');

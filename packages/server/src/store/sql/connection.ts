@@ -91,7 +91,7 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
     // are cached in the process and the OS caches the file: 4 MiB is plenty.
     database.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
     // better-sqlite3 waits out busy_timeout synchronously, with the whole event loop: from
-    // here on a few milliseconds only. A write that finds the lock held is retried on
+    // here on not at all (SQLITE_BUSY_TIMEOUT_MS). A write that finds the lock held is retried on
     // timers, up to a deadline, by the guard (guard.ts), then answered 503 with Retry-After.
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', sqlite: database };
@@ -124,8 +124,12 @@ export function openConnection(url: string, options: SqlStorageOptions): SqlConn
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', pool };
 }
 
-/** How long one SQLite statement may block the event loop waiting for a lock (guard.ts retries beyond it). */
-export const SQLITE_BUSY_TIMEOUT_MS = 5;
+/**
+ * How long one SQLite statement may block the event loop waiting for a lock: not at all. A
+ * busy statement fails at once and guard.ts retries it on timers (even 5 ms per attempt added
+ * up, with many writers waiting, to a loop that mostly slept in SQLite's busy handler).
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 0;
 /** The busy timeout of the steps before the server serves anything: opening the file, migrating. */
 export const SQLITE_STARTUP_BUSY_TIMEOUT_MS = 5000;
 
