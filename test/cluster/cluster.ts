@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig } from '../../packages/server/src/core/config.js';
 import { openGatehouse, type Gatehouse } from '../../packages/server/src/server/context.js';
-import { form, FORM, type HttpResult } from '../helpers/http.js';
+import { form, FORM, readResponse, type HttpResult } from '../helpers/http.js';
 import { createTempPostgresDatabase, POSTGRES_URL } from '../helpers/postgres.js';
 import { startServer, type ServerProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -109,24 +109,14 @@ export async function post(server: ServerProcess, path: string, body: Record<str
     body: form(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  return read(response);
+  return readResponse(response);
 }
 
 /** GET `url`; fails after `timeoutMs`. */
 export async function get(url: string, timeoutMs = 10_000): Promise<HttpResult> {
-  return read(await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' }));
+  return readResponse(await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' }));
 }
 
-async function read(response: Response): Promise<HttpResult> {
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
 
 /** A client_credentials token from `server`; fails the test on anything but 200. */
 export async function getToken(server: ServerProcess, client: Credentials, extra: Record<string, string> = {}): Promise<string> {

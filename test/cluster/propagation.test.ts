@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createVerifier, type Verifier } from '../../packages/resource/src/index.js';
 import { runCli } from '../cli/in-process.js';
-import { getUrl, type HttpResult } from '../helpers/http.js';
+import { getUrl, readResponse, type HttpResult } from '../helpers/http.js';
 import { jwtHeader } from '../helpers/tokens.js';
 import {
   AUDIENCE,
@@ -79,14 +79,7 @@ describe('two gatehouse serve processes on one PostgreSQL: a change on one is en
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(10_000),
     });
-    const text = await response.text();
-    let json: Record<string, unknown> | undefined;
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, json };
+    return readResponse(response);
   };
   const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` }, url: '/files' });
   const accepted = async (verifier: Verifier, token: string) => verifier.verify(request(token)).then(() => true, () => false);

@@ -8,6 +8,7 @@ import type { CreateClientInput } from '../../packages/server/src/core/admin/ind
 import { buildApp } from '../../packages/server/src/server/app.js';
 import { openGatehouse, type Gatehouse, type OpenOptions } from '../../packages/server/src/server/context.js';
 import { FORM, form } from './http.js';
+import { freePort } from './ports.js';
 import { createTempDir } from './temp-dir.js';
 import { basicAuth } from './tokens.js';
 
@@ -86,6 +87,26 @@ export async function createTestGatehouse(options: TestGatehouseOptions = {}): P
       dir.remove();
     },
   };
+}
+
+/**
+ * A test Gatehouse listening on 127.0.0.1 at a free port, with the issuer that address names:
+ * what a resource verifier discovers over real HTTP (metadata, JWKS). A port taken between
+ * picking and listening is picked again.
+ */
+export async function createListeningGatehouse(): Promise<{ gatehouse: TestGatehouse; issuer: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const gatehouse = await createTestGatehouse({ config: { issuer, port } });
+    try {
+      await gatehouse.app.listen({ port, host: '127.0.0.1' });
+      return { gatehouse, issuer };
+    } catch (error) {
+      await gatehouse.close();
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 export interface TestClient {

@@ -36,7 +36,8 @@ export async function getUrl(url: string): Promise<HttpResult> {
   return readResponse(await fetch(url, { signal: AbortSignal.timeout(10_000) }));
 }
 
-async function readResponse(response: Response): Promise<HttpResult> {
+/** A fetch Response read whole: status, headers, text, and its JSON when it parses. */
+export async function readResponse(response: Response): Promise<HttpResult> {
   const text = await response.text();
   let json: Record<string, unknown> | undefined;
   try {

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import type { HttpResult } from '../helpers/http.js';
+import { readResponse, type HttpResult } from '../helpers/http.js';
 import { SKIP_POSTGRES } from '../helpers/postgres.js';
 import type { ServerProcess } from '../helpers/process.js';
 import { basicAuth } from '../helpers/tokens.js';
@@ -28,7 +28,6 @@ import {
   issueCodes,
   pairOf,
   post,
-  read,
   refresh,
   setUpTenant,
   storedRefreshToken,
@@ -124,7 +123,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       };
       const revoke = async (item: (typeof revocable)[number]) => classify(await post(server, '/oauth/revoke', { token: item.pair.refresh_token }, app), 'revocation under load');
       const rotate = async (item: (typeof rotations)[number]) => {
-        const response = await read(
+        const response = await readResponse(
           await fetch(`${server.url}/admin/api/v1/tenants/acme/clients/${item.robot.clientId}/rotate-secret`, {
             method: 'POST',
             headers: { authorization: `Bearer ${operatorToken.access_token}`, 'content-type': 'application/json' },
@@ -228,7 +227,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
       // Secret rotations: the acknowledged secret is the one that works.
       const clientCredentials = async (client: Credentials) =>
-        read(
+        readResponse(
           await fetch(`${server.url}/oauth/token`, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.clientId, client.secret) },

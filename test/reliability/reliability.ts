@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../packages/server/src/core/config.js';
 import { digestRefreshToken, refreshTokenDigestKey } from '../../packages/server/src/core/refresh-tokens.js';
 import { openGatehouse, type Gatehouse } from '../../packages/server/src/server/context.js';
-import { form, FORM, type HttpResult } from '../helpers/http.js';
+import { form, FORM, readResponse, type HttpResult } from '../helpers/http.js';
 import { createTempPostgresDatabase } from '../helpers/postgres.js';
 import { startServer, type ServerProcess } from '../helpers/process.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -120,16 +120,6 @@ export async function issueCodes(gatehouse: Gatehouse, fixture: Fixture, count: 
   return codes;
 }
 
-export async function read(response: Response): Promise<HttpResult> {
-  const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
 
 /** POST a form as `client` (HTTP Basic). Rejects when the connection breaks (the process was killed). */
 export async function post(server: ServerProcess, path: string, body: Record<string, string>, client?: Credentials): Promise<HttpResult> {
@@ -139,7 +129,7 @@ export async function post(server: ServerProcess, path: string, body: Record<str
     body: form(body),
     signal: AbortSignal.timeout(30_000),
   });
-  return read(response);
+  return readResponse(response);
 }
 
 export const exchange = (server: ServerProcess, client: Credentials, code: { code: string; verifier: string }) =>

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createVerifier, type Verifier } from '../../packages/resource/src/index.js';
-import { createClient, createTestGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
-import { freePort } from '../helpers/process.js';
+import { createClient, createListeningGatehouse, getToken, postForm, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { eventually } from '../helpers/timing.js';
 import { basicAuth } from '../helpers/tokens.js';
 
@@ -12,18 +11,7 @@ describe('@gatehouse-auth/resource against a real Gatehouse over HTTP', () => {
   let client: TestClient;
 
   before(async () => {
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      issuer = `http://127.0.0.1:${port}`;
-      t = await createTestGatehouse({ config: { issuer, port } });
-      try {
-        await t.app.listen({ port, host: '127.0.0.1' });
-        break;
-      } catch (error) {
-        await t.close();
-        if (attempt >= 3) throw error; // the port was taken meanwhile: try another
-      }
-    }
+    ({ gatehouse: t, issuer } = await createListeningGatehouse());
     client = await createClient(t.gatehouse, { tenant: 'acme' });
   });
   after(() => t.close());

@@ -14,20 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { BearerError, createVerifier, gatehouseResource, type Verifier } from '../../packages/resource/src/index.js';
-import { createClient, createTestGatehouse, getToken, introspect, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
+import { createClient, createListeningGatehouse, createTestGatehouse, getToken, introspect, type TestClient, type TestGatehouse } from '../helpers/gatehouse.js';
 import { jwtHeader, jwtPayload } from '../helpers/tokens.js';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-/** A port free a moment ago (helpers/process.ts has one too, but it wants dist/). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A TCP listener that only counts connections: a token's jku/x5u must never reach it. */
 async function startTrap(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
@@ -66,18 +56,7 @@ describe('JWT attacks against @gatehouse-auth/resource and /oauth/introspect', (
   const errors: unknown[] = [];
 
   before(async () => {
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      issuer = `http://127.0.0.1:${port}`;
-      t = await createTestGatehouse({ config: { issuer, port } });
-      try {
-        await t.app.listen({ port, host: '127.0.0.1' });
-        break;
-      } catch (error) {
-        await t.close();
-        if (attempt >= 3) throw error;
-      }
-    }
+    ({ gatehouse: t, issuer } = await createListeningGatehouse());
     audience = `${issuer}/api`;
     // Another deployment under the very same issuer name, with its own keys.
     other = await createTestGatehouse({ config: { issuer } });
